@@ -1,0 +1,1 @@
+"""primex.catalogue"""

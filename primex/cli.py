@@ -1,0 +1,128 @@
+"""The `primex` command. It only wires the command groups of primex.commands together and
+turns errors into one clear line (exit code 2); a traceback only with --debug."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
+
+from primex import __version__
+from primex.commands import (
+    audit,
+    dashboard,
+    demo,
+    disclosure,
+    extract,
+    keys,
+    linkage,
+    release,
+    request,
+    review,
+    signoff,
+    synth,
+)
+from primex.commands.common import STATE
+from primex.errors import PrimexError
+from primex.home import Home
+from primex.redact import redact
+
+app = typer.Typer(
+    name="primex",
+    help=(
+        "primex: research extracts and statistics from PRIMA for the SPP Intégration sociale. "
+        "Requests are validated, approved, extracted, pseudonymised on the BCSS side, "
+        "protected, signed off by the president and released, every step in a signed audit log."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+app.add_typer(request.app, name="request")
+app.add_typer(review.app, name="review")
+app.add_typer(signoff.app, name="signoff")
+app.add_typer(linkage.app, name="linkage")
+app.add_typer(extract.app, name="extract")
+app.add_typer(disclosure.app, name="disclosure")
+app.add_typer(release.app, name="release")
+app.add_typer(audit.app, name="audit")
+app.add_typer(dashboard.app, name="dashboard")
+app.add_typer(synth.app, name="synth")
+app.add_typer(keys.app, name="keys")
+app.add_typer(demo.app, name="demo")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"primex {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="PRIMEX_HOME",
+            help="Folder holding all state of this installation (default ./primex-home).",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    STATE.home = Home.resolve(home)
+    STATE.debug = debug
+
+
+def _fail(message: str) -> int:
+    STATE.err.print(f"[bold red]error:[/] {redact(message)}", highlight=False, soft_wrap=True)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="primex", standalone_mode=False)
+    except PrimexError as exc:
+        if debug:
+            raise
+        code = _fail(exc.one_line())
+    except NoArgsIsHelpError:  # the help was already printed; nothing went wrong
+        code = 0
+    except typer.Abort:
+        code = _fail("aborted")
+    except TyperException as exc:  # usage errors: unknown option, missing argument, ...
+        if debug:
+            raise
+        code = _fail(exc.format_message() + " (see --help)")
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = _fail("interrupted")
+    except Exception as exc:  # the last line of defence: never a traceback for users
+        if debug:
+            raise
+        code = _fail(
+            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for details "
+            "and report it"
+        )
+    else:
+        code = 0
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per CLI command group; `primex.cli` only wires them together."""

@@ -1,0 +1,3 @@
+"""Public table SDC API (re-exported by primex.disclosure)."""
+
+__all__: list[str] = []
