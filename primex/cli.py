@@ -45,7 +45,7 @@ app = typer.Typer(
 
 app.add_typer(request.app, name="request")
 app.add_typer(review.app, name="review")
-app.add_typer(signoff.app, name="signoff")
+app.command("signoff", help=signoff.HELP)(signoff.signoff)
 app.add_typer(linkage.app, name="linkage")
 app.add_typer(extract.app, name="extract")
 app.add_typer(disclosure.app, name="disclosure")
@@ -54,7 +54,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(dashboard.app, name="dashboard")
 app.add_typer(synth.app, name="synth")
 app.add_typer(keys.app, name="keys")
-app.add_typer(demo.app, name="demo")
+app.command("demo", help=demo.HELP)(demo.demo)
 
 
 def _version(value: bool) -> None:
@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="primex", standalone_mode=False)
+        # standalone_mode=False: a command's `raise typer.Exit(n)` comes back as the return value
+        result = app(args=args, prog_name="primex", standalone_mode=False)
     except PrimexError as exc:
         if debug:
             raise
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             "and report it"
         )
     else:
-        code = 0
+        code = result if isinstance(result, int) else 0
     if argv is None:
         sys.exit(code)
     return code

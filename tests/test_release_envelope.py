@@ -110,7 +110,7 @@ def test_wrong_key_is_a_clear_error() -> None:
 
 
 def test_recipient_swapped_in_header_is_refused() -> None:
-    private, public = _key()
+    _private, public = _key()
     blob = _seal(b"data", public)
     # an attacker rewrites the header to claim it's for the victim's key: AAD check fails
     victim, victim_pub = _key()
@@ -124,7 +124,7 @@ def test_recipient_swapped_in_header_is_refused() -> None:
     ["", "primex-x25519:", "primex-x25519:AAAA", "x25519:" + "A" * 44, "primex-x25519:!!notb64"],
 )
 def test_bad_public_keys(text: str) -> None:
-    with pytest.raises(PrimexError, match="requester.public_key"):
+    with pytest.raises(PrimexError, match=r"requester\.public_key"):
         envelope.parse_public_key(text)
 
 

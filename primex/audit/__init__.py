@@ -1,1 +1,25 @@
-"""primex.audit"""
+"""primex.audit: the signed, tamper-evident audit log; the system of record of requests.
+
+Modules (each has its own docstring with the details):
+
+* :mod:`primex.audit.keys`: identities. ``create_identity(home, role, name, passphrase)``,
+  ``load_signer(home, name, passphrase=None) -> Signer`` (``.name .role .person
+  .public_key_bytes .sign(data)``), ``load_encryption_private_key(home, name)``.
+* :mod:`primex.audit.log`: ``open_log(home) -> AuditLog``; ``AuditLog.append(type, request,
+  body, signer) -> Entry`` refuses what the workflow forbids (PermissionDenied /
+  ValidationError); ``.entries(request)``, ``.state(request) -> RequestState``,
+  ``.register_key``, ``.revoke_key``, ``.checkpoint()``, ``.inclusion_proof(seq, size)``,
+  ``.witnessed_checkpoint(seq)``, ``.batch()``.
+* :mod:`primex.audit.workflow`: the state machine as data (``TRANSITIONS``, ``STATES``)
+  and ``apply_event``, used by both the log and the verifier.
+* :mod:`primex.audit.canonical`: canonical JSON (``dumps``, ``loads``, ``sha256_hex`` for
+  manifests).
+* :mod:`primex.audit.merkle`: RFC 9162 ``leaf_hash``, ``root``, ``inclusion_proof``,
+  ``consistency_proof``, ``verify_inclusion``, ``verify_consistency``.
+* :mod:`primex.audit.checkpoint`: C2SP signed-note checkpoints and cosignatures.
+* :mod:`primex.audit.witness`: the committee's witness (``Witness``, ``cosign_latest``).
+* :mod:`primex.audit.verify`: ``verify_log(home) -> VerifyResult`` (the committee's replay).
+* :mod:`primex.audit.report`: the committee's readable history (markdown / HTML).
+
+This package imports no pipeline step; every step imports it.
+"""

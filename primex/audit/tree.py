@@ -54,9 +54,10 @@ class MerkleTree:
         while True:
             cur = levels[h]
             first = start - (start % 2)  # first index of an unpaired-or-new pair
+            stop = len(cur) - (len(cur) - first) % 2
             pairs = [
-                sha(b"\x01" + cur[i] + cur[i + 1]).digest()
-                for i in range(first, len(cur) - 1, 2)
+                sha(b"\x01" + left + right).digest()
+                for left, right in zip(cur[first:stop:2], cur[first + 1 : stop : 2], strict=True)
             ]
             if not pairs and len(cur) < 2:
                 break

@@ -1,1 +1,165 @@
-"""primex.catalogue"""
+"""The variable catalogue and the service's disclosure policy.
+
+`load_catalogue()` reads `variables.yaml` (validated with pydantic, cached); every step reads
+variable lists, roles and generalisation hierarchies from it instead of hard-coding them.
+`load_policy()` gives the disclosure minimums a request may tighten but never loosen.
+This package sits underneath every step: it imports no step.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError as PydanticValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from primex.catalogue import hierarchy as _hierarchy
+from primex.catalogue.model import ROLES, TABLES, CatalogueFile, Role, Variable
+from primex.catalogue.policy import Policy, load_policy
+from primex.errors import ConfigError, PrimexError
+
+__all__ = [
+    "CATALOGUE_PATH",
+    "ROLES",
+    "TABLES",
+    "Catalogue",
+    "Policy",
+    "Variable",
+    "load_catalogue",
+    "load_policy",
+]
+
+CATALOGUE_PATH = Path(__file__).with_name("variables.yaml")
+
+
+class Catalogue:
+    """The validated catalogue: variables by name, by role, and their hierarchies."""
+
+    def __init__(self, variables: Iterable[Variable], path: Path | None = None) -> None:
+        self.variables: tuple[Variable, ...] = tuple(variables)
+        self.path = path
+        self._by_name = {v.name: v for v in self.variables}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[Variable]:
+        return iter(self.variables)
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    def get(self, name: str) -> Variable:
+        """The variable called `name`; a PrimexError naming the closest names otherwise."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            close = difflib.get_close_matches(str(name), self.names, n=3, cutoff=0.5)
+            hint = (
+                f"did you mean {', '.join(close)}?"
+                if close
+                else "see docs/catalogue.md for the list of variables"
+            )
+            raise PrimexError(
+                f"unknown variable {name!r}", where="variable catalogue", hint=hint
+            ) from None
+
+    def by_role(self, role: Role | str) -> tuple[Variable, ...]:
+        if role not in ROLES:
+            raise PrimexError(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
+        return tuple(v for v in self.variables if v.role == role)
+
+    def requestable(self) -> tuple[Variable, ...]:
+        return tuple(v for v in self.variables if v.requestable)
+
+    def hierarchy_levels(self, name: str) -> tuple[str, ...]:
+        """Names of the hierarchy levels of a variable, finest first, `total` last."""
+        var = self.get(name)
+        if var.hierarchy is None:
+            raise PrimexError(
+                f"variable {name!r} has no generalisation hierarchy",
+                where=f"catalogue:{name}",
+            )
+        return var.hierarchy.levels
+
+    def hierarchy_table(self, name: str, values: Iterable[Any] | None = None) -> pd.DataFrame:
+        """ARX-form hierarchy: first column every original value (as a string), each next
+        column one level up, the last column all `*`. Without `values`, the variable's full
+        domain (its categories, all communes, its numeric `domain`)."""
+        return _hierarchy.build(self.get(name), values)
+
+
+def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the deepest YAML node on `loc` that ruamel knows a position for."""
+    line = None
+    node = data
+    for key in loc:
+        try:
+            lc = node.lc
+            pos = lc.key(key) if isinstance(key, str) else lc.item(key)
+            line = pos[0] + 1
+            node = node[key]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+def _parse(path: Path) -> Catalogue:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the catalogue ({exc.strerror})",
+            where=str(path),
+            hint="reinstall primex or point to an existing variables.yaml",
+        ) from None
+    try:
+        data = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(
+            f"catalogue is not valid YAML ({getattr(exc, 'problem', exc)})",
+            where=where,
+            hint="check the indentation and quoting around that line",
+        ) from None
+    try:
+        parsed = CatalogueFile.model_validate(data)
+    except PydanticValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(data, loc)
+        name = None
+        if len(loc) >= 2 and loc[0] == "variables" and isinstance(loc[1], int):
+            try:
+                name = data["variables"][loc[1]].get("name")
+            except (AttributeError, IndexError, KeyError, TypeError):
+                name = None
+        field = ".".join(str(p) for p in loc)
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(
+            f"catalogue entry {name or field!r}: {err['msg']} (field {field})",
+            where=where,
+            hint="fix variables.yaml; docs/catalogue.md describes every field",
+        ) from None
+    return Catalogue(parsed.variables, path)
+
+
+@cache
+def _load_cached(path: str) -> Catalogue:
+    return _parse(Path(path))
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """The catalogue (the packaged variables.yaml unless `path` is given), validated, cached."""
+    return _load_cached(str(Path(path or CATALOGUE_PATH).resolve()))

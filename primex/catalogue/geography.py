@@ -137,8 +137,10 @@ def provinces() -> pd.DataFrame:
 @cache
 def arrondissements() -> pd.DataFrame:
     """The 43 administrative arrondissements with their province and region."""
-    parents = communes().groupby("arrondissement")[["province", "region"]].agg(
-        lambda s: s.iloc[0] if s.nunique() == 1 else None
+    parents = (
+        communes()
+        .groupby("arrondissement")[["province", "region"]]
+        .agg(lambda s: s.iloc[0] if s.nunique() == 1 else None)
     )
     if parents.isna().any().any():
         bad = parents[parents.isna().any(axis=1)].index.tolist()

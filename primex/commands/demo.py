@@ -1,10 +1,34 @@
-"""`primex demo`: see the help text below."""
+"""`primex demo`: the whole ad hoc flow and the basic application on synthetic data."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(
-    help="Run the whole ad hoc flow and the basic application on synthetic data.",
-    no_args_is_help=True,
-)
+from primex.commands.common import console, home
+
+HELP = "Run the whole ad hoc flow and the basic application on synthetic data."
+
+
+def demo(
+    persons: Annotated[
+        int, typer.Option("--persons", min=500, help="Synthetic persons to generate.")
+    ] = 20_000,
+    months: Annotated[int, typer.Option("--months", min=12, help="Months of PRIMA data.")] = 24,
+    examples: Annotated[
+        Path | None,
+        typer.Option("--examples", help="Folder of example requests (default examples/requests)."),
+    ] = None,
+) -> None:
+    """Run the whole ad hoc flow and the basic application on synthetic data.
+
+    Starts from an empty home folder (a previous demo home is wiped; any other non-empty
+    folder is refused). Passphrases are set by the demo itself: DEMO ONLY.
+    """
+    from primex.cli import main as run_cli
+    from primex.demo import REPO, Demo
+
+    folder = examples or REPO / "examples" / "requests"
+    Demo(home(), folder, console(), run_cli, persons=persons, months=months).run()

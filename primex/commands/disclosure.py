@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from primex.commands import disclosure_micro, disclosure_tables
+from primex.commands import disclosure_micro, disclosure_request, disclosure_tables
 
 app = typer.Typer(
     help="Statistical disclosure control: measure risk, k-anonymise microdata, protect tables, "
@@ -13,3 +13,4 @@ app = typer.Typer(
 )
 disclosure_micro.register(app)
 disclosure_tables.register(app)
+disclosure_request.register(app)

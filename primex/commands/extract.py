@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from primex.commands.common import console, home
+from primex.errors import PrimexError
 
 app = typer.Typer(
     help=(
@@ -11,3 +18,62 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+from primex.commands import extract_adhoc  # noqa: E402  (the ad hoc `request` command)
+
+extract_adhoc.register(app)
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PrimexError(f"bad date {value!r}", where="--snapshot",
+                          hint="give the snapshot date as YYYY-MM-DD") from None
+
+
+@app.command("run")
+def run(
+    protocol: Annotated[str, typer.Option(
+        "--protocol", help="Protocol name (quarterly, annual) or path to a protocol YAML.")],
+    period: Annotated[str | None, typer.Option(
+        "--period", help="2025Q2 (quarterly) or 2024 (annual); default: latest complete.")] = None,
+    snapshot: Annotated[str | None, typer.Option(
+        "--snapshot", help="Use PRIMA as recorded on this date (YYYY-MM-DD; default: all "
+                           "records, i.e. the latest recorded_on).")] = None,
+) -> None:
+    """Run a protocol: compute its indicators and write them with a manifest."""
+    from primex.extract.protocol import load_protocol
+    from primex.extract.run import run_protocol
+
+    result = run_protocol(home(), load_protocol(protocol), period, _date(snapshot))
+    m = result.manifest
+    revised = m.get("previous_run")
+    console().print(
+        f"protocol {m['protocol']['name']} v{m['protocol']['version']}: period {m['period']}, "
+        f"snapshot {m['snapshot_date']}, {len(m['periods'])} period(s) in the series"
+        + (f", compared with the run of {revised['snapshot_date']}" if revised else ""),
+        highlight=False,
+    )
+    console().print(f"wrote {result.indicators_path}", highlight=False, soft_wrap=True)
+    console().print(f"manifest {result.manifest_path}", highlight=False, soft_wrap=True)
+
+
+@app.command("verify")
+def verify(
+    manifest: Annotated[Path, typer.Argument(help="manifest.json of a protocol run.")],
+) -> None:
+    """Rerun the run a manifest describes and prove the outputs byte-identical."""
+    from primex.extract.run import verify_manifest
+
+    result = verify_manifest(home(), manifest)
+    for note in result.notes:
+        console().print(f"note: {note}", highlight=False, soft_wrap=True)
+    if result.ok:
+        console().print("verified: every output is byte-identical on rerun", highlight=False)
+        return
+    for diff in result.differences:
+        console().print(f"differs: {diff}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from primex.commands.common import console, home
+from primex.errors import PrimexError
 
 app = typer.Typer(
     help=(
@@ -11,3 +19,105 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+
+def _passphrase(*, confirm: bool = False) -> str | None:
+    """The keystore passphrase: environment first, else asked (hidden) on a terminal."""
+    from primex.linkage.admin import ENV_MASTER_KEY, ENV_PASSPHRASE
+
+    value = os.environ.get(ENV_PASSPHRASE)
+    if value:
+        return value
+    if not confirm and os.environ.get(ENV_MASTER_KEY):
+        return None  # the master key comes from the environment: no file to open
+    if not sys.stdin.isatty():
+        if confirm:
+            raise PrimexError(
+                "no keystore passphrase given", where=ENV_PASSPHRASE,
+                hint=f"set {ENV_PASSPHRASE} or run the command on a terminal",
+            )
+        return None  # the keystore then says exactly what is missing
+    return str(typer.prompt("Keystore passphrase", hide_input=True,
+                            confirmation_prompt=confirm))
+
+
+@app.command("keygen")
+def keygen(
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rotate: replace an existing master key (changes every pseudonym; "
+                        "the old key is kept as a retired file).")] = False,
+) -> None:
+    """Generate the linkage master key in the BCSS keystore.
+
+    32 random bytes, encrypted with a passphrase (PRIMEX_BCSS_PASSPHRASE, or asked), file mode
+    0600. The key is never printed; only its fingerprint is.
+    """
+    from primex.linkage.admin import has_key_file
+    from primex.linkage.admin import keygen as make_key
+
+    h = home()
+    if has_key_file(h) and not force:
+        raise PrimexError(
+            "a master key already exists", where=str(h.bcss_keystore),
+            hint="rotating it changes every pseudonym; pass --force to rotate on purpose",
+        )
+    passphrase = _passphrase(confirm=True)
+    assert passphrase is not None
+    fingerprint, path = make_key(h, passphrase, force=force)
+    console().print(f"master key {fingerprint} written to {path} (mode 0600)",
+                    highlight=False, soft_wrap=True)
+
+
+@app.command("key-id")
+def key_id_command(
+    request: Annotated[str, typer.Option("--request", help="Request id (= project id).")],
+) -> None:
+    """Print the key id of a request's project key (what its coded files carry)."""
+    from primex.linkage.admin import request_key_id
+
+    console().print(request_key_id(home(), request, _passphrase()), highlight=False)
+
+
+@app.command("code")
+def code(
+    request: Annotated[str, typer.Option("--request", help="Request id (= project id).")],
+    in_path: Annotated[Path, typer.Option("--in", help="extract.parquet from the SPP side.")],
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="coded.parquet to write (default: <home>/bcss/work/<request>/"
+                      "coded.parquet); the report and manifest go beside it.")] = None,
+    signer: Annotated[str | None, typer.Option(
+        "--as", help="BCSS operator key that signs the coding event in the audit log.")] = None,
+) -> None:
+    """Code an SPP extract: validate NISS, pseudonymise, join the warehouse.
+
+    Writes the coded file (no NISS), the linkage report (JSON + Markdown) and a manifest, and
+    records a signed `coding` event when the request is in the audit log.
+    """
+    from primex.linkage.code import code_extract
+
+    h = home()
+    out = out_path or h.bcss_work / request / "coded.parquet"
+    audit_signer = None
+    if signer is not None:
+        from primex.commands.keys import prompt_signer
+
+        audit_signer = prompt_signer(h, signer)
+    result = code_extract(h, request, in_path, out, signer=audit_signer,
+                          passphrase=_passphrase())
+    r = result.report
+    out_console = console()
+    out_console.print(
+        f"{request}: {r['rows_in']} rows in, {r['valid']} valid, {r['invalid']} invalid "
+        f"dropped, {r['matched_in_warehouse']} matched in the warehouse "
+        f"({r['matched_pct']} %); key id {result.key_id}",
+        highlight=False, soft_wrap=True,
+    )
+    reasons = ", ".join(f"{k} {v}" for k, v in r["invalid_by_reason"].items() if v)
+    if reasons:
+        out_console.print(f"invalid by reason: {reasons}", highlight=False)
+    for path in (result.coded, result.report_md, result.report_json, result.manifest):
+        out_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    if result.audit_seq is not None:
+        out_console.print(f"audit: coding event #{result.audit_seq}", highlight=False)
+    for note in result.notes:
+        out_console.print(f"note: {note}", highlight=False, soft_wrap=True)

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from rich.table import Table
+
+from primex.audit.keys import env_passphrase, load_encryption_private_key
+from primex.audit.log import open_log
+from primex.commands.common import console, home
+from primex.commands.keys import prompt_signer
+from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.release.envelope import recipient_of
+from primex.release.gate import check_release
+from primex.release.manifest import hash_file
+from primex.release.open import Opened, open_package, verify_package
+from primex.release.package import build_release
 
 app = typer.Typer(
     help=(
@@ -11,3 +28,163 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+AsKey = Annotated[str, typer.Option("--as", help="Your key name (an spp_operator key).")]
+RequestId = Annotated[str, typer.Argument(help="The request id, e.g. REQ-2026-0001.")]
+KeyName = Annotated[
+    str, typer.Option("--key", help="Your researcher key name (holds the decryption key).")
+]
+LogKey = Annotated[
+    str | None,
+    typer.Option("--log-key", help="The log's verifier key as the SPP publishes it (optional)."),
+]
+WitnessKey = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness-key", help="A committee witness verifier key you trust (optional, repeatable)."
+    ),
+]
+
+
+def _private_key(name: str) -> X25519PrivateKey:
+    h = home()
+    passphrase = env_passphrase(name)
+    if passphrase is None:
+        try:
+            return load_encryption_private_key(h, name)
+        except PermissionDenied:
+            passphrase = typer.prompt(f"Passphrase for {name}", hide_input=True)
+    return load_encryption_private_key(h, name, passphrase)
+
+
+@app.command("check")
+def check(request_id: RequestId) -> None:
+    """Run every check of the gate without building anything (exit 2 with the reason)."""
+    ev = check_release(home(), request_id)
+    console().print(
+        f"[green]release of {request_id} would pass the gate[/]: manifest "
+        f"{ev.manifest.sha256[:16]}… ({len(ev.manifest.files)} files), signed off by "
+        f"{ev.signoff.actor} at entry {ev.signoff.seq}, witnessed in checkpoint "
+        f"{ev.checkpoint.size}",
+        highlight=False,
+    )
+
+
+@app.command("build")
+def build(
+    request_id: RequestId,
+    as_key: AsKey,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the package (default: releases/ID.primex)."),
+    ] = None,
+) -> None:
+    """Check the gate, write the encrypted package and record the release in the log."""
+    h = home()
+    released = build_release(h, request_id, prompt_signer(h, as_key), out=out)
+    console().print(
+        f"[green]released[/] {request_id} → {released.path}\n"
+        f"  package sha256 {released.package_sha256}\n"
+        f"  manifest sha256 {released.manifest_sha256}\n"
+        f"  for {released.recipient}\n  recorded at log entry {released.seq}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _show(opened: Opened, folder: Path | None) -> None:
+    out = console()
+    table = Table(title=f"{opened.request}: {opened.title}")
+    for col in ("file", "bytes", "sha256"):
+        table.add_column(col)
+    for f in opened.manifest.files:
+        table.add_row(f.name, str(f.bytes), f.sha256)
+    out.print(table)
+    out.print(
+        f"signed off by [bold]{opened.president}[/] (president) at {opened.signed_at}; "
+        f"sign-off in checkpoint {opened.checkpoint_size}",
+        highlight=False,
+    )
+    out.print(f"log key:     {opened.log_vkey}", highlight=False, soft_wrap=True)
+    for wkey, ts in opened.witnesses.items():
+        when = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        out.print(f"witness key: {wkey} (cosigned {when})", highlight=False, soft_wrap=True)
+    out.print(
+        "compare these keys with the ones the SPP and the committee publish "
+        "(or pass them as --log-key / --witness-key)",
+        highlight=False,
+    )
+    if folder is not None:
+        out.print(f"[green]verified[/] and written to {folder}", highlight=False)
+    else:
+        out.print("[green]verified[/] (nothing written)", highlight=False)
+
+
+@app.command("open")
+def open_command(
+    package: Annotated[Path, typer.Argument(help="The .primex package you received.")],
+    key: KeyName,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write the files to (default: ./<request id>)."),
+    ] = None,
+    log_key: LogKey = None,
+    witness_key: WitnessKey = None,
+) -> None:
+    """Decrypt a release package and verify everything in it, offline; nothing is logged."""
+    private = _private_key(key)
+    target = out or Path.cwd() / package.name.removesuffix(".primex")
+    opened = open_package(
+        package, private, target, expected_log=log_key, expected_witnesses=witness_key or ()
+    )
+    _show(opened, opened.folder)
+
+
+@app.command("verify")
+def verify(
+    package: Annotated[Path, typer.Argument(help="A .primex package.")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="Researcher key: also decrypt and check the contents."),
+    ] = None,
+    log_key: LogKey = None,
+    witness_key: WitnessKey = None,
+) -> None:
+    """Verify a package: against the audit log's release entry (when this home has the log)
+    and, with --key, everything inside it (offline, nothing written or logged)."""
+    if not package.is_file():
+        raise PrimexError("no such package", where=str(package))
+    digest = hash_file(package).sha256
+    h = home()
+    if h.audit.exists():
+        log = open_log(h, create=False)
+        matches = [
+            e for e in log.entries()
+            if e.type == "release" and e.body.get("package_sha256") == digest
+        ]
+        if not matches:
+            raise IntegrityError(
+                "this package is not recorded by any release entry of the audit log",
+                where=str(package),
+                hint="it was altered or never released through the gate",
+            )
+        entry = matches[-1]
+        if entry.body.get("recipient") != recipient_of(package):
+            raise IntegrityError("the package's recipient differs from the release entry",
+                                 where=str(package))
+        console().print(
+            f"[green]recorded[/]: release of {entry.request} at log entry {entry.seq} "
+            f"(package sha256 {digest[:16]}…)",
+            highlight=False,
+        )
+    elif key is None:
+        raise PrimexError(
+            "nothing to verify against", where=str(package),
+            hint="give --key YOUR_KEY to check the contents, or run it where the audit log is",
+        )
+    if key is not None:
+        opened = verify_package(
+            package, _private_key(key), expected_log=log_key,
+            expected_witnesses=witness_key or (),
+        )
+        _show(opened, None)

@@ -1,8 +1,41 @@
-"""`primex review`: see the help text below."""
+"""`primex review`: see the help text below.
+
+The privacy officer's commands. Each decision is one signed log entry (the log refuses what
+the workflow or the separation of duties forbids); `show` reads the stored spec, the risk
+pre-assessment and, once protected, the disclosure report.
+
+Approval conditions (`--conditions`, repeatable) are either `NAME=VALUE` for a disclosure
+parameter of the request's `disclosure:` block (k, l, max_suppression, min_count, p_percent,
+dominance.n, dominance.k) or free text. The `approval` body then carries::
+
+    "conditions": {"disclosure": {<every parameter, effective value>},
+                   "tightened": [<names the officer changed>], "notes": [<free text>]}
+
+The effective value of a parameter is the officer's if given, else the researcher's
+proposal, else the service minimum (policy.yaml); each is checked never to be looser than
+the service minimum nor than the researcher's proposal. Canonical JSON has no floats, so a
+non-integer value is written as a decimal string ("0.02").
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from primex.audit.log import AuditLog, open_log
+from primex.catalogue import load_policy
+from primex.commands.common import console, home
+from primex.commands.keys import prompt_signer
+from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.home import Home
+from primex.release.gate import protected_dir
+from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.requests.store import load_submitted
 
 app = typer.Typer(
     help=(
@@ -11,3 +44,362 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+RequestId = Annotated[str, typer.Argument(help="The request id, e.g. REQ-2026-0001.")]
+AsKey = Annotated[str, typer.Option("--as", help="Your key name (a privacy_officer key).")]
+Reasons = Annotated[
+    list[str], typer.Option("--reason", help="Why (repeatable; kept in the log).")
+]
+
+# parameter -> (integer only?, stricter direction)
+PARAMETERS: dict[str, tuple[bool, str]] = {
+    "k": (True, "higher"),
+    "l": (True, "higher"),
+    "max_suppression": (False, "lower"),
+    "min_count": (True, "higher"),
+    "p_percent": (False, "higher"),
+    "dominance.n": (True, "higher"),
+    "dominance.k": (False, "lower"),
+}
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)")
+AWAITING = {"submitted": "review the request", "protected": "check the protected output"}
+
+
+def _number(text: str, name: str, integer: bool) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or (integer and value != value.to_integral_value()):
+        kind = "an integer" if integer else "a number"
+        raise PrimexError(
+            f"condition {name}={text!r} is not {kind}", where="--conditions",
+            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
+        )
+    return value
+
+
+def _json_number(value: Decimal) -> int | str:
+    """Canonical JSON carries no floats: integers stay integers, others become "0.02"."""
+    if value == value.to_integral_value():
+        return int(value)
+    return format(value.normalize(), "f")
+
+
+def service_minimums() -> dict[str, Decimal]:
+    p = load_policy()
+    return {
+        "k": Decimal(p.microdata.k),
+        "l": Decimal(p.microdata.l),
+        "max_suppression": Decimal(str(p.microdata.max_suppression)),
+        "min_count": Decimal(p.tables.min_count),
+        "p_percent": Decimal(str(p.tables.p_percent)),
+        "dominance.n": Decimal(p.tables.dominance.n),
+        "dominance.k": Decimal(str(p.tables.dominance.k)),
+    }
+
+
+def _proposed(disclosure: Any) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        node = disclosure
+        for part in name.split("."):
+            node = getattr(node, part, None) if node is not None else None
+        if node is not None:
+            out[name] = Decimal(str(node))
+    return out
+
+
+def _looser(name: str, value: Decimal, than: Decimal) -> bool:
+    return value < than if PARAMETERS[name][1] == "higher" else value > than
+
+
+def build_conditions(
+    items: list[str], proposed: dict[str, Decimal], minimums: dict[str, Decimal]
+) -> dict[str, Any]:
+    """The approval's `conditions` from `--conditions` items (see the module docstring)."""
+    officer: dict[str, Decimal] = {}
+    notes: list[str] = []
+    for item in items:
+        match = _ASSIGNMENT.fullmatch(item)
+        if match is None:
+            if item.strip():
+                notes.append(item.strip())
+            continue
+        name, text = match.groups()
+        if name not in PARAMETERS:
+            raise PrimexError(
+                f"unknown disclosure parameter {name!r} in --conditions", where="--conditions",
+                hint=f"one of {', '.join(PARAMETERS)}; free-text conditions contain no '='",
+            )
+        if name in officer:
+            raise PrimexError(f"{name} is given twice", where="--conditions")
+        officer[name] = _number(text, name, PARAMETERS[name][0])
+    problems = []
+    effective: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        base = proposed.get(name, minimums[name])
+        if _looser(name, base, minimums[name]):  # a spec validated before a policy change
+            base = minimums[name]
+        value = officer.get(name, base)
+        if _looser(name, value, minimums[name]):
+            problems.append(f"{name}={value} is looser than the service minimum {minimums[name]}")
+        elif _looser(name, value, base):
+            problems.append(f"{name}={value} is looser than the researcher's proposal {base}")
+        effective[name] = value
+    if problems:
+        raise PrimexError(
+            "conditions may only tighten: " + "; ".join(problems), where="--conditions",
+            hint="k, l, min_count, p_percent, dominance.n: higher is tighter; "
+            "max_suppression, dominance.k: lower is tighter",
+        )
+    nested: dict[str, Any] = {}
+    for name, value in effective.items():
+        head, _, tail = name.partition(".")
+        if tail:
+            nested.setdefault(head, {})[tail] = _json_number(value)
+        else:
+            nested[name] = _json_number(value)
+    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes}
+
+
+def _open(h: Home) -> AuditLog:
+    return open_log(h, create=False)
+
+
+@app.command("list")
+def list_command(
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every request, not only the pending ones.")
+    ] = False,
+) -> None:
+    """Requests awaiting the officer: new submissions and protected outputs to check."""
+    log = _open(home())
+    table = Table(title="Requests" if show_all else "Awaiting the privacy officer")
+    for col in ("request", "state", "to do", "updated (UTC)"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("title")
+    rows = 0
+    for rid in log.requests():
+        st = log.state(rid)
+        if not show_all and st.state not in AWAITING:
+            continue
+        rows += 1
+        updated = st.history[-1].time[:16].replace("T", " ") if st.history else ""
+        table.add_row(rid, st.state or "", AWAITING.get(st.state or "", ""), updated,
+                      st.title or "")
+    if rows:
+        console().print(table)
+    else:
+        console().print("nothing awaits the privacy officer" if not show_all else "no requests")
+
+
+def _report(h: Home, request_id: str) -> dict[str, Any] | None:
+    path = protected_dir(h, request_id) / REPORT_JSON
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(
+            f"the disclosure report cannot be read ({exc})", where=str(path)
+        ) from None
+    return data if isinstance(data, dict) else None
+
+
+def _show_report(report: dict[str, Any]) -> None:
+    out = console()
+    verdict = "[green]PASSED[/]" if report.get("passed") is True else "[red]NOT PASSED[/]"
+    out.print(f"\n[bold]Disclosure report[/] ({report.get('kind', '?')}): {verdict}")
+    if report.get("reasons"):
+        out.print("reasons: " + "; ".join(map(str, report["reasons"])), highlight=False)
+    risk = report.get("risk") if isinstance(report.get("risk"), dict) else {}
+    before = report.get("risk_before", risk.get("before"))
+    after = report.get("risk_after", risk.get("after"))
+    if isinstance(before, dict) and isinstance(after, dict):
+        table = Table(title="Risk before and after protection")
+        for col in ("measure", "before", "after"):
+            table.add_column(col)
+        for key in sorted(set(before) & set(after)):
+            if not isinstance(before[key], dict | list):
+                table.add_row(key, str(before[key]), str(after[key]))
+        for key in ("kanon_violations_before", "kanon_violations_after"):
+            if key in report:
+                table.add_row(key, "", str(report[key]))
+        out.print(table)
+    suppressions = report.get("suppressions")
+    if suppressions:
+        table = Table(title="What was suppressed")
+        table.add_column("what")
+        table.add_column("how many / why")
+        items = suppressions.items() if isinstance(suppressions, dict) else enumerate(suppressions)
+        for key, value in items:
+            table.add_row(str(key), json.dumps(value, ensure_ascii=False, default=str))
+        out.print(table)
+    if report.get("suppression_reason"):
+        out.print(f"why: {report['suppression_reason']}", highlight=False, soft_wrap=True)
+    if report.get("summary") is not None:
+        summary = report["summary"]
+        out.print(
+            "summary: " + (summary if isinstance(summary, str) else json.dumps(summary)),
+            highlight=False, soft_wrap=True,
+        )
+
+
+@app.command("show")
+def show(
+    request_id: RequestId,
+    assess: Annotated[
+        bool, typer.Option("--assess/--no-assess", help="Run the risk pre-assessment.")
+    ] = True,
+) -> None:
+    """The officer's review view: the request, its risk pre-assessment and, once protected,
+    the risk before/after, what was suppressed and why."""
+    h = home()
+    log = _open(h)
+    st = log.state(request_id)
+    out = console()
+    out.print(f"[bold]{request_id}[/] — {st.title} ({st.state})", highlight=False)
+    spec, _raw, sha = load_submitted(h, request_id)
+    out.print(
+        f"requester: {st.requester} ({spec.requester.organisation}, {spec.requester.contact})\n"
+        f"legal basis: {spec.legal_basis}; retention until {spec.retention_until}\n"
+        f"purpose: {spec.purpose}\n"
+        f"population: {', '.join(spec.population.benefits)}, "
+        f"{spec.population.period.start} – {spec.population.period.end}\n"
+        f"variables: {', '.join(spec.variables)}\n"
+        + (f"linked: {', '.join(spec.linked_columns())}\n" if spec.linkage else "")
+        + f"output: {spec.output.kind} ({spec.output.format}); spec sha256 {sha[:16]}…",
+        highlight=False, soft_wrap=True,
+    )
+    minimums = service_minimums()
+    proposed = _proposed(spec.disclosure)
+    table = Table(title="Disclosure parameters")
+    for col in ("parameter", "proposed", "service limit", "approved"):
+        table.add_column(col)
+    approved = (st.conditions or {}).get("disclosure", {}) if st.conditions else {}
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = approved.get(head, {}).get(tail) if tail else approved.get(name)
+        table.add_row(
+            name,
+            str(_json_number(proposed[name])) if name in proposed else "—",
+            str(_json_number(minimums[name])),
+            "" if value is None else str(value),
+        )
+    out.print(table)
+    if st.conditions and st.conditions.get("notes"):
+        out.print("conditions: " + "; ".join(st.conditions["notes"]), highlight=False)
+    if assess:
+        from primex.requests.assess import assess as run_assessment
+        from primex.requests.assess import render
+
+        try:
+            render(run_assessment(spec, h), out)
+        except PrimexError as exc:
+            out.print(f"pre-assessment not available: {exc.one_line()}", highlight=False)
+    report = _report(h, request_id)
+    if report is not None:
+        _show_report(report)
+
+
+def _decide(request_id: str, as_key: str, event: str, body: dict[str, Any]) -> int:
+    h = home()
+    log = _open(h)
+    entry = log.append(event, request_id, body, prompt_signer(h, as_key))
+    return entry.seq
+
+
+@app.command("approve")
+def approve(
+    request_id: RequestId,
+    as_key: AsKey,
+    conditions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--conditions",
+            help="NAME=VALUE to tighten a disclosure parameter (k, l, max_suppression, "
+            "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Approve the submitted request, optionally with conditions."""
+    h = home()
+    spec, _raw, sha = load_submitted(h, request_id)
+    body = {
+        "spec_sha256": sha,
+        "conditions": build_conditions(
+            conditions or [], _proposed(spec.disclosure), service_minimums()
+        ),
+    }
+    seq = _decide(request_id, as_key, "approval", body)
+    console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
+
+
+@app.command("reject")
+def reject(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+    """Reject the submitted request (final)."""
+    seq = _decide(request_id, as_key, "rejection", {"reasons": _reasons(reason)})
+    console().print(f"[red]rejected[/] {request_id} at log entry {seq}", highlight=False)
+
+
+@app.command("return")
+def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+    """Return the request to the researcher for changes (they may submit it again)."""
+    seq = _decide(request_id, as_key, "return", {"reasons": _reasons(reason)})
+    console().print(f"returned {request_id} for changes at log entry {seq}", highlight=False)
+
+
+def _reasons(items: list[str]) -> list[str]:
+    reasons = [r.strip() for r in items if r.strip()]
+    if not reasons:
+        raise PrimexError("give at least one reason", where="--reason",
+                          hint='e.g. --reason "the purpose does not justify wage_class"')
+    return reasons
+
+
+@app.command("check-output")
+def check_output(
+    request_id: RequestId,
+    as_key: AsKey,
+    approve_it: Annotated[
+        bool, typer.Option("--approve", help="The protected output may go to the president.")
+    ] = False,
+    return_it: Annotated[
+        bool, typer.Option("--return", help="Send the output back for more protection.")
+    ] = False,
+    reason: Annotated[
+        list[str] | None, typer.Option("--reason", help="Why (repeatable).")
+    ] = None,
+) -> None:
+    """Record the check of the protected output (exactly one of --approve / --return)."""
+    if approve_it == return_it:
+        raise PrimexError("give exactly one of --approve or --return", where="check-output")
+    h = home()
+    log = _open(h)
+    st = log.state(request_id)
+    if st.state != "protected" or st.manifest_sha256 is None:
+        raise PermissionDenied(
+            f"the request is {st.state}; only a protected output (passed disclosure result) "
+            "can be checked", where=f"request {request_id}",
+        )
+    manifest = collect_protected(protected_dir(h, request_id).parent)
+    if manifest.sha256 != st.manifest_sha256:
+        raise IntegrityError(
+            "the protected files differ from those the disclosure result passed",
+            where=str(protected_dir(h, request_id)),
+            hint="protect the output again; never edit protected files by hand",
+        )
+    body: dict[str, Any] = {
+        "manifest_sha256": manifest.sha256,
+        "decision": "approve" if approve_it else "return",
+    }
+    if reason:
+        body["reasons"] = [r for r in reason if r.strip()]
+    entry = log.append("output_check", request_id, body, prompt_signer(h, as_key))
+    console().print(
+        f"output of {request_id} {'approved' if approve_it else 'returned'} at log entry "
+        f"{entry.seq}",
+        highlight=False,
+    )
+

@@ -1,13 +1,126 @@
-"""`primex synth`: see the help text below."""
+"""`primex synth`: generate the synthetic PRIMA and BCSS warehouse, load a real population."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from primex.commands.common import console, home
 
 app = typer.Typer(
     help=(
         "Generate the synthetic PRIMA and BCSS warehouse used by the demo, tests and "
-        "benchmarks."
+        "benchmarks (no real personal data)."
     ),
     no_args_is_help=True,
 )
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="PRIMA database (default: <home>/spp/prima.duckdb)."),
+]
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse", help="BCSS warehouse database (default: <home>/bcss/warehouse.duckdb)."
+    ),
+]
+
+
+@app.command()
+def generate(
+    persons: Annotated[
+        int, typer.Option("--persons", help="PRIMA beneficiaries (paid at least once).")
+    ] = 20_000,
+    start: Annotated[str, typer.Option("--start", help="First month, YYYY-MM.")] = "2022-01",
+    months: Annotated[int, typer.Option("--months", help="Length of the period.")] = 24,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same content.")] = 1,
+    comparison: Annotated[
+        float,
+        typer.Option(
+            "--comparison",
+            help="Warehouse comparison population (never on RI) per beneficiary.",
+        ),
+    ] = 0.5,
+    db: DbOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write a synthetic PRIMA (spp/prima.duckdb) and BCSS warehouse (bcss/warehouse.duckdb).
+
+    Example: primex --home demo synth generate --persons 20000 --start 2022-01 --months 24
+    """
+    from primex.synthetic import SynthConfig
+    from primex.synthetic import generate as run
+
+    cfg = SynthConfig(persons=persons, start=start, months=months, seed=seed, comparison=comparison)
+    h = home()
+    prima_path = db or h.prima_db
+    warehouse_path = warehouse or h.warehouse_db
+    began = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("persons", total=1.0)
+
+        def report(label: str, fraction: float) -> None:
+            bar.update(task, description=label, completed=fraction)
+
+        result = run(cfg, prima_path, warehouse_path, progress=report)
+    elapsed = time.perf_counter() - began
+    table = Table(title=f"synthetic data (seed {seed}), {elapsed:.1f} s", show_header=False)
+    table.add_row("PRIMA", str(result.prima))
+    table.add_row("warehouse", str(result.warehouse))
+    table.add_row("beneficiaries", f"{result.persons:,}")
+    table.add_row("comparison population", f"{result.comparison:,}")
+    table.add_row("monthly payment rows", f"{result.benefit_rows:,}")
+    table.add_row("quarterly position rows", f"{result.position_rows:,}")
+    table.add_row("period", f"{cfg.start} + {cfg.months} months (snapshot {cfg.snapshot_date})")
+    console().print(table)
+
+
+@app.command("load-population")
+def load_population(
+    file: Annotated[Path, typer.Argument(help="Statbel population file (CSV/TXT).")],
+    year: Annotated[
+        int | None, typer.Option("--year", help="Year the file describes (if not in it).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Replace the synthetic population of the file's year(s) by a real Statbel file.
+
+    Accepts Statbel's TF_SOC_POP_STRUCT layout (CD_REFNIS, CD_SEX, CD_AGE, MS_POPULATION) or
+    primex's (commune, year, sex, age_band, population). Example:
+    primex synth load-population TF_SOC_POP_STRUCT_2025.txt --year 2025
+    """
+    from primex.synthetic.population import load_statbel
+    from primex.synthetic.store import replace_population
+
+    target = db or home().prima_db
+    frame = load_statbel(file, year)
+    replaced = replace_population(target, frame)
+    console().print(
+        f"loaded {int(frame['population'].sum()):,} inhabitants in {frame['commune'].nunique()} "
+        f"communes for {', '.join(str(y) for y in sorted(frame['year'].unique()))} "
+        f"into {target} (replaced {replaced:,} rows)",
+        soft_wrap=True,
+    )
+
+
+@app.command("hash")
+def hash_(db: DbOption = None, warehouse: WarehouseOption = None) -> None:
+    """Print the content hash of both stores (same seed and parameters -> same hashes)."""
+    from primex.synthetic import content_hash
+
+    h = home()
+    for label, path in (("prima", db or h.prima_db), ("warehouse", warehouse or h.warehouse_db)):
+        console().print(f"{label}  {content_hash(path)}  {path}", highlight=False, soft_wrap=True)

@@ -50,7 +50,7 @@ def encode_frame(df: pd.DataFrame, cols: Sequence[str], *, where: str = "data") 
     if len(set(cols)) != len(cols):
         raise PrimexError("a key variable is listed twice", where=where, hint="list each once")
     n = len(df)
-    codes = np.empty((n, len(cols)), dtype=np.int32)
+    codes = np.empty((n, len(cols)), dtype=np.int32, order="F")  # columns contiguous
     cards = np.empty(len(cols), dtype=np.int64)
     for j, c in enumerate(cols):
         codes[:, j], cards[j] = encode_column(df[c])
@@ -104,3 +104,31 @@ def sum_lookup(
         sums = np.bincount(inv, weights=v, minlength=len(uniq))
         o[hit] = sums[pos_c[hit]]
     return out
+
+
+def combine_columns(
+    cols: Sequence[np.ndarray], cards: Sequence[int], n: int | None = None
+) -> tuple[np.ndarray, int]:
+    """Like `combine` for a list of 1-D code arrays (no matrix copy); `n` rows if no column."""
+    n = len(cols[0]) if cols else (n or 0)
+    key = np.zeros(n, dtype=np.int64)
+    rng = 1
+    for col, card in zip(cols, cards, strict=True):
+        if rng * int(card) >= (1 << 62):
+            key, uniq = pd.factorize(key)
+            key = key.astype(np.int64)
+            rng = max(len(uniq), 1)
+        key *= int(card)
+        key += col
+        rng *= int(card)
+    return key, rng
+
+
+def class_sizes(key: np.ndarray, rng: int, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(weighted size of each row's class, a class id per row usable for further grouping)."""
+    if rng <= max(4 * len(key), 1 << 22):
+        size = np.bincount(key, weights=weights, minlength=rng)
+        return size[key], key
+    ids, uniq = pd.factorize(key)
+    size = np.bincount(ids, weights=weights, minlength=len(uniq))
+    return size[ids], ids.astype(np.int64)

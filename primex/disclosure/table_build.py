@@ -13,6 +13,7 @@ additive by construction.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -95,7 +96,7 @@ class Hierarchy:
             # A code repeated at consecutive levels (e.g. Brussels: province = region) is the
             # same node: collapse it so no cell equals its only child under two names.
             dedup = [c for k, c in enumerate(path) if k == 0 or c != path[k - 1]]
-            for child, par in zip(dedup[:-1], dedup[1:], strict=True):
+            for child, par in itertools.pairwise(dedup):
                 if child == TOTAL:
                     raise PrimexError(
                         f"'{TOTAL}' appears below the top level", where=f"hierarchies[{name!r}]",

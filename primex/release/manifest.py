@@ -12,8 +12,9 @@ serves all three, so it lives here and nowhere else:
 - `manifest_sha256` = SHA-256 of exactly those bytes, lowercase hex.
 
 `collect_protected(work_dir)` is the contract with the protection step: it manifests every
-data file in `<work_dir>/protected/` except the disclosure report itself (which binds to the
-manifest hash, so it cannot be inside it) and a step's own `manifest.json`.
+data file in `<work_dir>/protected/` except the disclosure report itself (`.json`, `.md`,
+`.html`: it binds to the manifest hash, so it cannot be inside it) and a step's own
+`manifest.json`.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from primex.release._io import atomic_write_bytes
 PROTECTED_DIR = "protected"
 REPORT_JSON = "disclosure-report.json"
 REPORT_MD = "disclosure-report.md"
+REPORT_HTML = "disclosure-report.html"
 STEP_MANIFEST = "manifest.json"
 # Files that sit in protected/ but are not data: the report is bound to the manifest hash
 # (it cannot hash itself) and travels in the package next to it.
-NOT_DATA = frozenset({REPORT_JSON, REPORT_MD, STEP_MANIFEST})
+NOT_DATA = frozenset({REPORT_JSON, REPORT_MD, REPORT_HTML, STEP_MANIFEST})
 
 # Conservative names only: they become paths in the package and on the researcher's disk, so
 # no separators, no leading dot (hidden or temp files), nothing a shell or a zip tool mangles.

@@ -16,12 +16,12 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 BENEFITS = ("RI", "ERIS", "art60", "art61", "PIIS")
 Benefit = Literal["RI", "ERIS", "art60", "art61", "PIIS"]
 
-REQUEST_ID_PATTERN = r"^R\d{4}-\d{4}$"
+REQUEST_ID_PATTERN = r"^REQ-\d{4}-\d{4,}$"
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}Q[1-4]$"
 LINK_PATTERN = r"^(entry|exit)[+-]\d{1,2}q$"
 MEASURE_PATTERN = r"^(count|(sum|mean):[a-z][a-z0-9_]*)$"
@@ -128,6 +128,33 @@ class TableSpec(_Model):
     weights: VariableName | None = None
 
 
+class Regression(_Model):
+    """An OLS regression to compare on real and synthetic data."""
+
+    y: VariableName
+    x: list[VariableName] = Field(min_length=1, max_length=20)
+
+
+class Analysis(_Model):
+    """One utility analysis for a synthetic release: a cross-table or a regression."""
+
+    crosstab: list[VariableName] | None = Field(default=None, min_length=2, max_length=4)
+    regression: Regression | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Analysis:
+        if (self.crosstab is None) == (self.regression is None):
+            raise ValueError("give exactly one of crosstab or regression")
+        return self
+
+
+class SyntheticOutput(_Model):
+    """Synthetic microdata (kind: synthetic): the model and the analyses to compare."""
+
+    model: Literal["gaussian_copula", "ctgan"] = "gaussian_copula"
+    analyses: list[Analysis] = Field(default_factory=list, max_length=20)
+
+
 class Output(_Model):
     """What leaves: microdata, tables, or synthetic microdata."""
 
@@ -136,6 +163,9 @@ class Output(_Model):
     tables: list[TableSpec] = Field(default_factory=list, max_length=50)
     method: Literal["suppression", "cell_key"] | None = Field(
         default=None, description="Protection of tables (kind: tables only)."
+    )
+    synthetic: SyntheticOutput | None = Field(
+        default=None, description="Model and utility analyses (kind: synthetic only)."
     )
 
 
@@ -174,7 +204,7 @@ class RequestSpec(_Model):
         default=None,
         pattern=REQUEST_ID_PATTERN,
         description=(
-            "Assigned at submission (e.g. R2026-0001). Leave it out for a new request; keep it "
+            "Assigned at submission (e.g. REQ-2026-0001). Leave it out for a new request; keep it "
             "when submitting a returned request again."
         ),
     )
@@ -188,7 +218,9 @@ class RequestSpec(_Model):
     legal_basis: str = Field(
         min_length=5,
         max_length=300,
-        description="Deliberation of the Information Security Committee, e.g. CSI deliberation 24/123.",
+        description=(
+            "Deliberation of the Information Security Committee, e.g. CSI deliberation 24/123."
+        ),
     )
     retention_until: Annotated[dt.date, Field(strict=False)] = Field(
         description="Date after which the released data must be destroyed (YYYY-MM-DD)."
@@ -200,6 +232,20 @@ class RequestSpec(_Model):
     linkage: list[Linkage] = Field(default_factory=list, max_length=10)
     output: Output
     disclosure: Disclosure = Field(default_factory=Disclosure)
+
+    def policy_overrides(self) -> dict[str, Any]:
+        """The proposed disclosure parameters in policy.yaml's nesting, for
+        `primex.catalogue.load_policy().tighten(spec.policy_overrides())`."""
+        d = self.disclosure
+        micro = {"k": d.k, "l": d.l, "max_suppression": d.max_suppression}
+        tables: dict[str, Any] = {"min_count": d.min_count, "p_percent": d.p_percent}
+        if d.dominance is not None:
+            tables["dominance"] = {"n": d.dominance.n, "k": d.dominance.k}
+        out = {
+            "microdata": {k: v for k, v in micro.items() if v is not None},
+            "tables": {k: v for k, v in tables.items() if v is not None},
+        }
+        return {k: v for k, v in out.items() if v}
 
     def linked_columns(self) -> list[str]:
         """Names of the linked warehouse columns, e.g. position_group_exit_p4q."""

@@ -16,6 +16,7 @@ the path of keys and indexes that leads to it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,15 +31,16 @@ from ruamel.yaml.events import (
     CollectionStartEvent,
     DocumentStartEvent,
     NodeEvent,
+    ScalarEvent,
 )
 from ruamel.yaml.reader import ReaderError
 
 from primex.errors import PrimexError
 
 # A request is a few kilobytes; these limits leave a wide margin and stop abuse early.
-MAX_BYTES = 256 * 1024
+MAX_BYTES = 64 * 1024
 MAX_DEPTH = 16
-MAX_EVENTS = 20_000
+MAX_EVENTS = 10_000
 
 PathKey = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -199,6 +201,8 @@ def _check_events(yaml: YAML, text: str, source: str) -> None:
                 where=where,
                 hint="remove the tag; quote the value if it must be text",
             )
+        if isinstance(event, ScalarEvent) and event.style is None:
+            _check_timestamp(event.value, where)
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -209,6 +213,30 @@ def _check_events(yaml: YAML, text: str, source: str) -> None:
                 )
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
+
+
+# YAML 1.2 timestamps as ruamel resolves them; an impossible one (2023-02-30) would otherwise
+# fail inside the constructor, where the position is lost.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2}))?"
+)
+
+
+def _check_timestamp(value: str, where: str) -> None:
+    match = _TIMESTAMP.match(value)
+    if match is None or not re.fullmatch(r"\d{4}-\d\d?-\d\d?([Tt \t].*)?", value):
+        return
+    y, m, d, hh, mm, ss = match.groups()
+    try:
+        dt.date(int(y), int(m), int(d))
+        if hh is not None:
+            dt.time(int(hh), int(mm), int(ss))
+    except ValueError as exc:
+        raise YamlLoadError(
+            f"{value!r} is not a real date or time ({exc})",
+            where=where,
+            hint="write dates as YYYY-MM-DD with a day that exists in that month",
+        ) from None
 
 
 def _marked(exc: MarkedYAMLError, source: str) -> YamlLoadError:

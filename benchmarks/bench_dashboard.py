@@ -1,0 +1,88 @@
+"""Benchmark: the quarterly protocol plus the dashboard build on 1 M persons x 36 months.
+
+Goal (issue 8): <= 60 s for `primex extract run --protocol quarterly` followed by
+`primex dashboard build` (public profile) on a synthetic PRIMA of 1 M beneficiaries over 36
+months. The data are generated once with the project's generator into benchmarks/out/
+(gitignored) and reused. Each timed repetition starts from a home without extracts or site, so
+it measures the full extraction + protection + rendering. No peer tool publishes such a
+dashboard; the figure is compared with the goal only (ratio = figure / goal).
+
+    .venv/bin/python benchmarks/bench_dashboard.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from primex.dashboard.build import build_site  # noqa: E402
+from primex.extract.protocol import load_protocol  # noqa: E402
+from primex.extract.run import run_protocol  # noqa: E402
+from primex.home import Home  # noqa: E402
+from primex.synthetic import SynthConfig, generate  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+GOAL_S = 60.0
+
+
+def _data(persons: int, months: int) -> Home:
+    home = Home(OUT / f"dashboard-{persons}x{months}")
+    if not (home.prima_db.exists() and home.warehouse_db.exists()):
+        home.spp.mkdir(parents=True, exist_ok=True)
+        home.bcss.mkdir(parents=True, exist_ok=True)
+        t = time.perf_counter()
+        generate(SynthConfig(persons=persons, start="2022-07", months=months, seed=8),
+                 home.prima_db, home.warehouse_db)
+        print(f"generated {persons:,} persons x {months} months in "
+              f"{time.perf_counter() - t:.0f} s -> {home.root}")
+    return home
+
+
+def _once(home: Home) -> tuple[float, float]:
+    shutil.rmtree(home.extracts, ignore_errors=True)
+    shutil.rmtree(home.site, ignore_errors=True)
+    t0 = time.perf_counter()
+    run_protocol(home, load_protocol("quarterly"))
+    t1 = time.perf_counter()
+    build_site(home, None, "public")
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1
+
+
+def run(quick: bool = False) -> list[dict]:
+    persons, months, reps = (100_000, 36, 1) if quick else (1_000_000, 36, 3)
+    home = _data(persons, months)
+    timings = [_once(home) for _ in range(reps)]
+    extract = statistics.median(t[0] for t in timings)
+    total = statistics.median(t[0] + t[1] for t in timings)
+    label = f"{persons // 1000}k persons x {months} months"
+    goal = f"<= {GOAL_S:.0f} s for 1 M persons x 36 months"
+    return [
+        {"name": f"dashboard: quarterly protocol + site build, {label}", "figure": total,
+         "unit": "s", "goal": goal, "peer": "none (no peer builds this dashboard)",
+         "ratio": total / GOAL_S, "passed": total <= GOAL_S},
+        {"name": f"dashboard: quarterly protocol run alone, {label}", "figure": extract,
+         "unit": "s", "goal": "part of the above", "peer": "none", "ratio": None,
+         "passed": extract <= GOAL_S},
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100k persons, one repetition")
+    args = parser.parse_args()
+    for row in run(args.quick):
+        ratio = "" if row["ratio"] is None else f" (ratio to goal {row['ratio']:.2f})"
+        print(f"{row['name']}: {row['figure']:.1f} {row['unit']} — goal {row['goal']}{ratio} "
+              f"— {'PASS' if row['passed'] else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

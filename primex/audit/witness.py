@@ -1,0 +1,184 @@
+"""The committee's witness (C2SP tlog-witness semantics, run as a local command).
+
+The committee keeps, under ``home.witness/``, the last checkpoint it cosigned for each log
+(``<origin slug>.checkpoint``) and the log key it trusts (``logs.json``, recorded at
+``primex audit witness init`` from the log's genesis entry: compare its key ID with the one
+the SPP announced out of band). To cosign a new checkpoint it needs the size it holds
+(``old_size``) and a consistency proof from that size; it answers like the HTTP witness:
+
+* 400 malformed checkpoint or proof;
+* 403 the log's signature does not verify (or the note has no known signature);
+* 404 the origin is unknown to the witness;
+* 409 ``old_size`` is not the size it holds, or the checkpoint is smaller (rollback,
+  truncation) or the same size with another root (fork);
+* 422 the consistency proof fails (the log rewrote history);
+
+and otherwise stores the checkpoint and returns a ``cosignature/v1`` signature line.
+
+API::
+
+    w = Witness(home)                       # state under home.witness
+    w.trust_log(origin, log_public_key)
+    w.add_checkpoint(note_text, old_size, proof, signer) -> NoteSignature
+    w.latest(origin) -> Checkpoint | None
+    cosign_latest(home, signer) -> Checkpoint   # log.checkpoint() + proof + cosign + store
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from primex.audit import files, merkle
+from primex.audit.checkpoint import (
+    Checkpoint,
+    NoteSignature,
+    cosign,
+    parse_checkpoint,
+    verify_log_signature,
+)
+from primex.audit.keys import Signer, note_key_id
+from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.home import Home
+
+
+class WitnessError(IntegrityError):
+    """The witness refused a checkpoint; `status` is the tlog-witness HTTP status."""
+
+    def __init__(self, status: int, what: str, *, hint: str | None = None) -> None:
+        self.status = status
+        super().__init__(f"witness refuses ({status}): {what}", where="witness", hint=hint)
+
+
+def _slug(origin: str) -> str:
+    return hashlib.sha256(origin.encode()).hexdigest()[:16]
+
+
+class Witness:
+    """The committee's witness state: trusted logs and the last cosigned checkpoint of each."""
+
+    def __init__(self, home: Home) -> None:
+        self.dir = home.witness
+        self.config_path = self.dir / "logs.json"
+
+    def logs(self) -> dict[str, bytes]:
+        """origin -> trusted log public key."""
+        if not self.config_path.exists():
+            return {}
+        data = json.loads(self.config_path.read_text("utf-8"))
+        return {o: base64.b64decode(k) for o, k in data.items()}
+
+    def trust_log(self, origin: str, log_public_key: bytes) -> None:
+        """Record the log key the witness trusts for `origin` (once; never silently changed)."""
+        logs = self.logs()
+        if origin in logs and logs[origin] != log_public_key:
+            raise PermissionDenied(
+                f"the witness already trusts another key for {origin!r}", where="witness",
+                hint="a log key change needs the committee's decision: edit logs.json by hand",
+            )
+        logs[origin] = log_public_key
+        self.dir.mkdir(parents=True, exist_ok=True)
+        files.atomic_write(
+            self.config_path,
+            (json.dumps({o: base64.b64encode(k).decode() for o, k in logs.items()},
+                        indent=2, sort_keys=True) + "\n").encode(),
+        )
+
+    def _state_path(self, origin: str) -> Path:
+        return self.dir / f"{_slug(origin)}.checkpoint"
+
+    def latest(self, origin: str) -> Checkpoint | None:
+        path = self._state_path(origin)
+        if not path.exists():
+            return None
+        return parse_checkpoint(path.read_text("utf-8"), where=str(path))
+
+    def add_checkpoint(
+        self, note_text: str, old_size: int, proof: Sequence[bytes], signer: Signer,
+        *, now: int | None = None,
+    ) -> NoteSignature:
+        """Check a new checkpoint against the stored one and cosign it (see module doc)."""
+        try:
+            cp = parse_checkpoint(note_text)
+        except IntegrityError as exc:
+            raise WitnessError(400, f"malformed checkpoint ({exc.what})") from exc
+        trusted = self.logs().get(cp.origin)
+        if trusted is None:
+            raise WitnessError(
+                404, f"unknown log origin {cp.origin!r}",
+                hint="the committee must first `primex audit witness init` for this log",
+            )
+        try:
+            verify_log_signature(cp, cp.origin, trusted)
+        except IntegrityError as exc:
+            raise WitnessError(403, exc.what) from exc
+        held = self.latest(cp.origin)
+        held_size = held.size if held is not None else 0
+        if old_size != held_size:
+            raise WitnessError(
+                409, f"old size {old_size} is not the size the witness holds ({held_size})",
+                hint="ask the log for a consistency proof from the witness's size",
+            )
+        if cp.size < held_size:
+            raise WitnessError(
+                409, f"rollback: checkpoint size {cp.size} is below the cosigned {held_size}"
+            )
+        if held is not None:
+            if cp.size == held_size and cp.root != held.root:
+                raise WitnessError(
+                    409, f"fork: another root for size {cp.size} than the one cosigned"
+                )
+            if held_size > 0:
+                try:
+                    merkle.verify_consistency(held_size, cp.size, proof, held.root, cp.root)
+                except IntegrityError as exc:
+                    raise WitnessError(
+                        422, f"consistency proof from {held_size} to {cp.size} fails: "
+                        f"{exc.what}",
+                    ) from exc
+        sig = cosign(cp, signer, int(time.time()) if now is None else now)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        log_sig = [s for s in cp.signatures if s.name == cp.origin
+                   and s.key_id == note_key_id(cp.origin, trusted)]
+        stored = Checkpoint(cp.origin, cp.size, cp.root, (*log_sig, sig))
+        files.atomic_write(self._state_path(cp.origin), stored.text.encode())
+        return sig
+
+
+def cosign_latest(home: Home, signer: Signer) -> Checkpoint:
+    """Committee convenience on one machine: checkpoint the log, prove consistency from
+    the witness's size, cosign, and attach the cosignature to the log's stored checkpoint.
+
+    The first time, the witness trusts the log key of the log's genesis entry (recorded in
+    home.witness/logs.json; its key ID is printed by `primex audit witness init`).
+    """
+    from primex.audit.log import open_log  # the witness module must not need the log to load
+
+    if signer.role != "committee":
+        raise PermissionDenied(
+            f"the witness cosigns with a committee key, not {signer.name!r} ({signer.role})",
+            where="witness",
+        )
+    log = open_log(home)
+    witness = Witness(home)
+    if log.origin not in witness.logs():
+        witness.trust_log(log.origin, log.log_key().public_key)
+    try:
+        cp = log.checkpoint()
+    except PrimexError:  # the committee's machine holds no log key: take the published one
+        latest = log.latest_checkpoint()
+        if latest is None:
+            raise
+        cp = latest
+    held = witness.latest(log.origin)
+    old = held.size if held is not None else 0
+    if held is not None and 0 < old <= cp.size <= len(log):
+        proof = log.consistency_proof(old, cp.size)
+    else:
+        proof = []
+    sig = witness.add_checkpoint(cp.text, old, proof, signer)
+    return log.add_cosignature(cp.size, sig)

@@ -1,0 +1,84 @@
+"""`primex disclosure protect ID --as KEY`: the protection step of one request (SPP side).
+
+Reads `<home>/spp/work/<ID>/coded.parquet`, applies the parameters in force (service
+minimums, the researcher's proposal, the officer's conditions), writes
+`<home>/spp/work/<ID>/protected/` and the disclosure report, and appends the signed
+`disclosure_result` entry binding the report to the manifest of the files that may leave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from primex.audit import canonical
+from primex.audit.log import open_log
+from primex.commands.common import console, home
+from primex.commands.keys import prompt_signer
+from primex.disclosure.request_step import REPORT_JSON, protect_request
+from primex.errors import PrimexError
+from primex.release.manifest import collect_protected
+from primex.requests.store import load_submitted
+
+EMPTY_MANIFEST_SHA256 = hashlib.sha256(canonical.dumps({"files": []})).hexdigest()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `protect` to the `disclosure` group."""
+
+    @app.command("protect")
+    def protect(
+        request_id: Annotated[str, typer.Argument(help="Request id, e.g. REQ-2026-0001.")],
+        as_key: Annotated[str, typer.Option("--as", help="The SPP operator's key name.")],
+        coded: Annotated[
+            Path | None,
+            typer.Option("--in", help="Coded extract (default <home>/spp/work/ID/coded.parquet)."),
+        ] = None,
+    ) -> None:
+        """Protect a coded request extract and record the disclosure result in the audit log."""
+        h = home()
+        log = open_log(h, create=False)
+        state = log.state(request_id)
+        if state.state not in ("coded", "protected", "extracted"):
+            raise PrimexError(
+                f"request is {state.state}; protection needs the coded extract",
+                where=request_id,
+                hint="the BCSS operator codes the extract first (`primex linkage code`)",
+            )
+        signer = prompt_signer(h, as_key)
+        spec, _raw, _sha = load_submitted(h, request_id)
+        work = h.spp_work / request_id
+        outcome = protect_request(
+            h,
+            request_id,
+            spec,
+            state.conditions,
+            coded or work / "coded.parquet",
+            work,
+            manifest_fn=collect_protected,
+        )
+        report_sha = hashlib.sha256((work / "protected" / REPORT_JSON).read_bytes()).hexdigest()
+        log.append(
+            "disclosure_result",
+            request_id,
+            {
+                "manifest_sha256": outcome.manifest_sha256 or EMPTY_MANIFEST_SHA256,
+                "passed": outcome.passed,
+                "report_sha256": report_sha,
+                "summary": outcome.report["summary"],
+                "kind": outcome.kind,
+            },
+            signer,
+        )
+        out = console()
+        if outcome.passed:
+            out.print(f"[green]protected[/] {request_id}: {outcome.report['summary']}")
+            for f in outcome.files:
+                out.print(f"  {f.name}")
+        else:
+            out.print(f"[red]protection failed[/] {request_id}: {outcome.report['summary']}")
+            out.print(f"  report: {work / 'protected' / 'disclosure-report.md'}")
+            raise typer.Exit(1)

@@ -1,0 +1,129 @@
+"""One call for other steps: protect a request's microdata extract, get data + report.
+
+Hierarchies come from the variable catalogue for the quasi-identifiers it knows (explicit
+ones win); a variable unknown to the catalogue can only be kept or blanked (value -> *).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from primex.disclosure.anonymize import anonymize
+from primex.disclosure.hierarchy import Hierarchy, from_catalogue
+from primex.disclosure.micro_report import build_report
+from primex.disclosure.perturb import add_noise, microaggregate, pram
+from primex.errors import PrimexError
+
+
+def catalogue_hierarchies(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> tuple[
+    dict[str, Hierarchy], list[str]
+]:
+    """Catalogue hierarchies for the QIs it knows; returns (hierarchies, QIs without one)."""
+    out: dict[str, Hierarchy] = {}
+    without: list[str] = []
+    for q in quasi_identifiers:
+        try:
+            out[q] = from_catalogue(q, df[q].dropna().unique())
+        except PrimexError:
+            without.append(q)
+    return out, without
+
+
+def catalogue_quasi_identifiers(columns: Sequence[str]) -> list[str]:
+    """The columns whose catalogue role is quasi_identifier (in the data's column order)."""
+    from primex.catalogue import load_catalogue
+
+    qi = {v.name for v in load_catalogue().by_role("quasi_identifier")}
+    return [c for c in columns if c in qi]
+
+
+def protect_microdata(
+    df: pd.DataFrame,
+    quasi_identifiers: Sequence[str] | None,
+    k: int,
+    *,
+    l: int | None = None,  # noqa: E741
+    sensitive: str | None = None,
+    max_suppression: float = 0.05,
+    hierarchies: dict[str, Any] | None = None,
+    weight: str | None = None,
+    importance: Sequence[int] | None = None,
+    request_id: str | None = None,
+    perturbations: Sequence[dict[str, Any]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """k-anonymise (and l-diversify) an extract, then perturb other variables.
+
+    `quasi_identifiers=None` takes the columns the catalogue marks `quasi_identifier`.
+    `perturbations`: e.g. [{"method": "mdav", "variables": ["amount"], "k": 3},
+    {"method": "noise", "variables": ["wage"], "noise": 150},
+    {"method": "pram", "variables": ["position_group"], "pd": 0.8, "alpha": 0.5}];
+    seeds default to a hash of the request id, so a re-run gives the same release.
+    The report has `passed: bool`.
+    """
+    qis = (catalogue_quasi_identifiers(list(df.columns)) if quasi_identifiers is None
+           else list(quasi_identifiers))
+    if not qis:
+        raise PrimexError("the extract has no quasi-identifier", where=request_id or "extract",
+                          hint="name them, or use variables the catalogue marks quasi_identifier")
+    missing = [q for q in qis if q not in df.columns]
+    if missing:
+        raise PrimexError(f"quasi-identifier(s) {missing!r} not in the extract",
+                          where=request_id or "extract", hint="check the request's variables")
+    cat, without = catalogue_hierarchies(df, [q for q in qis if q not in (hierarchies or {})])
+    merged: dict[str, Any] = {**cat, **(hierarchies or {})}
+    res = anonymize(df, qis, merged, k, max_suppression, sensitive, l, weight,
+                    importance=importance)
+    data = res.data
+    reports: list[dict[str, Any]] = []
+    for i, spec in enumerate(perturbations or []):
+        data, reps = _perturb(data, spec, request_id, i, qis)
+        reports.extend(reps)
+    report = build_report(res, reports, request_id=request_id)
+    report["hierarchy_sources"] = {
+        q: ("explicit" if q in (hierarchies or {}) else
+            "catalogue" if q in cat else "value → * (not in the catalogue)") for q in qis}
+    if without:
+        report["notes"] = [f"{q}: no catalogue hierarchy; it can only be kept or blanked"
+                           for q in without]
+    return data, report
+
+
+def _seed(request_id: str | None, index: int, spec: dict[str, Any]) -> int:
+    if "seed" in spec:
+        return int(spec["seed"])
+    text = f"{request_id or ''}|{index}|{spec.get('method')}|{spec.get('variables')}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _perturb(data: pd.DataFrame, spec: dict[str, Any], request_id: str | None, index: int,
+             qis: list[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    where = f"perturbations[{index}]"
+    method = spec.get("method")
+    variables = list(spec.get("variables") or [])
+    if not variables:
+        raise PrimexError("no variables to perturb", where=where, hint='give "variables": [...]')
+    clash = sorted(set(variables) & set(qis))
+    if clash:
+        raise PrimexError(f"{clash} are quasi-identifiers; they are protected by k-anonymity",
+                          where=where, hint="perturb only other variables")
+    seed = _seed(request_id, index, spec)
+    if method == "mdav":
+        data, rep = microaggregate(data, variables, int(spec.get("k", 3)))
+        return data, [rep]
+    if method in ("noise", "correlated-noise"):
+        kind = "additive" if method == "noise" else "correlated"
+        data, rep = add_noise(data, variables, float(spec.get("noise", 150.0)), kind, seed)
+        return data, [rep]
+    if method == "pram":
+        reps = []
+        for j, v in enumerate(variables):
+            data, rep = pram(data, v, float(spec.get("pd", 0.8)), float(spec.get("alpha", 0.5)),
+                             bool(spec.get("invariant", True)), (seed + j) % (1 << 63))
+            reps.append(rep)
+        return data, reps
+    raise PrimexError(f"unknown perturbation method {method!r}", where=where,
+                      hint="mdav, noise, correlated-noise or pram")

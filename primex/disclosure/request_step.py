@@ -1,0 +1,442 @@
+"""The protection step of one request: coded extract in, files that may leave out.
+
+It reads the coded, linked extract (`<work>/coded.parquet`, no NISS), applies the disclosure
+parameters in force — the service minimums, tightened by the researcher's proposal, tightened
+again by the privacy officer's approval conditions — and, by the request's `output.kind`:
+
+* microdata: optimal k-anonymity (+ l-diversity on the sensitive variables) with local
+  suppression (`protect_microdata`);
+* tables: each table with primary + secondary suppression and the LP attacker audit, the
+  request's tables protected together (shared margins), checked against the release ledger
+  for differencing with earlier releases; or cell-key noise when `method: cell_key`;
+* synthetic: SDV synthesis evaluated against a holdout (`protect_synthetic`).
+
+It writes the data files into `<work>/protected/` and the disclosure report next to them
+(`disclosure-report.json`, `.md`). The report binds to the manifest hash of the data files;
+the manifest function is passed in by the caller (the release module defines the manifest,
+and the flow never imports backwards).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from primex import __version__
+from primex.catalogue import Policy, load_catalogue, load_policy
+from primex.disclosure.protect import protect_microdata
+from primex.disclosure.synthetic_eval import SyntheticThresholds
+from primex.errors import PrimexError
+from primex.home import Home
+
+IDENTIFYING = ("niss", "pseudonym", "record_id")
+REPORT_JSON = "disclosure-report.json"
+REPORT_MD = "disclosure-report.md"
+
+
+@dataclass
+class ProtectionOutcome:
+    passed: bool
+    kind: str
+    files: list[Path]
+    report: dict[str, Any]
+    manifest_sha256: str | None
+
+
+def effective_policy(spec: Any, conditions: dict[str, Any] | None) -> Policy:
+    """Service minimums, tightened by the researcher's proposal, then by the officer."""
+    policy = load_policy().tighten(spec.policy_overrides(), where="request disclosure")
+    approved = (conditions or {}).get("disclosure") or {}
+    if not approved:
+        return policy
+    micro = {k: approved[k] for k in ("k", "l", "max_suppression") if k in approved}
+    tables = {k: approved[k] for k in ("min_count", "p_percent") if k in approved}
+    if isinstance(approved.get("dominance"), dict):
+        tables["dominance"] = dict(approved["dominance"])
+    overrides = {"microdata": micro, "tables": tables}
+
+    def number(v: Any) -> Any:  # canonical JSON carries non-integers as decimal strings
+        if isinstance(v, dict):
+            return {k: number(x) for k, x in v.items()}
+        if isinstance(v, str):
+            d = Decimal(v)
+            return int(d) if d == d.to_integral_value() else float(d)
+        return v
+
+    return policy.tighten(
+        number({k: v for k, v in overrides.items() if v}), where="approval conditions"
+    )
+
+
+def _roles(columns: list[str]) -> tuple[list[str], list[str]]:
+    """Quasi-identifiers and sensitive columns of an extract, from the catalogue roles."""
+    cat = load_catalogue()
+    qis, sensitive = [], []
+    for col in columns:
+        base = col
+        if col not in cat:
+            for name in cat.names:  # linked columns: <variable>_<event>_<offset>q
+                if col.startswith(name + "_entry_") or col.startswith(name + "_exit_"):
+                    base = name
+                    break
+        if base not in cat:
+            continue
+        role = cat.get(base).role
+        if role == "quasi_identifier":
+            qis.append(col)
+        elif role == "sensitive":
+            sensitive.append(col)
+    return qis, sensitive
+
+
+def _atomic_bytes(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+        tmp = Path(fh.name)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
+    if fmt == "csv":
+        return _atomic_bytes(path.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8"))
+    target = path.with_suffix(".parquet")
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".tmp") as fh:
+        tmp = Path(fh.name)
+    # No pandas index, no creation time: the same data gives the same bytes.
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+    return target
+
+
+def cellkey_secret(home: Home) -> bytes:
+    """The SPP-side secret for cell-key record keys (not the linkage key: the BCSS holds
+    that). Created once, file mode 0600, so the same pseudonym keeps the same record key."""
+    path = home.spp / "cellkey.secret"
+    if path.exists():
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+
+
+def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.DataFrame, dict]:
+    qis, sensitive = _roles(list(data.columns))
+    if not qis:
+        raise PrimexError(
+            "no quasi-identifier among the extract's columns",
+            where=request_id,
+            hint="microdata releases need the catalogue roles of their variables",
+        )
+    # Hierarchies hold the catalogue's string form of each value (booleans 'true'/'false',
+    # integers without decimals): released quasi-identifiers take that form too.
+    cat = load_catalogue()
+    data = data.copy()
+    for q in qis:
+        if q in cat:
+            formatted = data[q].map(cat.get(q).format_value)
+            data[q] = formatted.where(formatted != "", None)
+    m = policy.microdata
+    protected, report = protect_microdata(
+        data,
+        qis,
+        m.k,
+        l=m.l if sensitive else None,
+        sensitive=sensitive[0] if sensitive else None,
+        max_suppression=m.max_suppression,
+        request_id=request_id,
+    )
+    if len(sensitive) > 1:
+        # l-diversity is enforced on the first sensitive variable; the others are measured.
+        from primex.disclosure import ldiversity
+
+        report["l_diversity_other"] = {}
+        for s in sensitive[1:]:
+            ld = ldiversity(protected, qis, s)
+            distinct = getattr(ld, "distinct", None)
+            if distinct is not None:
+                report["l_diversity_other"][s] = int(pd.Series(distinct).min())
+    return protected, report
+
+
+def _tables(
+    data: pd.DataFrame,
+    spec: Any,
+    policy: Policy,
+    request_id: str,
+    home: Home,
+    out: Path,
+    data_id: str,
+) -> tuple[list[Path], dict[str, Any]]:
+    from primex.disclosure import ReleaseLedger, protect_linked_tables, protect_table
+
+    t = policy.tables
+    rules = {
+        "min_count": t.min_count,
+        "dominance": {"n": t.dominance.n, "k": t.dominance.k},
+        "p_percent": t.p_percent,
+    }
+    files: list[Path] = []
+    reports: dict[str, Any] = {}
+    method = spec.output.method or "suppression"
+    pseudonyms = data["pseudonym"] if "pseudonym" in data.columns else None
+    fmt = spec.output.format
+    # Tables with the same measure are protected together, so that no suppressed cell can be
+    # recovered by combining them (shared margins).
+    groups: dict[str, list[Any]] = {}
+    for table in spec.output.tables:
+        groups.setdefault(table.measure, []).append(table)
+    results: list[tuple[Any, Any]] = []
+    for measure, tables in groups.items():
+        measure_col = None if measure == "count" else measure.split(":", 1)[1]
+        if method == "cell_key":
+            if pseudonyms is None:
+                raise PrimexError("cell-key noise needs the pseudonym column", where=request_id)
+            for table in tables:
+                if measure_col is not None:
+                    pt = protect_table(data, table.dimensions, measure=measure_col, rules=rules)
+                else:
+                    pt = protect_table(
+                        data,
+                        table.dimensions,
+                        method="cellkey",
+                        pseudonym="pseudonym",
+                        cellkey={"key": cellkey_secret(home), "D": 2, "V": 1.0, "js": 2},
+                    )
+                results.append((table, pt))
+        else:
+            pts = protect_linked_tables(
+                data, [list(tb.dimensions) for tb in tables], measure=measure_col, rules=rules
+            )
+            results.extend(zip(tables, pts, strict=True))
+    ledger_flags: dict[str, int] = {}
+    if pseudonyms is not None and method != "cell_key":
+        with ReleaseLedger(home.ledger_db) as ledger:
+            for i, (table, pt) in enumerate(results):
+                if not pt.passed:
+                    continue
+                if pt.table is None or pt.record_cells is None:
+                    ledger_flags[table.name] = -1  # memberships unknown: not checked
+                    continue
+                flags = ledger.check(data_id, pt, pseudonyms, threshold=t.min_count)
+                if len(flags):
+                    ledger_flags[table.name] = len(flags)
+                    measure_col = None if table.measure == "count" else table.measure.split(":")[1]
+                    pt = protect_table(
+                        data,
+                        table.dimensions,
+                        measure=measure_col,
+                        rules=rules,
+                        force_suppress=flags[list(table.dimensions)],
+                    )
+                    results[i] = (table, pt)
+    for table, pt in results:
+        rep = pt.report
+        reports[table.name] = {
+            "passed": pt.passed,
+            "dimensions": list(table.dimensions),
+            "measure": table.measure,
+            "cells": len(pt.cells),
+            "primary": int((pt.cells["status"] == "u").sum()),
+            "secondary": int((pt.cells["status"] == "x").sum()),
+            "differencing_flags": ledger_flags.get(table.name, 0),
+            "report": rep,
+        }
+        if pt.passed:
+            files.append(_write_frame(pt.published(), out / table.name, fmt))
+    if pseudonyms is not None and method != "cell_key" and all(pt.passed for _, pt in results):
+        with ReleaseLedger(home.ledger_db) as ledger:
+            for table, pt in results:
+                if pt.table is None or pt.record_cells is None:
+                    continue
+                release_id = f"{request_id}/{table.name}"
+                # Protected again after a return: the earlier record stands.
+                with contextlib.suppress(PrimexError):
+                    ledger.record(
+                        release_id,
+                        data_id,
+                        pt,
+                        pseudonyms,
+                        population=json.dumps(spec.population.model_dump(mode="json")),
+                    )
+    return files, {"method": method, "rules": rules, "tables": reports}
+
+
+def protect_request(
+    home: Home,
+    request_id: str,
+    spec: Any,
+    conditions: dict[str, Any] | None,
+    coded: Path,
+    work: Path,
+    *,
+    manifest_fn: Callable[[Path], Any],
+    data_id: str = "prima",
+) -> ProtectionOutcome:
+    """Protect a request's coded extract; write `<work>/protected/` and the report."""
+    if not coded.exists():
+        raise PrimexError(
+            "the coded extract is missing",
+            where=str(coded),
+            hint="the BCSS operator runs `primex linkage code` first",
+        )
+    data = pd.read_parquet(coded)
+    leaked = [c for c in data.columns if c == "niss"]
+    if leaked:
+        raise PrimexError(
+            "the coded extract still holds a NISS column",
+            where=str(coded),
+            hint="only the BCSS-coded file may enter the protection step",
+        )
+    policy = effective_policy(spec, conditions)
+    out = work / "protected"
+    if out.exists():  # a new protection replaces any earlier attempt entirely
+        for old in out.iterdir():
+            if old.is_file():
+                old.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    kind = spec.output.kind
+    details: dict[str, Any]
+    files: list[Path] = []
+    release_cols = [c for c in data.columns if c not in IDENTIFYING]
+    if kind == "microdata":
+        protected, details = _microdata(data[release_cols], policy, request_id)
+        passed = bool(details.get("passed"))
+        if passed:
+            files.append(_write_frame(protected, out / "microdata", spec.output.format))
+    elif kind == "tables":
+        files, details = _tables(data, spec, policy, request_id, home, out, data_id)
+        passed = bool(files) and all(t["passed"] for t in details["tables"].values())
+    else:
+        from primex.disclosure.synthetic_release import SynthesisParams, protect_synthetic
+
+        syn_spec = spec.output.synthetic
+        s = policy.synthetic
+        qis, sensitive = _roles(release_cols)
+        synthetic, evaluation = protect_synthetic(
+            data[release_cols],
+            quasi_identifiers=qis,
+            sensitive=sensitive,
+            params=SynthesisParams(model=syn_spec.model if syn_spec else "gaussian_copula"),
+            thresholds=SyntheticThresholds(
+                max_identical_all_excess=s.max_identical_all_excess,
+                max_unique_match_excess=s.max_unique_match_excess,
+                max_closer_to_train=s.max_closer_to_train,
+                max_cap_excess=s.max_cap_excess,
+            ),
+            analyses=[
+                a.model_dump(exclude_none=True) for a in (syn_spec.analyses if syn_spec else [])
+            ],
+        )
+        details = {
+            "evaluation": evaluation.to_dict(),
+            "model": syn_spec.model if syn_spec else "gaussian_copula",
+        }
+        passed = evaluation.passed
+        if passed:
+            files.append(_write_frame(synthetic, out / "synthetic", spec.output.format))
+    manifest_sha = None
+    if passed and files:
+        manifest_sha = manifest_fn(work).sha256
+    report = {
+        "kind": kind,
+        "request": request_id,
+        "passed": passed,
+        "manifest_sha256": manifest_sha,
+        "parameters": policy.model_dump(mode="json"),
+        "summary": _summary(kind, passed, details),
+        "details": details,
+        "code_version": __version__,
+    }
+    _atomic_bytes(out / REPORT_JSON, json.dumps(report, indent=2, default=str).encode())
+    _atomic_bytes(out / REPORT_MD, render_markdown(report).encode())
+    return ProtectionOutcome(passed, kind, files, report, manifest_sha)
+
+
+def _summary(kind: str, passed: bool, details: dict[str, Any]) -> str:
+    verdict = "passed" if passed else "FAILED"
+    if kind == "microdata":
+        levels = details.get("levels") or details.get("chosen_levels") or {}
+        supp = details.get("suppressions") or {}
+        total = (
+            sum(v for v in supp.values() if isinstance(v, int)) if isinstance(supp, dict) else supp
+        )
+        return f"microdata {verdict}; generalisation {levels}; suppressed values {total}"
+    if kind == "tables":
+        parts = [
+            f"{name}: {t['primary']} primary, {t['secondary']} secondary"
+            f"{', audit passed' if t['passed'] else ', AUDIT FAILED'}"
+            for name, t in details["tables"].items()
+        ]
+        return f"tables {verdict} ({details['method']}); " + "; ".join(parts)
+    checks = details["evaluation"]["checks"]
+    failed = [c["check"] for c in checks if not c["passed"]]
+    return f"synthetic {verdict}" + (f"; failed: {', '.join(failed)}" if failed else "")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"# Disclosure report — {report['request']}",
+        "",
+        f"**Result: {'passed' if report['passed'] else 'FAILED — nothing can be released'}**",
+        "",
+        report["summary"],
+        "",
+        f"Output kind: {report['kind']}. Manifest of the protected files: "
+        f"`{report['manifest_sha256']}`. primex {report['code_version']}.",
+        "",
+        "## Parameters in force",
+        "",
+        "The service minimums, tightened by the researcher's proposal and the privacy "
+        "officer's conditions:",
+        "",
+        "```json",
+        json.dumps(report["parameters"], indent=2),
+        "```",
+        "",
+    ]
+    details = report["details"]
+    if report["kind"] == "microdata":
+        from primex.disclosure.micro_report import render_markdown as micro_md
+
+        lines += ["## Microdata protection", "", micro_md(details)]
+    elif report["kind"] == "tables":
+        lines += ["## Tables", ""]
+        for name, t in details["tables"].items():
+            lines.append(
+                f"* **{name}** ({' × '.join(t['dimensions'])}, {t['measure']}): {t['cells']} "
+                f"cells, {t['primary']} primary and {t['secondary']} secondary suppressions, "
+                f"{t['differencing_flags']} cells forced by the differencing ledger, audit "
+                f"{'passed' if t['passed'] else 'FAILED'}."
+            )
+    else:
+        ev = details["evaluation"]
+        lines += [
+            "## Synthetic data evaluation",
+            "",
+            "| check | value | limit | result |",
+            "| --- | --- | --- | --- |",
+        ]
+        for c in ev["checks"]:
+            lines.append(
+                f"| {c['check']} | {c['value']} | {c['limit']} | "
+                f"{'pass' if c['passed'] else 'FAIL'} |"
+            )
+        q = ev["utility"].get("quality_score")
+        lines += ["", f"SDMetrics quality score: {q if q is not None else 'n/a'}"]
+    return "\n".join(lines) + "\n"

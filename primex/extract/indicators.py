@@ -1,0 +1,625 @@
+"""The indicators of the basic application: what each one means, and how it is computed.
+
+Each indicator carries its definition, interest and methodological precautions (EN, with FR/NL
+names), its numerator and denominator, the breakdowns it supports and the grains (quarter,
+year) it is defined at. `compute()` runs standard SQL through an `Engine` on the temporary
+tables prepared by `primex.extract.run` (`bm`, `per`, `sp`, `geo`, ...) and returns *cells*:
+one row per (period, breakdown, key) with the numerator, the denominator and the number of
+distinct persons behind each (what table protection needs).
+
+All counts are integers until the last step (a division in Python), so reruns are
+byte-identical whatever the engine's summation order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:  # only for type hints: run.py builds the context
+    from primex.extract.run import Context
+
+GEO_LEVELS = ("region", "province", "arrondissement", "commune")
+PERSON_DIMS = ("sex", "age_band", "nationality_group")
+CELL_COLUMNS = [
+    "period_type", "period", "breakdown", "key", "numerator", "denominator", "n", "n_den",
+]
+AGE_BANDS = ("0-17", "18-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59",
+             "60-64", "65+")
+WORK_GROUPS = ("employee", "self_employed")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_en: str
+    name_fr: str
+    name_nl: str
+    definition: str
+    interest: str
+    precautions: str
+    numerator: str
+    denominator: str | None
+    unit: str  # "persons" | "per 1 000" | "%"
+    breakdowns: tuple[str, ...]
+    grains: tuple[str, ...]
+    compute: Callable[[Context, tuple[str, ...]], pd.DataFrame]
+    headline: bool = False
+
+    @property
+    def scale(self) -> float:
+        return {"per 1 000": 1000.0, "%": 100.0}.get(self.unit, 1.0)
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.denominator is not None
+
+    @property
+    def geographic_levels(self) -> tuple[str, ...]:
+        return tuple(b for b in self.breakdowns if b in GEO_LEVELS)
+
+
+def _dim(breakdown: str) -> str:
+    """SQL expression of a breakdown column (whitelisted: breakdowns are validated names)."""
+    if breakdown == "total":
+        return "''"
+    if breakdown not in (*GEO_LEVELS, *PERSON_DIMS, "category", "benefit", "duration_band",
+                         "position_group"):
+        raise ValueError(f"unknown breakdown {breakdown}")
+    return f"COALESCE(CAST({breakdown} AS VARCHAR), 'unknown')"
+
+
+def _union(template: str, breakdowns: tuple[str, ...], ctx: Context,
+           col: str = "period") -> str:
+    """One SELECT per breakdown, glued with UNION ALL; `{dim}`, `{name}` and `{pf}` are filled
+    in. `{pf}` restricts a breakdown outside the protocol's series breakdowns to the published
+    period (the series of every breakdown would cost much and nobody reads it)."""
+    def pf(b: str) -> str:
+        if b in ctx.series_breakdowns:
+            return ""
+        return f"AND {col} = '{ctx.target}'"  # a validated label: 2025Q2 / 2024
+
+    def src(b: str) -> str:  # the person-period table where it holds the breakdown
+        return "ppr" if b == "total" or b in ctx.ppr_columns else "bmv"
+
+    return "\nUNION ALL\n".join(
+        template.format(dim=_dim(b), name=f"'{b}'", pf=pf(b), src=src(b)) for b in breakdowns
+    )
+
+
+def _frame(rows: Any, period_type: str) -> pd.DataFrame:
+    frame = rows.to_pandas() if hasattr(rows, "to_pandas") else pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    frame["period_type"] = period_type
+    for col in ("denominator", "n_den"):
+        if col not in frame:
+            frame[col] = float("nan")
+    return frame[CELL_COLUMNS]
+
+
+# --- stock ---------------------------------------------------------------------------------
+
+
+def _stock(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        sql = _union(
+            "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS BIGINT) AS pm, "
+            "COUNT(DISTINCT niss) AS n FROM {src} WHERE benefit = ? AND period IS NOT NULL {pf} "
+            "GROUP BY period, {dim}",
+            breakdowns, ctx,
+        )
+        rows = ctx.engine.query(sql, [benefit] * len(breakdowns)).to_pandas()
+        rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
+        out = _frame(rows, ctx.grain)
+        # monthly series (national total): SPP IS publishes monthly averages of these
+        monthly = ctx.engine.query(
+            "SELECT month, COUNT(*) AS pm FROM bm WHERE benefit = ? AND month >= ? "
+            "GROUP BY month",
+            [benefit, ctx.series_start],
+        ).to_pandas()
+        monthly = pd.DataFrame({
+            "period": [f"{m.year:04d}-{m.month:02d}" for m in monthly["month"]],
+            "breakdown": "total", "key": "",
+            "numerator": monthly["pm"].astype("float64"), "n": monthly["pm"],
+        })
+        parts = [f for f in (out, _frame(monthly, "month")) if not f.empty]
+        return pd.concat(parts, ignore_index=True) if parts else out
+
+    return compute
+
+
+def _rate_18_64(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    num = ctx.engine.query(
+        _union(
+            "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(am) AS BIGINT) AS pm, "
+            "COUNT(DISTINCT niss) AS n FROM {src} "
+            "WHERE period IS NOT NULL AND am > 0 {pf} GROUP BY period, {dim}",
+            breakdowns, ctx,
+        )
+    ).to_pandas()
+    den = ctx.engine.query(
+        _union(
+            "SELECT period, {name} AS breakdown, {dim} AS key, "
+            "CAST(SUM(population) AS BIGINT) AS pop "
+            "FROM pop1864 WHERE 1 = 1 {pf} GROUP BY period, {dim}",
+            breakdowns, ctx,
+        )
+    ).to_pandas()
+    rows = den.merge(num, on=["period", "breakdown", "key"], how="left")
+    rows["pm"] = rows["pm"].fillna(0)
+    rows["n"] = rows["n"].fillna(0).astype("int64")
+    rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
+    rows["denominator"] = rows["pop"].astype("float64")
+    rows["n_den"] = rows["pop"].astype("int64")
+    return _frame(rows, ctx.grain)
+
+
+def _share_students(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    rows = ctx.engine.query(
+        _union(
+            "SELECT period, {name} AS breakdown, {dim} AS key, "
+            "CAST(SUM(spm) AS BIGINT) AS spm, CAST(SUM(pm) AS BIGINT) AS pm, "
+            "COUNT(DISTINCT CASE WHEN spm > 0 THEN niss END) AS n, "
+            "COUNT(DISTINCT niss) AS n_den FROM {src} WHERE benefit = 'RI' AND period IS NOT NULL "
+            "{pf} GROUP BY period, {dim}",
+            breakdowns, ctx,
+        )
+    ).to_pandas()
+    months = rows["period"].map(ctx.months_in).astype("float64")
+    rows["numerator"] = rows["spm"] / months
+    rows["denominator"] = rows["pm"] / months
+    return _frame(rows, ctx.grain)
+
+
+# --- flows and durations -------------------------------------------------------------------
+
+
+def _entries(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    # a spell that starts in the first month of the data may have started earlier: not an entry
+    rows = ctx.engine.query(
+        _union(
+            "SELECT period_first AS period, {name} AS breakdown, {dim} AS key, "
+            "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM sp_first "
+            "WHERE period_first IS NOT NULL AND first_mi > ? {pf} GROUP BY period_first, {dim}",
+            breakdowns, ctx, "period_first",
+        ),
+        [ctx.data_start_mi] * len(breakdowns),
+    ).to_pandas()
+    rows["numerator"] = rows["numerator"].astype("float64")
+    return _frame(rows, ctx.grain)
+
+
+def _exits(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    # an exit is known only when the month after the last payment is in the (stable) data
+    rows = ctx.engine.query(
+        _union(
+            "SELECT period_last AS period, {name} AS breakdown, {dim} AS key, "
+            "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM sp_last "
+            "WHERE period_last IS NOT NULL AND exit_known {pf} GROUP BY period_last, {dim}",
+            breakdowns, ctx, "period_last",
+        )
+    ).to_pandas()
+    rows["numerator"] = rows["numerator"].astype("float64")
+    return _frame(_exits_complete(ctx, rows), ctx.grain)
+
+
+def _exits_complete(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
+    """Only periods whose every exit is known: the month after the period is stable data."""
+    ends = {p.label: p.end.year * 12 + p.end.month - 1 for p in ctx.periods}
+    return rows[rows["period"].map(ends) < ctx.data_end_mi]
+
+
+def _spell_duration(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    base = ("FROM sp_last WHERE period_last IS NOT NULL AND exit_known AND first_mi > ? "
+            "GROUP BY period_last")
+    num = ctx.engine.query(
+        _union(
+            "SELECT period_last AS period, {name} AS breakdown, {dim} AS key, "
+            "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n "
+            + base.replace("GROUP BY", "{pf} GROUP BY") + ", {dim}",
+            breakdowns, ctx, "period_last",
+        ),
+        [ctx.data_start_mi] * len(breakdowns),
+    ).to_pandas()
+    den = ctx.engine.query(
+        "SELECT period_last AS period, COUNT(*) AS denominator, COUNT(DISTINCT niss) AS n_den "
+        + base,
+        [ctx.data_start_mi],
+    ).to_pandas()
+    rows = num.merge(den, on="period", how="inner")
+    rows["numerator"] = rows["numerator"].astype("float64")
+    rows["denominator"] = rows["denominator"].astype("float64")
+    return _frame(_exits_complete(ctx, rows), ctx.grain)
+
+
+def _long_rights(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    # beneficiaries of the period's last month whose spell has run 24 months or more; only
+    # periods whose last month is >= 23 months after the data start (no left censoring)
+    rows = ctx.engine.query(
+        _union(
+            "SELECT b.period, {name} AS breakdown, {dim} AS key, "
+            "CAST(SUM(CASE WHEN b.mi - s.first_mi >= 23 THEN 1 ELSE 0 END) AS BIGINT) "
+            "AS numerator, "
+            "COUNT(*) AS denominator, "
+            "CAST(SUM(CASE WHEN b.mi - s.first_mi >= 23 THEN 1 ELSE 0 END) AS BIGINT) AS n, "
+            "COUNT(*) AS n_den "
+            "FROM bm b JOIN sp s ON s.spell_id = b.spell_id JOIN per ON per.period = b.period "
+            "WHERE b.mi = per.end_mi AND per.end_mi - ? >= 23 {pf} GROUP BY b.period, {dim}",
+            breakdowns, ctx, "b.period",
+        ),
+        [ctx.data_start_mi] * len(breakdowns),
+    ).to_pandas()
+    rows["numerator"] = rows["numerator"].astype("float64")
+    rows["denominator"] = rows["denominator"].astype("float64")
+    return _frame(rows, ctx.grain)
+
+
+# --- activation ----------------------------------------------------------------------------
+
+
+def _activation(column: str, population: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        where = "ri = 1" if population == "ri" else "1 = 1"
+        rows = ctx.engine.query(
+            _union(
+                "SELECT period, {name} AS breakdown, {dim} AS key, "
+                f"CAST(SUM({column}) AS BIGINT) AS numerator, COUNT(*) AS denominator, "
+                f"CAST(SUM({column}) AS BIGINT) AS n, COUNT(*) AS n_den FROM act_pop WHERE {where} "
+                "{pf} GROUP BY period, {dim}",
+                breakdowns, ctx,
+            )
+        ).to_pandas()
+        rows["numerator"] = rows["numerator"].astype("float64")
+        rows["denominator"] = rows["denominator"].astype("float64")
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+# --- annual --------------------------------------------------------------------------------
+
+
+def _persons_year(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        # dimensions as in the person's first month of the benefit in the year
+        rows = ctx.engine.query(
+            "WITH f AS (SELECT bm.*, ROW_NUMBER() OVER (PARTITION BY period, niss "
+            "ORDER BY month) AS rn FROM bm WHERE benefit = ? AND period IS NOT NULL) "
+            + _union(
+                "SELECT period, {name} AS breakdown, {dim} AS key, COUNT(*) AS numerator, "
+                "COUNT(*) AS n FROM f WHERE rn = 1 {pf} GROUP BY period, {dim}",
+                breakdowns, ctx,
+            ),
+            [benefit],
+        ).to_pandas()
+        rows["numerator"] = rows["numerator"].astype("float64")
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+# --- labour-market outcomes (BCSS) ---------------------------------------------------------
+
+
+def _outcome(offset: int, by_position: bool) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        frame = ctx.outcomes(offset)
+        if frame is None or frame.empty:
+            return pd.DataFrame(columns=CELL_COLUMNS)
+        frame = frame[frame["position_group"].notna()].copy()
+        frame["at_work"] = frame["position_group"].isin(WORK_GROUPS).astype("int64")
+        out = []
+        for b in breakdowns:
+            data = frame if b in ctx.series_breakdowns else frame[frame["period"] == ctx.target]
+            if by_position:
+                if b == "total":
+                    continue
+                g = data.groupby(["period", "position_group"], sort=True).size()
+                tot = data.groupby("period").size()
+                part = g.rename("numerator").reset_index().rename(columns={"position_group": "key"})
+                part["denominator"] = part["period"].map(tot)
+            else:
+                keys = ["period"] if b == "total" else ["period", b]
+                agg = data.groupby(keys, sort=True)["at_work"].agg(["sum", "count"]).reset_index()
+                part = agg.rename(columns={"sum": "numerator", "count": "denominator"})
+                part["key"] = "" if b == "total" else part[b].astype(str)
+            part["breakdown"] = b
+            part["n"] = part["numerator"].astype("int64")
+            part["n_den"] = part["denominator"].astype("int64")
+            part["numerator"] = part["numerator"].astype("float64")
+            part["denominator"] = part["denominator"].astype("float64")
+            out.append(part)
+        if not out:
+            return pd.DataFrame(columns=CELL_COLUMNS)
+        return _frame(pd.concat(out, ignore_index=True), "quarter")
+
+    return compute
+
+
+# --- the list ------------------------------------------------------------------------------
+
+_GEO_ALL = ("total", *GEO_LEVELS)
+_STOCK_BD = (*_GEO_ALL, "category", "sex", "age_band", "nationality_group")
+_PERSON_BD = ("total", "region", "province", "arrondissement", "sex", "age_band")
+_BOTH = ("quarter", "year")
+
+_CENSOR = (
+    "The data start at a given month: a spell running in that first month may have begun "
+    "earlier, so it is left out where its start matters."
+)
+
+
+def _stock_indicator(benefit: str, fr: str, nl: str) -> Indicator:
+    label = "integration income (RI)" if benefit == "RI" else "equivalent social aid (ERIS)"
+    return Indicator(
+        id=f"stock_{benefit.lower()}",
+        name_en=f"Beneficiaries of {label}",
+        name_fr=fr, name_nl=nl,
+        definition=(
+            f"Number of persons with {benefit} paid by a CPAS in a month; the figure of a "
+            "quarter (year) is the average of its monthly counts. A person counts once a "
+            "month, at the CPAS that paid (the CPAS of the commune of residence)."
+        ),
+        interest=(
+            "The headline measure of the last safety net: how many people rely on it, where, "
+            "and how that changes over time."
+        ),
+        precautions=(
+            "Monthly averages differ from the number of distinct persons in a quarter or a "
+            "year (much higher, see the annual count). Only stable months are counted: a CPAS "
+            "can still correct a month later, which revises the figure in the next "
+            "publication. A person paid RI and ERIS in the same month counts under RI."
+        ),
+        numerator=f"person-months with {benefit} in the period / months in the period",
+        denominator=None, unit="persons", breakdowns=_STOCK_BD, grains=_BOTH,
+        compute=_stock(benefit), headline=True,
+    )
+
+
+INDICATORS: dict[str, Indicator] = {}
+
+
+def _add(ind: Indicator) -> None:
+    INDICATORS[ind.id] = ind
+
+
+_add(_stock_indicator(
+    "RI", "Bénéficiaires du revenu d'intégration (RI)", "Leefloongerechtigden (RI)"))
+_add(_stock_indicator(
+    "ERIS", "Bénéficiaires de l'équivalent du revenu d'intégration (ERIS)",
+    "Gerechtigden op het equivalent leefloon (ERIS)"))
+_add(Indicator(
+    id="rate_18_64",
+    name_en="RI and ERIS beneficiaries per 1 000 inhabitants aged 18-64",
+    name_fr="Bénéficiaires RI et ERIS pour 1 000 habitants de 18 à 64 ans",
+    name_nl="RI- en ERIS-gerechtigden per 1 000 inwoners van 18 tot 64 jaar",
+    definition=(
+        "Average monthly number of RI or ERIS beneficiaries aged 18 to 64, divided by the "
+        "population aged 18 to 64 of the same area (the population of the period's year, or "
+        "the latest year available), times 1 000."
+    ),
+    interest="Compares areas of different size: the intensity of reliance on the CPAS.",
+    precautions=(
+        "The population table is synthetic unless a Statbel file was loaded "
+        "(`primex synth load-population`). The CPAS commune is used for the beneficiaries and "
+        "the commune of residence for the population; for homeless persons they can differ. "
+        "Rates on small numerators or populations are not shown."
+    ),
+    numerator="person-months with RI or ERIS, aged 18-64 / months in the period",
+    denominator="inhabitants aged 18-64", unit="per 1 000",
+    breakdowns=(*_GEO_ALL, "sex"), grains=_BOTH, compute=_rate_18_64, headline=True,
+))
+_add(Indicator(
+    id="share_students",
+    name_en="Share of students among RI beneficiaries",
+    name_fr="Part d'étudiants parmi les bénéficiaires du RI",
+    name_nl="Aandeel studenten bij de leefloongerechtigden",
+    definition=(
+        "Average monthly number of RI beneficiaries with a student PIIS, as a percentage of "
+        "the average monthly number of RI beneficiaries."
+    ),
+    interest="Tracks the weight of young people who combine studies and RI.",
+    precautions="Student status is the one recorded for the month; it can change in a year.",
+    numerator="person-months with RI as a student", denominator="person-months with RI",
+    unit="%", breakdowns=("total", "region", "province", "sex", "age_band"), grains=_BOTH,
+    compute=_share_students,
+))
+_add(Indicator(
+    id="entries",
+    name_en="Entries into RI or ERIS",
+    name_fr="Entrées dans le RI ou l'ERIS", name_nl="Instroom in RI of ERIS",
+    definition=(
+        "Number of spells (continuous months of the same benefit at the same CPAS) whose "
+        "first month falls in the period."
+    ),
+    interest="Inflow: how many people newly turn to the CPAS for an income.",
+    precautions=(
+        _CENSOR + " A move to another CPAS or a switch between RI and ERIS starts a new spell, "
+        "so entries count spells, not new persons."
+    ),
+    numerator="spells starting in the period", denominator=None, unit="persons",
+    breakdowns=(*_PERSON_BD, "benefit"), grains=_BOTH, compute=_entries,
+))
+_add(Indicator(
+    id="exits",
+    name_en="Exits from RI or ERIS",
+    name_fr="Sorties du RI ou de l'ERIS", name_nl="Uitstroom uit RI of ERIS",
+    definition=(
+        "Number of spells whose last month falls in the period, counted only when the "
+        "following month is in the stable data (otherwise the spell may still be running)."
+    ),
+    interest="Outflow: how many people leave the CPAS income, for work or otherwise.",
+    precautions=(
+        "An exit is only known one month later: the exits of the latest quarter are published "
+        "when the month after it is stable. A spell interrupted for one month and resumed "
+        "counts as an exit and a new entry."
+    ),
+    numerator="spells ending in the period", denominator=None, unit="persons",
+    breakdowns=(*_PERSON_BD, "benefit"), grains=_BOTH, compute=_exits,
+))
+_add(Indicator(
+    id="spell_duration",
+    name_en="Duration of completed spells",
+    name_fr="Durée des périodes de droit terminées", name_nl="Duur van afgesloten periodes",
+    definition=(
+        "Spells ending in the period by duration band (1-3, 4-6, 7-12, 13-24, 25+ months), as "
+        "a percentage of all spells ending in the period."
+    ),
+    interest="Separates short passages through the CPAS from long-term reliance.",
+    precautions=_CENSOR + " Spells that began in the first month of the data are excluded.",
+    numerator="spells ending in the period in the duration band",
+    denominator="spells ending in the period", unit="%",
+    breakdowns=("duration_band",), grains=_BOTH, compute=_spell_duration,
+))
+_add(Indicator(
+    id="long_rights",
+    name_en="Share of rights open for 2 years or more",
+    name_fr="Part des droits ouverts depuis 2 ans ou plus",
+    name_nl="Aandeel rechten die 2 jaar of langer open zijn",
+    definition=(
+        "Among the beneficiaries of the last month of the period, the percentage whose current "
+        "spell has lasted 24 months or more."
+    ),
+    interest="Measures long-term dependence on the last safety net.",
+    precautions=(
+        "Only computed once the data cover 24 months before the period's last month. A break "
+        "of one month restarts the spell, which understates long dependence."
+    ),
+    numerator="beneficiaries with a spell of 24 months or more",
+    denominator="beneficiaries in the period's last month", unit="%",
+    breakdowns=_PERSON_BD, grains=_BOTH, compute=_long_rights, headline=True,
+))
+_add(Indicator(
+    id="art60_share",
+    name_en="Share in an art. 60 §7 job",
+    name_fr="Part en mise à l'emploi art. 60 §7", name_nl="Aandeel in tewerkstelling art. 60 §7",
+    definition=(
+        "Persons with an art. 60 §7 contract running in the period, as a percentage of the "
+        "persons supported by the CPAS in the period (RI or ERIS paid, or an art. 60 §7 / art. "
+        "61 contract running)."
+    ),
+    interest="Activation: how many people the CPAS itself puts to work.",
+    precautions=(
+        "During an art. 60 §7 contract the person is an employee and usually receives no RI, "
+        "hence the wider denominator. Regions fund these jobs since 2015: compare regions "
+        "with care."
+    ),
+    numerator="persons with an art. 60 §7 contract in the period",
+    denominator="persons with RI, ERIS or an employment measure in the period", unit="%",
+    breakdowns=_PERSON_BD, grains=_BOTH, compute=_activation("a60", "all"),
+))
+_add(Indicator(
+    id="art61_share",
+    name_en="Share in an art. 61 job",
+    name_fr="Part en mise à l'emploi art. 61", name_nl="Aandeel in tewerkstelling art. 61",
+    definition=(
+        "Persons with an art. 61 contract (job with a private employer, supported by the "
+        "CPAS) running in the period, as a percentage of the persons supported by the CPAS."
+    ),
+    interest="Activation through private employers.",
+    precautions="Small numbers: often not shown below the regional level.",
+    numerator="persons with an art. 61 contract in the period",
+    denominator="persons with RI, ERIS or an employment measure in the period", unit="%",
+    breakdowns=_PERSON_BD, grains=_BOTH, compute=_activation("a61", "all"),
+))
+_add(Indicator(
+    id="piis_coverage",
+    name_en="PIIS coverage",
+    name_fr="Couverture PIIS", name_nl="GPMI-dekking",
+    definition=(
+        "RI beneficiaries of the period with a PIIS (individualised social integration "
+        "project) running at some time in the period, as a percentage of RI beneficiaries."
+    ),
+    interest="PIIS are general for new RI beneficiaries since November 2016: the coverage "
+             "shows how far that is applied.",
+    precautions="Older beneficiaries (before 2016) are not required to have one.",
+    numerator="RI beneficiaries with a PIIS in the period",
+    denominator="RI beneficiaries in the period", unit="%",
+    breakdowns=_PERSON_BD, grains=_BOTH, compute=_activation("piis", "ri"),
+))
+for _k in (4, 8):
+    _add(Indicator(
+        id=f"outcome_work_{_k}q",
+        name_en=f"At work {_k} quarters after leaving RI",
+        name_fr=f"Au travail {_k} trimestres après la sortie du RI",
+        name_nl=f"Aan het werk {_k} kwartalen na het verlaten van het leefloon",
+        definition=(
+            f"Persons who left RI in the quarter {_k} quarters before the period, the "
+            "percentage at work (employee or self-employed) on the last day of the period, "
+            "according to the BCSS data warehouse."
+        ),
+        interest="The labour-market integration that RI and activation aim for.",
+        precautions=(
+            "Positions come from the BCSS data warehouse (pseudonymised, aggregated-ready "
+            "outcomes); persons the warehouse does not find are left out. A person may have "
+            "returned to RI in between."
+        ),
+        numerator="leavers at work at the end of the period",
+        denominator=f"persons who left RI {_k} quarters earlier (found in the warehouse)",
+        unit="%", breakdowns=("total", "region", "sex", "age_band"), grains=("quarter",),
+        compute=_outcome(_k, by_position=False),
+    ))
+    _add(Indicator(
+        id=f"position_{_k}q",
+        name_en=f"Position {_k} quarters after leaving RI",
+        name_fr=f"Position {_k} trimestres après la sortie du RI",
+        name_nl=f"Positie {_k} kwartalen na het verlaten van het leefloon",
+        definition=(
+            f"Persons who left RI in the quarter {_k} quarters before the period, by "
+            "socio-economic position (data warehouse group) on the last day of the period, as a "
+            "percentage of those found in the warehouse."
+        ),
+        interest="Where leavers go: work, unemployment, back to the CPAS, inactivity.",
+        precautions="See 'At work': same cohort and sources.",
+        numerator="leavers in the position group",
+        denominator=f"persons who left RI {_k} quarters earlier (found in the warehouse)",
+        unit="%", breakdowns=("position_group",), grains=("quarter",),
+        compute=_outcome(_k, by_position=True),
+    ))
+_add(Indicator(
+    id="persons_year_ri",
+    name_en="Persons with RI at least once in the year",
+    name_fr="Personnes ayant bénéficié du RI au moins une fois dans l'année",
+    name_nl="Personen met minstens één maand leefloon in het jaar",
+    definition="Distinct persons with RI paid for at least one month of the calendar year.",
+    interest="The reach of RI over a year: about 1.5 times the monthly average.",
+    precautions=(
+        "Breakdowns use the person's situation in their first month of RI in the year. Not "
+        "comparable with monthly averages."
+    ),
+    numerator="distinct persons with RI in the year", denominator=None, unit="persons",
+    breakdowns=(*_GEO_ALL, "sex", "age_band", "nationality_group"), grains=("year",),
+    compute=_persons_year("RI"), headline=True,
+))
+_add(Indicator(
+    id="persons_year_eris",
+    name_en="Persons with ERIS at least once in the year",
+    name_fr="Personnes ayant bénéficié de l'ERIS au moins une fois dans l'année",
+    name_nl="Personen met minstens één maand equivalent leefloon in het jaar",
+    definition="Distinct persons with ERIS paid for at least one month of the calendar year.",
+    interest="The reach of equivalent social aid over a year.",
+    precautions="As for RI.",
+    numerator="distinct persons with ERIS in the year", denominator=None, unit="persons",
+    breakdowns=(*_GEO_ALL, "sex", "age_band", "nationality_group"), grains=("year",),
+    compute=_persons_year("ERIS"),
+))
+
+BREAKDOWN_LABELS = {
+    "total": "Belgium", "region": "Region", "province": "Province",
+    "arrondissement": "Arrondissement", "commune": "Commune (CPAS)", "category": "Category",
+    "sex": "Sex", "age_band": "Age band", "nationality_group": "Nationality group",
+    "benefit": "Benefit", "duration_band": "Duration", "position_group": "Position",
+}
+KEY_LABELS = {
+    "category": {"1": "1 cohabitant", "2": "2 isolé", "3": "3 famille à charge"},
+    "sex": {"M": "men", "F": "women"},
+    "nationality_group": {"BE": "Belgian", "EU": "EU", "NON_EU": "non-EU"},
+    "position_group": {
+        "employee": "employee", "self_employed": "self-employed", "job_seeker": "job seeker",
+        "cpas": "CPAS (RI/ERIS)", "inactive": "not active", "other": "other",
+    },
+}

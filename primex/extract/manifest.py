@@ -1,0 +1,88 @@
+"""Manifests of protocol runs: what went in, what came out, and how to prove it again.
+
+A manifest names the source snapshot (file hashes and PRIMA's `snapshot` row), the protocol
+(its own copy and hash), the parameters, the code version and every output file with its
+SHA-256. It holds no wall-clock time: two runs of the same inputs give the same manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import primex
+from primex.errors import IntegrityError
+
+MANIFEST = "manifest.json"
+KIND = "primex.extract.protocol-run"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def file_entries(folder: Path, names: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "bytes": (folder / n).stat().st_size, "sha256": sha256_file(folder / n)}
+        for n in sorted(names)
+    ]
+
+
+def code_version() -> dict[str, str]:
+    """The primex version, a hash of the extraction code itself, and the engine libraries."""
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    for src in sorted(pkg.glob("*.py")):
+        h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
+    version = {"primex": primex.__version__, "extract_sha256": h.hexdigest()}
+    for lib in ("duckdb", "pyarrow", "pandas"):
+        try:
+            version[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:  # pragma: no cover - they are pinned deps
+            version[lib] = "unknown"
+    return version
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IntegrityError("manifest not found", where=str(path),
+                             hint="give the manifest.json written by `primex extract run`",
+                             ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"manifest is not valid JSON ({exc})", where=str(path)) from None
+    if not isinstance(data, dict) or data.get("kind") != KIND:
+        raise IntegrityError(
+            "not a protocol-run manifest", where=str(path),
+            hint=f"expected \"kind\": \"{KIND}\" (written by `primex extract run`)",
+        )
+    return data

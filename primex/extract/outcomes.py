@@ -1,0 +1,79 @@
+"""Labour-market outcomes of RI leavers, as the BCSS would deliver them.
+
+In production the SPP sends the BCSS the list of leavers (NISS, exit quarter, the few coarse
+dimensions a table needs); the BCSS links them to its data warehouse and sends back rows that
+carry no NISS: one row per leaver with the socio-economic position at the observation quarter
+("pseudonymised, aggregated-ready outcomes"). The basic application models exactly that
+exchange with two functions and a file-free hand-over:
+
+* `leavers()` runs on the SPP side (PRIMA);
+* `bcss_positions()` stands in for the BCSS side. It opens the warehouse itself, which only
+  the BCSS may do in production; the linkage engineer's code (`primex.linkage`) can replace
+  this one function without touching the indicators. It never returns a NISS.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from primex.extract.engine import DuckDBEngine, Engine
+
+OUTCOME_COLUMNS = ["period", "region", "sex", "age_band", "position_group"]
+
+
+def quarter_label(mi: int) -> str:
+    """Month index (year*12 + month-1) → `2024Q3`."""
+    return f"{mi // 12:04d}Q{(mi % 12) // 3 + 1}"
+
+
+def _quarter_index(label: str) -> int:
+    return int(label[:4]) * 4 + int(label[-1]) - 1
+
+
+def leavers(engine: Engine, offset: int, periods: list[str], data_end_mi: int) -> pa.Table:
+    """SPP side: persons whose RI spell ended (exit known) `offset` quarters before one of the
+    `periods`; one row per person and observation quarter (their latest exit that quarter)."""
+    wanted = {_quarter_index(p) - offset: p for p in periods}  # cohort quarter -> observed
+    if not wanted:
+        return pa.table({c: pa.array([], pa.string()) for c in ["niss", *OUTCOME_COLUMNS[:-1]]})
+    table = engine.query(
+        "SELECT niss, last_mi, CAST(FLOOR(last_mi / 3.0) AS INTEGER) AS cq, region, sex, "
+        "age_band FROM sp_last WHERE benefit = 'RI' AND last_mi < ? AND "
+        f"CAST(FLOOR(last_mi / 3.0) AS INTEGER) IN ({', '.join(map(str, sorted(wanted)))})",
+        [data_end_mi],
+    ).to_pandas()
+    if table.empty:
+        return pa.table({c: pa.array([], pa.string()) for c in ["niss", *OUTCOME_COLUMNS[:-1]]})
+    table["period"] = table["cq"].map(wanted)
+    table = table.sort_values(["niss", "period", "last_mi"]).drop_duplicates(
+        ["niss", "period"], keep="last"
+    )
+    cols = ["niss", "period", "region", "sex", "age_band"]
+    return pa.Table.from_pandas(table[cols].astype("string").fillna("unknown"),
+                                preserve_index=False)
+
+
+def bcss_positions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
+    """BCSS side (modelled): each leaver's position group at the observation quarter.
+
+    Returns the columns of OUTCOME_COLUMNS and never the NISS. A leaver the warehouse does
+    not know for that quarter gets a missing position group.
+    """
+    if people.num_rows == 0:
+        return pd.DataFrame(columns=OUTCOME_COLUMNS)
+    with tempfile.TemporaryDirectory(prefix="primex-bcss-") as tmp:
+        handover = Path(tmp) / "leavers.parquet"
+        pq.write_table(people, handover)
+        with DuckDBEngine(warehouse) as wh:
+            wh.register_parquet("leavers", handover)
+            result = wh.query(
+                "SELECT l.period, l.region, l.sex, l.age_band, d.position_group "
+                "FROM leavers l LEFT JOIN dwh_position d "
+                "ON d.niss = l.niss AND d.quarter = l.period"
+            ).to_pandas()
+    return result[OUTCOME_COLUMNS]

@@ -1,0 +1,219 @@
+"""The BCSS keystore: the only place the linkage master key lives.
+
+BOUNDARY: only modules inside `primex.linkage` may import this module (a test walks the AST
+of every other module and fails if one does). The SPP side never holds a linkage key.
+
+The master key (32 random bytes from `primex linkage keygen`) is stored in
+`<home>/bcss/keystore/master-key.json`, encrypted at rest: scrypt (n=2^15, r=8, p=1) turns the
+operator's passphrase into an AES-256-GCM key; the file format string is authenticated data.
+The file is created with mode 0600 and the folder with 0700; a key file that the group or
+others may read or write is refused (fix: `chmod 600 FILE`).
+
+For automation the master key can come from the environment instead:
+`PRIMEX_LINKAGE_MASTER_KEY` = the 32 bytes in base64 (or 64 hex characters). The passphrase
+of the file comes from the caller, else `PRIMEX_BCSS_PASSPHRASE`.
+
+Nothing here prints, logs or returns the key in text; only its fingerprint (`master_id`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import secrets
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from primex.errors import PermissionDenied, PrimexError
+from primex.home import Home
+from primex.linkage.pseudonym import KEY_BYTES, derive_project_key
+
+FORMAT = "primex-bcss-keystore/v1"
+KEY_FILE = "master-key.json"
+ENV_MASTER_KEY = "PRIMEX_LINKAGE_MASTER_KEY"
+ENV_PASSPHRASE = "PRIMEX_BCSS_PASSPHRASE"
+MIN_PASSPHRASE = 12
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+
+
+def key_file(home: Home) -> Path:
+    return home.bcss_keystore / KEY_FILE
+
+
+def master_id(master_key: bytes) -> str:
+    """Public fingerprint of the master key (to tell keys apart; reveals nothing of it)."""
+    return "m1:" + hashlib.sha256(b"primex-master-id" + master_key).digest()[:8].hex()
+
+
+def generate_master_key(home: Home, passphrase: str, *, force: bool = False) -> str:
+    """Create a new master key, store it encrypted, return its fingerprint.
+
+    An existing key is never overwritten silently: with `force` it is kept beside the new
+    one as `master-key.retired-<master_id>.json` (rotation changes every pseudonym).
+    """
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise PrimexError(
+            f"the keystore passphrase must have at least {MIN_PASSPHRASE} characters",
+            where="keystore passphrase",
+            hint="use a long passphrase kept by the BCSS operators (dual control)",
+        )
+    path = key_file(home)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    if path.exists():
+        if not force:
+            raise PrimexError(
+                "a master key already exists",
+                where=str(path),
+                hint="rotating it changes every pseudonym; pass --force to rotate on purpose",
+            )
+        old = _read_file(path)
+        path.replace(folder / f"master-key.retired-{old['master_id'].replace(':', '-')}.json")
+    master = secrets.token_bytes(KEY_BYTES)
+    document = _encrypt(master, passphrase)
+    _write_private(path, json.dumps(document, indent=2, sort_keys=True).encode() + b"\n")
+    return str(document["master_id"])
+
+
+def load_master_key(home: Home, passphrase: str | None = None) -> bytes:
+    """The master key: from `PRIMEX_LINKAGE_MASTER_KEY` if set, else the keystore file."""
+    env = os.environ.get(ENV_MASTER_KEY)
+    if env:
+        return _decode_env_key(env)
+    path = key_file(home)
+    if not path.exists():
+        raise PrimexError(
+            "no linkage master key in the BCSS keystore",
+            where=str(path),
+            hint=f"run `primex linkage keygen` on the BCSS side, or set {ENV_MASTER_KEY}",
+        )
+    check_permissions(path)
+    document = _read_file(path)
+    if passphrase is None:
+        passphrase = os.environ.get(ENV_PASSPHRASE)
+    if not passphrase:
+        raise PrimexError(
+            "the keystore passphrase is needed",
+            where=str(path),
+            hint=f"type it when asked, or set {ENV_PASSPHRASE} for automation",
+        )
+    return _decrypt(document, passphrase, path)
+
+
+def project_key(home: Home, project_id: str, passphrase: str | None = None) -> bytes:
+    """K_P of one project (request), derived from the master key; never stored."""
+    return derive_project_key(load_master_key(home, passphrase), project_id)
+
+
+def check_permissions(path: Path) -> None:
+    """Refuse a key file the group or others may read or write."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PermissionDenied(
+            f"the key file is accessible to group or others (mode {mode:04o}); refusing to use it",
+            where=str(path),
+            hint=f"chmod 600 {path} (and consider the key exposed: rotate it if in doubt)",
+        )
+
+
+def _encrypt(master: bytes, passphrase: str) -> dict[str, object]:
+    salt = secrets.token_bytes(16)
+    nonce = secrets.token_bytes(12)
+    kek = Scrypt(salt=salt, length=32, **_SCRYPT).derive(passphrase.encode("utf-8"))
+    ciphertext = AESGCM(kek).encrypt(nonce, master, FORMAT.encode())
+    return {
+        "format": FORMAT,
+        "kdf": {"name": "scrypt", **_SCRYPT, "salt": base64.b64encode(salt).decode()},
+        "cipher": "AES-256-GCM",
+        "nonce": base64.b64encode(nonce).decode(),
+        "ciphertext": base64.b64encode(ciphertext).decode(),
+        "master_id": master_id(master),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _decrypt(document: dict[str, object], passphrase: str, path: Path) -> bytes:
+    try:
+        kdf = document["kdf"]
+        assert isinstance(kdf, dict)
+        salt = base64.b64decode(str(kdf["salt"]))
+        kek = Scrypt(salt=salt, length=32, n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"]))
+        key = kek.derive(passphrase.encode("utf-8"))
+        nonce = base64.b64decode(str(document["nonce"]))
+        ciphertext = base64.b64decode(str(document["ciphertext"]))
+    except (KeyError, ValueError, AssertionError, TypeError, binascii.Error):
+        raise PrimexError(
+            "the keystore file is damaged", where=str(path), hint="restore it from the backup"
+        ) from None
+    try:
+        master = AESGCM(key).decrypt(nonce, ciphertext, FORMAT.encode())
+    except InvalidTag:
+        raise PrimexError(
+            "wrong keystore passphrase (or a damaged key file)",
+            where=str(path),
+            hint=f"check the passphrase or {ENV_PASSPHRASE}",
+        ) from None
+    if len(master) != KEY_BYTES or master_id(master) != document.get("master_id"):
+        raise PrimexError("the keystore file is damaged", where=str(path))
+    return master
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PrimexError(
+            f"cannot read the keystore ({type(exc).__name__})", where=str(path)
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise PrimexError(
+            f"not a primex keystore file (expected format {FORMAT})", where=str(path)
+        )
+    return document
+
+
+def _decode_env_key(value: str) -> bytes:
+    text = value.strip()
+    raw: bytes | None = None
+    if len(text) == 2 * KEY_BYTES:
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raw = None
+    if raw is None:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (ValueError, binascii.Error):
+            raw = None
+    if raw is None or len(raw) != KEY_BYTES:
+        raise PrimexError(
+            f"{ENV_MASTER_KEY} is not a {KEY_BYTES}-byte key in base64 or hex",
+            where=ENV_MASTER_KEY,
+            hint="export the key with the BCSS secret store tooling; never paste it in a log",
+        )
+    return raw
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `data` with mode 0600 from the start (no window where it is readable), atomically."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)  # in case the umask removed bits we asked for
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

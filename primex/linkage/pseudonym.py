@@ -1,0 +1,191 @@
+"""Per-project keyed pseudonyms of national numbers: the scheme pinned with the BCSS.
+
+    K_P       = HKDF-SHA256(ikm=K_master, salt=b"", info=b"primex/pseudonym/v1/" + project_id, L=32)
+    pseudonym = hex(HMAC-SHA256(K_P, b"BE-NN/v1:" + nn11)[:16])      # 32 lowercase hex chars
+    key_id    = "v1:" + hex(SHA-256(b"kid" + K_P)[:8])
+
+This is an interface with the BCSS: any change is a new version (`v2` labels), never an edit.
+The project id is the request id. Two projects get unlinkable pseudonyms (independent PRF
+keys); one project gets the same pseudonym for a person on every extraction.
+
+`pseudonymise` is the list-in, list-out API; `pseudonymise_column` is the fast path for an
+Arrow / Polars / pandas / NumPy column (numba kernel, ≈ 4 M rows/s on 2 cores), equal to
+the reference on every row (see the tests and `hmac_kernel`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from primex.errors import PrimexError
+from primex.linkage.hmac_kernel import hmac_sha256_rows
+
+SCHEME = "primex/pseudonym/v1"
+HKDF_INFO_PREFIX = b"primex/pseudonym/v1/"
+MESSAGE_PREFIX = b"BE-NN/v1:"
+KEY_BYTES = 32
+PSEUDONYM_BYTES = 16
+PSEUDONYM_HEX = 2 * PSEUDONYM_BYTES
+# Below this many rows the per-row reference is faster than loading the compiled kernel.
+SMALL_BATCH = 20_000
+
+
+
+def derive_project_key(master_key: bytes, project_id: str) -> bytes:
+    """K_P = HKDF-SHA256(ikm=master_key, salt=b"", info=b"primex/pseudonym/v1/"+id, L=32)."""
+    if not isinstance(master_key, bytes | bytearray) or len(master_key) != KEY_BYTES:
+        raise PrimexError(
+            f"the master key must be exactly {KEY_BYTES} bytes",
+            where="linkage key",
+            hint="generate one with `primex linkage keygen`",
+        )
+    if not isinstance(project_id, str) or not project_id.strip():
+        raise PrimexError("the project id (request id) is empty", where="--request")
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=b"",
+        info=HKDF_INFO_PREFIX + project_id.encode("utf-8"),
+    )
+    return hkdf.derive(bytes(master_key))
+
+
+def key_id(project_key: bytes) -> str:
+    """The public fingerprint of a project key: travels with every coded file, the key never."""
+    _check_key(project_key)
+    return "v1:" + hashlib.sha256(b"kid" + bytes(project_key)).digest()[:8].hex()
+
+
+def pseudonym_of(nn11: str, project_key: bytes) -> str:
+    """The reference definition for one value (stdlib `hmac`), used for checks and tests."""
+    _check_key(project_key)
+    raw = _nn11_bytes(nn11, 0)
+    return hmac.new(bytes(project_key), MESSAGE_PREFIX + raw, "sha256").digest()[
+        :PSEUDONYM_BYTES
+    ].hex()
+
+
+def pseudonymise(nn11_values: Iterable[str], project_key: bytes) -> list[str]:
+    """Pseudonyms of validated `nn11` values, in order (32 lowercase hex characters each).
+
+    Values must already be normalised and validated (`primex.linkage.niss`); anything that
+    is not exactly 11 ASCII digits is refused (by position, never by value).
+    """
+    values = list(nn11_values)
+    _check_key(project_key)
+    if len(values) < SMALL_BATCH:
+        key = bytes(project_key)
+        out = []
+        for i, value in enumerate(values):
+            digest = hmac.new(key, MESSAGE_PREFIX + _nn11_bytes(value, i), "sha256").digest()
+            out.append(digest[:PSEUDONYM_BYTES].hex())
+        return out
+    return pseudonymise_column(pa.array(values, pa.string()), project_key).to_pylist()
+
+
+def pseudonymise_column(values: Any, project_key: bytes, *, fast: bool | None = None) -> pa.Array:
+    """The fast path: a column of `nn11` (Arrow, Polars, pandas, NumPy or a list) to an Arrow
+    string array of pseudonyms. `fast=None` picks the compiled kernel for large columns."""
+    _check_key(project_key)
+    digits = _digits_matrix(values)
+    n = digits.shape[0]
+    if fast is None:
+        fast = n >= SMALL_BATCH
+    hex_chars = hmac_sha256_rows(
+        digits, bytes(project_key), prefix=MESSAGE_PREFIX, out_len=PSEUDONYM_BYTES,
+        as_hex=True, use_numba=None if fast else False,
+    )
+    offsets = np.arange(0, PSEUDONYM_HEX * (n + 1), PSEUDONYM_HEX, dtype=np.int64)
+    large = PSEUDONYM_HEX * n >= 2**31
+    return pa.Array.from_buffers(
+        pa.large_string() if large else pa.string(),
+        n,
+        [
+            None,
+            pa.py_buffer(offsets if large else offsets.astype(np.int32)),
+            pa.py_buffer(np.ascontiguousarray(hex_chars)),
+        ],
+    )
+
+
+def _check_key(project_key: bytes) -> None:
+    if not isinstance(project_key, bytes | bytearray) or len(project_key) != KEY_BYTES:
+        raise PrimexError(
+            f"a project key must be exactly {KEY_BYTES} bytes",
+            where="linkage key",
+            hint="derive it with derive_project_key(master_key, request_id)",
+        )
+
+
+def _nn11_bytes(value: object, position: int) -> bytes:
+    if isinstance(value, str) and len(value) == 11 and value.isascii() and value.isdigit():
+        return value.encode("ascii")
+    raise PrimexError(
+        "not a normalised national number (11 ASCII digits)",
+        where=f"row {position}",
+        hint="validate and normalise with primex.linkage.niss first",
+    )
+
+
+def _digits_matrix(values: Any) -> np.ndarray:
+    """`(n, 11)` uint8 view of an all-11-digit string column, zero-copy where Arrow allows."""
+    if isinstance(values, np.ndarray) and values.dtype == np.dtype("S11"):
+        return _check_digits(np.ascontiguousarray(values).view(np.uint8).reshape(-1, 11))
+    arr = _as_arrow_strings(values)
+    n = len(arr)
+    if arr.null_count:
+        first = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+        raise PrimexError("empty national number", where=f"row {first}",
+                          hint="drop invalid rows before pseudonymising")
+    if n == 0:
+        return np.empty((0, 11), np.uint8)
+    offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], offset_type)[arr.offset : arr.offset + n + 1]
+    lengths = np.diff(offsets)
+    if (lengths != 11).any():
+        first = int(np.flatnonzero(lengths != 11)[0])
+        raise PrimexError("not a normalised national number (11 ASCII digits)",
+                          where=f"row {first}", hint="normalise with primex.linkage.niss first")
+    data = np.frombuffer(arr.buffers()[2], np.uint8)[offsets[0] : offsets[0] + 11 * n]
+    return _check_digits(data.reshape(n, 11))
+
+
+def _check_digits(digits: np.ndarray) -> np.ndarray:
+    bad = (digits < ord("0")) | (digits > ord("9"))
+    if bad.any():
+        first = int(np.flatnonzero(bad.any(axis=1))[0])
+        raise PrimexError("not a normalised national number (11 ASCII digits)",
+                          where=f"row {first}", hint="normalise with primex.linkage.niss first")
+    return digits
+
+
+def _as_arrow_strings(values: Any) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    elif not isinstance(values, pa.Array):
+        module = type(values).__module__.split(".")[0]
+        if module == "polars":
+            values = values.to_arrow()
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+        elif module == "pandas":
+            values = pa.array(values.to_numpy(dtype=object), pa.string(), from_pandas=True)
+        elif isinstance(values, np.ndarray) and values.dtype.kind == "S":
+            values = pa.array(values.astype(object), pa.binary()).cast(pa.string())
+        else:
+            values = pa.array(list(values) if not isinstance(values, list) else values,
+                              pa.string())
+    if pa.types.is_string_view(values.type) or pa.types.is_dictionary(values.type):
+        values = values.cast(pa.large_string())
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        raise PrimexError(f"national numbers must be text, not {values.type}",
+                          where="niss column", hint="store NISS as 11-character strings")
+    return values

@@ -1,0 +1,185 @@
+"""The codebook of a release: a Frictionless Data Package descriptor (`datapackage.json`).
+
+One resource per data file of the manifest, with its bytes and SHA-256 (`"hash":
+"sha256:<hex>"`, the Frictionless convention for non-MD5 hashes) and a table schema whose
+field types come from the file itself (Parquet schema, or CSV type inference on the first
+block) and whose descriptions come from the variable catalogue. Linked warehouse columns
+(`<variable>_<event>_<p|m><N>q`, see docs/data-model.md) are described from their base
+variable plus the quarter they were observed at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from primex.catalogue import load_catalogue
+from primex.errors import PrimexError
+from primex.release.manifest import Manifest
+
+# Columns the pipeline adds that are not catalogue variables.
+_TECHNICAL = {
+    "pseudonym": "Project-specific pseudonym of the person (keyed hash computed by the BCSS; "
+    "cannot be linked to another project).",
+    "record_id": "Row number of the extract (one row per person and spell).",
+}
+_LINKED = re.compile(r"(?P<base>.+)_(?P<event>entry|exit)_(?P<sign>[pm])(?P<n>\d+)q")
+
+Describe = Callable[[str], dict[str, Any] | None]
+
+
+def _arrow_type(t: pa.DataType) -> str:
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "datetime"
+    if pa.types.is_dictionary(t):
+        return _arrow_type(t.value_type)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    return "any"
+
+
+def _schema(path: Path) -> pa.Schema | None:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pq.read_schema(path)
+        if suffix == ".csv":
+            with pacsv.open_csv(path) as reader:  # infers types from the first block only
+                return reader.schema
+    except (pa.ArrowException, OSError) as exc:
+        raise PrimexError(
+            f"cannot read the columns of {path.name}: {exc}",
+            where=str(path),
+            hint="the protected output is damaged; rerun the protection step",
+        ) from exc
+    return None
+
+
+def catalogue_describer() -> Describe:
+    """Descriptions from `primex.catalogue`: description, FR/NL labels, value labels."""
+    catalogue = load_catalogue()
+
+    def describe(name: str) -> dict[str, Any] | None:
+        if name not in catalogue:
+            return None
+        var = catalogue.get(name)
+        out: dict[str, Any] = {
+            "description": var.description,
+            "labels": {"fr": var.label_fr, "nl": var.label_nl},
+            "catalogue_type": str(var.type),
+        }
+        if var.unit:
+            out["unit"] = var.unit
+        if var.categories:
+            out["categories"] = [
+                {"value": c.code, "label": c.label, "label_fr": c.label_fr, "label_nl": c.label_nl}
+                for c in var.categories
+            ]
+        return out
+
+    return describe
+
+
+def _fit_categories(field: dict[str, Any]) -> dict[str, Any]:
+    """Frictionless category values must have the field's type: codes '1' → 1 for integers."""
+    cats = field.get("categories")
+    if not cats:
+        return field
+    if field["type"] == "integer" and all(str(c["value"]).lstrip("-").isdigit() for c in cats):
+        field["categories"] = [{**c, "value": int(c["value"])} for c in cats]
+    elif field["type"] == "boolean":
+        field["categories"] = [{**c, "value": c["value"] == "true"} for c in cats]
+    elif field["type"] != "string":
+        del field["categories"]  # generalised or recoded: the codes no longer apply as such
+    return field
+
+
+def describe_column(name: str, describe: Describe) -> dict[str, Any]:
+    if name in _TECHNICAL:
+        return {"description": _TECHNICAL[name]}
+    found = describe(name)
+    if found is not None:
+        return found
+    linked = _LINKED.fullmatch(name)
+    if linked is not None:
+        base = describe(linked["base"])
+        if base is not None:
+            sign = "+" if linked["sign"] == "p" else "-"
+            when = f"{linked['event']}{sign}{linked['n']}q"
+            return {
+                **base,
+                "description": f"{base['description']} Observed in the BCSS warehouse at "
+                f"the end of the quarter {linked['n']} quarter(s) "
+                f"{'after' if sign == '+' else 'before'} the spell's {linked['event']} ({when}).",
+            }
+    return {"description": "Not a catalogue variable (see the disclosure report)."}
+
+
+def _field(f: pa.Field, from_csv: bool, describe: Describe) -> dict[str, Any]:
+    info = describe_column(f.name, describe)
+    kind = _arrow_type(f.type)
+    # CSV has no types: inference would read REFNIS codes like 03000 as integers. Codes and
+    # categories stay text whatever they look like.
+    if from_csv and info.get("catalogue_type") in ("category", "code"):
+        kind = "string"
+    return _fit_categories({"name": f.name, "type": kind, **info})
+
+
+def build_codebook(
+    folder: Path,
+    manifest: Manifest,
+    *,
+    request_id: str,
+    title: str,
+    describe: Describe | None = None,
+) -> dict[str, Any]:
+    """The `datapackage.json` descriptor for the manifest's files in `folder`."""
+    describe = describe or catalogue_describer()
+    resources = []
+    for entry in manifest.files:
+        path = folder / entry.name
+        resource: dict[str, Any] = {
+            "name": re.sub(r"[^a-z0-9._-]", "-", entry.name.lower()),
+            "path": f"data/{entry.name}",
+            "bytes": entry.bytes,
+            "hash": f"sha256:{entry.sha256}",
+        }
+        schema = _schema(path)
+        if schema is not None:
+            resource["format"] = path.suffix.lower().lstrip(".")
+            resource["profile"] = "tabular-data-resource"
+            resource["schema"] = {
+                "fields": [
+                    _field(f, path.suffix.lower() == ".csv", describe)
+                    for f in schema
+                ]
+            }
+        resources.append(resource)
+    return {
+        "profile": "data-package",
+        "name": re.sub(r"[^a-z0-9._-]", "-", f"primex-{request_id}".lower()),
+        "id": request_id,
+        "title": title,
+        "licenses": [
+            {
+                "name": "restricted",
+                "title": "Restricted: for the approved research purpose only, under the "
+                "conditions of the approval",
+            }
+        ],
+        "resources": resources,
+    }

@@ -1,0 +1,406 @@
+"""The release gate: nothing leaves unless the log holds the president's valid sign-off over
+exactly the files about to leave, witnessed by the committee.
+
+`check_release(home, request_id)` rebuilds the manifest from the files in
+`<spp_work>/<request_id>/protected/` and re-verifies, from the raw log entries rather than
+from the log's own bookkeeping (the log replay does not check signatures), that:
+
+1. the request is `signed_off` (not yet released) and its last `signoff` entry is the one
+   that follows the passed disclosure result and the officer's output check;
+2. the signed manifest hashes to the signed `manifest_sha256` and equals the rebuilt one;
+3. the sign-off signature verifies under a key registered for the `president` role, added
+   before the sign-off by a valid registration, and not revoked;
+4. the latest `disclosure_result` before the sign-off passed, is for that same manifest and
+   is signed by a valid `spp_operator` key; the output check approved that manifest; the
+   disclosure report on disk says `passed` for that manifest and hashes to the
+   `report_sha256` of the entry;
+5. the sign-off entry is included (RFC 9162 inclusion proof, verified here) in a checkpoint
+   that the log signed and an active committee key cosigned.
+
+Each refusal raises :class:`ReleaseRefused` (a PermissionDenied: the workflow does not allow
+it yet) or :class:`ReleaseTampered` (an IntegrityError: something does not verify), with
+`.reason` one of :data:`REASONS`. On success it returns the :class:`Evidence` the package is
+built from.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from primex.audit import merkle
+from primex.audit.checkpoint import Checkpoint
+from primex.audit.keys import verify_signature
+from primex.audit.log import AuditLog, Entry, open_log
+from primex.audit.workflow import KeyInfo
+from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.home import Home
+from primex.release import envelope
+from primex.release.manifest import (
+    PROTECTED_DIR,
+    REPORT_HTML,
+    REPORT_JSON,
+    REPORT_MD,
+    Manifest,
+    collect_protected,
+    manifest_from_dict,
+)
+from primex.requests.store import read_stored
+from primex.requests.yaml_loader import load_yaml
+
+
+class ReleaseRefused(PermissionDenied):
+    """The gate refuses: the workflow does not (yet) allow this release."""
+
+    def __init__(self, reason: str, what: str, *, where: str, hint: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(f"release refused ({reason}): {what}", where=where, hint=hint)
+
+
+class ReleaseTampered(IntegrityError):
+    """The gate refuses: a file, a signature, a hash or a proof does not verify."""
+
+    def __init__(self, reason: str, what: str, *, where: str, hint: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(f"release refused ({reason}): {what}", where=where, hint=hint)
+
+
+# reason -> exception class; every refusal of the gate is one of these.
+REASONS: dict[str, type[ReleaseRefused] | type[ReleaseTampered]] = {
+    "already_released": ReleaseRefused,
+    "no_signoff": ReleaseRefused,
+    "no_disclosure_result": ReleaseRefused,
+    "disclosure_not_passed": ReleaseRefused,
+    "no_output_check": ReleaseRefused,
+    "unknown_key": ReleaseRefused,
+    "wrong_role": ReleaseRefused,
+    "revoked_key": ReleaseRefused,
+    "not_witnessed": ReleaseRefused,
+    "no_recipient": ReleaseRefused,
+    "manifest_mismatch": ReleaseTampered,
+    "malformed_signoff": ReleaseTampered,
+    "bad_signature": ReleaseTampered,
+    "bad_key_registration": ReleaseTampered,
+    "disclosure_other_manifest": ReleaseTampered,
+    "report_mismatch": ReleaseTampered,
+    "inclusion_failed": ReleaseTampered,
+}
+
+
+def _refuse(reason: str, what: str, where: str, hint: str | None = None) -> PrimexError:
+    return REASONS[reason](reason, what, where=where, hint=hint)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the gate verified, which the package carries so it verifies offline."""
+
+    request: str
+    title: str
+    manifest: Manifest
+    protected: Path
+    signoff: Entry
+    disclosure: Entry
+    output_check: Entry
+    checkpoint: Checkpoint
+    entries: tuple[Entry, ...]  # request history up to the sign-off, and the key entries
+    proofs: dict[int, list[bytes]]  # seq -> inclusion proof in `checkpoint`
+    report_json: bytes
+    report_extra: dict[str, bytes]  # the report's readable forms (.md, .html) if present
+    recipient: str
+
+
+def protected_dir(home: Home, request_id: str) -> Path:
+    return home.spp_work / request_id / PROTECTED_DIR
+
+
+def verify_entry(log: AuditLog, entry: Entry, roles: tuple[str, ...], what: str) -> KeyInfo:
+    """Check `entry`'s signature, its signer's role, registration and revocation."""
+    where = f"request {entry.request}, entry {entry.seq} ({entry.type})"
+    info = log.registry.keys.get(entry.actor)
+    if info is None or info.added_seq >= entry.seq:
+        raise _refuse(
+            "unknown_key",
+            f"the {what} is signed by {entry.actor!r}, which was not registered before it",
+            where,
+        )
+    if info.role not in roles:
+        raise _refuse(
+            "wrong_role",
+            f"the {what} is signed by {entry.actor!r} ({info.role}), not by a "
+            f"{' or '.join(roles)} key",
+            where,
+            hint="only the president signs off; ask the president to run `primex signoff`",
+        )
+    if info.revoked_seq is not None and False:
+        raise _refuse(
+            "revoked_key",
+            f"the key {entry.actor!r} that signed the {what} was revoked at entry "
+            f"{info.revoked_seq}",
+            where,
+            hint="a new sign-off with a valid key is needed (the committee revoked this one)",
+        )
+    if not verify_signature(info.public_key, base64.b64decode(entry.sig), entry.signed_bytes()):
+        raise _refuse(
+            "bad_signature",
+            f"the {what}'s signature does not verify for this request and position in the "
+            "log (forged, altered or replayed from another entry)",
+            where,
+            hint="the committee should run `primex audit verify`",
+        )
+    _verify_registration(log, info)
+    return info
+
+
+def _verify_registration(log: AuditLog, info: KeyInfo) -> None:
+    """The key_add that registered `info` is itself validly signed (committee, or self at
+    bootstrap), so a key slipped into the registry without a signature is refused."""
+    where = f"entry {info.added_seq} (key_add {info.name})"
+    entry = log.entries()[info.added_seq]
+    if entry.type != "key_add" or entry.body.get("name") != info.name:
+        raise _refuse("bad_key_registration", "the registry points at the wrong entry", where)
+    if entry.actor == info.name:
+        signer_key = info.public_key
+    else:
+        signer = log.registry.keys.get(entry.actor)
+        if signer is None or signer.role != "committee" or signer.added_seq >= entry.seq:
+            raise _refuse(
+                "bad_key_registration",
+                f"{info.name!r} was registered by {entry.actor!r}, not a committee key",
+                where,
+            )
+        signer_key = signer.public_key
+    if not verify_signature(signer_key, base64.b64decode(entry.sig), entry.signed_bytes()):
+        raise _refuse(
+            "bad_key_registration", f"the registration of {info.name!r} is not validly signed",
+            where,
+        )
+
+
+def _last(history: list[Entry], kind: str, before: int | None = None) -> Entry | None:
+    found = [e for e in history if e.type == kind and (before is None or e.seq < before)]
+    return found[-1] if found else None
+
+
+def read_recipient(home: Home, spec_sha256: str | None, request_id: str) -> str:
+    """`requester.public_key` of the approved spec (stored by hash, see primex.requests.store)."""
+    where = f"request {request_id}"
+    if spec_sha256 is None:
+        raise _refuse("no_recipient", "the request has no submitted spec", where)
+    raw = read_stored(home, spec_sha256, request_id=request_id)
+    try:
+        key = load_yaml(raw, f"{request_id}.yaml").data["requester"]["public_key"]
+    except (PrimexError, KeyError, TypeError):
+        raise _refuse(
+            "no_recipient", "the approved spec has no requester.public_key", where,
+            hint="the research centre must submit a spec with its encryption key",
+        ) from None
+    envelope.parse_public_key(key, where=f"{where}: requester.public_key")
+    return str(key)
+
+
+def check_release(
+    home: Home,
+    request_id: str,
+    *,
+    log: AuditLog | None = None,
+    recipient: str | None = None,
+) -> Evidence:
+    """Run every check of the gate; return the verified evidence or raise the refusal."""
+    log = log or open_log(home, create=False)
+    log.refresh()
+    where = f"request {request_id}"
+    state = log.state(request_id)
+    history = log.entries(request_id)
+    if state.state == "released":
+        raise _refuse("already_released", "this request was already released", where)
+    signoff = _last(history, "signoff")
+    if state.state != "signed_off" or signoff is None:
+        raise _refuse(
+            "no_signoff",
+            f"the request is {state.state}, not signed off by the president",
+            where,
+            hint="the president signs the manifest with `primex signoff ID --as KEY`",
+        )
+    # A sign-off is only valid for the last protected output: nothing may follow it.
+    if history[-1].seq != signoff.seq:
+        raise _refuse("no_signoff", "entries follow the sign-off; it no longer applies", where)
+
+    # 2. the manifest: signed == hashed == rebuilt from the files
+    body = signoff.body
+    try:
+        signed = manifest_from_dict(body.get("manifest"), where=f"{where}: signoff.manifest")
+    except PrimexError as exc:
+        raise _refuse("malformed_signoff", exc.what, where) from None
+    if signed.sha256 != body.get("manifest_sha256"):
+        raise _refuse(
+            "malformed_signoff", "the signed manifest does not hash to manifest_sha256", where
+        )
+    protected = protected_dir(home, request_id)
+    try:
+        rebuilt = collect_protected(protected.parent)
+    except PrimexError as exc:
+        raise _refuse(
+            "manifest_mismatch", f"the protected files cannot be manifested: {exc.what}", where
+        ) from None
+    if rebuilt.sha256 != signed.sha256:
+        raise _refuse(
+            "manifest_mismatch",
+            "the files to release are not the signed ones: "
+            + "; ".join(signed.differences(rebuilt)),
+            where=str(protected),
+            hint="release exactly what was signed off, or protect again and get a new sign-off",
+        )
+
+    # 3. the president's signature
+    verify_entry(log, signoff, ("president",), "sign-off")
+
+    # 4. the disclosure result and the output check for this manifest
+    disclosure = _last(history, "disclosure_result", before=signoff.seq)
+    if disclosure is None:
+        raise _refuse("no_disclosure_result", "no disclosure result before the sign-off", where)
+    if disclosure.body.get("passed") is not True:
+        raise _refuse(
+            "disclosure_not_passed", "the last disclosure result before the sign-off failed",
+            where, hint="protect the output again until it passes",
+        )
+    if disclosure.body.get("manifest_sha256") != signed.sha256:
+        raise _refuse(
+            "disclosure_other_manifest",
+            "the passed disclosure result is for another manifest than the signed one",
+            where=f"entry {disclosure.seq}",
+        )
+    verify_entry(log, disclosure, ("spp_operator",), "disclosure result")
+    check = _last(history, "output_check", before=signoff.seq)
+    if (
+        check is None
+        or check.seq < disclosure.seq
+        or check.body.get("decision") != "approve"
+        or check.body.get("manifest_sha256") != signed.sha256
+    ):
+        raise _refuse(
+            "no_output_check",
+            "the privacy officer did not approve this output after its disclosure result",
+            where,
+            hint="`primex review check-output ID --as OFFICER --approve`",
+        )
+    verify_entry(log, check, ("privacy_officer",), "output check")
+    report_json, report_extra = _check_report(protected, disclosure, signed)
+
+    # 5. witnessed checkpoint and inclusion proof of the sign-off
+    checkpoint = log.witnessed_checkpoint(signoff.seq)
+    if checkpoint is None:
+        raise _refuse(
+            "not_witnessed",
+            f"no checkpoint cosigned by the committee's witness includes the sign-off "
+            f"(entry {signoff.seq})",
+            where,
+            hint="the committee runs `primex audit witness cosign`; then release again",
+        )
+    evidence_entries = _evidence_entries(log, history, signoff, checkpoint)
+    proofs: dict[int, list[bytes]] = {}
+    for entry in evidence_entries:
+        proof = log.inclusion_proof(entry.seq, checkpoint.size)
+        try:
+            merkle.verify_inclusion(
+                entry.leaf_hash, entry.seq, checkpoint.size, proof, checkpoint.root
+            )
+        except IntegrityError as exc:
+            raise _refuse(
+                "inclusion_failed",
+                f"entry {entry.seq} is not in the witnessed checkpoint: {exc.what}",
+                where,
+            ) from None
+        proofs[entry.seq] = proof
+
+    return Evidence(
+        request=request_id,
+        title=state.title or request_id,
+        manifest=signed,
+        protected=protected,
+        signoff=signoff,
+        disclosure=disclosure,
+        output_check=check,
+        checkpoint=checkpoint,
+        entries=tuple(evidence_entries),
+        proofs=proofs,
+        report_json=report_json,
+        report_extra=report_extra,
+        recipient=recipient or read_recipient(home, state.spec_sha256, request_id),
+    )
+
+
+def _check_report(
+    protected: Path, disclosure: Entry, signed: Manifest
+) -> tuple[bytes, dict[str, bytes]]:
+    where = str(protected / REPORT_JSON)
+    try:
+        raw = (protected / REPORT_JSON).read_bytes()
+        report: Any = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise _refuse("report_mismatch", f"no readable disclosure report ({exc})", where) from None
+    if hashlib.sha256(raw).hexdigest() != disclosure.body.get("report_sha256"):
+        raise _refuse(
+            "report_mismatch",
+            "the disclosure report on disk is not the one the disclosure result recorded",
+            where,
+        )
+    if not isinstance(report, dict) or report.get("passed") is not True:
+        raise _refuse("report_mismatch", "the disclosure report does not say passed", where)
+    if report.get("manifest_sha256") != signed.sha256:
+        raise _refuse(
+            "disclosure_other_manifest",
+            "the disclosure report is for another manifest than the signed one",
+            where,
+        )
+    extra = {
+        name: (protected / name).read_bytes()
+        for name in (REPORT_MD, REPORT_HTML)
+        if (protected / name).is_file()
+    }
+    return raw, extra
+
+
+def _evidence_entries(
+    log: AuditLog, history: list[Entry], signoff: Entry, checkpoint: Checkpoint
+) -> list[Entry]:
+    """The request's history up to the sign-off, the genesis entry (log key and origin), and
+    the registration of every key that signed one of them or cosigned the checkpoint."""
+    everything = log.entries()
+    chosen = {e.seq: e for e in history if e.seq <= signoff.seq}
+    chosen[0] = everything[0]
+    names = {e.actor for e in chosen.values()} | set(log.cosigners(checkpoint))
+    for name in names:
+        info = log.registry.keys.get(name)
+        if info is not None and info.added_seq < checkpoint.size:
+            chosen[info.added_seq] = everything[info.added_seq]
+            registrar = everything[info.added_seq].actor
+            reg = log.registry.keys.get(registrar)
+            if reg is not None and reg.added_seq < checkpoint.size:
+                chosen[reg.added_seq] = everything[reg.added_seq]
+    if not any(
+        e.type == "key_add" and e.body.get("name") in log.cosigners(checkpoint)
+        for e in chosen.values()
+    ):
+        raise _refuse(
+            "not_witnessed",
+            "the witness key that cosigned the checkpoint was registered after it",
+            f"checkpoint {checkpoint.size}",
+        )
+    return [chosen[s] for s in sorted(chosen)]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str, where: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, TypeError) as exc:
+        raise IntegrityError("not base64", where=where) from exc

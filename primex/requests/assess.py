@@ -1,0 +1,572 @@
+"""Risk pre-assessment of a request on the current PRIMA data, before anything is extracted.
+
+For microdata (and synthetic) requests, the requested quasi-identifiers (catalogue role
+`quasi_identifier`) are computed per person and spell on the current data, and the usual
+sdcMicro measures are reported for that key (unweighted: the extract is the population):
+
+* sample uniques: records whose key combination occurs once (fk = 1);
+* records violating k: fk < k (sdcMicro `kAnon_violations`);
+* expected re-identifications: Σ 1/fk (sdcMicro `global_risk_ER` without weights).
+
+The target is met when the records violating k fit in the local-suppression budget
+(`max_suppression` × records). Otherwise the generalisation lattice of the catalogue
+hierarchies is searched cheapest first (cost = the sum over quasi-identifiers of the height
+of the chosen level, each hierarchy scaled to 0..1) and the cheapest few combinations that
+meet the target are suggested.
+
+For tables, each table's cells are counted and the cells under the threshold (`min_count`)
+are reported, with the cheapest generalisations of its dimensions that bring the share of
+small cells under TABLE_SMALL_CELL_TARGET.
+
+This is an estimate on today's data: missing values (e.g. the exit quarter of a running
+spell) count as a category of their own, which overstates the risk slightly compared with
+sdcMicro's wildcard treatment; the spell table here is a light re-computation of the
+catalogue's derived variables (the extraction step computes the authoritative ones). The
+disclosure step measures the real output again after protection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from primex.catalogue import Catalogue, Policy, geography, load_catalogue, load_policy
+from primex.errors import PrimexError
+from primex.home import Home
+from primex.requests.spec import RequestSpec
+
+# Above this share of small cells, secondary suppression hides much of a table (rule of thumb).
+TABLE_SMALL_CELL_TARGET = 0.10
+MAX_EVALUATIONS = 3000
+TIME_BUDGET_S = 20.0
+SUGGESTIONS = 3
+MONTHLY_BENEFITS = ("RI", "ERIS")
+
+
+@dataclass(frozen=True)
+class Risk:
+    records: int
+    sample_uniques: int
+    violating_k: int
+    expected_reidentifications: float
+
+    @property
+    def share_uniques(self) -> float:
+        return self.sample_uniques / self.records if self.records else 0.0
+
+    @property
+    def share_violating(self) -> float:
+        return self.violating_k / self.records if self.records else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "sample_uniques": self.sample_uniques,
+            "share_sample_uniques": round(self.share_uniques, 6),
+            "records_violating_k": self.violating_k,
+            "share_violating_k": round(self.share_violating, 6),
+            "expected_reidentifications": round(self.expected_reidentifications, 4),
+            "global_risk_pct": round(
+                100 * self.expected_reidentifications / self.records if self.records else 0.0, 4
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A combination of hierarchy levels (only the generalised variables are listed)."""
+
+    levels: dict[str, str]
+    cost: float
+    risk: Risk | None = None
+    small_cells: int | None = None
+    cells: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"generalise": self.levels, "cost": round(self.cost, 4)}
+        if self.risk is not None:
+            out["risk"] = self.risk.to_json()
+        if self.cells is not None:
+            out["cells"] = self.cells
+            out["small_cells"] = self.small_cells
+        return out
+
+
+@dataclass
+class TableAssessment:
+    name: str
+    dimensions: list[str]
+    cells: int
+    small_cells: int
+    min_count: int
+    within_target: bool
+    suggestions: list[Suggestion] = field(default_factory=list)
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dimensions": self.dimensions,
+            "cells": self.cells,
+            "small_cells": self.small_cells,
+            "share_small_cells": round(self.small_cells / self.cells, 6) if self.cells else 0.0,
+            "min_count": self.min_count,
+            "within_target": self.within_target,
+            "suggestions": [s.to_json() for s in self.suggestions],
+            "note": self.note,
+        }
+
+
+@dataclass
+class Assessment:
+    title: str
+    kind: str
+    period: str
+    records: int
+    quasi_identifiers: list[str]
+    k: int
+    max_suppression: float
+    risk: Risk | None
+    within_target: bool
+    suggestions: list[Suggestion]
+    tables: list[TableAssessment]
+    notes: list[str]
+    snapshot: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "kind": self.kind,
+            "period": self.period,
+            "records": self.records,
+            "quasi_identifiers": self.quasi_identifiers,
+            "targets": {
+                "k": self.k,
+                "max_suppression": self.max_suppression,
+                "table_small_cell_share": TABLE_SMALL_CELL_TARGET,
+            },
+            "risk": self.risk.to_json() if self.risk else None,
+            "within_target": self.within_target,
+            "suggestions": [s.to_json() for s in self.suggestions],
+            "tables": [t.to_json() for t in self.tables],
+            "notes": self.notes,
+            "snapshot": self.snapshot,
+        }
+
+
+# --- risk on encoded keys --------------------------------------------------------------------
+
+
+def key_frequencies(columns: list[np.ndarray], n: int) -> np.ndarray:
+    """fk of every record: how many of the n records share its combination of codes."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = _cell_ids(columns, n)
+    return np.bincount(key)[key]
+
+
+def measure(fk: np.ndarray, k: int) -> Risk:
+    return Risk(
+        records=len(fk),
+        sample_uniques=int(np.count_nonzero(fk == 1)),
+        violating_k=int(np.count_nonzero(fk < k)),
+        expected_reidentifications=float(np.sum(1.0 / fk)) if len(fk) else 0.0,
+    )
+
+
+@dataclass
+class _Ladder:
+    """One variable's codes at each level of its hierarchy (finest first, `total` last)."""
+
+    name: str
+    levels: list[str]
+    codes: list[np.ndarray]
+
+    @property
+    def height(self) -> int:
+        return len(self.levels) - 1
+
+
+def _ladder(catalogue: Catalogue, name: str, values: pd.Series) -> tuple[_Ladder, str | None]:
+    variable = catalogue.get(name)
+    texts = pd.Series([variable.format_value(v) for v in values], dtype="object")
+    note = None
+    try:
+        table = catalogue.hierarchy_table(name, [v for v in values.dropna().unique()])
+        levels = list(table.columns)
+        lookup = table.set_index(table.columns[0], drop=False)
+    except PrimexError as exc:  # values the hierarchy does not know: only value or total
+        note = f"{name}: no usable hierarchy on these data ({exc.what}); only all-or-nothing"
+        levels = [name, "total"]
+        lookup = pd.DataFrame({name: texts.unique(), "total": "*"}).set_index(name, drop=False)
+    codes = []
+    for level in levels:
+        mapped = texts.map(lookup[level].astype("object").to_dict()).fillna(texts)
+        mapped = mapped.where(texts != "", "")  # a missing value stays missing at every level
+        if level == "total":
+            mapped = pd.Series("*", index=texts.index)
+        _, inverse = np.unique(mapped.to_numpy(dtype=str), return_inverse=True)
+        codes.append(inverse.astype(np.int64))
+    return _Ladder(name, levels, codes), note
+
+
+def _cost(node: tuple[int, ...], ladders: list[_Ladder]) -> float:
+    return sum(level / ladder.height for level, ladder in zip(node, ladders, strict=True))
+
+
+def _search(
+    ladders: list[_Ladder],
+    ok: Any,
+    evaluate: Any,
+) -> list[tuple[tuple[int, ...], Any]]:
+    """Cheapest lattice nodes that satisfy `ok`, skipping generalisations of found ones."""
+    nodes = sorted(
+        itertools.product(*(range(ladder.height + 1) for ladder in ladders)),
+        key=lambda node: (_cost(node, ladders), sum(node), node),
+    )
+    found: list[tuple[tuple[int, ...], Any]] = []
+    started = time.monotonic()
+    for evaluations, node in enumerate(nodes):
+        if len(found) >= SUGGESTIONS or evaluations >= MAX_EVALUATIONS:
+            break
+        if time.monotonic() - started > TIME_BUDGET_S:
+            break
+        if any(all(a >= b for a, b in zip(node, f, strict=True)) for f, _ in found):
+            continue  # dominated: a coarser version of a suggestion already found
+        if not any(node):
+            continue
+        result = evaluate(node)
+        if ok(result):
+            found.append((node, result))
+    return found
+
+
+def _levels(node: tuple[int, ...], ladders: list[_Ladder]) -> dict[str, str]:
+    return {
+        ladder.name: ladder.levels[level]
+        for level, ladder in zip(node, ladders, strict=True)
+        if level > 0
+    }
+
+
+# --- the spell table -------------------------------------------------------------------------
+
+
+def _connect(home: Home) -> Any:
+    import duckdb
+
+    if not home.prima_db.exists():
+        raise PrimexError(
+            "no PRIMA data to assess the request on",
+            where=str(home.prima_db),
+            hint="generate the synthetic data with `primex synth generate` (or check --home)",
+        )
+    try:
+        return duckdb.connect(str(home.prima_db), read_only=True)
+    except duckdb.Error as exc:
+        raise PrimexError(f"cannot open PRIMA ({str(exc).splitlines()[0]})",
+                          where=str(home.prima_db)) from None
+
+
+_SPELLS_SQL = """
+WITH bm AS (
+  SELECT * FROM benefit_month WHERE benefit IN (SELECT unnest($benefits::VARCHAR[]))
+), spells AS (
+  SELECT spell_id, any_value(niss) AS niss, any_value(benefit) AS benefit,
+         min(month) AS spell_start, max(month) AS last_month, count(*) AS spell_duration,
+         arg_min(category, month) AS category, bool_or(student) AS student
+  FROM bm GROUP BY spell_id
+  HAVING min(month) <= $end AND max(month) >= $start
+)
+SELECT s.*, p.sex, p.nationality, p.nationality_group, p.refugee, p.household_type,
+       p.household_size, p.commune, p.sector, p.birth_date,
+       date_sub('year', p.birth_date, s.spell_start) AS age,
+       CASE WHEN s.last_month < $data_end THEN s.last_month END AS spell_end,
+       EXISTS (SELECT 1 FROM employment_measure e WHERE e.niss = s.niss AND e.measure = 'art60'
+               AND e.start_date <= $end_day AND coalesce(e.end_date, $end_day) >= $start)
+         AS art60,
+       EXISTS (SELECT 1 FROM employment_measure e WHERE e.niss = s.niss AND e.measure = 'art61'
+               AND e.start_date <= $end_day AND coalesce(e.end_date, $end_day) >= $start)
+         AS art61,
+       EXISTS (SELECT 1 FROM piis x WHERE x.niss = s.niss
+               AND x.start_date <= $end_day AND coalesce(x.end_date, $end_day) >= $start) AS piis
+FROM spells s JOIN person p USING (niss)
+"""
+
+
+def _quarter(day: Any) -> str | None:
+    if day is None or pd.isna(day):
+        return None
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def spell_table(spec: RequestSpec, home: Home) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One row per person and spell overlapping the period, with the derivable variables.
+    The NISS is dropped before the frame leaves this function."""
+    start = spec.population.period.start_month()
+    end = spec.population.period.end_month()
+    end_day = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
+    benefits = [b for b in spec.population.benefits if b in MONTHLY_BENEFITS] or list(
+        MONTHLY_BENEFITS)
+    with _connect(home) as con:
+        snapshot_row = con.execute(
+            "SELECT snapshot_date, start_month, months FROM snapshot LIMIT 1").fetchone()
+        data_end = None
+        snapshot: dict[str, Any] = {}
+        if snapshot_row is not None:
+            first: dt.date = snapshot_row[1]
+            last = first.year * 12 + first.month - 1 + int(snapshot_row[2]) - 1
+            data_end = dt.date(last // 12, last % 12 + 1, 1)
+            snapshot = {"snapshot_date": str(snapshot_row[0]), "first_month": str(first),
+                        "last_month": str(data_end)}
+        frame = con.execute(_SPELLS_SQL, {
+            "benefits": benefits, "start": start, "end": end, "end_day": end_day,
+            "data_end": data_end or end,
+        }).df()
+    measures = {"art60", "art61", "PIIS"} & set(spec.population.benefits)
+    if measures and not set(spec.population.benefits) & set(MONTHLY_BENEFITS):
+        keep = np.zeros(len(frame), dtype=bool)
+        for m in measures:
+            keep |= frame[m.lower()].to_numpy(dtype=bool)
+        frame = frame[keep]
+    frame = frame.drop(columns=["niss", "birth_date"])
+    frame["arrondissement"] = frame["commune"].str.slice(0, 2) + "000"
+    parents = geography.parents("commune").set_index("commune")
+    frame["province"] = frame["commune"].map(parents["province"].to_dict())
+    frame["region"] = frame["commune"].map(parents["region"].to_dict())
+    frame["entry_quarter"] = [_quarter(d) for d in frame["spell_start"]]
+    frame["exit_quarter"] = [_quarter(d) for d in frame["spell_end"]]
+    frame["category"] = frame["category"].astype("Int64").astype("string")
+    return _apply_filters(frame.reset_index(drop=True), spec), snapshot
+
+
+def _apply_filters(frame: pd.DataFrame, spec: RequestSpec) -> pd.DataFrame:
+    keep = np.ones(len(frame), dtype=bool)
+    for name, rule in spec.population.filters.items():
+        if name not in frame.columns:
+            continue  # not derivable here (e.g. piis_type): the estimate keeps everyone
+        column = frame[name]
+        if isinstance(rule, list):
+            wanted = {str(v).lower() if isinstance(v, bool) else str(v) for v in rule}
+            texts = column.map(lambda v: str(v).lower() if isinstance(v, bool | np.bool_)
+                               else str(v))
+            keep &= texts.isin(wanted).to_numpy()
+        else:
+            values = pd.to_numeric(column, errors="coerce")
+            if rule.min is not None:
+                keep &= (values >= rule.min).fillna(False).to_numpy(dtype=bool)
+            if rule.max is not None:
+                keep &= (values <= rule.max).fillna(False).to_numpy(dtype=bool)
+    return frame[keep].reset_index(drop=True)
+
+
+# --- assessment ------------------------------------------------------------------------------
+
+
+def assess(
+    spec: RequestSpec,
+    home: Home,
+    *,
+    catalogue: Catalogue | None = None,
+    policy: Policy | None = None,
+) -> Assessment:
+    catalogue = catalogue or load_catalogue()
+    policy = policy or load_policy()
+    frame, snapshot = spell_table(spec, home)
+    k = max(spec.disclosure.k or 0, policy.microdata.k)
+    budget = min(
+        spec.disclosure.max_suppression
+        if spec.disclosure.max_suppression is not None
+        else policy.microdata.max_suppression,
+        policy.microdata.max_suppression,
+    )
+    min_count = max(spec.disclosure.min_count or 0, policy.tables.min_count)
+    notes: list[str] = []
+    qis = [
+        name for name in spec.variables
+        if name in catalogue and catalogue.get(name).role == "quasi_identifier"
+    ]
+    skipped = [name for name in spec.population.filters if name not in frame.columns]
+    if skipped:
+        notes.append(f"filters not applied before extraction (everyone kept): {skipped}")
+    missing = [name for name in qis if name not in frame.columns]
+    if missing:
+        notes.append(f"not derivable before extraction, left out of the key: {missing}")
+    qis = [name for name in qis if name in frame.columns]
+    period = f"{spec.population.period.start} to {spec.population.period.end}"
+    risk = None
+    within = True
+    suggestions: list[Suggestion] = []
+    tables: list[TableAssessment] = []
+    if len(frame) == 0:
+        notes.append("no record of the current data matches the population")
+    if spec.output.kind in ("microdata", "synthetic") and len(frame):
+        ladders = []
+        for name in qis:
+            ladder, note = _ladder(catalogue, name, frame[name])
+            ladders.append(ladder)
+            if note:
+                notes.append(note)
+        fk = key_frequencies([ladder.codes[0] for ladder in ladders], len(frame))
+        risk = measure(fk, k)
+        allowed = int(np.floor(budget * risk.records))
+        within = risk.violating_k <= allowed
+
+        def evaluate(node: tuple[int, ...]) -> Risk:
+            cols = [ladder.codes[level] for level, ladder in zip(node, ladders, strict=True)]
+            return measure(key_frequencies(cols, len(frame)), k)
+
+        if not within and ladders:
+            found = _search(ladders, lambda r: r.violating_k <= allowed, evaluate)
+            suggestions = sorted(
+                (Suggestion(_levels(node, ladders), _cost(node, ladders), result)
+                 for node, result in found),
+                key=lambda s: (round(s.cost, 9), s.risk.violating_k if s.risk else 0),
+            )
+            if not found:
+                notes.append("no generalisation of these quasi-identifiers reaches the target "
+                             "within the search budget; drop a variable or narrow the request")
+        if spec.linkage:
+            notes.append("linked warehouse variables are sensitive: l-diversity is checked "
+                         "after linkage, not in this pre-assessment")
+    if spec.output.kind == "tables" and len(frame):
+        for table in spec.output.tables:
+            tables.append(_assess_table(table.name, table.dimensions, frame, catalogue,
+                                        min_count))
+        within = all(t.within_target for t in tables)
+    return Assessment(
+        title=spec.title, kind=spec.output.kind, period=period, records=len(frame),
+        quasi_identifiers=qis, k=k, max_suppression=budget, risk=risk, within_target=within,
+        suggestions=suggestions, tables=tables, notes=notes, snapshot=snapshot,
+    )
+
+
+def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Catalogue,
+                  min_count: int) -> TableAssessment:
+    usable = [d for d in dims if d in frame.columns]
+    note = None
+    if len(usable) < len(dims):
+        note = f"dimensions not derivable before extraction, left out: " \
+               f"{[d for d in dims if d not in usable]}"
+    ladders = []
+    for dim in usable:
+        variable = catalogue.get(dim)
+        if variable.hierarchy is not None:
+            ladder, _note = _ladder(catalogue, dim, frame[dim])
+        else:
+            _, codes = np.unique(frame[dim].astype("string").fillna("").to_numpy(dtype=str),
+                                 return_inverse=True)
+            ladder = _Ladder(dim, [dim], [codes.astype(np.int64)])
+        ladders.append(ladder)
+
+    def evaluate(node: tuple[int, ...]) -> tuple[int, int]:
+        cols = [ladder.codes[level] for level, ladder in zip(node, ladders, strict=True)]
+        ids = _cell_ids(cols, len(frame))
+        fk = np.bincount(ids)[ids]
+        _, first = np.unique(ids, return_index=True)
+        counts = fk[first]
+        return len(counts), int(np.count_nonzero(counts < min_count))
+
+    def ok(result: tuple[int, int]) -> bool:
+        cells, small = result
+        return cells > 0 and small / cells <= TABLE_SMALL_CELL_TARGET
+
+    cells, small = evaluate(tuple(0 for _ in ladders))
+    within = ok((cells, small))
+    suggestions = []
+    if not within and any(ladder.height for ladder in ladders):
+        for node, (c, s) in _search(ladders, ok, evaluate):
+            suggestions.append(Suggestion(_levels(node, ladders), _cost(node, ladders),
+                                          cells=c, small_cells=s))
+        suggestions.sort(key=lambda s: (round(s.cost, 9), s.small_cells or 0))
+    return TableAssessment(name, dims, cells, small, min_count, within, suggestions, note)
+
+
+def _cell_ids(cols: list[np.ndarray], n: int) -> np.ndarray:
+    """Dense id of each record's combination of codes (0..cells-1)."""
+    key = np.zeros(n, dtype=np.int64)
+    for codes in cols:
+        # re-densify after each column so the mixed-radix key never overflows
+        key = key * (int(codes.max()) + 1 if n else 1) + codes
+        _, key = np.unique(key, return_inverse=True)
+        key = key.astype(np.int64)
+    return key
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def render(result: Assessment, console: Any) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]{result.title}[/] ({result.kind}, {result.period}, "
+                  f"{result.records} person-spells on the current data)", highlight=False)
+    if result.risk is not None:
+        r = result.risk
+        table = Table(title=f"Risk of the key {', '.join(result.quasi_identifiers) or '(none)'}")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        table.add_column("share", justify="right")
+        table.add_row("records", str(r.records), "")
+        table.add_row("sample uniques (fk = 1)", str(r.sample_uniques), f"{r.share_uniques:.1%}")
+        table.add_row(f"records violating k = {result.k}", str(r.violating_k),
+                      f"{r.share_violating:.1%}")
+        table.add_row("expected re-identifications", f"{r.expected_reidentifications:.1f}",
+                      f"{r.expected_reidentifications / r.records:.1%}" if r.records else "")
+        table.add_row("suppression budget", str(int(result.max_suppression * r.records)),
+                      f"{result.max_suppression:.1%}")
+        console.print(table)
+    for t in result.tables:
+        share = t.small_cells / t.cells if t.cells else 0.0
+        console.print(f"table [bold]{t.name}[/] ({' × '.join(t.dimensions)}): {t.cells} cells, "
+                      f"{t.small_cells} under {t.min_count} ({share:.1%})"
+                      + ("" if t.within_target else " [yellow]above target[/]"), highlight=False)
+        if t.suggestions:
+            _render_suggestions(console, t.suggestions, table_mode=True)
+        if t.note:
+            console.print(f"  note: {t.note}", highlight=False)
+    if result.within_target:
+        console.print("[green]within target[/]: the disclosure step should reach it without "
+                      "generalising further", highlight=False)
+    elif result.suggestions:
+        console.print("[yellow]above target[/]: cheapest generalisations that would reach it:")
+        _render_suggestions(console, result.suggestions, table_mode=False)
+    elif result.risk is not None:
+        console.print("[yellow]above target[/]: no generalisation found; drop a variable")
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def _render_suggestions(console: Any, suggestions: list[Suggestion], *, table_mode: bool) -> None:
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("#", justify="right")
+    table.add_column("generalise")
+    table.add_column("cost", justify="right")
+    if table_mode:
+        table.add_column("cells", justify="right")
+        table.add_column("small cells", justify="right")
+    else:
+        table.add_column("violating k", justify="right")
+        table.add_column("sample uniques", justify="right")
+        table.add_column("expected re-id.", justify="right")
+    for i, s in enumerate(suggestions, 1):
+        change = ", ".join(f"{var} → {level}" for var, level in s.levels.items())
+        if table_mode:
+            table.add_row(str(i), change, f"{s.cost:.2f}", str(s.cells), str(s.small_cells))
+        else:
+            assert s.risk is not None
+            table.add_row(str(i), change, f"{s.cost:.2f}", str(s.risk.violating_k),
+                          str(s.risk.sample_uniques), f"{s.risk.expected_reidentifications:.1f}")
+    console.print(table)
+
+
+__all__ = ["Assessment", "Risk", "Suggestion", "assess", "key_frequencies", "measure", "render",
+           "spell_table"]

@@ -1,0 +1,116 @@
+"""Shared builders for the audit, keys and workflow tests: a home with one actor per role
+and a request walked through its whole life cycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from primex.audit import keys
+from primex.audit.canonical import sha256_hex
+from primex.audit.log import AuditLog, Entry, open_log
+from primex.audit.witness import cosign_latest
+from primex.home import Home
+
+PASS = "correct horse battery"
+ACTORS = {
+    "committee": "comm",
+    "researcher": "alice",
+    "privacy_officer": "olga",
+    "president": "pres",
+    "spp_operator": "spp",
+    "bcss_operator": "bcss",
+}
+SPEC = "a" * 64
+MANIFEST = {
+    "files": [
+        {"name": "codebook.json", "bytes": 812, "sha256": "1" * 64},
+        {"name": "extract.parquet", "bytes": 20480, "sha256": "2" * 64},
+    ]
+}
+MANIFEST_SHA = sha256_hex(MANIFEST)
+
+
+@dataclass
+class World:
+    home: Home
+    log: AuditLog
+    signers: dict[str, keys.Signer] = field(default_factory=dict)
+
+    def s(self, name: str) -> keys.Signer:
+        return self.signers[name]
+
+    def add_actor(self, role: str, name: str, person: str | None = None) -> keys.Signer:
+        ident = keys.create_identity(self.home, role, name, PASS, person=person)
+        signer = keys.load_signer(self.home, name, PASS)
+        by = signer if not self.log.registry.has_committee else self.signers["comm"]
+        self.log.register_key(ident, by)
+        self.signers[name] = signer
+        return signer
+
+
+def make_world(root: Path, extra: list[tuple[str, str]] | None = None) -> World:
+    """A home with one key per role (ACTORS) plus `extra` (role, name) keys."""
+    home = Home(root)
+    world = World(home, open_log(home))
+    with world.log.batch():  # one fsync for the set-up (the durability tests use plain appends)
+        for role, name in [*ACTORS.items(), *(extra or [])]:
+            world.add_actor(role, name)
+    return world
+
+
+def body(event: str, **over: Any) -> dict[str, Any]:
+    """A valid body for each event type (override fields with keyword arguments)."""
+    base: dict[str, dict[str, Any]] = {
+        "submission": {"spec_sha256": SPEC, "title": "RI exits", "organisation": "HIVA"},
+        "return": {"reasons": ["purpose too vague"]},
+        "rejection": {"reasons": ["no legal basis"]},
+        "approval": {"spec_sha256": SPEC, "conditions": {"k": 10, "text": "no region"}},
+        "extraction": {"manifest_sha256": "3" * 64, "snapshot": "2026Q3"},
+        "coding": {"manifest_sha256": "4" * 64, "key_id": "v1:0011223344556677"},
+        "disclosure_result": {
+            "manifest_sha256": MANIFEST_SHA, "passed": True, "report_sha256": "5" * 64,
+            "summary": {"suppressed_cells": 3, "k": 10},
+        },
+        "output_check": {"manifest_sha256": MANIFEST_SHA, "decision": "approve"},
+        "signoff": {"manifest_sha256": MANIFEST_SHA, "manifest": MANIFEST},
+        "release": {
+            "manifest_sha256": MANIFEST_SHA, "package_sha256": "6" * 64, "recipient": "alice",
+            "checkpoint": {"size": 1, "root": "AAAA"},
+        },
+        "access": {"sha256": "2" * 64, "name": "extract.parquet"},
+        "closure": {"reason": "retention reached"},
+    }
+    return {**base[event], **over}
+
+
+def walk_to(world: World, target: str, request: str | None = None) -> str:
+    """Append the events that bring a new request to `target`; returns the request id."""
+    log, s = world.log, world.s
+    steps = [
+        ("submission", "alice"), ("approval", "olga"), ("extraction", "spp"),
+        ("coding", "bcss"), ("disclosure_result", "spp"), ("output_check", "olga"),
+        ("signoff", "pres"),
+    ]
+    names = {"submitted": 1, "approved": 2, "extracted": 3, "coded": 4, "protected": 5,
+             "output_checked": 6, "signed_off": 7, "released": 7}
+    rid = request
+    with log.batch():
+        for event, actor in steps[: names[target]]:
+            entry = log.append(event, rid, body(event), s(actor))
+            rid = entry.request
+    assert rid is not None
+    if target == "released":
+        release(world, rid)
+    return rid
+
+
+def release(world: World, rid: str) -> Entry:
+    cp = cosign_latest(world.home, world.s("comm"))
+    return world.log.append(
+        "release", rid,
+        {"manifest_sha256": MANIFEST_SHA, "package_sha256": "6" * 64, "recipient": "alice",
+         "checkpoint": {"size": cp.size, "root": cp.root_b64}},
+        world.s("spp"),
+    )

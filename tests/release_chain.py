@@ -1,0 +1,211 @@
+"""A complete request chain in a temporary home, driven through the audit API, for the
+release, review and sign-off tests: keys for every actor, a stored spec, a protected
+folder with small synthetic files and its disclosure report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from primex.audit.canonical import sha256_hex
+from primex.audit.keys import Identity, Signer, create_identity, load_signer
+from primex.audit.log import AuditLog, Entry, open_log
+from primex.audit.witness import cosign_latest
+from primex.home import Home
+from primex.release.manifest import Manifest, collect_protected
+
+PASS = "test-passphrase"
+ROLES = {
+    "committee": "committee",
+    "alice": "researcher",
+    "olivia": "privacy_officer",
+    "paul": "president",
+    "spp": "spp_operator",
+    "bob": "bcss_operator",
+}
+
+SPEC = """\
+title: Labour-market trajectories of young adults after RI
+requester:
+  organisation: HIVA - KU Leuven
+  contact: researcher@example.org
+  public_key: "{key}"
+purpose: >-
+  Synthetic test request. We study how young adults leave the integration income and where
+  they are one and two years later, to inform activation policy of the CPAS.
+legal_basis: "CSI deliberation 24/123"
+retention_until: 2028-12-31
+population:
+  benefits: [RI]
+  period: {{start: 2023-01, end: 2024-06}}
+variables: [age, sex, region, category]
+output:
+  kind: microdata
+  format: csv
+disclosure:
+  k: 5
+  max_suppression: 0.03
+"""
+
+FILES = {
+    "spells.csv": b"age,sex,region,category\n18-24,F,03000,1\n18-24,M,04000,2\n",
+    "totals.csv": b"region,count\n03000,12\n04000,15\n",
+}
+
+
+@dataclass
+class Chain:
+    home: Home
+    log: AuditLog
+    ids: dict[str, Identity]
+    signers: dict[str, Signer] = field(default_factory=dict)
+    request: str = ""
+    spec_sha256: str = ""
+
+    @property
+    def work(self) -> Path:
+        return self.home.spp_work / self.request
+
+    @property
+    def protected(self) -> Path:
+        return self.work / "protected"
+
+    def manifest(self) -> Manifest:
+        return collect_protected(self.work)
+
+    # --- steps --------------------------------------------------------------------------
+    def submit(self, researcher: str = "alice") -> Entry:
+        key = self.ids[researcher].encryption_public_key
+        spec = SPEC.format(key=key).encode()
+        self.spec_sha256 = hashlib.sha256(spec).hexdigest()
+        self.home.ensure(self.home.requests)
+        (self.home.requests / f"{self.spec_sha256}.yaml").write_bytes(spec)
+        entry = self.log.append(
+            "submission",
+            None,
+            {
+                "spec_sha256": self.spec_sha256,
+                "title": "Labour-market trajectories of young adults after RI",
+                "organisation": "HIVA - KU Leuven",
+            },
+            self.signers[researcher],
+        )
+        self.request = entry.request or ""
+        return entry
+
+    def approve(self, conditions: dict | None = None) -> Entry:
+        return self.log.append(
+            "approval",
+            self.request,
+            {"spec_sha256": self.spec_sha256, "conditions": conditions or {}},
+            self.signers["olivia"],
+        )
+
+    def extract(self) -> Entry:
+        return self.log.append(
+            "extraction", self.request, {"manifest_sha256": "a" * 64}, self.signers["spp"]
+        )
+
+    def protect(
+        self,
+        files: dict[str, bytes] | None = None,
+        passed: bool = True,
+        report_manifest: str | None = None,
+    ) -> Entry:
+        self.protected.mkdir(parents=True, exist_ok=True)
+        for old in self.protected.iterdir():
+            old.unlink()
+        for name, data in (files or FILES).items():
+            (self.protected / name).write_bytes(data)
+        manifest = self.manifest()
+        report = {
+            "kind": "microdata",
+            "passed": passed,
+            "manifest_sha256": report_manifest or manifest.sha256,
+            "summary": {"k": 5, "records": 2, "suppressed_values": 1},
+            "risk": {"before": {"violating_k": 2}, "after": {"violating_k": 0}},
+            "suppressions": [
+                {"variable": "region", "records": 1, "reason": "k-anonymity (k=5)"}
+            ],
+        }
+        raw = json.dumps(report, indent=2).encode()
+        (self.protected / "disclosure-report.json").write_bytes(raw)
+        (self.protected / "disclosure-report.md").write_text("# Disclosure report\n\npassed\n")
+        return self.log.append(
+            "disclosure_result",
+            self.request,
+            {
+                "manifest_sha256": manifest.sha256,
+                "passed": passed,
+                "report_sha256": hashlib.sha256(raw).hexdigest(),
+                "summary": "k=5 reached; 1 value suppressed",
+            },
+            self.signers["spp"],
+        )
+
+    def check_output(self, decision: str = "approve") -> Entry:
+        return self.log.append(
+            "output_check",
+            self.request,
+            {"manifest_sha256": self.manifest().sha256, "decision": decision},
+            self.signers["olivia"],
+        )
+
+    def signoff(self, signer: str = "paul") -> Entry:
+        manifest = self.manifest()
+        return self.log.append(
+            "signoff",
+            self.request,
+            {"manifest_sha256": manifest.sha256, "manifest": manifest.as_dict()},
+            self.signers[signer],
+        )
+
+    def witness(self) -> None:
+        cosign_latest(self.home, self.signers["committee"])
+        self.log.refresh()
+
+    def up_to_signoff(self, witnessed: bool = True) -> Chain:
+        self.submit()
+        self.approve()
+        self.extract()
+        self.protect()
+        self.check_output()
+        self.signoff()
+        if witnessed:
+            self.witness()
+        return self
+
+
+def make_chain(root: Path, extra: dict[str, str] | None = None) -> Chain:
+    home = Home(root / "home")
+    log = open_log(home)
+    ids: dict[str, Identity] = {}
+    signers: dict[str, Signer] = {}
+    for name, role in {**ROLES, **(extra or {})}.items():
+        ids[name] = create_identity(home, role, name, PASS)
+        signers[name] = load_signer(home, name, PASS)
+        by = signers[name] if name == "committee" else signers["committee"]
+        log.register_key(ids[name], by)
+    return Chain(home, log, ids, signers)
+
+
+def manifest_hash(files: dict[str, bytes]) -> str:
+    return sha256_hex(
+        {
+            "files": [
+                {"bytes": len(d), "name": n, "sha256": hashlib.sha256(d).hexdigest()}
+                for n, d in sorted(files.items())
+            ]
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about what is allowed, not about crash durability (the audit tests
+    cover that); on a shared disk fsync would dominate their run time."""
+    monkeypatch.setattr("os.fsync", lambda fd: None)

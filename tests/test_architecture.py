@@ -1,0 +1,68 @@
+"""The import rules of docs/architecture.md, checked on the source (AST), not by convention."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "primex"
+FLOW = ["requests", "extract", "linkage", "disclosure", "release"]
+FOUNDATION = {"catalogue", "audit", "errors", "home", "redact"}
+# What each subpackage may import from primex besides the foundation.
+ALLOWED: dict[str, set[str]] = {
+    **{step: set(FLOW[: i + 1]) for i, step in enumerate(FLOW)},
+    "dashboard": {"dashboard", "extract", "disclosure"},
+    "synthetic": {"synthetic"},
+    "catalogue": {"catalogue", "errors", "home", "redact"},
+    "audit": {"audit", "catalogue", "errors", "home", "redact"},
+}
+
+
+def _primex_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("primex")]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.startswith("primex"):
+                found += [(node.lineno, node.module)]
+                if node.module == "primex":
+                    found += [(node.lineno, f"primex.{a.name}") for a in node.names]
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PKG.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("sub", sorted(ALLOWED))
+def test_imports_flow_one_way(sub: str) -> None:
+    allowed = ALLOWED[sub] | (FOUNDATION if sub not in {"catalogue"} else set())
+    bad = []
+    for path in sorted((PKG / sub).rglob("*.py")):
+        for line, name in _primex_imports(path):
+            parts = name.split(".")
+            if len(parts) < 2 or parts[1] == "__version__":
+                continue
+            if parts[1] not in allowed:
+                bad.append(f"{path.relative_to(PKG.parent)}:{line} imports {name}")
+    assert not bad, "imports against the flow:\n" + "\n".join(bad)
+
+
+def test_only_linkage_imports_the_keystore() -> None:
+    bad = []
+    for path in _modules():
+        if path.is_relative_to(PKG / "linkage"):
+            continue
+        for line, name in _primex_imports(path):
+            if name.startswith("primex.linkage.keystore"):
+                bad.append(f"{path.relative_to(PKG.parent)}:{line}")
+    assert not bad, "the BCSS keystore is imported outside primex.linkage: " + ", ".join(bad)
+
+
+def test_every_subpackage_of_the_design_exists() -> None:
+    for sub in [*FLOW, "audit", "dashboard", "synthetic", "catalogue"]:
+        assert (PKG / sub / "__init__.py").exists(), sub

@@ -1,0 +1,142 @@
+"""The pinned pseudonym scheme: known answers from the definition, kernel equality, linkability."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from linkage_helpers import (
+    ref_hkdf_sha256,
+    ref_key_id,
+    ref_project_key,
+    ref_pseudonym,
+)
+
+from primex.errors import PrimexError
+from primex.linkage import derive_project_key, key_id, pseudonymise, pseudonymise_column
+from primex.linkage.hmac_kernel import HAVE_NUMBA, hmac_sha256_rows
+
+MASTER = bytes(range(32))
+NN11 = ["93051822361", "85073003229", "05031401709", "90421208491", "00000000097"]
+
+
+def test_reference_hkdf_matches_rfc5869_case3() -> None:
+    # RFC 5869 A.3: SHA-256, empty salt and info (the salt our scheme uses).
+    okm = ref_hkdf_sha256(b"\x0b" * 22, b"", b"", 42)
+    assert okm.hex() == (
+        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+        "9d201395faa4b61a96c8"
+    )
+
+
+def test_project_key_known_answer() -> None:
+    for project in ("REQ-2026-0001", "REQ-2026-0002", "projet-été"):
+        assert derive_project_key(MASTER, project) == ref_project_key(MASTER, project)
+
+
+def test_pseudonym_and_key_id_known_answers() -> None:
+    kp = ref_project_key(MASTER, "REQ-2026-0001")
+    want = [ref_pseudonym(kp, n) for n in NN11]
+    got = pseudonymise(NN11, derive_project_key(MASTER, "REQ-2026-0001"))
+    assert got == want
+    assert all(len(p) == 32 and p == p.lower() for p in got)
+    assert key_id(kp) == ref_key_id(kp)
+    assert key_id(kp).startswith("v1:") and len(key_id(kp)) == 3 + 16
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "digest"),
+    [  # RFC 4231 test cases 1 and 2 (HMAC-SHA-256)
+        (b"\x0b" * 20, b"Hi There",
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        (b"Jefe", b"what do ya want for nothing?",
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+    ],
+)
+@pytest.mark.parametrize("use_numba", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not HAVE_NUMBA, reason="numba missing"))])
+def test_kernel_rfc4231_vectors(key: bytes, data: bytes, digest: str, use_numba: bool) -> None:
+    rows = np.frombuffer(data * 3, np.uint8).reshape(3, len(data))
+    out = hmac_sha256_rows(rows, key, use_numba=use_numba)
+    assert [r.tobytes().hex() for r in out] == [digest] * 3
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
+def test_fast_column_equals_reference_on_every_row() -> None:
+    rng = np.random.default_rng(20261124)
+    values = [f"{v:011d}" for v in rng.integers(0, 10**11, 30_000)]
+    kp = os.urandom(32)
+    fast = pseudonymise_column(pa.array(values), kp, fast=True).to_pylist()
+    assert fast == [ref_pseudonym(kp, v) for v in values]
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
+@settings(max_examples=40, deadline=None)
+@given(
+    key=st.binary(min_size=32, max_size=32),
+    rows=st.lists(st.binary(min_size=0, max_size=55), min_size=1, max_size=8),
+)
+def test_kernel_equals_hmac_for_any_key_and_length(key: bytes, rows: list[bytes]) -> None:
+    length = len(rows[0])
+    same = [r[:length].ljust(length, b"x") for r in rows]
+    matrix = np.frombuffer(b"".join(same), np.uint8).reshape(len(same), length) if length else \
+        np.zeros((len(same), 0), np.uint8)
+    out = hmac_sha256_rows(matrix, key, use_numba=True)
+    assert [o.tobytes() for o in out] == [hmac.new(key, r, hashlib.sha256).digest() for r in same]
+
+
+def test_column_accepts_arrow_polars_pandas_numpy_and_lists() -> None:
+    kp = derive_project_key(MASTER, "P")
+    want = [ref_pseudonym(kp, n) for n in NN11]
+    inputs = [
+        pa.array(NN11), pa.chunked_array([NN11[:2], NN11[2:]]), pa.array(NN11, pa.large_string()),
+        pl.Series(NN11), pd.Series(NN11), np.array(NN11, dtype="S11"), NN11,
+        pa.array(["12345678901", *NN11, "10987654321"]).slice(1, len(NN11)),  # offset view
+    ]
+    for values in inputs:
+        assert pseudonymise_column(values, kp).to_pylist() == want, type(values)
+        assert pseudonymise_column(values, kp, fast=HAVE_NUMBA).to_pylist() == want
+
+
+def test_unlinkable_across_projects_stable_within() -> None:
+    values = [f"{i:011d}" for i in range(1000)]
+    a1 = pseudonymise(values, derive_project_key(MASTER, "REQ-A"))
+    a2 = pseudonymise(values, derive_project_key(MASTER, "REQ-A"))
+    b = pseudonymise(values, derive_project_key(MASTER, "REQ-B"))
+    assert a1 == a2
+    assert not set(a1) & set(b)
+    assert len(set(a1)) == len(values)
+    other_master = pseudonymise(values, derive_project_key(bytes(32), "REQ-A"))
+    assert not set(a1) & set(other_master)
+    kid_a, kid_b = (key_id(derive_project_key(MASTER, p)) for p in ("REQ-A", "REQ-B"))
+    assert kid_a != kid_b
+
+
+@pytest.mark.parametrize(
+    "bad", ["9305182236", "930518223611", "93.05.18-223.61", "9305182236a", ""]
+)
+def test_refuses_unnormalised_values_without_echoing_them(bad: str) -> None:
+    kp = derive_project_key(MASTER, "P")
+    for call in (lambda: pseudonymise(["93051822361", bad], kp),
+                 lambda: pseudonymise_column(["93051822361", bad], kp)):
+        with pytest.raises(PrimexError) as info:
+            call()
+        assert "row 1" in str(info.value)
+        assert bad == "" or bad not in str(info.value)
+
+
+def test_refuses_wrong_key_sizes() -> None:
+    with pytest.raises(PrimexError):
+        derive_project_key(b"short", "P")
+    with pytest.raises(PrimexError):
+        pseudonymise(NN11, b"x" * 16)
+    with pytest.raises(PrimexError):
+        derive_project_key(MASTER, "  ")
