@@ -219,3 +219,13 @@ def test_parallel_signature_check_names_the_earliest_bad_entry(
     world.log.path.write_bytes(b"".join(x + b"\n" for x in lines))
     r = verify_log(world.home, full=True, record=False)
     assert (r.failures[0].check, r.failures[0].seq) == ("signature", k)
+
+
+def test_appended_lines_are_exactly_canonical(world: World) -> None:
+    from primex.audit.canonical import dumps, loads
+
+    e = world.log.append("submission", None, body("submission", title="Ünïcode “quotes” \\ \"",
+                                                   extra={"z": [1, None, True], "a": "é"}),
+                         world.s("alice"))
+    assert dumps(loads(e.raw)) == e.raw == world.log.path.read_bytes().splitlines()[-1]
+    assert loads(e.raw)["body"]["title"] == "Ünïcode “quotes” \\ \""

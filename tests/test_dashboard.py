@@ -27,7 +27,7 @@ grain: quarter
 source:
   prima: {kind: duckdb, path: spp/prima.duckdb}
   outcomes: {kind: bcss_model, path: bcss/warehouse.duckdb}
-series: 3
+series: 2
 protection:
   method: suppression
 indicators:

@@ -174,6 +174,6 @@ def random_home(root: Path, persons: int = 3000, seed: int = 7,
 def test_tiny_home_has_the_data_model_tables(tmp_path: Path) -> None:
     home = tiny_home(tmp_path)
     con = duckdb.connect(str(home.prima_db), read_only=True)
-    assert con.sql("SELECT COUNT(*) FROM benefit_month").fetchone() == (32,)
-    assert con.sql("SELECT COUNT(DISTINCT niss) FROM person").fetchone() == (5,)
+    assert con.execute("SELECT COUNT(*) FROM benefit_month").fetchall() == [(32,)]
+    assert con.execute("SELECT COUNT(DISTINCT niss) FROM person").fetchall() == [(5,)]
     con.close()

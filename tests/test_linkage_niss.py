@@ -102,3 +102,15 @@ def test_check_never_crashes(text: str) -> None:
     assert (nn11 is None) != (reason is None)
     if nn11 is not None:
         assert len(nn11) == 11 and nn11.isdigit()
+
+
+@given(st.one_of(
+    st.text(alphabet="0123456789", min_size=11, max_size=11),
+    st.builds(make_niss, st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)),
+              st.integers(0, 999), bis=st.sampled_from([0, 20, 40])),
+))
+def test_same_decision_as_stdnum_ssn(number: str) -> None:
+    from stdnum.be import ssn
+
+    expected = ssn.is_valid(number) and 1 <= int(number[6:9]) <= 998
+    assert niss.is_valid(number) == expected

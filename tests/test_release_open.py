@@ -214,3 +214,65 @@ def test_cli_open_and_verify(
     assert main(["--home", home, "release", "open", str(copy), "--key", "alice",
                  "--out", str(tmp_path / "x")]) == 2
     assert "does not decrypt" in capsys.readouterr().err
+
+
+def test_self_registered_president_after_bootstrap(
+    released: tuple[Chain, Released], tmp_path: Path
+) -> None:
+    """A forger adds their own 'president' key (signed by itself, as only the bootstrap
+    may) and re-signs the sign-off with it."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from primex.audit.log import signed_bytes
+
+    chain, rel = released
+    forger = Ed25519PrivateKey.generate()
+    pub = forger.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+    def edit(m: dict[str, bytes]) -> None:
+        entries = _entries(m)
+        signoff = next(e for e in entries if e["type"] == "signoff")
+        free = signoff["seq"] - 1
+        while any(e["seq"] == free for e in entries):
+            free -= 1
+        reg = {**entries[0], "seq": free, "actor": "mallory", "prev": None,
+               "body": {"name": "mallory", "role": "president", "person": "mallory",
+                        "ed25519": base64.b64encode(pub).decode()}}
+        reg["sig"] = base64.b64encode(forger.sign(signed_bytes(reg))).decode()
+        signoff["actor"] = "mallory"
+        signoff["sig"] = base64.b64encode(forger.sign(signed_bytes(signoff))).decode()
+        _set_entries(m, sorted([*entries, reg], key=lambda e: e["seq"]))
+
+    forged = _forge(chain, rel.path, tmp_path / "forged.primex", edit)
+    with pytest.raises(IntegrityError, match="'mallory' is not signed by a committee key"):
+        open_package(forged, _key(chain), tmp_path / "out")
+
+
+def test_recording_access(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
+    chain = make_chain(tmp_path / "c")
+    chain.up_to_signoff()
+    rel = build_release(chain.home, chain.request, chain.signers["spp"])
+    home = str(chain.home.root)
+    out = tmp_path / "opened"
+    assert main(["--home", home, "release", "open", str(rel.path), "--key", "alice",
+                 "--out", str(out)]) == 0
+    assert main(["--home", home, "release", "access", str(out), "--as", "olivia"]) == 2
+    assert "must be signed by researcher" in capsys.readouterr().err
+    assert main(["--home", home, "release", "access", str(out), "--as", "alice"]) == 0
+    chain.log.refresh()
+    recorded = [e.body for e in chain.log.entries(chain.request) if e.type == "access"]
+    assert recorded == [
+        {"name": n, "sha256": hashlib.sha256(d).hexdigest()} for n, d in sorted(FILES.items())
+    ]
+    (out / "data" / "totals.csv").write_bytes(b"changed\n")
+    assert main(["--home", home, "release", "access", str(out), "--as", "alice"]) == 2
+    assert "no longer the released ones" in capsys.readouterr().err

@@ -252,6 +252,28 @@ class ReleaseMachine(RuleBasedStateMachine):
         self.witness()
         self.release("spp")
 
+    @rule(
+        attack=st.sampled_from(
+            ["revoke:paul", "revoke:spp", "revoke:olivia", "tamper:flip", "tamper:add",
+             "tamper:remove", "tamper:report", "tamper:variant1", "event:signoff",
+             "event:protect", "none"]
+        ),
+        witness_first=st.booleans(),
+    )
+    def attack_then_release(self, attack: str, witness_first: bool) -> None:
+        """One attack in the window between a sign-off and its release, then the release:
+        random interleavings alone reach that window too rarely."""
+        if witness_first:
+            self.witness()
+        kind, _, arg = attack.partition(":")
+        if kind == "revoke":
+            self.revoke(arg)
+        elif kind == "tamper":
+            self.tamper(arg)
+        elif kind == "event":
+            self.any_event(arg, "paul2", 1)
+        self.release("spp")
+
     @invariant()
     def released_at_most_once(self) -> None:
         assert self.releases <= 1
@@ -260,7 +282,7 @@ class ReleaseMachine(RuleBasedStateMachine):
 TestReleaseMachine = ReleaseMachine.TestCase
 
 TestReleaseMachine.settings = settings(
-    max_examples=80,
+    max_examples=60,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

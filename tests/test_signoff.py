@@ -100,3 +100,17 @@ def test_full_chain_through_the_cli(chain: Chain, tmp_path: Path,
     assert run(chain, "release", "open", str(package), "--key", "alice",
                "--out", str(tmp_path / "opened")) == 0
     assert (tmp_path / "opened" / "data" / "totals.csv").read_bytes() == FILES["totals.csv"]
+
+
+def test_the_officer_cannot_sign_off_with_a_second_key(
+    chain: Chain, capsys: pytest.CaptureFixture
+) -> None:
+    """Separation of duties: the person who checked the output holds a president key too."""
+    from primex.audit.keys import create_identity
+
+    second = create_identity(chain.home, "president", "olivia-p", PASS, person="olivia")
+    chain.log.register_key(second, chain.signers["committee"])
+    assert run(chain, "signoff", chain.request, "--as", "olivia-p", "--yes") == 2
+    assert "one person holds one role per request" in capsys.readouterr().err
+    chain.log.refresh()
+    assert chain.log.state(chain.request).state == "output_checked"

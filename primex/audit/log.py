@@ -63,11 +63,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _q  # C; the canonical encoder's own
 from pathlib import Path
 from typing import Any
 
 from primex.audit import files, merkle
-from primex.audit.canonical import dumps, encode_trusted, loads
+from primex.audit.canonical import dumps, loads
 from primex.audit.checkpoint import (
     Checkpoint,
     NoteSignature,
@@ -459,22 +460,23 @@ class AuditLog:
             self._global_last if request is None
             else (self._requests[request].last_leaf if request in self._requests else None)
         )
-        # Walk the body once (canonical rules); the envelope fields are ids, names and
-        # times this method produced or checked, so the rest is encoded without a walk.
-        body = json.loads(dumps(body))  # also a private copy the caller cannot mutate
-        obj: dict[str, Any] = {
-            "v": 1, "origin": self.origin, "seq": seq,
-            "time": max(utc_now(), self._last_time), "type": type, "request": request,
-            "prev": chain, "body": body, "actor": signer.name,
-        }
-        obj["sig"] = base64.b64encode(
-            signer.sign(SIG_DOMAIN + encode_trusted(obj))
-        ).decode()
-        raw = encode_trusted(obj)
+        # Encode the body once (canonical rules checked); the envelope fields are ids, names
+        # and times this method produced or checked, spliced around it in sorted key order.
+        body_json = dumps(body).decode("utf-8")
+        body = json.loads(body_json)  # a private copy the caller cannot mutate
+        time = max(utc_now(), self._last_time)
+        head = (
+            f'{{"actor":{_q(signer.name)},"body":{body_json},"origin":{_q(self.origin)},'
+            f'"prev":{"null" if chain is None else _q(chain)},'
+            f'"request":{"null" if request is None else _q(request)},"seq":{seq}'
+        )
+        tail = f',"time":{_q(time)},"type":{_q(type)},"v":1}}'
+        sig = base64.b64encode(signer.sign(SIG_DOMAIN + (head + tail).encode())).decode()
+        raw = (head + f',"sig":{_q(sig)}' + tail).encode()
         entry = Entry(
-            seq=seq, time=obj["time"], type=type, request=request, prev=chain,
-            body=body, actor=signer.name, sig=obj["sig"],
-            leaf_hash=merkle.leaf_hash(raw), origin=obj["origin"], raw=raw,
+            seq=seq, time=time, type=type, request=request, prev=chain, body=body,
+            actor=signer.name, sig=sig, leaf_hash=merkle.leaf_hash(raw), origin=self.origin,
+            raw=raw,
         )
         self._apply(entry, strict_witness=True)  # raises before anything is written
         try:

@@ -15,6 +15,7 @@ from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.release.access import record_access
 from primex.release.envelope import recipient_of
 from primex.release.gate import check_release
 from primex.release.manifest import hash_file
@@ -188,3 +189,18 @@ def verify(
             expected_witnesses=witness_key or (),
         )
         _show(opened, None)
+
+
+@app.command("access")
+def access(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `primex release open`.")],
+    as_key: Annotated[str, typer.Option("--as", help="Your researcher key (the requester).")],
+) -> None:
+    """Record in the audit log that you accessed the files of an opened release (online)."""
+    h = home()
+    entries = record_access(h, folder, prompt_signer(h, as_key))
+    console().print(
+        f"recorded access to {len(entries)} file(s) at log entries "
+        f"{', '.join(str(e.seq) for e in entries)}",
+        highlight=False,
+    )

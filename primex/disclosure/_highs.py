@@ -71,7 +71,9 @@ class LP:
             lp.a_matrix_.value_ = self.A.data.astype(np.float64)
             lp.a_matrix_.num_col_ = self.n
             lp.a_matrix_.num_row_ = self.A.shape[0]
-            h.passModel(lp)
+            status = h.passModel(lp)
+            if status != _hc.HighsStatus.kOk:
+                raise RuntimeError(f"HiGHS refused the model ({status})")
             self._h = h
 
     @property

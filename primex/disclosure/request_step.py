@@ -258,7 +258,10 @@ def _tables(
             "report": rep,
         }
         if pt.passed:
-            files.append(_write_frame(pt.published(), out / table.name, fmt))
+            published = pt.published()
+            # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
+            published["value"] = published["value"].round(2)
+            files.append(_write_frame(published, out / table.name, fmt))
     if pseudonyms is not None and method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
             for table, pt in results:

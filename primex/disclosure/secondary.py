@@ -136,9 +136,18 @@ class Protector:
         self.use_cubes = False
         self._highs: object | None = None
         self._chains: list[dict[int, list[list[int]]]] = [{} for _ in dims]
+        self._lines: dict[tuple[int, int], list[tuple[list[int], list[float]]]] = {}
+        self._n_up: dict[tuple[int, int], int] = {}
+        # 1-D margins (other dimensions at their total): orders siblings by size.
+        full = self.x.reshape(self.shape)
+        roots = [int(np.flatnonzero(h.parent < 0)[0]) for h in dims]
+        self._margins = []
+        for d in range(len(dims)):
+            idx = tuple(slice(None) if e == d else roots[e] for e in range(len(dims)))
+            self._margins.append(np.asarray(full[idx], dtype=np.float64))
 
     def _down(self, d: int, c: int) -> list[list[int]]:
-        """Paths from code c down to each of (up to 3 of) its leaves, c excluded."""
+        """Paths from code c down to each of (up to 10 of) its leaves, c excluded."""
         memo = self._chains[d]
         if c not in memo:
             h = self.dims[d]
@@ -149,45 +158,44 @@ class Protector:
                 for k in h.children[c]:
                     for tail in self._down(d, k):
                         out.append([k, *tail])
-                        if len(out) >= 3:
+                        if len(out) >= 10:
                             break
-                    if len(out) >= 3:
+                    if len(out) >= 10:
                         break
                 memo[c] = out
         return memo[c]
 
-    def _line_vectors(self, d: int, c: int, others: tuple[int, ...]) -> list[tuple[list[int],
-                                                                                    list[float]]]:
-        """1-D perturbations along dimension d through code c with y(c) = +1 that keep dimension
-        d's equations: c and a chain down to a leaf (+1), and unless c is the root, a sibling
-        and its chain (-1). Siblings with more value at the primary's other codes first."""
+    def _line_vectors(self, d: int, c: int) -> list[tuple[list[int], list[float]]]:
+        """1-D perturbations along dimension d through code c with y(c) = +1 that keep every
+        equation of dimension d: c with a chain down to a leaf (+1) and, unless c is the
+        root, either a sibling with its chain (-1; siblings with more value first) or the
+        chain up to the root (+1, moving margins instead of a sibling). Cached per code."""
+        key = (d, c)
+        if key in self._lines:
+            return self._lines[key]
         h = self.dims[d]
         par = int(h.parent[c])
         downs = self._down(d, c)
         if par < 0:
-            return [([c, *t], [1.0] * (1 + len(t))) for t in downs]
-        # The chain up to the root (c, its parent, ..., '*', all +1) keeps every equation of
-        # the dimension too; it moves margins instead of a sibling, for sparse corners.
-        ups = []
-        a = par
-        while a >= 0:
-            ups.append(a)
-            a = int(h.parent[a])
-        up_vec = ([c, *downs[0], *ups], [1.0] * (1 + len(downs[0]) + len(ups)))
-        sibs = [k for k in h.children[par] if k != c]
-
-        def val(k: int) -> float:
-            coord = list(others)
-            coord[d] = k
-            return float(self.x[np.ravel_multi_index(tuple(coord), self.shape)])
-
-        sibs.sort(key=lambda k: (-val(k), k))
-        out = []
-        for sb in sibs[:12]:
-            for t in downs[:2]:
-                for u in self._down(d, sb)[:2]:
-                    out.append(([c, *t, sb, *u], [1.0] * (1 + len(t)) + [-1.0] * (1 + len(u))))
-        out.append(up_vec)
+            out = [([c, *t], [1.0] * (1 + len(t))) for t in downs]
+        else:
+            ups = []
+            a = par
+            while a >= 0:
+                ups.append(a)
+                a = int(h.parent[a])
+            margin = self._margins[d]
+            sibs = sorted((k for k in h.children[par] if k != c), key=lambda k: (-margin[k], k))
+            out = []
+            for sb in sibs[:12]:
+                for t in downs[:3]:
+                    for u in self._down(d, sb)[:2]:
+                        out.append(([c, *t, sb, *u],
+                                    [1.0] * (1 + len(t)) + [-1.0] * (1 + len(u))))
+            # Chains up last; several chains down so one avoids empty (published) leaves.
+            out += [([c, *t, *ups], [1.0] * (1 + len(t) + len(ups))) for t in downs]
+        self._lines[key] = out
+        self._n_up[key] = len(downs) if par >= 0 else 0
         return out
 
     def _cube(self, p: int, upl: float, lpl: float, need_up: bool, need_down: bool) -> bool:
@@ -197,14 +205,18 @@ class Protector:
         sibling per dimension with alternating signs, for totals it adds the chain down to a
         leaf. Pick the cheapest whose decreasing cells have room for the protection level."""
         coord = tuple(int(c) for c in np.unravel_index(p, self.shape))
-        lines = [self._line_vectors(d, c, coord) for d, c in enumerate(coord)]
+        lines = [self._line_vectors(d, c) for d, c in enumerate(coord)]
         if any(not ln for ln in lines):
             return False
         # Keep the candidate count bounded: trim the longest lists first.
         while np.prod([len(ln) for ln in lines]) > 600:
             d = int(np.argmax([len(ln) for ln in lines]))
-            keep = max(1, len(lines[d]) // 2)
-            lines[d] = [*lines[d][: keep - 1], lines[d][-1]]  # always keep the chain up
+            n_up = self._n_up.get((d, coord[d]), 0)
+            n_sib = len(lines[d]) - n_up
+            if n_sib <= 1:
+                break
+            # Halve the sibling candidates; the chains up (at the end) are always kept.
+            lines[d] = [*lines[d][: n_sib // 2], *lines[d][n_sib:]]
         pads = []
         for ln in lines:
             L = max(len(v[0]) for v in ln)
@@ -234,7 +246,8 @@ class Protector:
         xv = self.x[cells]
         ok = ~((st == Z) & present).any(axis=1)
         lvl_up = upl * (1 + 1e-7) + 1e-9
-        lvl_dn = lpl * (1 + 1e-7) + 1e-9
+        # p itself can go down to 0 at most: a lower level equal to x_p is met exactly.
+        lvl_dn = min(lpl * (1 + 1e-7) + 1e-9, float(self.x[p]))
         ok_up = ok & ((sign >= 0) | (xv >= lvl_up)).all(axis=1)
         ok_dn = ok & ((sign <= 0) | (xv >= lvl_dn)).all(axis=1)
         cost = np.where((st == S) & present, self.cost[cells], 0.0).sum(axis=1)

@@ -506,7 +506,7 @@ _add(Indicator(
     precautions=(
         "During an art. 60 §7 contract the person is an employee and usually receives no RI, "
         "hence the wider denominator. Regions fund these jobs since 2015: compare regions "
-        "with care."
+        "with care. Geography: the CPAS of the contract, else the commune of residence."
     ),
     numerator="persons with an art. 60 §7 contract in the period",
     denominator="persons with RI, ERIS or an employment measure in the period", unit="%",

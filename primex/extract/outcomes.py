@@ -42,7 +42,8 @@ def leavers(engine: Engine, offset: int, periods: list[str], data_end_mi: int) -
     if not wanted:
         return pa.table({c: pa.array([], pa.string()) for c in ["niss", *OUTCOME_COLUMNS[:-1]]})
     table = engine.query(
-        "SELECT niss, last_mi, CAST(FLOOR(last_mi / 3.0) AS INTEGER) AS cq, region, sex, "
+        "SELECT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, last_mi, "
+        "CAST(FLOOR(last_mi / 3.0) AS INTEGER) AS cq, region, sex, "
         "age_band FROM sp_last WHERE benefit = 'RI' AND last_mi < ? AND "
         f"CAST(FLOOR(last_mi / 3.0) AS INTEGER) IN ({', '.join(map(str, sorted(wanted)))})",
         [data_end_mi],
@@ -71,9 +72,14 @@ def bcss_positions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
         pq.write_table(people, handover)
         with DuckDBEngine(warehouse) as wh:
             wh.register_parquet("leavers", handover)
+            quarters = sorted(set(people.column("period").to_pylist()))
+            marks = ", ".join("?" for _ in quarters)
+            # only the observed quarters of the warehouse (it holds every quarter since 1998)
             result = wh.query(
                 "SELECT l.period, l.region, l.sex, l.age_band, d.position_group "
-                "FROM leavers l LEFT JOIN dwh_position d "
-                "ON d.niss = l.niss AND d.quarter = l.period"
+                "FROM leavers l LEFT JOIN (SELECT niss, quarter, position_group "
+                f"FROM dwh_position WHERE quarter IN ({marks})) d "
+                "ON d.niss = l.niss AND d.quarter = l.period",
+                quarters,
             ).to_pandas()
     return result[OUTCOME_COLUMNS]

@@ -218,11 +218,15 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
                        [p.label, month_index(p.start) // step, p.start, p.end, p.last_day,
                         month_index(p.start), month_index(p.end), p.months, pop_year])
     engine.execute(
-        "CREATE TEMP TABLE pr AS SELECT niss, sex, nationality_group, "
+        # NISS as a BIGINT inside the run (11 digits fit): joins and distinct counts on
+        # integers are several times faster than on strings; outcomes.leavers() pads it back
+        "CREATE TEMP TABLE pr AS SELECT CAST(niss AS BIGINT) AS niss, sex, nationality_group, "
+        "commune, "
         "CAST(EXTRACT(YEAR FROM birth_date) * 12 + EXTRACT(MONTH FROM birth_date) - 1 "
         "AS INTEGER) AS bmi, CAST(EXTRACT(DAY FROM birth_date) AS INTEGER) AS bday FROM person")
     engine.execute(
-        "CREATE TEMP TABLE bm0 AS SELECT niss, cpas, month, CAST(EXTRACT(YEAR FROM month) * 12 "
+        "CREATE TEMP TABLE bm0 AS SELECT CAST(niss AS BIGINT) AS niss, cpas, month, "
+        "CAST(EXTRACT(YEAR FROM month) * 12 "
         "+ EXTRACT(MONTH FROM month) - 1 AS INTEGER) AS mi, benefit, category, student, "
         "spell_id, recorded_on FROM benefit_month "
         "WHERE recorded_on <= ? AND month >= ? AND month <= ?",
@@ -263,11 +267,13 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         "AS spm, CASE WHEN age BETWEEN 18 AND 64 THEN 1 ELSE 0 END AS am FROM bm")
     engine.execute("CREATE TEMP TABLE sp AS SELECT spell_id, MIN(mi) AS first_mi, "
                    "MAX(mi) AS last_mi FROM bm GROUP BY spell_id")
-    engine.execute("CREATE TEMP TABLE sp_first AS SELECT b.*, b.period AS period_first, "
+    keep = ("b.niss, b.benefit, b.region, b.province, b.arrondissement, b.sex, b.age_band, "
+            "b.nationality_group")
+    engine.execute(f"CREATE TEMP TABLE sp_first AS SELECT {keep}, b.period AS period_first, "
                    "s.first_mi FROM bm b JOIN sp s ON s.spell_id = b.spell_id "
                    "AND b.mi = s.first_mi")
     engine.execute(
-        "CREATE TEMP TABLE sp_last AS SELECT b.*, b.period AS period_last, s.first_mi, "
+        f"CREATE TEMP TABLE sp_last AS SELECT {keep}, b.period AS period_last, s.first_mi, "
         "s.last_mi, (s.last_mi < ?) AS exit_known, CASE "
         "WHEN s.last_mi - s.first_mi + 1 <= 3 THEN '01-03' "
         "WHEN s.last_mi - s.first_mi + 1 <= 6 THEN '04-06' "
@@ -278,32 +284,33 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
     engine.execute(f"""
         CREATE TEMP TABLE act_pop AS
         WITH ben AS (
-          SELECT period, niss, MAX(commune) AS commune,
-            MAX(CASE WHEN benefit = 'RI' THEN 1 ELSE 0 END) AS ri
-          FROM bm WHERE period IS NOT NULL GROUP BY period, niss),
+          SELECT period, niss, MAX(CASE WHEN benefit = 'RI' THEN 1 ELSE 0 END) AS ri
+          FROM ppr GROUP BY period, niss),
         em AS (
-          SELECT per.period, e.niss, MAX(e.cpas) AS cpas,
+          SELECT per.period, CAST(e.niss AS BIGINT) AS niss, MAX(e.cpas) AS cpas,
             MAX(CASE WHEN e.measure = 'art60' THEN 1 ELSE 0 END) AS a60,
             MAX(CASE WHEN e.measure = 'art61' THEN 1 ELSE 0 END) AS a61
           FROM employment_measure e JOIN per ON e.start_date <= per.p_last
             AND (e.end_date IS NULL OR e.end_date >= per.p_start)
-          WHERE e.start_date <= ? GROUP BY per.period, e.niss),
+          WHERE e.start_date <= ? GROUP BY per.period, CAST(e.niss AS BIGINT)),
         pi AS (
-          SELECT per.period, x.niss FROM piis x JOIN per ON x.start_date <= per.p_last
+          SELECT per.period, CAST(x.niss AS BIGINT) AS niss FROM piis x
+            JOIN per ON x.start_date <= per.p_last
             AND (x.end_date IS NULL OR x.end_date >= per.p_start)
-          WHERE x.start_date <= ? GROUP BY per.period, x.niss),
+          WHERE x.start_date <= ? GROUP BY per.period, CAST(x.niss AS BIGINT)),
         u AS (
           SELECT COALESCE(b.period, m.period) AS period, COALESCE(b.niss, m.niss) AS niss,
-            COALESCE(m.cpas, b.commune) AS commune, COALESCE(b.ri, 0) AS ri,
+            m.cpas, COALESCE(b.ri, 0) AS ri,
             COALESCE(m.a60, 0) AS a60, COALESCE(m.a61, 0) AS a61
           FROM ben b FULL OUTER JOIN em m ON m.period = b.period AND m.niss = b.niss)
         SELECT u.period, u.niss, u.ri, u.a60, u.a61,
           CASE WHEN pi.niss IS NULL THEN 0 ELSE 1 END AS piis,
-          u.commune, COALESCE(g.arrondissement, SUBSTRING(u.commune, 1, 2) || '000')
+          COALESCE(u.cpas, pr.commune) AS commune,
+          COALESCE(g.arrondissement, SUBSTRING(COALESCE(u.cpas, pr.commune), 1, 2) || '000')
             AS arrondissement, g.province, g.region, pr.sex, pr.nationality_group,
           {_band(age_q)} AS age_band
         FROM u JOIN pr ON pr.niss = u.niss JOIN per ON per.period = u.period
-        LEFT JOIN geo g ON g.commune = u.commune
+        LEFT JOIN geo g ON g.commune = COALESCE(u.cpas, pr.commune)
         LEFT JOIN pi ON pi.period = u.period AND pi.niss = u.niss""", [snapshot, snapshot])
     engine.execute("""
         CREATE TEMP TABLE pop1864 AS
@@ -439,7 +446,15 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
         if protocol.series is not None:
             series = series[-protocol.series:]
         ppr_columns = tuple(b for b in protocol.series_breakdowns if b in PPR_DIMS)
-        _prepare(engine, series, snapshot_date, lo, hi, ppr_columns)
+        try:
+            _prepare(engine, series, snapshot_date, lo, hi, ppr_columns)
+        except Exception as exc:  # the engine's own error type: PRIMA content it cannot read
+            # the engine's message may quote a value (a NISS): name only the kind of error
+            raise PrimexError(
+                f"PRIMA could not be prepared ({type(exc).__name__})",
+                where=str(protocol.prima.resolve(home.root)),
+                hint="check the tables against docs/data-model.md (e.g. an 11-digit niss)",
+            ) from None
         warehouse = protocol.outcomes.resolve(home.root)
         outcome_files: list[dict[str, Any]] = []
         if protocol.outcomes.kind == "bcss_model":

@@ -26,7 +26,6 @@ built from.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass
@@ -137,7 +136,7 @@ def verify_entry(log: AuditLog, entry: Entry, roles: tuple[str, ...], what: str)
             where,
             hint="only the president signs off; ask the president to run `primex signoff`",
         )
-    if info.revoked_seq is not None and False:
+    if info.revoked_seq is not None:
         raise _refuse(
             "revoked_key",
             f"the key {entry.actor!r} that signed the {what} was revoked at entry "
@@ -374,19 +373,15 @@ def _evidence_entries(
     everything = log.entries()
     chosen = {e.seq: e for e in history if e.seq <= signoff.seq}
     chosen[0] = everything[0]
-    names = {e.actor for e in chosen.values()} | set(log.cosigners(checkpoint))
-    for name in names:
+    cosigners = set(log.cosigners(checkpoint))
+    for name in {e.actor for e in chosen.values()} | cosigners:
         info = log.registry.keys.get(name)
         if info is not None and info.added_seq < checkpoint.size:
             chosen[info.added_seq] = everything[info.added_seq]
-            registrar = everything[info.added_seq].actor
-            reg = log.registry.keys.get(registrar)
-            if reg is not None and reg.added_seq < checkpoint.size:
-                chosen[reg.added_seq] = everything[reg.added_seq]
-    if not any(
-        e.type == "key_add" and e.body.get("name") in log.cosigners(checkpoint)
-        for e in chosen.values()
-    ):
+            registrar = log.registry.keys.get(everything[info.added_seq].actor)
+            if registrar is not None and registrar.added_seq < checkpoint.size:
+                chosen[registrar.added_seq] = everything[registrar.added_seq]
+    if not any(e.type == "key_add" and e.body.get("name") in cosigners for e in chosen.values()):
         raise _refuse(
             "not_witnessed",
             "the witness key that cosigned the checkpoint was registered after it",
@@ -394,13 +389,3 @@ def _evidence_entries(
         )
     return [chosen[s] for s in sorted(chosen)]
 
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def unb64(text: str, where: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, TypeError) as exc:
-        raise IntegrityError("not base64", where=where) from exc

@@ -174,17 +174,27 @@ def _keys(entries: Sequence[Entry], where: str) -> dict[str, KeyRecord]:
         except (KeyError, TypeError, ValueError) as exc:
             raise _fail(f"key entry {e.seq} is malformed", where) from exc
         keys[rec.name] = rec
-    # registrations: by the key itself (bootstrap) or by an earlier committee key
+    # registrations: by the key itself only while no committee key exists (the log's
+    # bootstrap rule), afterwards by an earlier committee key
+    first_committee = min(
+        (r.seq for r in keys.values() if r.role == "committee"), default=None
+    )
     for e in entries:
         if e.type != "key_add":
             continue
         rec = keys[e.body["name"]]
-        signer = rec if e.actor == rec.name else keys.get(e.actor)
-        if signer is None or (signer is not rec and (
-            signer.role != "committee" or signer.seq >= e.seq
-        )):
-            raise _fail(f"the registration of {rec.name!r} is not signed by a committee key",
-                        where)
+        if e.actor == rec.name:
+            signer: KeyRecord | None = rec
+            if first_committee is not None and first_committee < e.seq:
+                signer = None  # self-registration after the bootstrap is not allowed
+        else:
+            signer = keys.get(e.actor)
+            if signer is not None and (signer.role != "committee" or signer.seq >= e.seq):
+                signer = None
+        if signer is None:
+            raise _fail(
+                f"the registration of {rec.name!r} is not signed by a committee key", where
+            )
         if not verify_signature(signer.public_key, base64.b64decode(e.sig), e.signed_bytes()):
             raise _fail(f"the registration of {rec.name!r} has a bad signature", where)
     return keys

@@ -23,6 +23,7 @@ then moves the package to its final name. If the append is refused nothing is le
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -39,7 +40,7 @@ from primex.home import Home
 from primex.release._io import fsync_dir
 from primex.release.codebook import Describe, build_codebook
 from primex.release.envelope import seal
-from primex.release.gate import Evidence, b64, check_release
+from primex.release.gate import Evidence, check_release
 
 FORMAT = "primex-release-package/v1"
 SUFFIX = ".primex"
@@ -57,9 +58,14 @@ class Released:
     seq: int  # the release entry
 
 
+# Parquet compresses its own columns: deflating it again costs time and saves nothing.
+_STORED = (".parquet",)
+
+
 def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, _EPOCH)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    stored = name.lower().endswith(_STORED)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     return info
 
@@ -101,7 +107,10 @@ def write_archive(target: Path, ev: Evidence, describe: Describe | None = None) 
     proofs = {
         "size": cp.size,
         "root": cp.root_b64,
-        "proofs": {str(seq): [b64(h) for h in proof] for seq, proof in ev.proofs.items()},
+        "proofs": {
+            str(seq): [base64.b64encode(h).decode("ascii") for h in proof]
+            for seq, proof in ev.proofs.items()
+        },
     }
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr(_info("release.json"), json.dumps(meta, indent=2, sort_keys=True))

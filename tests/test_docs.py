@@ -1,0 +1,132 @@
+"""Every `primex` command shown in the documentation runs (doc-test style), so docs cannot rot.
+
+Convention (docs/README of the docs in docs/architecture.md#documentation-conventions):
+
+* commands are shown in fenced ```console blocks, one per line, prefixed by `$ `; a line
+  ending in a backslash continues on the next line; lines without `$ ` are sample output
+  and are not checked;
+* the commands of one page run in order, in one fresh home folder and a fresh working
+  folder in which `examples/` and `protocols/` of the repository are visible, so a page is
+  a tutorial that works from scratch;
+* a command expected to fail ends with a comment `# exits N`;
+* passphrases come from the environment, as the pages say: the test sets
+  `PRIMEX_PASSPHRASE` (the fallback for every key) and `PRIMEX_BCSS_PASSPHRASE`;
+* request ids are written `REQ-<year>-NNNN`; the year is the current one when the test runs.
+
+Only `primex …` commands are run; shell commands around them (`cp`, `export`, `ls`) are
+interpreted for the few forms the pages use (`export NAME=VALUE`, `cp SRC DST`), others
+are shown for the reader only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from primex import cli
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])
+FENCE = re.compile(r"^```(\w*)\s*$")
+EXPECT = re.compile(r"\s+#\s*exits?\s+(\d+)\s*$")
+COMMENT = re.compile(r"\s+#(?!\S*['\"]).*$")
+
+
+@dataclass
+class Command:
+    page: Path
+    line: int
+    text: str
+    expect: int
+
+
+def commands_of(page: Path) -> list[Command]:
+    out: list[Command] = []
+    lang: str | None = None
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        fence = FENCE.match(raw.strip())
+        if fence:
+            lang = None if lang is not None else fence.group(1)
+            continue
+        if lang != "console":
+            continue
+        line = raw.rstrip()
+        if pending is not None:
+            start, text = pending
+            text += " " + line.strip().rstrip("\\").strip()
+            pending = (start, text) if line.endswith("\\") else None
+            if pending is None:
+                out.append(_command(page, start, text))
+            continue
+        if line.lstrip().startswith("$ "):
+            text = line.lstrip()[2:].rstrip("\\").strip()
+            if line.endswith("\\"):
+                pending = (number, text)
+            else:
+                out.append(_command(page, number, text))
+    return out
+
+
+def _command(page: Path, line: int, text: str) -> Command:
+    expect = 0
+    m = EXPECT.search(text)
+    if m:
+        expect = int(m.group(1))
+        text = text[: m.start()]
+    text = COMMENT.sub("", text).strip()
+    year = dt.datetime.now(dt.UTC).year
+    text = re.sub(r"REQ-\d{4}-", f"REQ-{year}-", text)
+    return Command(page, line, text, expect)
+
+
+DOC_PAGES = [p for p in PAGES if any(c.text.startswith("primex") for c in commands_of(p))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", DOC_PAGES, ids=[p.name for p in DOC_PAGES])
+def test_every_command_of_the_page_runs(
+    page: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("examples", "protocols"):
+        if (REPO / name).exists():
+            (work / name).symlink_to(REPO / name)
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("PRIMEX_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", "doc-test-passphrase")
+    monkeypatch.setenv("PRIMEX_BCSS_PASSPHRASE", "doc-test-keystore-passphrase")
+    for key in [k for k in os.environ if k.startswith("PRIMEX_PASSPHRASE_")]:
+        monkeypatch.delenv(key)
+    for cmd in commands_of(page):
+        words = shlex.split(cmd.text)
+        if not words:
+            continue
+        if words[0] == "export" and len(words) == 2 and "=" in words[1]:
+            name, value = words[1].split("=", 1)
+            monkeypatch.setenv(name, value)
+            continue
+        if words[0] == "cp" and len(words) == 3:
+            shutil.copy(os.path.expandvars(words[1]), os.path.expandvars(words[2]))
+            continue
+        if words[0] != "primex":
+            continue
+        args = [os.path.expandvars(w) for w in words[1:]]
+        capsys.readouterr()
+        code = cli.main(args)
+        captured = capsys.readouterr()
+        assert code == cmd.expect, (
+            f"{page.relative_to(REPO)}:{cmd.line}: `{cmd.text}` exited {code}, "
+            f"expected {cmd.expect}\n{captured.err[-2000:]}\n{captured.out[-1000:]}"
+        )
