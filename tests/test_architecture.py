@@ -26,11 +26,15 @@ def _primex_imports(path: Path) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("primex")]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module.startswith("primex"):
-                found += [(node.lineno, node.module)]
-                if node.module == "primex":
-                    found += [(node.lineno, f"primex.{a.name}") for a in node.names]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.startswith("primex")
+        ):
+            found += [(node.lineno, node.module)]
+            if node.module == "primex":
+                found += [(node.lineno, f"primex.{a.name}") for a in node.names]
     return found
 
 

@@ -253,8 +253,11 @@ def show(
         bool, typer.Option("--assess/--no-assess", help="Run the risk pre-assessment.")
     ] = True,
 ) -> None:
-    """The officer's review view: the request, its risk pre-assessment and, once protected,
-    the risk before/after, what was suppressed and why."""
+    """The review view: the request, its risk pre-assessment, and the disclosure report.
+
+    Once the output is protected, the report shows the risk before and after protection,
+    what was suppressed and why.
+    """
     h = home()
     log = _open(h)
     st = log.state(request_id)

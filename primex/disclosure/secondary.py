@@ -138,6 +138,8 @@ class Protector:
         self._chains: list[dict[int, list[list[int]]]] = [{} for _ in dims]
         self._lines: dict[tuple[int, int], list[tuple[list[int], list[float]]]] = {}
         self._n_up: dict[tuple[int, int], int] = {}
+        self._pads: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, int]] = {}
+        self._strides = [int(np.prod(self.shape[d + 1:])) for d in range(len(dims))]
         # 1-D margins (other dimensions at their total): orders siblings by size.
         full = self.x.reshape(self.shape)
         roots = [int(np.flatnonzero(h.parent < 0)[0]) for h in dims]
@@ -187,7 +189,7 @@ class Protector:
             margin = self._margins[d]
             sibs = sorted((k for k in h.children[par] if k != c), key=lambda k: (-margin[k], k))
             out = []
-            for sb in sibs[:12]:
+            for sb in sibs[:8]:
                 for t in downs[:3]:
                     for u in self._down(d, sb)[:2]:
                         out.append(([c, *t, sb, *u],
@@ -198,6 +200,23 @@ class Protector:
         self._n_up[key] = len(downs) if par >= 0 else 0
         return out
 
+    def _pad(self, d: int, c: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """The line vectors of (d, c) as padded arrays (codes, signs; padding has sign 0) and
+        how many chains up close the list. Cached."""
+        key = (d, c)
+        got = self._pads.get(key)
+        if got is None:
+            ln = self._line_vectors(d, c)
+            L = max((len(v[0]) for v in ln), default=1)
+            codes = np.full((len(ln), L), c, dtype=np.int64)
+            signs = np.zeros((len(ln), L))
+            for i, (cs, sg) in enumerate(ln):
+                codes[i, : len(cs)] = cs
+                signs[i, : len(sg)] = sg
+            got = (codes, signs, self._n_up.get(key, 0))
+            self._pads[key] = got
+        return got
+
     def _cube(self, p: int, upl: float, lpl: float, need_up: bool, need_down: bool) -> bool:
         """Hypercube shortcut (GHMITER's idea, verified like any certificate). A product
         y = v_1 ⊗ ... ⊗ v_k of 1-D vectors, each keeping its own dimension's equations, keeps
@@ -205,40 +224,31 @@ class Protector:
         sibling per dimension with alternating signs, for totals it adds the chain down to a
         leaf. Pick the cheapest whose decreasing cells have room for the protection level."""
         coord = tuple(int(c) for c in np.unravel_index(p, self.shape))
-        lines = [self._line_vectors(d, c) for d, c in enumerate(coord)]
-        if any(not ln for ln in lines):
+        pads = [self._pad(d, c) for d, c in enumerate(coord)]
+        if any(cd.shape[0] == 0 for cd, _, _ in pads):
             return False
-        # Keep the candidate count bounded: trim the longest lists first.
-        while np.prod([len(ln) for ln in lines]) > 600:
-            d = int(np.argmax([len(ln) for ln in lines]))
-            n_up = self._n_up.get((d, coord[d]), 0)
-            n_sib = len(lines[d]) - n_up
+        # Keep the candidate count bounded: halve the sibling candidates of the longest list
+        # (the chains up, at the end, are always kept).
+        rows = [np.arange(cd.shape[0]) for cd, _, _ in pads]
+        while np.prod([r.size for r in rows]) > 400:
+            d = int(np.argmax([r.size for r in rows]))
+            n_up = pads[d][2]
+            n_sib = rows[d].size - n_up
             if n_sib <= 1:
                 break
-            # Halve the sibling candidates; the chains up (at the end) are always kept.
-            lines[d] = [*lines[d][: n_sib // 2], *lines[d][n_sib:]]
-        pads = []
-        for ln in lines:
-            L = max(len(v[0]) for v in ln)
-            codes = np.zeros((len(ln), L), dtype=np.int64)
-            signs = np.zeros((len(ln), L))
-            for i, (cs, sg) in enumerate(ln):
-                codes[i, : len(cs)] = cs
-                codes[i, len(cs):] = cs[0]
-                signs[i, : len(sg)] = sg
-            pads.append((codes, signs))
+            rows[d] = np.r_[rows[d][: n_sib // 2], rows[d][n_sib:]]
         k = len(pads)
         # Broadcast to (n_1, ..., n_k, L_1, ..., L_k).
         cell_idx = np.zeros((), dtype=np.int64)
         sign = np.ones(())
-        for d, (codes, signs) in enumerate(pads):
+        for d, (codes, signs, _) in enumerate(pads):
+            codes, signs = codes[rows[d]], signs[rows[d]]
             shp = [1] * (2 * k)
             shp[d] = codes.shape[0]
             shp[k + d] = codes.shape[1]
-            stride = int(np.prod(self.shape[d + 1:]))
-            cell_idx = cell_idx + codes.reshape(shp) * stride
+            cell_idx = cell_idx + codes.reshape(shp) * self._strides[d]
             sign = sign * signs.reshape(shp)
-        n_cand = int(np.prod([c.shape[0] for c, _ in pads]))
+        n_cand = int(np.prod([r.size for r in rows]))
         cells = np.broadcast_to(cell_idx, sign.shape).reshape(n_cand, -1)
         sign = sign.reshape(n_cand, -1)
         present = sign != 0
@@ -388,7 +398,7 @@ class Protector:
         A_eq = sp.hstack([B, -B]).tocsc()
         zeros = np.zeros(B.shape[0])
         self.lp_count += 1
-        lp = LP(A_eq, zeros, zeros, lb, ub, c, presolve="off", highs=self._highs)
+        lp = LP(A_eq, zeros, zeros, lb, ub, c, presolve="off")
         self._highs = lp.highs
         status, sol = lp.solve()
         if status != "optimal" or sol is None:
