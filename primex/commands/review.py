@@ -19,6 +19,7 @@ non-integer value is written as a decimal string ("0.02").
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -406,3 +407,47 @@ def check_output(
         highlight=False,
     )
 
+
+
+@app.command("close")
+def close(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+    """Close a request (e.g. withdrawn, or its retention date reached): final."""
+    seq = _decide(request_id, as_key, "closure", {"reasons": _reasons(reason)})
+    console().print(f"closed {request_id} at log entry {seq}", highlight=False)
+
+
+@app.command("expire")
+def expire(
+    as_key: AsKey,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="Date to compare retention dates with (YYYY-MM-DD)."),
+    ] = None,
+) -> None:
+    """Close every request whose retention date (`retention_until`) has passed."""
+    h = home()
+    log = _open(h)
+    try:
+        day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
+    except ValueError:
+        raise PrimexError(f"not a date: {today!r}", where="--today", hint="YYYY-MM-DD") from None
+    signer = prompt_signer(h, as_key)
+    closed = 0
+    for request_id in log.requests():
+        st = log.state(request_id)
+        if st.state in ("rejected", "closed"):
+            continue
+        spec, _raw, _sha = load_submitted(h, request_id)
+        if spec.retention_until < day:
+            log.append(
+                "closure",
+                request_id,
+                {"reasons": [f"retention date {spec.retention_until.isoformat()} reached"]},
+                signer,
+            )
+            closed += 1
+            console().print(
+                f"closed {request_id}: retention date {spec.retention_until} passed",
+                highlight=False,
+            )
+    console().print(f"{closed} request(s) closed at their retention date", highlight=False)
