@@ -311,3 +311,19 @@ variables:
 """
     with pytest.raises(ConfigError, match="no column 'colour'"):
         load_catalogue(_write(tmp_path, text))
+
+
+def test_parsed_catalogue_cache_is_content_addressed_and_survives_damage(tmp_path, monkeypatch):
+    import primex.catalogue as catalogue_module
+
+    monkeypatch.setattr(catalogue_module, "_CACHE_DIR", tmp_path / "cache")
+    text = catalogue_module.CATALOGUE_PATH.read_text(encoding="utf-8")
+    fresh = catalogue_module._parse(catalogue_module.CATALOGUE_PATH)  # parses, writes cache
+    cached = catalogue_module._cache_file(text)
+    assert cached.exists()
+    again = catalogue_module._parse(catalogue_module.CATALOGUE_PATH)  # from the cache
+    assert again.variables == fresh.variables and again.path == fresh.path
+    # another text has another cache file: an edited catalogue is never served stale
+    assert catalogue_module._cache_file(text + "\n# edited\n") != cached
+    cached.write_text("{not json", encoding="utf-8")  # damaged: parsed again, no error
+    assert catalogue_module._parse(catalogue_module.CATALOGUE_PATH).variables == fresh.variables

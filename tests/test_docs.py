@@ -13,9 +13,16 @@ Convention (docs/README of the docs in docs/architecture.md#documentation-conven
   `PRIMEX_PASSPHRASE` (the fallback for every key) and `PRIMEX_BCSS_PASSPHRASE`;
 * request ids are written `REQ-<year>-NNNN`; the year is the current one when the test runs.
 
-Only `primex …` commands are run; shell commands around them (`cp`, `export`, `ls`) are
-interpreted for the few forms the pages use (`export NAME=VALUE`, `cp SRC DST`), others
-are shown for the reader only.
+* a release encryption key written `primex-x25519:…` in a command stands for the last one
+  that `primex keys init` printed earlier on the page (keys are random, like request ids are
+  dated);
+* `$NAME` in an argument is expanded from the environment; the test sets `PRIMEX_HOME`, so
+  a page may name a file in the home folder as `$PRIMEX_HOME/...`.
+
+Only `primex …` commands are run; shell commands around them are interpreted for the few
+forms the pages use (`export NAME=VALUE`, `cp SRC DST`, `sed -i "s|REGEX|TEXT|" FILE` with a
+Python regular expression), others (`ls`, `cat`, `python -m http.server`, …) are shown for
+the reader only.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ PAGES = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])
 FENCE = re.compile(r"^```(\w*)\s*$")
 EXPECT = re.compile(r"\s+#\s*exits?\s+(\d+)\s*$")
 COMMENT = re.compile(r"\s+#(?!\S*['\"]).*$")
+X25519 = re.compile(r"primex-x25519:[A-Za-z0-9+/=]+")
+SED = re.compile(r"^s\|(.*)\|(.*)\|(g?)$")
 
 
 @dataclass
@@ -109,8 +118,12 @@ def test_every_command_of_the_page_runs(
     monkeypatch.setenv("PRIMEX_BCSS_PASSPHRASE", "doc-test-keystore-passphrase")
     for key in [k for k in os.environ if k.startswith("PRIMEX_PASSPHRASE_")]:
         monkeypatch.delenv(key)
+    last_key: str | None = None
     for cmd in commands_of(page):
-        words = shlex.split(cmd.text)
+        text = cmd.text
+        if last_key is not None:
+            text = X25519.sub(last_key, text)
+        words = shlex.split(text)
         if not words:
             continue
         if words[0] == "export" and len(words) == 2 and "=" in words[1]:
@@ -119,6 +132,15 @@ def test_every_command_of_the_page_runs(
             continue
         if words[0] == "cp" and len(words) == 3:
             shutil.copy(os.path.expandvars(words[1]), os.path.expandvars(words[2]))
+            continue
+        if words[0] == "sed" and len(words) == 4 and words[1] == "-i":
+            m = SED.match(words[2])
+            assert m, f'{page.relative_to(REPO)}:{cmd.line}: only sed -i "s|A|B|" is run'
+            target = Path(os.path.expandvars(words[3]))
+            count = 0 if m.group(3) else 1
+            text = target.read_text(encoding="utf-8")
+            new = re.sub(m.group(1), os.path.expandvars(m.group(2)), text, count=count)
+            target.write_text(new, encoding="utf-8")
             continue
         if words[0] != "primex":
             continue
@@ -130,3 +152,6 @@ def test_every_command_of_the_page_runs(
             f"{page.relative_to(REPO)}:{cmd.line}: `{cmd.text}` exited {code}, "
             f"expected {cmd.expect}\n{captured.err[-2000:]}\n{captured.out[-1000:]}"
         )
+        if words[1:3] == ["keys", "init"]:
+            keys = X25519.findall(captured.out)
+            last_key = keys[-1] if keys else last_key

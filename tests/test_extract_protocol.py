@@ -211,3 +211,25 @@ def test_cli_run_and_errors(tiny: Home, tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["--home", str(tmp_path / "empty"), "extract", "run", "--protocol",
                  "quarterly"]) == 2
     assert "PRIMA database not found" in capsys.readouterr().err
+
+
+def test_a_month_recorded_twice_counts_once(tiny: Home, tmp_path: Path) -> None:
+    """Corrections that re-declare a month: the latest record wins, RI wins over ERIS."""
+    home = _copy_home(tiny, tmp_path / "home")
+    con = duckdb.connect(str(home.prima_db))
+    # A's May 2025 re-declared as category 1 (cohabitant), recorded later
+    con.execute("INSERT INTO benefit_month SELECT niss, cpas, month, benefit, 1, amount, student, "
+                "spell_id, DATE '2025-07-10' FROM benefit_month "
+                "WHERE spell_id = 1 AND month = DATE '2025-05-01'")
+    # and an ERIS record for A in April 2025 (RI wins)
+    con.execute("INSERT INTO benefit_month SELECT niss, cpas, month, 'ERIS', 3, amount, student, "
+                "77, DATE '2025-07-01' FROM benefit_month "
+                "WHERE spell_id = 1 AND month = DATE '2025-04-01'")
+    con.close()
+    res = run_protocol(home, load_protocol("quarterly"), "2025Q2", SNAP, out_dir=tmp_path / "o",
+                       previous=None)
+    cells = pq.read_table(res.indicators_path).to_pandas()
+    assert value(cells, "stock_ri", "2025Q2") == pytest.approx(5 / 3)  # unchanged
+    assert value(cells, "stock_eris", "2025Q2") == pytest.approx(1.0)  # C only
+    assert value(cells, "stock_ri", "2025Q2", "category", "1") == pytest.approx(1 / 3)
+    assert value(cells, "stock_ri", "2025Q2", "category", "2") == pytest.approx(4 / 3)

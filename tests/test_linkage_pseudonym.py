@@ -22,7 +22,7 @@ from linkage_helpers import (
 
 from primex.errors import PrimexError
 from primex.linkage import derive_project_key, key_id, pseudonymise, pseudonymise_column
-from primex.linkage.hmac_kernel import HAVE_NUMBA, hmac_sha256_rows
+from primex.linkage.hmac_kernel import HAVE_NUMBA, HAVE_SHA_NI, hmac_sha256_rows
 
 MASTER = bytes(range(32))
 NN11 = ["93051822361", "85073003229", "05031401709", "90421208491", "00000000097"]
@@ -52,6 +52,15 @@ def test_pseudonym_and_key_id_known_answers() -> None:
     assert key_id(kp).startswith("v1:") and len(key_id(kp)) == 3 + 16
 
 
+KERNELS = [
+    pytest.param({"use_numba": False}, id="stdlib"),
+    pytest.param({"use_numba": True, "sha_ni": False}, id="scalar",
+                 marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")),
+    pytest.param({"use_numba": True, "sha_ni": True}, id="sha-ni",
+                 marks=pytest.mark.skipif(not HAVE_SHA_NI, reason="no SHA extensions")),
+]
+
+
 @pytest.mark.parametrize(
     ("key", "data", "digest"),
     [  # RFC 4231 test cases 1 and 2 (HMAC-SHA-256)
@@ -61,17 +70,28 @@ def test_pseudonym_and_key_id_known_answers() -> None:
          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
     ],
 )
-@pytest.mark.parametrize("use_numba", [False, pytest.param(True, marks=pytest.mark.skipif(
-    not HAVE_NUMBA, reason="numba missing"))])
-def test_kernel_rfc4231_vectors(key: bytes, data: bytes, digest: str, use_numba: bool) -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_rfc4231_vectors(key: bytes, data: bytes, digest: str, kernel: dict) -> None:
     rows = np.frombuffer(data * 3, np.uint8).reshape(3, len(data))
-    out = hmac_sha256_rows(rows, key, use_numba=use_numba)
+    out = hmac_sha256_rows(rows, key, **kernel)
     assert [r.tobytes().hex() for r in out] == [digest] * 3
+    hexed = hmac_sha256_rows(rows, key, out_len=16, as_hex=True, **kernel)
+    assert [r.tobytes().decode() for r in hexed] == [digest[:32]] * 3
+
+
+@pytest.mark.parametrize("kernel", KERNELS[1:])
+def test_kernels_equal_the_reference_on_every_row(kernel: dict) -> None:
+    rng = np.random.default_rng(20261124)
+    values = [f"{v:011d}" for v in rng.integers(0, 10**11, 120_000)]  # several threads
+    kp = os.urandom(32)
+    digits = np.frombuffer("".join(values).encode(), np.uint8).reshape(-1, 11)
+    out = hmac_sha256_rows(digits, kp, prefix=b"BE-NN/v1:", out_len=16, as_hex=True, **kernel)
+    assert [r.tobytes().decode() for r in out] == [ref_pseudonym(kp, v) for v in values]
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
 def test_fast_column_equals_reference_on_every_row() -> None:
-    rng = np.random.default_rng(20261124)
+    rng = np.random.default_rng(20261125)
     values = [f"{v:011d}" for v in rng.integers(0, 10**11, 30_000)]
     kp = os.urandom(32)
     fast = pseudonymise_column(pa.array(values), kp, fast=True).to_pylist()
@@ -89,8 +109,10 @@ def test_kernel_equals_hmac_for_any_key_and_length(key: bytes, rows: list[bytes]
     same = [r[:length].ljust(length, b"x") for r in rows]
     matrix = np.frombuffer(b"".join(same), np.uint8).reshape(len(same), length) if length else \
         np.zeros((len(same), 0), np.uint8)
-    out = hmac_sha256_rows(matrix, key, use_numba=True)
-    assert [o.tobytes() for o in out] == [hmac.new(key, r, hashlib.sha256).digest() for r in same]
+    want = [hmac.new(key, r, hashlib.sha256).digest() for r in same]
+    assert [o.tobytes() for o in hmac_sha256_rows(matrix, key, sha_ni=False)] == want
+    if HAVE_SHA_NI:
+        assert [o.tobytes() for o in hmac_sha256_rows(matrix, key, sha_ni=True)] == want
 
 
 def test_column_accepts_arrow_polars_pandas_numpy_and_lists() -> None:

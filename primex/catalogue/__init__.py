@@ -8,21 +8,27 @@ This package sits underneath every step: it imports no step.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from primex.catalogue import hierarchy as _hierarchy
 from primex.catalogue.model import ROLES, TABLES, CatalogueFile, Role, Variable
 from primex.catalogue.policy import Policy, load_policy
 from primex.errors import ConfigError, PrimexError
+
+if TYPE_CHECKING:  # pandas only where hierarchies are built: every CLI call imports this
+    import pandas as pd
 
 __all__ = [
     "CATALOGUE_PATH",
@@ -96,7 +102,9 @@ class Catalogue:
         """ARX-form hierarchy: first column every original value (as a string), each next
         column one level up, the last column all `*`. Without `values`, the variable's full
         domain (its categories, all communes, its numeric `domain`)."""
-        return _hierarchy.build(self.get(name), values)
+        from primex.catalogue import hierarchy
+
+        return hierarchy.build(self.get(name), values)
 
 
 def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
@@ -114,6 +122,45 @@ def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+# Parsed catalogues, keyed by the SHA-256 of the YAML text. Why: the pure-Python YAML
+# parser takes about half a second for variables.yaml, and every `primex` command (one
+# process each) reads the catalogue; a content-addressed JSON copy loads in milliseconds and
+# can never be stale. Best effort: an unwritable folder just means no cache.
+_CACHE_DIR = Path(__file__).with_name("__pycache__")
+
+
+def _cache_file(text: str) -> Path:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return _CACHE_DIR / f"catalogue-{digest}.json"
+
+
+def _cached(text: str) -> Catalogue | None:
+    try:
+        data = json.loads(_cache_file(text).read_text(encoding="utf-8"))
+        return Catalogue(CatalogueFile.model_validate(data).variables)
+    except (OSError, ValueError, PydanticValidationError):
+        return None  # no cache, or a damaged one: parse the YAML
+
+
+def _store(text: str, data: Any) -> None:
+    try:
+        plain = json.dumps(data)
+    except (TypeError, ValueError):
+        return  # e.g. YAML dates: not worth caching
+    target = _cache_file(text)
+    tmp: str | None = None
+    try:
+        target.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".catalogue-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(plain)
+        os.replace(tmp, target)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def _parse(path: Path) -> Catalogue:
     try:
         text = path.read_text(encoding="utf-8")
@@ -123,6 +170,10 @@ def _parse(path: Path) -> Catalogue:
             where=str(path),
             hint="reinstall primex or point to an existing variables.yaml",
         ) from None
+    hit = _cached(text)
+    if hit is not None:
+        hit.path = path
+        return hit
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -152,6 +203,7 @@ def _parse(path: Path) -> Catalogue:
             where=where,
             hint="fix variables.yaml; docs/catalogue.md describes every field",
         ) from None
+    _store(text, data)
     return Catalogue(parsed.variables, path)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from primex.errors import PrimexError
@@ -206,9 +206,14 @@ class Variable(_Strict):
 
 def _is_missing(value: Any) -> bool:
     try:
-        return bool(value != value) or value is pd.NA or value is pd.NaT  # NaN, NA, NaT
+        if value != value:  # NaN, NaT
+            return True
     except (TypeError, ValueError):
         return False
+    # pandas is not imported here (it costs every CLI call its start-up); a value can only
+    # be pandas' NA or NaT when pandas is already loaded.
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NA or value is pd.NaT)
 
 
 class CatalogueFile(_Strict):

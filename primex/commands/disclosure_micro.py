@@ -6,16 +6,20 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from primex.commands.common import console
 from primex.errors import PrimexError
 
+if TYPE_CHECKING:  # pandas is imported by the commands that use it: every `primex` call
+    import pandas as pd  # would otherwise pay its start-up time
+
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise PrimexError("file not found", where=str(path), hint="give an existing CSV or Parquet")
     try:

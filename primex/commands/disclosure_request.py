@@ -18,7 +18,6 @@ from primex.audit import canonical
 from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
-from primex.disclosure.request_step import REPORT_JSON, protect_request
 from primex.errors import PrimexError
 from primex.release.manifest import collect_protected
 from primex.requests.store import load_submitted
@@ -39,6 +38,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Protect a coded request extract and record the disclosure result in the audit log."""
+        # Imported here: pandas and the disclosure package cost every other `primex` command
+        # about a second of start-up.
+        from primex.disclosure.request_step import REPORT_JSON, protect_request
+
         h = home()
         log = open_log(h, create=False)
         state = log.state(request_id)

@@ -65,6 +65,9 @@ class CellKeyParams:
         if not (isinstance(p.js, int) and 0 <= p.js < 100):
             raise PrimexError(f"js must be an integer in 0..99, got {p.js!r}",
                               where="cellkey.js")
+        if p.js > p.D:
+            raise PrimexError(f"js ({p.js}) cannot exceed D ({p.D})", where="cellkey.js",
+                              hint="a count in 1..js must be able to move to 0 within D")
         if not (isinstance(p.V, int | float) and 0 < p.V <= p.D**2):
             raise PrimexError(f"V must be in (0, D^2], got {p.V!r}", where="cellkey.V",
                               hint="the variance of noise bounded by D cannot exceed D^2")
@@ -94,9 +97,12 @@ def _fit_row(support: np.ndarray, V: float) -> np.ndarray:
         w = np.exp(e)
         return w / w.sum()
 
+    span = float(np.abs(s).max())
+
     def zero_mean(b: float) -> np.ndarray:
-        lo, hi = -50.0, 50.0
-        for _ in range(200):  # mean is increasing in a
+        # |a| must be able to outweigh b*v^2 across the support.
+        lo, hi = -50.0 - 2 * abs(b) * span, 50.0 + 2 * abs(b) * span
+        for _ in range(60):  # mean is increasing in a
             mid = (lo + hi) / 2
             if dist(mid, b) @ s > 0:
                 hi = mid
@@ -105,7 +111,7 @@ def _fit_row(support: np.ndarray, V: float) -> np.ndarray:
         return dist((lo + hi) / 2, b)
 
     lo, hi = -50.0, 50.0
-    for _ in range(200):  # variance (at mean 0) is increasing in b
+    for _ in range(60):  # variance (at mean 0) is increasing in b
         mid = (lo + hi) / 2
         p = zero_mean(mid)
         if p @ (s * s) > V:

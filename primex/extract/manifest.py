@@ -20,6 +20,8 @@ from primex.errors import IntegrityError
 
 MANIFEST = "manifest.json"
 KIND = "primex.extract.protocol-run"
+PROTOCOL_CODE = ("engine.py", "indicators.py", "manifest.py", "outcomes.py", "protocol.py",
+                 "run.py")
 
 
 def sha256_file(path: Path) -> str:
@@ -56,7 +58,8 @@ def code_version() -> dict[str, str]:
     """The primex version, a hash of the extraction code itself, and the engine libraries."""
     h = hashlib.sha256()
     pkg = Path(__file__).resolve().parent
-    for src in sorted(pkg.glob("*.py")):
+    for name in PROTOCOL_CODE:  # the modules a protocol run executes (not ad hoc extraction)
+        src = pkg / name
         h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
     version = {"primex": primex.__version__, "extract_sha256": h.hexdigest()}
     for lib in ("duckdb", "pyarrow", "pandas"):

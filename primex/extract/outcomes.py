@@ -26,60 +26,68 @@ from primex.extract.engine import DuckDBEngine, Engine
 OUTCOME_COLUMNS = ["period", "region", "sex", "age_band", "position_group"]
 
 
-def quarter_label(mi: int) -> str:
-    """Month index (year*12 + month-1) → `2024Q3`."""
-    return f"{mi // 12:04d}Q{(mi % 12) // 3 + 1}"
-
-
 def _quarter_index(label: str) -> int:
     return int(label[:4]) * 4 + int(label[-1]) - 1
 
 
-def leavers(engine: Engine, offset: int, periods: list[str], data_end_mi: int) -> pa.Table:
-    """SPP side: persons whose RI spell ended (exit known) `offset` quarters before one of the
-    `periods`; one row per person and observation quarter (their latest exit that quarter)."""
-    wanted = {_quarter_index(p) - offset: p for p in periods}  # cohort quarter -> observed
-    if not wanted:
-        return pa.table({c: pa.array([], pa.string()) for c in ["niss", *OUTCOME_COLUMNS[:-1]]})
-    table = engine.query(
-        "SELECT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, last_mi, "
-        "CAST(FLOOR(last_mi / 3.0) AS INTEGER) AS cq, region, sex, "
-        "age_band FROM sp_last WHERE benefit = 'RI' AND last_mi < ? AND "
-        f"CAST(FLOOR(last_mi / 3.0) AS INTEGER) IN ({', '.join(map(str, sorted(wanted)))})",
-        [data_end_mi],
-    ).to_pandas()
-    if table.empty:
-        return pa.table({c: pa.array([], pa.string()) for c in ["niss", *OUTCOME_COLUMNS[:-1]]})
-    table["period"] = table["cq"].map(wanted)
-    table = table.sort_values(["niss", "period", "last_mi"]).drop_duplicates(
-        ["niss", "period"], keep="last"
-    )
-    cols = ["niss", "period", "region", "sex", "age_band"]
-    return pa.Table.from_pandas(table[cols].astype("string").fillna("unknown"),
-                                preserve_index=False)
+def _empty() -> pa.Table:
+    return pa.table({c: pa.array([], pa.string()) for c in
+                     ["niss", *OUTCOME_COLUMNS[:-1], "lag_q"]})
+
+
+def leavers(engine: Engine, offsets: tuple[int, ...], periods: list[str],
+            data_end_mi: int) -> pa.Table:
+    """SPP side: persons whose RI spell ended (exit known) `lag_q` quarters (one of `offsets`)
+    before one of the `periods`; one row per person, observation quarter and lag (their latest
+    exit in the cohort quarter). One hand-over serves every lag."""
+    parts = []
+    for lag in offsets:
+        wanted = {_quarter_index(p) - lag: p for p in periods}  # cohort quarter -> observed
+        if not wanted:
+            continue
+        table = engine.query(
+            "SELECT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, last_mi, "
+            "CAST(FLOOR(last_mi / 3.0) AS INTEGER) AS cq, region, sex, "
+            "age_band FROM sp_last WHERE benefit = 'RI' AND last_mi < ? AND "
+            f"CAST(FLOOR(last_mi / 3.0) AS INTEGER) IN ({', '.join(map(str, sorted(wanted)))})",
+            [data_end_mi],
+        ).to_pandas()
+        if table.empty:
+            continue
+        table["period"] = table["cq"].map(wanted)
+        table = table.sort_values(["niss", "period", "last_mi"]).drop_duplicates(
+            ["niss", "period"], keep="last"
+        )
+        table["lag_q"] = str(lag)
+        parts.append(table[["niss", "period", "region", "sex", "age_band", "lag_q"]])
+    if not parts:
+        return _empty()
+    frame = pd.concat(parts, ignore_index=True).astype("string").fillna("unknown")
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def bcss_positions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
     """BCSS side (modelled): each leaver's position group at the observation quarter.
 
-    Returns the columns of OUTCOME_COLUMNS and never the NISS. A leaver the warehouse does
-    not know for that quarter gets a missing position group.
+    Returns the columns of OUTCOME_COLUMNS plus `lag_q`, never the NISS. A leaver the
+    warehouse does not know for that quarter gets a missing position group.
     """
     if people.num_rows == 0:
-        return pd.DataFrame(columns=OUTCOME_COLUMNS)
+        return pd.DataFrame(columns=[*OUTCOME_COLUMNS, "lag_q"])
     with tempfile.TemporaryDirectory(prefix="primex-bcss-") as tmp:
         handover = Path(tmp) / "leavers.parquet"
         pq.write_table(people, handover)
         with DuckDBEngine(warehouse) as wh:
+            wh.connection.execute("SET enable_progress_bar = false")
             wh.register_parquet("leavers", handover)
             quarters = sorted(set(people.column("period").to_pylist()))
             marks = ", ".join("?" for _ in quarters)
             # only the observed quarters of the warehouse (it holds every quarter since 1998)
             result = wh.query(
-                "SELECT l.period, l.region, l.sex, l.age_band, d.position_group "
+                "SELECT l.period, l.region, l.sex, l.age_band, d.position_group, l.lag_q "
                 "FROM leavers l LEFT JOIN (SELECT niss, quarter, position_group "
                 f"FROM dwh_position WHERE quarter IN ({marks})) d "
                 "ON d.niss = l.niss AND d.quarter = l.period",
                 quarters,
             ).to_pandas()
-    return result[OUTCOME_COLUMNS]
+    return result[[*OUTCOME_COLUMNS, "lag_q"]]

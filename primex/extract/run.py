@@ -45,6 +45,7 @@ from primex.home import Home
 
 PRIMA_TABLES = ("person", "benefit_month", "employment_measure", "piis", "population", "snapshot")
 OUTPUT = "indicators.parquet"
+OUTCOME_LAGS = (4, 8)  # quarters after leaving RI (outcome_work_4q / _8q, position_4q / _8q)
 # columns of bm a series breakdown may use in the person-period table `ppr`
 PPR_DIMS = ("region", "province", "arrondissement", "commune", "category", "sex", "age_band",
             "nationality_group")
@@ -224,36 +225,31 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         "commune, "
         "CAST(EXTRACT(YEAR FROM birth_date) * 12 + EXTRACT(MONTH FROM birth_date) - 1 "
         "AS INTEGER) AS bmi, CAST(EXTRACT(DAY FROM birth_date) AS INTEGER) AS bday FROM person")
-    engine.execute(
-        "CREATE TEMP TABLE bm0 AS SELECT CAST(niss AS BIGINT) AS niss, cpas, month, "
-        "CAST(EXTRACT(YEAR FROM month) * 12 "
-        "+ EXTRACT(MONTH FROM month) - 1 AS INTEGER) AS mi, benefit, category, student, "
-        "spell_id, recorded_on FROM benefit_month "
-        "WHERE recorded_on <= ? AND month >= ? AND month <= ?",
-        [snapshot, month_of(first_mi), month_of(end_mi)])
-    dups = engine.query("SELECT COUNT(*) AS k FROM (SELECT niss, month FROM bm0 "
-                        "GROUP BY niss, month HAVING COUNT(*) > 1) d").to_pylist()[0]["k"]
-    source = "bm0"
+    where = "WHERE recorded_on <= ? AND month >= ? AND month <= ?"
+    bounds = [snapshot, month_of(first_mi), month_of(end_mi)]
+    dups = engine.query(f"SELECT COUNT(*) AS k FROM (SELECT niss, month FROM benefit_month "
+                        f"{where} GROUP BY niss, month HAVING COUNT(*) > 1) d",
+                        bounds).to_pylist()[0]["k"]
+    cols = "niss, cpas, month, benefit, category, student, spell_id"
     if dups:  # one row per person and month: RI wins over ERIS, then the latest correction
-        engine.execute("""
-            CREATE TEMP TABLE bm1 AS SELECT niss, cpas, month, mi, benefit, category, student,
-              spell_id FROM (SELECT bm0.*, ROW_NUMBER() OVER (PARTITION BY niss, month ORDER BY
-                CASE WHEN benefit = 'RI' THEN 0 ELSE 1 END, recorded_on DESC, cpas, spell_id)
-                AS rn FROM bm0) r WHERE rn = 1""")
-        source = "bm1"
-    age = _age("s.mi")
+        source = (f"(SELECT {cols} FROM (SELECT benefit_month.*, ROW_NUMBER() OVER ("
+                  "PARTITION BY niss, month ORDER BY CASE WHEN benefit = 'RI' THEN 0 ELSE 1 "
+                  f"END, recorded_on DESC, cpas, spell_id) AS rn FROM benefit_month {where}) r "
+                  "WHERE rn = 1)")
+    else:  # the usual case: no month recorded twice, no window needed
+        source = f"(SELECT {cols} FROM benefit_month {where})"
+    mi = "CAST(EXTRACT(YEAR FROM s.month) * 12 + EXTRACT(MONTH FROM s.month) - 1 AS INTEGER)"
+    age = _age(mi)
     engine.execute(f"""
         CREATE TEMP TABLE bm AS
-        SELECT s.niss, s.month, s.mi, s.benefit, CAST(s.category AS VARCHAR) AS category,
-          s.student, s.spell_id, s.cpas AS commune,
+        SELECT pr.niss, s.month, {mi} AS mi, s.benefit,
+          CAST(s.category AS VARCHAR) AS category, s.student, s.spell_id, s.cpas AS commune,
           COALESCE(g.arrondissement, SUBSTRING(s.cpas, 1, 2) || '000') AS arrondissement,
           g.province, g.region, pr.sex, pr.nationality_group,
           {age} AS age, {_band(age)} AS age_band, per.period
-        FROM {source} s JOIN pr ON pr.niss = s.niss LEFT JOIN geo g ON g.commune = s.cpas
-        LEFT JOIN per ON per.pid = CAST(FLOOR(s.mi / {float(step)}) AS INTEGER)""")
-    engine.execute("DROP TABLE bm0")
-    if dups:
-        engine.execute("DROP TABLE bm1")
+        FROM {source} s JOIN pr ON pr.niss = CAST(s.niss AS BIGINT)
+        LEFT JOIN geo g ON g.commune = s.cpas
+        LEFT JOIN per ON per.pid = CAST(FLOOR({mi} / {float(step)}) AS INTEGER)""", bounds)
     # person-period table for the breakdowns computed over the whole series: a few times
     # smaller than bm, so the series of totals costs little
     cols = "".join(f", {c}" for c in ppr_columns)
@@ -463,15 +459,17 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                                   hint="set source.outcomes.kind: none in the protocol, or "
                                        "generate the data with `primex synth generate`")
             outcome_files.append({"name": warehouse.name, "sha256": sha256_file(warehouse)})
-        cache: dict[int, pd.DataFrame | None] = {}
+        cache: dict[str, pd.DataFrame] = {}
 
         def outcomes_for(offset: int) -> pd.DataFrame | None:
             if protocol.outcomes.kind != "bcss_model" or protocol.grain != "quarter":
                 return None
-            if offset not in cache:
-                people = outcomes_mod.leavers(engine, offset, [p.label for p in series], hi)
-                cache[offset] = outcomes_mod.bcss_positions(warehouse, people)
-            return cache[offset]
+            if "all" not in cache:  # one hand-over to the BCSS for every lag
+                people = outcomes_mod.leavers(engine, OUTCOME_LAGS,
+                                              [p.label for p in series], hi)
+                cache["all"] = outcomes_mod.bcss_positions(warehouse, people)
+            frame = cache["all"]
+            return frame[frame["lag_q"] == str(offset)].drop(columns="lag_q")
 
         ctx = Context(engine=engine, grain=protocol.grain, periods=series, data_start_mi=lo,
                       data_end_mi=hi, series_start=series[0].start, outcomes_for=outcomes_for,

@@ -9,8 +9,8 @@ The project id is the request id. Two projects get unlinkable pseudonyms (indepe
 keys); one project gets the same pseudonym for a person on every extraction.
 
 `pseudonymise` is the list-in, list-out API; `pseudonymise_column` is the fast path for an
-Arrow / Polars / pandas / NumPy column (numba kernel, ≈ 4 M rows/s on 2 cores), equal to
-the reference on every row (see the tests and `hmac_kernel`).
+Arrow / Polars / pandas / NumPy column (compiled kernel, see `hmac_kernel`), equal to the
+reference on every row (see the tests).
 """
 
 from __future__ import annotations
