@@ -155,3 +155,28 @@ def test_every_command_of_the_page_runs(
         if words[1:3] == ["keys", "init"]:
             keys = X25519.findall(captured.out)
             last_key = keys[-1] if keys else last_key
+
+
+def test_the_readme_command_map_matches_the_cli() -> None:
+    """README's table of command groups lists exactly the groups and commands of `primex`."""
+    import typer
+
+    root = typer.main.get_command(cli.app)
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `primex (\S+)` \| [^|]+ \| ([^\n]*) \|$", text, flags=re.M)
+    documented = {group: cells for group, cells in rows}
+    assert set(documented) == set(root.commands), "README's command map lists other groups"
+    for group, command in root.commands.items():
+        subs = set(getattr(command, "commands", {}) or {})
+        named = set(re.findall(r"`([a-z-]+)`", documented[group]))
+        assert subs <= named, f"README: `primex {group}` does not list {sorted(subs - named)}"
+
+
+def test_every_page_is_in_the_index() -> None:
+    index = (REPO / "docs" / "index.md").read_text(encoding="utf-8")
+    missing = [
+        p.name
+        for p in (REPO / "docs").glob("*.md")
+        if p.name != "index.md" and f"({p.name})" not in index
+    ]
+    assert not missing, f"docs/index.md does not list {missing}"
