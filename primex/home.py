@@ -23,7 +23,13 @@ class Home:
     @classmethod
     def resolve(cls, home: str | os.PathLike[str] | None = None) -> Home:
         value = home if home is not None else os.environ.get(ENV_VAR, DEFAULT_HOME)
-        return cls(Path(value).expanduser().resolve())
+        root = Path(value).expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            from primex.errors import PrimexError
+
+            raise PrimexError("the home is a file, not a folder", where=str(root),
+                              hint="give a folder to --home (or PRIMEX_HOME)")
+        return cls(root)
 
     # --- SPP side -----------------------------------------------------------------------
     @property

@@ -292,3 +292,29 @@ def test_ldiversity_missing_keys_use_compatible_records() -> None:
             comp = [j for j in range(len(df)) if (df.loc[j, ["a", "b"]] == ki).all()]
         assert r.distinct[i] == df.loc[comp, "s"].nunique()
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 400), st.floats(0.0, 0.4))
+def test_ldiversity_on_distinct_pairs_equals_the_per_record_computation(
+    seed: int, n: int, missing: float
+) -> None:
+    """ldiversity / ldiversity_many work on distinct (key, sensitive) pairs with their counts;
+    the per-record l must be exactly the one computed on every record (ldiversity_codes)."""
+    from primex.disclosure._encode import encode_column, encode_frame
+    from primex.disclosure.ldiversity import ldiversity_codes, ldiversity_many
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({c: rng.integers(0, 4, n).astype(float) for c in "abc"})
+    for c in "abc":
+        df.loc[rng.random(n) < missing, c] = np.nan
+    df["s"] = rng.choice(np.array(["x", "y", "z", None], dtype=object), n)
+    df["t"] = rng.integers(0, 3, n)
+    many = ldiversity_many(df, ["a", "b", "c"], ["s", "t"])
+    codes, cards = encode_frame(df, ["a", "b", "c"])
+    for name in ("s", "t"):
+        s, s_card = encode_column(df[name])
+        distinct, entropy = ldiversity_codes(codes, cards, s, int(s_card))
+        assert np.array_equal(many[name].distinct, distinct)
+        assert np.allclose(many[name].entropy, entropy)
+        assert np.array_equal(ldiversity(df, ["a", "b", "c"], name).distinct, distinct)

@@ -17,7 +17,8 @@ Convention (docs/README of the docs in docs/architecture.md#documentation-conven
   that `primex keys init` printed earlier on the page (keys are random, like request ids are
   dated);
 * `$NAME` in an argument is expanded from the environment; the test sets `PRIMEX_HOME`, so
-  a page may name a file in the home folder as `$PRIMEX_HOME/...`.
+  a page may name a file in the home folder as `$PRIMEX_HOME/...`;
+* a `primex` command may end with `> FILE`: its standard output is written to FILE.
 
 Only `primex …` commands are run; shell commands around them are interpreted for the few
 forms the pages use (`export NAME=VALUE`, `cp SRC DST`, `sed -i "s|REGEX|TEXT|" FILE` with a
@@ -138,16 +139,25 @@ def test_every_command_of_the_page_runs(
             assert m, f'{page.relative_to(REPO)}:{cmd.line}: only sed -i "s|A|B|" is run'
             target = Path(os.path.expandvars(words[3]))
             count = 0 if m.group(3) else 1
-            text = target.read_text(encoding="utf-8")
-            new = re.sub(m.group(1), os.path.expandvars(m.group(2)), text, count=count)
+            lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+            # as sed does: the first match on every line, or every match with g
+            new = "".join(
+                re.sub(m.group(1), os.path.expandvars(m.group(2)), line, count=count)
+                for line in lines
+            )
             target.write_text(new, encoding="utf-8")
             continue
         if words[0] != "primex":
             continue
         args = [os.path.expandvars(w) for w in words[1:]]
+        target = None
+        if len(args) >= 2 and args[-2] == ">":
+            target, args = Path(args[-1]), args[:-2]
         capsys.readouterr()
         code = cli.main(args)
         captured = capsys.readouterr()
+        if target is not None:
+            target.write_text(captured.out, encoding="utf-8")
         assert code == cmd.expect, (
             f"{page.relative_to(REPO)}:{cmd.line}: `{cmd.text}` exited {code}, "
             f"expected {cmd.expect}\n{captured.err[-2000:]}\n{captured.out[-1000:]}"

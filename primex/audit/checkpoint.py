@@ -22,6 +22,7 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from primex.audit.keys import Signer, note_key_id, verify_signature
 from primex.errors import IntegrityError
@@ -70,6 +71,16 @@ def sign_checkpoint(origin: str, size: int, root: bytes, log_signer: Signer) -> 
     sig = log_signer.sign(cp.body.encode())
     kid = note_key_id(origin, log_signer.public_key_bytes)
     return cp.with_signature(NoteSignature(origin, kid, sig))
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """Parse the checkpoint stored at `path`; a damaged (non-UTF-8) file is an IntegrityError."""
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntegrityError("not a signed note (not UTF-8 text)", where=str(path),
+                             hint="the file is damaged: restore it from a backup") from exc
+    return parse_checkpoint(text, where=str(path))
 
 
 def parse_checkpoint(text: str, *, where: str = "checkpoint") -> Checkpoint:

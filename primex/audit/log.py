@@ -72,7 +72,7 @@ from primex.audit.canonical import dumps, loads
 from primex.audit.checkpoint import (
     Checkpoint,
     NoteSignature,
-    parse_checkpoint,
+    read_checkpoint,
     sign_checkpoint,
     verify_cosignature,
     verify_log_signature,
@@ -619,7 +619,7 @@ class AuditLog:
         path = self.checkpoint_dir / str(size)
         if not path.exists():
             return None
-        return parse_checkpoint(path.read_text("utf-8"), where=str(path))
+        return read_checkpoint(path)
 
     def stored_checkpoints(self) -> list[Checkpoint]:
         if not self.checkpoint_dir.is_dir():
@@ -631,7 +631,7 @@ class AuditLog:
         path = self.dir / "checkpoint"
         if not path.exists():
             return None
-        return parse_checkpoint(path.read_text("utf-8"), where=str(path))
+        return read_checkpoint(path)
 
     def add_cosignature(self, size: int, sig: NoteSignature) -> Checkpoint:
         """Attach a witness cosignature to the stored checkpoint of `size`."""

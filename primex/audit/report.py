@@ -155,6 +155,9 @@ def build_report(
 ) -> Report:
     """Collect the history (see the module docstring); `since`/`until` are YYYY-MM-DD."""
     lo, hi = _parse_day(since, "--from"), _parse_day(until, "--to")
+    if lo is not None and hi is not None and lo > hi:  # an empty report would look clean
+        raise ValidationError(f"--from {since} is after --to {until}", where="--from",
+                              hint="give the earlier day to --from")
     log = open_log(home, create=False)
     if request is not None:
         log.state(request)  # a clear error for an unknown request

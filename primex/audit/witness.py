@@ -39,6 +39,7 @@ from primex.audit.checkpoint import (
     NoteSignature,
     cosign,
     parse_checkpoint,
+    read_checkpoint,
     verify_log_signature,
 )
 from primex.audit.keys import Signer, note_key_id
@@ -69,8 +70,16 @@ class Witness:
         """origin -> trusted log public key."""
         if not self.config_path.exists():
             return {}
-        data = json.loads(self.config_path.read_text("utf-8"))
-        return {o: base64.b64decode(k) for o, k in data.items()}
+        try:
+            data = json.loads(self.config_path.read_text("utf-8"))
+            return {o: base64.b64decode(k, validate=True) for o, k in data.items()}
+        except (ValueError, TypeError, AttributeError) as exc:  # not JSON, not a mapping...
+            raise IntegrityError(
+                f"the witness's trusted-log file is damaged ({type(exc).__name__})",
+                where=str(self.config_path),
+                hint="restore it from a backup, or rerun `primex audit witness init` after "
+                "moving it away (compare the key ID it prints with the published one)",
+            ) from exc
 
     def trust_log(self, origin: str, log_public_key: bytes) -> None:
         """Record the log key the witness trusts for `origin` (once; never silently changed)."""
@@ -95,7 +104,7 @@ class Witness:
         path = self._state_path(origin)
         if not path.exists():
             return None
-        return parse_checkpoint(path.read_text("utf-8"), where=str(path))
+        return read_checkpoint(path)
 
     def add_checkpoint(
         self, note_text: str, old_size: int, proof: Sequence[bytes], signer: Signer,

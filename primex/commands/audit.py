@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from primex.audit.files import atomic_write
 from primex.audit.keys import note_key_id
-from primex.audit.log import open_log
+from primex.audit.log import ENTRIES, open_log
 from primex.audit.report import build_report, render_html, render_markdown
 from primex.audit.verify import verify_log
 from primex.audit.witness import Witness, cosign_latest
@@ -50,6 +51,16 @@ def verify(
             texts.append(p.read_text("utf-8"))
         except OSError as exc:
             raise PrimexError(f"cannot read checkpoint ({exc.strerror})", where=str(p)) from exc
+        except UnicodeDecodeError as exc:
+            raise PrimexError(
+                "not a checkpoint (not UTF-8 text)", where=str(p),
+                hint="give a checkpoint file written by `primex audit checkpoint`",
+            ) from exc
+    if not (h.audit / ENTRIES).exists():  # a missing log is not a tampered entry
+        raise PrimexError(
+            "no audit log yet", where=str(h.audit / ENTRIES),
+            hint="it is created by the first `primex keys init`; check --home",
+        )
     r = verify_log(h, full=full, extra_checkpoints=texts)
     if as_json:
         typer.echo(json.dumps({
@@ -102,10 +113,21 @@ def report(
     if output is None:
         typer.echo(text)
     else:
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
+        _write_report(output, text)
         console().print(f"wrote {output}")
+
+
+def _write_report(path: Path, text: str) -> None:
+    if path.is_dir():
+        raise PrimexError("is a folder", where=str(path), hint="give a file name, e.g. report.md")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise PrimexError(
+            f"cannot write the report ({exc.strerror})", where=str(path),
+            hint="choose a writable --output path",
+        ) from exc
 
 
 @app.command("checkpoint")
@@ -118,9 +140,12 @@ def checkpoint() -> None:
 @app.command("log")
 def show_log(
     request: Annotated[str | None, typer.Option("--request", help="One request only.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Last N entries.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="Last N entries (0: all).")] = 50,
 ) -> None:
     """List the latest log entries (number, time, type, request, signer)."""
+    if limit < 0:
+        raise ValidationError(f"--limit {limit} is negative", where="--limit",
+                              hint="the number of latest entries to show, or 0 for all")
     log = open_log(home(), create=False)
     entries = log.entries(request)[-limit:] if limit > 0 else log.entries(request)
     table = Table(title=f"audit log ({len(log)} entries)")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 
+from primex.errors import PrimexError
 from primex.home import Home
 
 
@@ -29,3 +32,24 @@ def home() -> Home:
 
 def console() -> Console:
     return STATE.console
+
+
+def check_output(path: Path, option: str, *, folder: bool = False) -> None:
+    """Refuse an output path that cannot be written, before any work is done or anything is
+    logged: a folder where a file goes (or the reverse), a file where a parent folder must
+    be, or a folder this user may not write into."""
+    if folder and path.exists() and not path.is_dir():
+        raise PrimexError("is a file, not a folder", where=str(path),
+                          hint=f"give a folder to {option}")
+    if not folder and path.is_dir():
+        raise PrimexError("is a folder, not a file", where=str(path),
+                          hint=f"give a file name to {option}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the folders in between are created by the command
+    if not parent.is_dir():
+        raise PrimexError("is a file, not a folder", where=str(parent),
+                          hint=f"choose another {option} path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PrimexError("the folder is not writable", where=str(parent),
+                          hint=f"choose another {option} path, or ask for write access")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from primex.commands.common import console
+from primex.commands.common import check_output, console
 from primex.errors import PrimexError
 
 if TYPE_CHECKING:  # pandas is imported by the commands that use it: every `primex` call
@@ -33,8 +33,12 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    except OSError as exc:
+        raise PrimexError(f"cannot write the file ({exc.strerror})", where=str(path),
+                          hint="choose a writable output path") from exc
     os.close(fd)
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
@@ -44,9 +48,20 @@ def _write(df: pd.DataFrame, path: Path) -> None:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise PrimexError(f"cannot write the file ({exc.strerror})", where=str(path),
+                              hint="choose a writable output path") from exc
         raise
+
+
+def _hierarchy(cls: Any, name: str, path: Path) -> Any:
+    try:
+        return cls.from_csv(name, path)
+    except UnicodeDecodeError as exc:  # a binary or non-UTF-8 file given as a hierarchy
+        raise PrimexError("cannot read hierarchy file: not UTF-8 text", where=str(path),
+                          hint="save the hierarchy as a UTF-8 CSV (ARX form)") from exc
 
 
 def _names(text: str, option: str) -> list[str]:
@@ -91,6 +106,12 @@ def register(app: typer.Typer) -> None:
         """Re-identification risk as sdcMicro's measure_risk (fk, Fk, individual, global)."""
         from primex.disclosure import measure_risk, risk_report, write_report
 
+        if k < 1:
+            raise PrimexError(f"k must be at least 1, got {k}", where="--k", hint="e.g. --k 3")
+        if records is not None:
+            check_output(records, "--records")
+        if report_dir is not None:
+            check_output(report_dir, "--report-dir", folder=True)
         df = _read(file)
         m = measure_risk(df, _names(keys, "--keys"), weight=weight, hid=hid, alpha=alpha)
         summary = m.summary()
@@ -138,9 +159,11 @@ def register(app: typer.Typer) -> None:
         from primex.disclosure import QIHierarchy as Hierarchy
         from primex.disclosure import protect_microdata, write_report
 
+        check_output(out, "--out")
+        check_output(report_dir or out.parent, "--report-dir", folder=True)
         df = _read(file)
         qis = _names(qi, "--qi")
-        hs: dict[str, Any] = {n: Hierarchy.from_csv(n, Path(p))
+        hs: dict[str, Any] = {n: _hierarchy(Hierarchy, n, Path(p))
                               for n, p in _pairs(hierarchy or [], "--hierarchy").items()}
         if not catalogue:
             hs = {q: hs.get(q) or Hierarchy.flat(q, df[q].dropna().unique()) for q in qis
@@ -156,7 +179,8 @@ def register(app: typer.Typer) -> None:
         data, report = protect_microdata(
             df, qis, k, l=l_div, sensitive=sensitive, max_suppression=max_suppression,
             hierarchies=hs, weight=weight, importance=imp)
-        _write(data, out)
+        if report["passed"]:  # a file that failed protection is never written as --out
+            _write(data, out)
         paths = write_report(report, report_dir or out.parent)
         if as_json:
             _print_json(report)
@@ -169,7 +193,10 @@ def register(app: typer.Typer) -> None:
             c.print(f"blanked: {report['values_suppressed']} values in "
                     f"{report['records_suppressed']} records "
                     f"(limit {report['parameters']['suppression_budget_records']} records)")
-            c.print(f"wrote {out} and {', '.join(str(p) for p in paths)}")
+            if report["passed"]:
+                c.print(f"wrote {out} and {', '.join(str(p) for p in paths)}")
+            else:
+                c.print(f"{out} not written; wrote {', '.join(str(p) for p in paths)}")
         if not report["passed"]:
             raise typer.Exit(1)
 
@@ -189,6 +216,7 @@ def register(app: typer.Typer) -> None:
         """Microaggregate (MDAV), add noise, or PRAM variables; prints IL1s/eigen or changes."""
         from primex.disclosure import add_noise, microaggregate, pram
 
+        check_output(out, "--out")
         df = _read(file)
         names = _names(variables, "--vars")
         reports = []

@@ -25,6 +25,23 @@ from primex.requests.store import load_submitted
 EMPTY_MANIFEST_SHA256 = hashlib.sha256(canonical.dumps({"files": []})).hexdigest()
 
 
+def _check_parquet(path: Path) -> None:
+    """Refuse a missing file, a folder or a non-Parquet file (a CSV, a truncated copy) with
+    one line, before anything is written: reading only its footer is cheap."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return  # the protection step names the missing coded extract itself
+    try:
+        pq.read_metadata(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise PrimexError(
+            f"not a readable Parquet file ({type(exc).__name__})", where=str(path),
+            hint="give the coded.parquet the BCSS returned (`primex linkage code`)",
+        ) from exc
+
+
 def register(app: typer.Typer) -> None:
     """Add `protect` to the `disclosure` group."""
 
@@ -54,12 +71,14 @@ def register(app: typer.Typer) -> None:
         signer = prompt_signer(h, as_key)
         spec, _raw, _sha = load_submitted(h, request_id)
         work = h.spp_work / request_id
+        coded = coded or work / "coded.parquet"
+        _check_parquet(coded)
         outcome = protect_request(
             h,
             request_id,
             spec,
             state.conditions,
-            coded or work / "coded.parquet",
+            coded,
             work,
             manifest_fn=collect_protected,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Annotated
 
 import typer
@@ -10,6 +12,7 @@ from rich.table import Table
 from primex.audit.keys import (
     ROLES,
     Signer,
+    check_name,
     check_role,
     create_identity,
     env_passphrase,
@@ -17,9 +20,9 @@ from primex.audit.keys import (
     load_signer,
     vkey,
 )
-from primex.audit.log import open_log
+from primex.audit.log import ENTRIES, open_log
 from primex.commands.common import console, home
-from primex.errors import PermissionDenied
+from primex.errors import PermissionDenied, PrimexError
 from primex.home import Home
 
 app = typer.Typer(
@@ -29,6 +32,19 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+
+def ask_passphrase(name: str, prompt: str, *, confirm: bool = False) -> str:
+    """Ask for `name`'s passphrase (hidden) on a terminal. Without one (a script, a pipe, CI)
+    a prompt would hang or read garbage: say which environment variable to set instead."""
+    if not sys.stdin.isatty():
+        env = "PRIMEX_PASSPHRASE_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+        raise PrimexError(
+            f"no passphrase for the key {name!r} and no terminal to ask it on",
+            where=env,
+            hint=f"set {env} (or PRIMEX_PASSPHRASE), or run the command on a terminal",
+        )
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 def prompt_signer(h: Home, name: str) -> Signer:
@@ -41,7 +57,7 @@ def prompt_signer(h: Home, name: str) -> Signer:
         try:
             return load_signer(h, name)  # the unencrypted log service key needs none
         except PermissionDenied:
-            passphrase = typer.prompt(f"Passphrase for {name}", hide_input=True)
+            passphrase = ask_passphrase(name, f"Passphrase for {name}")
     return load_signer(h, name, passphrase)
 
 
@@ -69,8 +85,11 @@ def init(
     """
     h = home()
     check_role(role)
-    log = open_log(h)
-    if log.registry.has_committee and by is None:
+    check_name(name, "--name")  # before any prompt or log write
+    # Everything that can fail (names, the committee's key, the new passphrase) is settled
+    # before the first write: a refused `keys init` on a new home leaves no log behind.
+    log = open_log(h) if (h.audit / ENTRIES).exists() else None
+    if log is not None and log.registry.has_committee and by is None:
         raise PermissionDenied(
             "a committee key must sign new registrations", where="--by",
             hint="add --by COMMITTEE_KEY",
@@ -78,9 +97,8 @@ def init(
     committee = prompt_signer(h, by) if by is not None else None
     passphrase = env_passphrase(name)
     if passphrase is None:
-        passphrase = typer.prompt(
-            f"New passphrase for {name}", hide_input=True, confirmation_prompt=True
-        )
+        passphrase = ask_passphrase(name, f"New passphrase for {name}", confirm=True)
+    log = log or open_log(h)
     identity = create_identity(h, role, name, passphrase, person=person)
     signer = committee or load_signer(h, name, passphrase)
     entry = log.register_key(identity, signer)
@@ -96,8 +114,13 @@ def init(
 def list_keys() -> None:
     """Show the key registry (from the audit log) and the keys held on this machine."""
     h = home()
-    log = open_log(h)
     local = {i.name for i in list_identities(h)}
+    if not (h.audit / ENTRIES).exists():  # listing creates nothing: no log, no registry
+        console().print(f"no audit log yet in {h.root}: no registered keys")
+        if local:
+            console().print(f"not registered: {', '.join(sorted(local))}")
+        return
+    log = open_log(h)
     table = Table(title="Key registry (audit log)")
     for col in ("name", "role", "person", "added at", "status", "key id", "private key here"):
         table.add_column(col)
@@ -121,6 +144,9 @@ def revoke(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the log).")],
 ) -> None:
     """Revoke a key: from the next log entry on, nothing it signs is accepted."""
+    if not reason.strip():  # the log must say why a key stopped counting
+        raise PrimexError("give a reason", where="--reason",
+                          hint='e.g. --reason "laptop lost on 2026-03-02"')
     h = home()
     log = open_log(h)
     entry = log.revoke_key(name, reason, prompt_signer(h, by))

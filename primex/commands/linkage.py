@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from primex.commands.common import console, home
+from primex.commands.common import check_output, console, home
 from primex.errors import PrimexError
 
 app = typer.Typer(
@@ -96,7 +96,14 @@ def code(
     from primex.linkage.code import code_extract
 
     h = home()
+    if out_path is None and (Path(request).name != request or request in ("", ".", "..")):
+        # the default output folder is named after the request: keep it inside bcss/work
+        raise PrimexError(
+            f"request id {request!r} cannot name a folder", where="--request",
+            hint="give a request id like REQ-2026-0001, or an explicit --out",
+        )
     out = out_path or h.bcss_work / request / "coded.parquet"
+    check_output(out, "--out")
     audit_signer = None
     if signer is not None:
         from primex.commands.keys import prompt_signer

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from primex.audit.keys import env_passphrase, load_encryption_private_key
 from primex.audit.log import open_log
-from primex.commands.common import console, home
-from primex.commands.keys import prompt_signer
+from primex.commands.common import check_output, console, home
+from primex.commands.keys import ask_passphrase, prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.release.access import record_access
 from primex.release.envelope import recipient_of
@@ -54,7 +54,7 @@ def _private_key(name: str) -> X25519PrivateKey:
         try:
             return load_encryption_private_key(h, name)
         except PermissionDenied:
-            passphrase = typer.prompt(f"Passphrase for {name}", hide_input=True)
+            passphrase = ask_passphrase(name, f"Passphrase for {name}")
     return load_encryption_private_key(h, name, passphrase)
 
 
@@ -82,6 +82,8 @@ def build(
 ) -> None:
     """Check the gate, write the encrypted package and record the release in the log."""
     h = home()
+    if out is not None:
+        check_output(out, "--out")
     released = build_release(h, request_id, prompt_signer(h, as_key), out=out)
     console().print(
         f"[green]released[/] {request_id} → {released.path}\n"
@@ -133,8 +135,9 @@ def open_command(
     witness_key: WitnessKey = None,
 ) -> None:
     """Decrypt a release package and verify everything in it, offline; nothing is logged."""
-    private = _private_key(key)
     target = out or Path.cwd() / package.name.removesuffix(".primex")
+    check_output(target, "--out", folder=True)
+    private = _private_key(key)
     opened = open_package(
         package, private, target, expected_log=log_key, expected_witnesses=witness_key or ()
     )
@@ -155,6 +158,11 @@ def verify(
     and, with --key, everything inside it (offline, nothing written or logged)."""
     if not package.is_file():
         raise PrimexError("no such package", where=str(package))
+    if key is None and (log_key or witness_key):  # they would be silently ignored
+        raise PrimexError(
+            "--log-key and --witness-key check the package's contents", where="--key",
+            hint="give --key YOUR_KEY too, to decrypt and check them",
+        )
     digest = hash_file(package).sha256
     h = home()
     if h.audit.exists():

@@ -11,6 +11,7 @@ from rich.table import Table
 from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.errors import PrimexError
 from primex.release.signoff import SignoffView, prepare_signoff, sign_off
 
 HELP = (
@@ -59,10 +60,18 @@ def signoff(
     log = open_log(h, create=False)
     view = prepare_signoff(h, log, request_id)
     _show(view)
-    if not yes and not typer.confirm(
-        f"Sign off the release of exactly these {len(view.manifest.files)} file(s)?"
-    ):
-        raise typer.Abort()
+    if not yes:
+        try:
+            agreed = typer.confirm(
+                f"Sign off the release of exactly these {len(view.manifest.files)} file(s)?"
+            )
+        except typer.Abort:  # end of input: no terminal and nothing piped in to answer
+            raise PrimexError(
+                "the sign-off needs a confirmation and nobody answered it", where="--yes",
+                hint="review the manifest shown above, then rerun with --yes",
+            ) from None
+        if not agreed:
+            raise typer.Abort()
     entry = sign_off(log, view, prompt_signer(h, as_key))
     console().print(
         f"[green]signed off[/] {request_id} at log entry {entry.seq} (manifest "

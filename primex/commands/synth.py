@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from primex.commands.common import console, home
+from primex.errors import PrimexError
 
 app = typer.Typer(
     help=(
@@ -61,6 +62,13 @@ def generate(
     h = home()
     prima_path = db or h.prima_db
     warehouse_path = warehouse or h.warehouse_db
+    _check_target(prima_path, "--db")
+    _check_target(warehouse_path, "--warehouse")
+    if prima_path.resolve() == warehouse_path.resolve():
+        raise PrimexError(
+            "PRIMA and the BCSS warehouse would be the same file", where="--warehouse",
+            hint="give --db and --warehouse two different paths",
+        )
     began = time.perf_counter()
     with Progress(
         TextColumn("{task.description:<24}"),
@@ -86,6 +94,24 @@ def generate(
     table.add_row("quarterly position rows", f"{result.position_rows:,}")
     table.add_row("period", f"{cfg.start} + {cfg.months} months (snapshot {cfg.snapshot_date})")
     console().print(table)
+
+
+def _check_target(path: Path, option: str) -> None:
+    """generate replaces its targets: never replace a folder or a file that is not a DuckDB
+    database (a mistyped `--db data.csv` must not destroy the CSV)."""
+    if path.is_dir():
+        raise PrimexError("is a folder, not a database file", where=str(path),
+                          hint=f"give a .duckdb file name to {option}")
+    if path.is_file() and not _is_duckdb(path):
+        raise PrimexError("exists and is not a DuckDB database; not overwritten",
+                          where=str(path), hint=f"give a new path or a .duckdb file to {option}")
+
+
+def _is_duckdb(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return True  # an empty placeholder holds nothing to lose
+    with path.open("rb") as fh:
+        return fh.read(12)[8:12] == b"DUCK"  # DuckDB's file header magic
 
 
 @app.command("load-population")

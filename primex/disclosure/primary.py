@@ -19,8 +19,8 @@ Protection levels (how wide the attacker's interval [low, up] around the true va
 
 * p%:        upl = lpl = p/100 * x1 - (T - x1 - x2)           (Hundepool et al., 2012, §4.2)
 * dominance: upl = lpl = 100/k * (x1 + ... + xn) - T
-* threshold, frequency table: up >= t and low <= 0 (the attacker cannot tell the cell from a
-  publishable one nor from an empty one): upl = t - x, lpl = x.
+* threshold, frequency table: up >= t (the attacker cannot tell the cell from a publishable
+  one): upl = t - x; from below the cell must not be pinned either (lpl = min_interval).
 * threshold, magnitude table: upl = lpl = safety_range/100 * x (tau-Argus' "frequency safety
   range"; default 10 %).
 
@@ -137,7 +137,6 @@ def apply_rules(table: Table, rules: Rules) -> Primary:
             lpl = np.where(hit, np.maximum(lpl, lvl), lpl)
         else:
             upl = np.where(hit, np.maximum(upl, rules.min_count - v), upl)
-            lpl = np.where(hit, np.maximum(lpl, v), lpl)
     if table.magnitude and rules.dominance_n is not None:
         assert rules.dominance_k is not None
         s = top[:, : rules.dominance_n].sum(axis=1)

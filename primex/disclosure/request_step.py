@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from primex import __version__
 from primex.catalogue import Policy, load_catalogue, load_policy
 from primex.disclosure.protect import protect_microdata
-from primex.disclosure.synthetic_eval import SyntheticThresholds
 from primex.errors import PrimexError
 from primex.home import Home
 
@@ -192,6 +192,7 @@ def _tables(
     data_id: str,
 ) -> tuple[list[Path], dict[str, Any]]:
     from primex.disclosure import ReleaseLedger, protect_linked_tables, protect_table
+    from primex.disclosure.table_protect import attach_memberships
 
     t = policy.tables
     rules = {
@@ -210,6 +211,7 @@ def _tables(
     for table in spec.output.tables:
         groups.setdefault(table.measure, []).append(table)
     results: list[tuple[Any, Any]] = []
+    ledger_flags: dict[str, int] = {}
     for measure, tables in groups.items():
         measure_col = None if measure == "count" else measure.split(":", 1)[1]
         if method == "cell_key":
@@ -227,32 +229,37 @@ def _tables(
                         cellkey={"key": cellkey_secret(home), "D": 2, "V": 1.0, "js": 2},
                     )
                 results.append((table, pt))
-        else:
+            continue
+        dims = [list(tb.dimensions) for tb in tables]
+        cover = list(dict.fromkeys(d for tb in dims for d in tb))
+        forced: pd.DataFrame | None = None
+        # Protect the group together; then check every table against earlier releases on
+        # the same data (the ledger) and re-protect with the flagged cells forced to
+        # suppression, until no difference with an earlier release isolates anyone.
+        for _round in range(4):
             pts = protect_linked_tables(
-                data, [list(tb.dimensions) for tb in tables], measure=measure_col, rules=rules
+                data, dims, measure=measure_col, rules=rules, force_suppress=forced
             )
-            results.extend(zip(tables, pts, strict=True))
-    ledger_flags: dict[str, int] = {}
-    if pseudonyms is not None and method != "cell_key":
-        with ReleaseLedger(home.ledger_db) as ledger:
-            for i, (table, pt) in enumerate(results):
-                if not pt.passed:
-                    continue
-                if pt.table is None or pt.record_cells is None:
-                    ledger_flags[table.name] = -1  # memberships unknown: not checked
-                    continue
-                flags = ledger.check(data_id, pt, pseudonyms, threshold=t.min_count)
-                if len(flags):
-                    ledger_flags[table.name] = len(flags)
-                    measure_col = None if table.measure == "count" else table.measure.split(":")[1]
-                    pt = protect_table(
-                        data,
-                        table.dimensions,
-                        measure=measure_col,
-                        rules=rules,
-                        force_suppress=flags[list(table.dimensions)],
-                    )
-                    results[i] = (table, pt)
+            if pseudonyms is None or not all(pt.passed for pt in pts):
+                break
+            new_flags = []
+            with ReleaseLedger(home.ledger_db) as ledger:
+                for table, pt in zip(tables, pts, strict=True):
+                    attach_memberships(pt, data)
+                    flags = ledger.check(data_id, pt, pseudonyms, threshold=t.min_count)
+                    if len(flags):
+                        ledger_flags[table.name] = ledger_flags.get(table.name, 0) + len(flags)
+                        cells = flags[list(table.dimensions)].astype(str)
+                        for d in cover:  # the other dimensions of the group at their total
+                            if d not in cells.columns:
+                                cells[d] = "*"
+                        new_flags.append(cells[cover])
+            if not new_flags:
+                break
+            extra = pd.concat(new_flags, ignore_index=True)
+            forced = extra if forced is None else pd.concat([forced, extra], ignore_index=True)
+            forced = forced.drop_duplicates().reset_index(drop=True)
+        results.extend(zip(tables, pts, strict=True))
     for table, pt in results:
         rep = pt.report
         reports[table.name] = {
@@ -273,8 +280,7 @@ def _tables(
     if pseudonyms is not None and method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
             for table, pt in results:
-                if pt.table is None or pt.record_cells is None:
-                    continue
+                attach_memberships(pt, data)
                 release_id = f"{request_id}/{table.name}"
                 # Protected again after a return: the earlier record stands.
                 with contextlib.suppress(PrimexError):
@@ -306,8 +312,8 @@ def protect_request(
             where=str(coded),
             hint="the BCSS operator runs `primex linkage code` first",
         )
-    data = pd.read_parquet(coded)
-    leaked = [c for c in data.columns if c == "niss"]
+    columns = [c for c in pq.read_schema(coded).names if not c.startswith("__index_level_")]
+    leaked = [c for c in columns if c == "niss"]
     if leaked:
         raise PrimexError(
             "the coded extract still holds a NISS column",
@@ -324,7 +330,10 @@ def protect_request(
     kind = spec.output.kind
     details: dict[str, Any]
     files: list[Path] = []
-    release_cols = [c for c in data.columns if c not in IDENTIFYING]
+    release_cols = [c for c in columns if c not in IDENTIFYING]
+    # Only tables need the pseudonyms (cell keys, the differencing ledger); not reading them
+    # otherwise saves a million Python strings.
+    data = pd.read_parquet(coded, columns=None if kind == "tables" else release_cols)
     if kind == "microdata":
         protected, details = _microdata(data[release_cols], policy, request_id)
         passed = bool(details.get("passed"))
@@ -334,6 +343,7 @@ def protect_request(
         files, details = _tables(data, spec, policy, request_id, home, out, data_id)
         passed = bool(files) and all(t["passed"] for t in details["tables"].values())
     else:
+        from primex.disclosure.synthetic_eval import SyntheticThresholds
         from primex.disclosure.synthetic_release import SynthesisParams, protect_synthetic
 
         syn_spec = spec.output.synthetic

@@ -120,7 +120,7 @@ class Protector:
         x: np.ndarray,
         status: np.ndarray,
         cost: np.ndarray | None = None,
-        start_level: int = 0,
+        start_level: int = 1,
     ) -> None:
         self.start_level = start_level
         self.dims = dims
@@ -134,7 +134,6 @@ class Protector:
         self.lp_count = 0
         self.max_level = max(int(h.depth().max()) for h in dims) + 1
         self.use_cubes = False
-        self._highs: object | None = None
         self._chains: list[dict[int, list[list[int]]]] = [{} for _ in dims]
         self._lines: dict[tuple[int, int], list[tuple[list[int], list[float]]]] = {}
         self._n_up: dict[tuple[int, int], int] = {}
@@ -149,7 +148,7 @@ class Protector:
             self._margins.append(np.asarray(full[idx], dtype=np.float64))
 
     def _down(self, d: int, c: int) -> list[list[int]]:
-        """Paths from code c down to each of (up to 10 of) its leaves, c excluded."""
+        """Paths from code c down to each of (up to 40 of) its leaves, c excluded."""
         memo = self._chains[d]
         if c not in memo:
             h = self.dims[d]
@@ -160,9 +159,9 @@ class Protector:
                 for k in h.children[c]:
                     for tail in self._down(d, k):
                         out.append([k, *tail])
-                        if len(out) >= 10:
+                        if len(out) >= 40:
                             break
-                    if len(out) >= 10:
+                    if len(out) >= 40:
                         break
                 memo[c] = out
         return memo[c]
@@ -399,7 +398,6 @@ class Protector:
         zeros = np.zeros(B.shape[0])
         self.lp_count += 1
         lp = LP(A_eq, zeros, zeros, lb, ub, c, presolve="off")
-        self._highs = lp.highs
         status, sol = lp.solve()
         if status != "optimal" or sol is None:
             return None
@@ -443,9 +441,14 @@ def suppress(
     # LP-only path with clean-up gives fewer suppressions but costs ~ms per primary.
     prot.use_cubes = large if cubes is None else cubes
     cleanup = (not large) if cleanup is None else cleanup
-    # Smallest cells first: they are the hardest to cover (little room to move down), and
-    # the cells suppressed for them often cover the larger primaries for free. Ties by index.
-    order = primaries[np.lexsort((primaries, x[primaries]))]
+    # Small tables: smallest cells first (little room to move down; what is suppressed for
+    # them often covers the larger primaries). Large tables: largest protection level first
+    # (their hypercubes then cover many smaller primaries). Both measured on the reference
+    # tables; ties by cell index, so the order is deterministic.
+    if large:
+        order = primaries[np.lexsort((primaries, -(upl[primaries] + lpl[primaries])))]
+    else:
+        order = primaries[np.lexsort((primaries, x[primaries]))]
     failed = [int(p) for p in order if not prot.protect(int(p), float(upl[p]), float(lpl[p]))]
     if cleanup and not failed:
         prot.cleanup(primaries, upl, lpl)

@@ -44,6 +44,7 @@ class ProtectedTable:
     measure: str | None = None
     table: Table | None = field(default=None, repr=False)
     record_cells: np.ndarray | None = field(default=None, repr=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -278,19 +279,35 @@ def protect_linked_tables(
                 "repair_rounds": rounds,
             },
             "linked_tables": None if _single else [list(x) for x in tables],
-            "seconds": {"build_and_primary": round(t1 - t0, 3), "secondary": round(t2 - t1, 3),
-                        "audit": round(t3 - t2, 3)},
             "info_loss": {
                 "suppressed_cells": int(counts.get("u", 0) + counts.get("x", 0)),
                 "suppressed_value_share": _share(cells),
             },
         }
-        out.append(ProtectedTable(cells=cells, audit=a, report=report, dimensions=t,
-                                  measure=measure, table=table if _single else None,
-                                  record_cells=None))
+        pt = ProtectedTable(cells=cells, audit=a, report=report, dimensions=t,
+                            measure=measure, table=table if _single else None,
+                            record_cells=None)
+        # Kept out of the report so that a rerun writes byte-identical files.
+        pt.timings = {"build_and_primary": round(t1 - t0, 3), "secondary": round(t2 - t1, 3),
+                      "audit": round(t3 - t2, 3)}
+        out.append(pt)
     if _single:
         out[0].record_cells = _record_cells(table, microdata)
     return out
+
+
+def attach_memberships(
+    pt: ProtectedTable,
+    microdata: pd.DataFrame,
+    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None = None,
+    weight: str | None = None,
+) -> ProtectedTable:
+    """Give a table from `protect_linked_tables` its own record memberships (which finest
+    cell each record falls in), so that the release ledger can check and record it."""
+    if pt.table is None or pt.record_cells is None:
+        pt.table = build_table(microdata, pt.dimensions, pt.measure, weight, hierarchies)
+        pt.record_cells = _record_cells(pt.table, microdata)
+    return pt
 
 
 def _share(cells: pd.DataFrame) -> float:

@@ -106,7 +106,13 @@ def content_hash(db_path: str | os.PathLike[str]) -> str:
             "database not found", where=str(path), hint="run `primex synth generate` first"
         )
     digest = hashlib.sha256()
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # a CSV, a truncated file, a file of another program
+        raise PrimexError(
+            f"not a readable DuckDB database ({type(exc).__name__})", where=str(path),
+            hint="give the .duckdb file written by `primex synth generate`",
+        ) from exc
     try:
         tables = [
             r[0]
