@@ -22,11 +22,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MARKER = "@@PRIMEX-BENCH-JSON@@"
 
+# The benchmark is imported under its own module name from the benchmarks folder, so that
+# multiprocessing workers and dataclasses can find it again by name.
 _CHILD = """
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("bench", sys.argv[1])
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
+import importlib, json, pathlib, sys
+path = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(path.parent))
+mod = importlib.import_module(path.stem)
 rows = mod.run(quick=sys.argv[2] == "1")
 print("{marker}" + json.dumps(rows, default=str))
 """.replace("{marker}", MARKER)

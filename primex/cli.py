@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
@@ -84,7 +85,9 @@ def _root(
 
 
 def _fail(message: str) -> int:
-    STATE.err.print(f"[bold red]error:[/] {redact(message)}", highlight=False, soft_wrap=True)
+    # escape: a path like `data[/x]` is text, not rich markup (it would crash or vanish)
+    STATE.err.print(f"[bold red]error:[/] {escape(redact(message))}", highlight=False,
+                    soft_wrap=True)
     return 2
 
 
