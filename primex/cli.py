@@ -85,8 +85,10 @@ def _root(
 
 
 def _fail(message: str) -> int:
-    # escape: a path like `data[/x]` is text, not rich markup (it would crash or vanish)
-    STATE.err.print(f"[bold red]error:[/] {escape(redact(message))}", highlight=False,
+    # One line, whatever a library put in its message; escaped, because a path like
+    # `data[/x]` is text, not rich markup (it would crash the print or vanish).
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    STATE.err.print(f"[bold red]error:[/] {escape(redact(line))}", highlight=False,
                     soft_wrap=True)
     return 2
 

@@ -15,7 +15,9 @@ for tests that write into the home (extracts, keystores, audit log) or change th
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -46,3 +48,14 @@ def synth_home_copy(tmp_path, synth_home: Home) -> Home:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Iterator[None]:
+    """The demo sets passphrase variables in os.environ (Demo.prepare/keys, as a real run
+    must); without this a later test on the same worker opens its keys with them."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from primex.audit.checkpoint import parse_checkpoint
 from primex.audit.files import atomic_write
 from primex.audit.keys import note_key_id
 from primex.audit.log import ENTRIES, open_log
@@ -56,6 +57,7 @@ def verify(
                 "not a checkpoint (not UTF-8 text)", where=str(p),
                 hint="give a checkpoint file written by `primex audit checkpoint`",
             ) from exc
+        parse_checkpoint(texts[-1], where=str(p))  # a malformed file is named, not the log
     if not (h.audit / ENTRIES).exists():  # a missing log is not a tampered entry
         raise PrimexError(
             "no audit log yet", where=str(h.audit / ENTRIES),

@@ -16,7 +16,8 @@ from primex.home import Home
 class _State:
     home: Home | None = None
     debug: bool = False
-    console: Console = field(default_factory=Console)
+    # soft_wrap: messages are never broken mid-path or mid-id (the terminal wraps them)
+    console: Console = field(default_factory=lambda: Console(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True))
 
 

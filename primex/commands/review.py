@@ -62,6 +62,17 @@ PARAMETERS: dict[str, tuple[bool, str]] = {
     "dominance.n": (True, "higher"),
     "dominance.k": (False, "lower"),
 }
+# What each parameter can mean (the disclosure steps' own limits); outside them a value is a
+# typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
+RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "k": (Decimal(1), Decimal(10**9)),
+    "l": (Decimal(1), Decimal(10**9)),
+    "max_suppression": (Decimal(0), Decimal(1)),
+    "min_count": (Decimal(1), Decimal(10**9)),
+    "p_percent": (Decimal("1e-9"), Decimal(100)),
+    "dominance.n": (Decimal(1), Decimal(10**9)),
+    "dominance.k": (Decimal("1e-9"), Decimal(100)),
+}
 _ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)")
 AWAITING = {"submitted": "review the request", "protected": "check the protected output"}
 
@@ -75,6 +86,13 @@ def _number(text: str, name: str, integer: bool) -> Decimal:
         kind = "an integer" if integer else "a number"
         raise PrimexError(
             f"condition {name}={text!r} is not {kind}", where="--conditions",
+            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
+        )
+    low, high = RANGES[name]
+    if not low <= value <= high or (value and value.normalize().as_tuple().exponent < -9):
+        raise PrimexError(
+            f"condition {name}={text.strip()} is not in {low}..{high} with at most 9 "
+            "decimals", where="--conditions",
             hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
         )
     return value

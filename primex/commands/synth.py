@@ -99,19 +99,14 @@ def generate(
 def _check_target(path: Path, option: str) -> None:
     """generate replaces its targets: never replace a folder or a file that is not a DuckDB
     database (a mistyped `--db data.csv` must not destroy the CSV)."""
+    from primex.synthetic.store import is_duckdb_file  # pandas/duckdb: only when needed
+
     if path.is_dir():
         raise PrimexError("is a folder, not a database file", where=str(path),
                           hint=f"give a .duckdb file name to {option}")
-    if path.is_file() and not _is_duckdb(path):
+    if path.is_file() and not is_duckdb_file(path):
         raise PrimexError("exists and is not a DuckDB database; not overwritten",
                           where=str(path), hint=f"give a new path or a .duckdb file to {option}")
-
-
-def _is_duckdb(path: Path) -> bool:
-    if path.stat().st_size == 0:
-        return True  # an empty placeholder holds nothing to lose
-    with path.open("rb") as fh:
-        return fh.read(12)[8:12] == b"DUCK"  # DuckDB's file header magic
 
 
 @app.command("load-population")

@@ -109,10 +109,7 @@ def content_hash(db_path: str | os.PathLike[str]) -> str:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:  # a CSV, a truncated file, a file of another program
-        raise PrimexError(
-            f"not a readable DuckDB database ({type(exc).__name__})", where=str(path),
-            hint="give the .duckdb file written by `primex synth generate`",
-        ) from exc
+        raise _not_duckdb(path, exc) from exc
     try:
         tables = [
             r[0]
@@ -144,6 +141,19 @@ def content_hash(db_path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """True for an empty file or one with DuckDB's header magic (bytes 8-12 `DUCK`)."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(12)
+    return not head or head[8:12] == b"DUCK"
+
+
+def _not_duckdb(path: Path, exc: Exception | None = None) -> PrimexError:
+    what = f" ({type(exc).__name__})" if exc is not None else ""
+    return PrimexError(f"not a readable DuckDB database{what}", where=str(path),
+                       hint="give the .duckdb file written by `primex synth generate`")
+
+
 def replace_population(db_path: Path, frame: pd.DataFrame) -> int:
     """Replace the `population` rows of the frame's years, in one transaction.
 
@@ -154,8 +164,17 @@ def replace_population(db_path: Path, frame: pd.DataFrame) -> int:
             where=str(db_path),
             hint="run `primex synth generate` first (or pass --db)",
         )
-    con = duckdb.connect(str(db_path))
+    if not is_duckdb_file(db_path):  # never open (for writing) a file of another program
+        raise _not_duckdb(db_path)
     try:
+        con = duckdb.connect(str(db_path))
+    except duckdb.Error as exc:
+        raise _not_duckdb(db_path, exc) from exc
+    try:
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        if "population" not in tables:
+            raise PrimexError("no population table: not a PRIMA database", where=str(db_path),
+                              hint="give the PRIMA written by `primex synth generate`")
         years = sorted(int(y) for y in frame["year"].unique())
         con.execute("BEGIN TRANSACTION")
         try:
