@@ -80,16 +80,26 @@ def main() -> int:
         "repeated runs where the benchmark repeats, and ratios compare with a peer measured "
         "in the same run (or the peer's recorded figure where it cannot run here, as stated).",
         "",
-        "| benchmark | figure | goal | peer | ratio to peer | met |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| benchmark | figure | goal | peer | ratio to peer | met | script |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    # With --only, keep the rows of the benchmarks that were not run again.
+    kept: list[str] = []
+    results = HERE / "RESULTS.md"
+    if args.only and results.exists():
+        rerun = {p.stem for p in paths}
+        for line in results.read_text(encoding="utf-8").splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            is_row = line.startswith("| ") and len(cells) == 7
+            if is_row and cells[6].startswith("bench_") and cells[6] not in rerun:
+                kept.append(line)
     failures = 0
     for path in paths:
         print(f"== {path.name}", flush=True)
         rows, error, elapsed = _run_one(path, args.quick)
         if error:
             failures += 1
-            lines.append(f"| {path.stem} | failed to run: {error} | | | | no |")
+            lines.append(f"| {path.stem} | failed to run: {error} | | | | no | {path.stem} |")
             continue
         for row in rows:
             met = "yes" if row.get("passed") else "**no**"
@@ -97,11 +107,12 @@ def main() -> int:
             lines.append(
                 f"| {row['name']} | {_fmt(row.get('figure'))} {row.get('unit', '')} | "
                 f"{row.get('goal', '')} | {row.get('peer', '')} | {_fmt(row.get('ratio'))} "
-                f"| {met} |"
+                f"| {met} | {path.stem} |"
             )
         print(f"   ({elapsed:.1f} s)", flush=True)
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {HERE / 'RESULTS.md'}; {failures} goal(s) not met or failed")
+    lines[6:6] = kept
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {results}; {failures} goal(s) not met or failed")
     return 0
 
 

@@ -213,6 +213,17 @@ def test_markup_and_unicode_in_paths_are_printed_as_text(
     fails(capsys, ["--home", home, "request", "status", UNKNOWN], f"{name}/home", UNKNOWN)
 
 
+def test_markup_in_an_output_path_does_not_fail_after_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, Path]
+) -> None:
+    out = tmp_path / "x[" / "b]" / "o.csv"  # printed as `…x[/b]/o.csv`: not rich markup
+    rc = main(["--home", str(tmp_path / "h"), "disclosure", "anonymize", str(files["csv"]),
+               "--qi", "sex", "--k", "2", "--no-catalogue", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert out.exists() and str(out) in captured.out.replace("\n", "")
+
+
 def test_keys_list_on_an_empty_home_creates_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -718,6 +729,21 @@ def test_open_package_problems(chain: Chain, package: Path, capsys: pytest.Captu
                    tmp_path / "o"], str(tmp_path / "o"), "not empty")
     fails(capsys, [*home, "release", "build", chain.request, "--as", "spp"], chain.request,
           "already")
+
+
+@pytest.mark.parametrize("meta", [b"[1]", b"{}", b"\xff", b""])
+def test_access_with_a_damaged_opened_folder(chain: Chain, package: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str],
+                                             meta: bytes) -> None:
+    home = ["--home", str(chain.home.root)]
+    opened = tmp_path / "opened"
+    assert main([*home, "release", "open", str(package), "--key", "alice", "--out",
+                 str(opened)]) == 0
+    capsys.readouterr()
+    (opened / "release.json").write_bytes(meta)
+    size = len(open_log(chain.home, create=False))
+    fails(capsys, [*home, "release", "access", opened, "--as", "alice"], str(opened))
+    assert len(open_log(chain.home, create=False)) == size
 
 
 # --- open-ended inputs -------------------------------------------------------------------------

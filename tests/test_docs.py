@@ -1,6 +1,6 @@
 """Every `primex` command shown in the documentation runs (doc-test style), so docs cannot rot.
 
-Convention (docs/README of the docs in docs/architecture.md#documentation-conventions):
+The convention (also in docs/architecture.md#documentation-conventions):
 
 * commands are shown in fenced ```console blocks, one per line, prefixed by `$ `; a line
   ending in a backslash continues on the next line; lines without `$ ` are sample output
@@ -8,11 +8,11 @@ Convention (docs/README of the docs in docs/architecture.md#documentation-conven
 * the commands of one page run in order, in one fresh home folder and a fresh working
   folder in which `examples/` and `protocols/` of the repository are visible, so a page is
   a tutorial that works from scratch;
-* a command expected to fail ends with a comment `# exits N`;
+* a command expected to fail ends with a comment `# exits N`; other `# …` comments (outside
+  quotes) are ignored;
 * passphrases come from the environment, as the pages say: the test sets
   `PRIMEX_PASSPHRASE` (the fallback for every key) and `PRIMEX_BCSS_PASSPHRASE`;
-* request ids are written `REQ-<year>-NNNN`; the year is the current one when the test runs.
-
+* request ids are written `REQ-<year>-NNNN`; the year is the current one when the test runs;
 * a release encryption key written `primex-x25519:…` in a command stands for the last one
   that `primex keys init` printed earlier on the page (keys are random, like request ids are
   dated);
@@ -22,7 +22,8 @@ Convention (docs/README of the docs in docs/architecture.md#documentation-conven
 
 Only `primex …` commands are run; shell commands around them are interpreted for the few
 forms the pages use (`export NAME=VALUE`, `cp SRC DST`, `sed -i "s|REGEX|TEXT|" FILE` with a
-Python regular expression), others (`ls`, `cat`, `python -m http.server`, …) are shown for
+Python regular expression, applied like sed to the first match of every line, or to every
+match with `g`), others (`ls`, `cat`, `python -m http.server`, …) are shown for
 the reader only.
 """
 
@@ -44,7 +45,6 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])
 FENCE = re.compile(r"^```(\w*)\s*$")
 EXPECT = re.compile(r"\s+#\s*exits?\s+(\d+)\s*$")
-COMMENT = re.compile(r"\s+#(?!\S*['\"]).*$")
 X25519 = re.compile(r"primex-x25519:[A-Za-z0-9+/=]+")
 SED = re.compile(r"^s\|(.*)\|(.*)\|(g?)$")
 
@@ -85,13 +85,26 @@ def commands_of(page: Path) -> list[Command]:
     return out
 
 
+def _without_comment(text: str) -> str:
+    """The command without a trailing `# …` comment; a `#` inside quotes is kept (as in sh)."""
+    quote = ""
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1].isspace()):
+            return text[:i].strip()
+    return text.strip()
+
+
 def _command(page: Path, line: int, text: str) -> Command:
     expect = 0
     m = EXPECT.search(text)
     if m:
         expect = int(m.group(1))
         text = text[: m.start()]
-    text = COMMENT.sub("", text).strip()
+    text = _without_comment(text)
     year = dt.datetime.now(dt.UTC).year
     text = re.sub(r"REQ-\d{4}-", f"REQ-{year}-", text)
     return Command(page, line, text, expect)
@@ -190,3 +203,28 @@ def test_every_page_is_in_the_index() -> None:
         if p.name != "index.md" and f"({p.name})" not in index
     ]
     assert not missing, f"docs/index.md does not list {missing}"
+
+
+def test_the_convention_is_parsed_as_documented(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text `$ primex not-run` and a plain block:\n"
+        "```\n$ primex shown-only\n```\n"
+        "```console\n"
+        "$ primex request validate my.yaml   # instant feedback\n"
+        "ok: my.yaml is a valid request\n"
+        "$ primex linkage code --request REQ-2024-0001 \\\n"
+        "    --in x.parquet --as bcss\n"
+        "$ primex request validate broken.yaml     # exits 2\n"
+        '$ sed -i "s|a # b|c|" f.yaml\n'
+        "```\n",
+        encoding="utf-8",
+    )
+    year = dt.datetime.now(dt.UTC).year
+    got = [(c.line, c.text, c.expect) for c in commands_of(page)]
+    assert got == [
+        (6, "primex request validate my.yaml", 0),
+        (8, f"primex linkage code --request REQ-{year}-0001 --in x.parquet --as bcss", 0),
+        (10, "primex request validate broken.yaml", 2),
+        (11, 'sed -i "s|a # b|c|" f.yaml', 0),
+    ]

@@ -5,11 +5,25 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.errors import MarkupError
 
 from primex.errors import PrimexError
 from primex.home import Home
+
+
+class _TextSafeConsole(Console):
+    """Commands print paths and names inside rich markup; a path like `out[/b]` would raise
+    MarkupError after the work is done (a release recorded, a file written). Print such a
+    line as plain text instead of failing."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        try:
+            super().print(*objects, **kwargs)
+        except MarkupError:
+            super().print(*objects, **{**kwargs, "markup": False})
 
 
 @dataclass
@@ -17,7 +31,7 @@ class _State:
     home: Home | None = None
     debug: bool = False
     # soft_wrap: messages are never broken mid-path or mid-id (the terminal wraps them)
-    console: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    console: Console = field(default_factory=lambda: _TextSafeConsole(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True))
 
 

@@ -221,38 +221,45 @@ def build_sql(parts: dict[str, Any], data_last: date) -> tuple[str, dict[str, An
         "WHERE rn = 1"
     )
     benefit_list = ", ".join(p(b) for b in spell_benefits)
+    # One pass over benefit_month, grouped by the spell id alone (it identifies the spell and
+    # its person; grouping by the NISS string too cost 3x). The category of the first month
+    # rides along as MIN(month number * 100000 + category): its month is the spell's first.
     spells = f"""
-SELECT b.niss, b.spell_id, MIN(b.benefit) AS benefit, MIN(b.cpas) AS cpas,
+SELECT MIN(b.niss) AS niss, b.spell_id, MIN(b.benefit) AS benefit, MIN(b.cpas) AS cpas,
        MIN(b.month) AS spell_start, MAX(b.month) AS last_month,
        SUM(CASE WHEN b.month >= {p(start)} AND b.month <= {p(end)} THEN 1 ELSE 0 END)
          AS spell_duration,
        MAX(CASE WHEN b.student THEN 1 ELSE 0 END) = 1 AS student,
-       CAST(ROUND(AVG(b.amount), 2) AS DECIMAL(10, 2)) AS amount
+       CAST(ROUND(AVG(b.amount), 2) AS DECIMAL(10, 2)) AS amount,
+       MIN(CAST(EXTRACT(YEAR FROM b.month) * 12 + EXTRACT(MONTH FROM b.month) AS BIGINT)
+           * 100000 + b.category) AS first_category
 FROM benefit_month b
 WHERE b.benefit IN ({benefit_list})
-GROUP BY b.niss, b.spell_id
+GROUP BY b.spell_id
 HAVING MIN(b.month) <= {p(end)} AND MAX(b.month) >= {p(start)}"""
     spell_rows = f"""
 SELECT s.niss, s.spell_id, s.benefit, s.cpas, s.spell_start, s.spell_duration, s.student,
-       s.amount, f.category,
+       s.amount, CAST(s.first_category % 100000 AS SMALLINT) AS category,
        CASE WHEN s.last_month > {p(end)} OR s.last_month >= {p(data_last)} THEN NULL
             ELSE s.last_month END AS spell_end
-FROM ({spells}) s
-JOIN (SELECT spell_id, month, MIN(category) AS category FROM benefit_month
-      GROUP BY spell_id, month) f
-  ON f.spell_id = s.spell_id AND f.month = s.spell_start"""
+FROM ({spells}) s"""
     wanted = list(dict.fromkeys([*parts["variables"], *parts["filters"].keys()]))
     select = ",\n       ".join(f"{EXPRESSIONS[v]} AS {v}" for v in wanted
                               if v not in ("spell_start", "spell_end"))
+    # Join the contract tables only when a variable or the population uses them.
+    used = " ".join([select, *measures])
+    joins = [f"LEFT JOIN ({sub}) {alias} ON {alias}.niss = s.niss"
+             for alias, sub, names in (("a60", a60, ("a60.", "art60")),
+                                       ("a61", a61, ("a61.", "art61")),
+                                       ("pi", piis_sql, ("pi.", "PIIS")))
+             if any(name in used for name in names)]
     units = f"""
 SELECT s.niss, s.spell_id, s.spell_start, s.spell_end{',' if select else ''}
        {select}
 FROM ({spell_rows}) s
 JOIN person p ON p.niss = s.niss
 LEFT JOIN geo g ON g.commune = p.commune
-LEFT JOIN ({a60}) a60 ON a60.niss = s.niss
-LEFT JOIN ({a61}) a61 ON a61.niss = s.niss
-LEFT JOIN ({piis_sql}) pi ON pi.niss = s.niss"""
+{chr(10).join(joins)}"""
     where: list[str] = []
     for measure in measures:
         alias = {"art60": "a60", "art61": "a61", "PIIS": "pi"}.get(measure)
@@ -286,7 +293,8 @@ SELECT CAST(ROW_NUMBER() OVER (ORDER BY md5(u.niss || ':' || CAST(u.spell_id AS 
 FROM ({units}) u
 {('WHERE ' + ' AND '.join(conditions)) if conditions else ''}
 ORDER BY md5(u.niss || ':' || CAST(u.spell_id AS VARCHAR)), u.spell_id"""
-    return sql, params
+    used = set(re.findall(r"\$(p\d+)\b", sql))  # the contract joins left out take theirs
+    return sql, {k: v for k, v in params.items() if k in used}
 
 
 def _number(value: Any) -> Any:

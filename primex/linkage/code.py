@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,12 +142,12 @@ def code_extract(
         project_key = keystore.project_key(home, request_id, passphrase)
     kid = key_id(project_key)
 
-    # 1. validate
-    nn11s, reasons = niss.check_many(table.column("niss").to_pylist())
-    valid_mask = np.array([r is None for r in reasons], dtype=bool)
-    invalid = niss.count_reasons(reasons)
-    valid = table.filter(pa.array(valid_mask))
-    valid_nn11 = pa.array([v for v in nn11s if v is not None], pa.string())
+    # 1. validate (vectorised: a per-row Python check costs ~10 s per million rows)
+    nn11s, reasons = niss.check_column(table.column("niss"))
+    valid_mask = pa.array(reasons == 0)
+    invalid = niss.count_reason_codes(reasons)
+    valid = table.filter(valid_mask)
+    valid_nn11 = nn11s.filter(valid_mask)
 
     # 2. pseudonymise
     pseudonyms = pseudonymise_column(valid_nn11, project_key)
@@ -179,8 +178,8 @@ def code_extract(
     coded = coded.replace_schema_metadata(_coded_metadata(meta, request_id, kid, points))
 
     # 5. report, files, manifest
-    report = _report(table, valid, reasons, invalid, in_warehouse, valid_nn11, points, ranges,
-                     linked, request_id, kid)
+    report = _report(table, valid, invalid, in_warehouse, valid_nn11, points, ranges, linked,
+                     request_id, kid)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_parquet(coded, out_path)
     report_json = out_dir / REPORT_JSON
@@ -380,7 +379,6 @@ def _refuse_leaks(table: pa.Table, *, where: str) -> None:
 def _report(
     table: pa.Table,
     valid: pa.Table,
-    reasons: list[niss.Reason | None],
     invalid: dict[str, int],
     in_warehouse: np.ndarray,
     valid_nn11: pa.Array,
@@ -390,26 +388,31 @@ def _report(
     request_id: str,
     kid: str,
 ) -> dict[str, Any]:
+    # Counts with Arrow group-bys: Python Counters over a million rows cost seconds.
     rows_in = table.num_rows
     n_valid = valid.num_rows
-    record_ids = table.column("record_id").to_pylist()
-    person_counts = Counter(valid_nn11.to_pylist())
-    spell_keys: Counter[tuple[Any, ...]] = Counter()
+    distinct_records = pc.count_distinct(table.column("record_id"), mode="all").as_py()
+    per_person = pc.value_counts(valid_nn11).field("counts").to_numpy(zero_copy_only=False)
+    persons = len(per_person)
+    same_spell = 0
     if "spell_start" in valid.column_names:
-        spell_keys = Counter(zip(valid_nn11.to_pylist(),
-                                 valid.column("spell_start").to_pylist(), strict=True))
+        pairs = pa.table({"p": valid_nn11, "s": valid.column("spell_start")})
+        same_spell = n_valid - pairs.group_by(["p", "s"]).aggregate([]).num_rows
     matched = int(in_warehouse.sum())
     strata: dict[str, list[dict[str, Any]]] = {}
     for stratum in STRATA:
         if stratum not in valid.column_names:
             continue
-        values = valid.column(stratum).to_pylist()
-        total: Counter[Any] = Counter(values)
-        unmatched: Counter[Any] = Counter(v for v, m in zip(values, in_warehouse, strict=True)
-                                          if not m)
+        counts = pa.table({"v": valid.column(stratum),
+                           "u": pa.array(~in_warehouse.astype(bool))}).group_by(
+            "v", use_threads=False).aggregate([([], "count_all"), ("u", "sum")])
+        total = dict(zip(counts.column("v").to_pylist(),
+                         counts.column("count_all").to_pylist(), strict=True))
+        unmatched = dict(zip(counts.column("v").to_pylist(),
+                             counts.column("u_sum").to_pylist(), strict=True))
         strata[stratum] = [
-            {"value": v, "rows": total[v], "unmatched": unmatched.get(v, 0),
-             "unmatched_pct": _pct(unmatched.get(v, 0), total[v])}
+            {"value": v, "rows": total[v], "unmatched": int(unmatched.get(v) or 0),
+             "unmatched_pct": _pct(int(unmatched.get(v) or 0), total[v])}
             for v in sorted(total, key=lambda x: (x is None, str(x)))
         ]
     linked_summary = []
@@ -431,16 +434,16 @@ def _report(
         "valid": n_valid,
         "invalid": sum(invalid.values()),
         "invalid_by_reason": invalid,
-        "persons": len(person_counts),
+        "persons": persons,
         "matched_in_warehouse": matched,
         "matched_pct": _pct(matched, n_valid),
         "unmatched_in_warehouse": n_valid - matched,
         "unmatched_by_stratum": strata,
         "duplicates": {
-            "record_ids": sum(c - 1 for c in Counter(record_ids).values() if c > 1),
-            "rows_sharing_a_person": n_valid - len(person_counts),
-            "persons_with_several_rows": sum(1 for c in person_counts.values() if c > 1),
-            "same_person_same_spell_start": sum(c - 1 for c in spell_keys.values() if c > 1),
+            "record_ids": rows_in - distinct_records,
+            "rows_sharing_a_person": n_valid - persons,
+            "persons_with_several_rows": int((per_person > 1).sum()),
+            "same_person_same_spell_start": same_spell,
         },
         "linked": linked_summary,
     }

@@ -25,6 +25,8 @@ def record_access(home: Home, folder: Path, signer: Signer) -> list[Entry]:
     try:
         meta = json.loads((folder / META).read_text("utf-8"))
         signed = manifest_from_dict(json.loads((folder / "manifest.json").read_text("utf-8")))
+        if not isinstance(meta, dict) or not isinstance(meta.get("request"), str):
+            raise ValueError(f"{META} names no request")
     except (OSError, ValueError) as exc:
         raise PrimexError(
             f"not an opened release folder ({exc})", where=str(folder),
