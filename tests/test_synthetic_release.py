@@ -191,3 +191,21 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
     tvd = eval_a.utility["analyses"][0]["tvd"]
     assert 0.0 <= tvd < 0.1  # the sex × category cross-table is preserved
     assert eval_a.utility["quality_score"] is not None and eval_a.utility["quality_score"] > 0.6
+
+
+def test_regression_lines_up_codes_that_come_back_as_text() -> None:
+    real = pd.DataFrame(
+        {
+            "amount": [500.0, 900, 1300, 520, 880, 1310],
+            "category": pd.Series([1, 2, 3, 1, 2, 3], dtype="int16"),
+        }
+    )
+    synthetic = pd.DataFrame(
+        {"amount": [510.0, 890, 1290, 530, 870, 1300], "category": ["1", "2", "3"] * 2}
+    )
+    out = se.regression_comparison(real, synthetic, "amount", ["category"])
+    coef = out["coefficients"]
+    # group means: real 510 / 890 / 1305, synthetic 520 / 880 / 1295 (hand-computed)
+    assert coef["category_2"]["real"] == pytest.approx(380.0)
+    assert coef["category_2"]["synthetic"] == pytest.approx(360.0)
+    assert coef["category_3"]["synthetic"] == pytest.approx(775.0)

@@ -270,8 +270,22 @@ def regression_comparison(
 ) -> dict[str, Any]:
     """OLS on real and synthetic data (categorical predictors one-hot, first level dropped)."""
 
+    # A predictor that is text on either side (categorical codes come back from SDV as
+    # text) is categorical on both, so that the dummy columns line up.
+    categorical = [
+        p
+        for p in predictors
+        if not (
+            pd.api.types.is_numeric_dtype(real[p]) and pd.api.types.is_numeric_dtype(synthetic[p])
+        )
+        or pd.api.types.is_bool_dtype(real[p])
+    ]
+
     def design(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        x = pd.get_dummies(df[list(predictors)], drop_first=True, dtype=float)
+        frame = df[list(predictors)].copy()
+        for p in categorical:
+            frame[p] = frame[p].astype("string")
+        x = pd.get_dummies(frame, drop_first=True, dtype=float)
         x.insert(0, "intercept", 1.0)
         y = pd.to_numeric(df[outcome], errors="coerce")
         keep = y.notna() & x.notna().all(axis=1)
