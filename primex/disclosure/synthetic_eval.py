@@ -348,11 +348,20 @@ def evaluate(
     dcr = dcr_comparison(train, holdout, synthetic, seed=seed)
     caps = {}
     for s in sensitive:
-        if s in train.columns:
-            caps[s] = {
-                "synthetic": correct_attribution_probability(train, synthetic, qis, s),
-                "holdout": correct_attribution_probability(train, holdout, qis, s),
-            }
+        if s not in train.columns:
+            continue
+        t, h, y = train, holdout, synthetic
+        if _is_continuous(train[s]):
+            # An attacker guesses a range, not a cent-exact amount: compare deciles.
+            edges = np.unique(np.nanquantile(train[s].astype(float), np.linspace(0, 1, 11)))
+            t, h, y = (
+                df.assign(**{s: np.searchsorted(edges[1:-1], df[s].astype(float), side="right")})
+                for df in (train, holdout, synthetic)
+            )
+        caps[s] = {
+            "synthetic": correct_attribution_probability(t, y, qis, s),
+            "holdout": correct_attribution_probability(t, h, qis, s),
+        }
     checks = [
         _check(
             "identical on all variables",
@@ -418,6 +427,11 @@ def evaluate(
         },
         utility=utility,
     )
+
+
+def _is_continuous(series: pd.Series) -> bool:
+    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    return bool(numeric and series.nunique(dropna=True) > 20)
 
 
 def _noise(p: float, n_baseline: int, n_other: int) -> float:
