@@ -9,14 +9,14 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
 FLOW = ["requests", "extract", "linkage", "disclosure", "release"]
-FOUNDATION = {"catalogue", "audit", "errors", "home", "redact"}
+FOUNDATION = {"atomic", "catalogue", "audit", "errors", "home", "redact"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {
     **{step: set(FLOW[: i + 1]) for i, step in enumerate(FLOW)},
     "dashboard": {"dashboard", "extract", "disclosure"},
     "synthetic": {"synthetic"},
-    "catalogue": {"catalogue", "errors", "home", "redact"},
-    "audit": {"audit", "catalogue", "errors", "home", "redact"},
+    "catalogue": {"atomic", "catalogue", "errors", "home", "redact"},
+    "audit": {"audit", "atomic", "catalogue", "errors", "home", "redact"},
 }
 
 

@@ -8,8 +8,6 @@ needs (sdcMicro vocabulary: fk, k-anonymity violations, expected re-identificati
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,24 +15,10 @@ from typing import Any
 import jinja2
 
 import primex
+from primex.atomic import write_text
 from primex.disclosure.anonymize import AnonymizationResult
 from primex.disclosure.risk import MicroRisk
 from primex.errors import PrimexError
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: never a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def risk_report(risk: MicroRisk, *, now: str | None = None) -> dict[str, Any]:
@@ -189,10 +173,10 @@ def write_report(report: dict[str, Any], folder: Path, stem: str = "disclosure-r
     folder = Path(folder)
     try:
         paths = [folder / f"{stem}.json", folder / f"{stem}.md", folder / f"{stem}.html"]
-        _atomic_write(paths[0], json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
+        write_text(paths[0], json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
         if report.get("kind") == "microdata-protection":
-            _atomic_write(paths[1], render_markdown(report))
-            _atomic_write(paths[2], render_html(report))
+            write_text(paths[1], render_markdown(report))
+            write_text(paths[2], render_html(report))
             return paths
         return paths[:1]
     except OSError as exc:

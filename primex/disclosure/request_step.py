@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from primex import __version__
+from primex.atomic import write_bytes
 from primex.catalogue import Policy, load_catalogue, load_policy
 from primex.disclosure.protect import protect_microdata
 from primex.errors import PrimexError
@@ -100,20 +101,9 @@ def _roles(columns: list[str]) -> tuple[list[str], list[str]]:
     return qis, sensitive
 
 
-def _atomic_bytes(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-        tmp = Path(fh.name)
-    os.replace(tmp, path)
-    return path
-
-
 def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     if fmt == "csv":
-        return _atomic_bytes(path.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8"))
+        return write_bytes(path.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8"))
     target = path.with_suffix(".parquet")
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".tmp") as fh:
         tmp = Path(fh.name)
@@ -384,8 +374,8 @@ def protect_request(
         "details": details,
         "code_version": __version__,
     }
-    _atomic_bytes(out / REPORT_JSON, json.dumps(report, indent=2, default=str).encode())
-    _atomic_bytes(out / REPORT_MD, render_markdown(report).encode())
+    write_bytes(out / REPORT_JSON, json.dumps(report, indent=2, default=str).encode())
+    write_bytes(out / REPORT_MD, render_markdown(report).encode())
     return ProtectionOutcome(passed, kind, files, report, manifest_sha)
 
 

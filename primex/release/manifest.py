@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from primex.atomic import write_bytes as atomic_write_bytes
 from primex.audit import canonical
 from primex.errors import IntegrityError, PrimexError
-from primex.release._io import atomic_write_bytes
 
 PROTECTED_DIR = "protected"
 REPORT_JSON = "disclosure-report.json"

@@ -33,11 +33,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from primex.atomic import fsync_dir
 from primex.audit.keys import Signer
 from primex.audit.log import AuditLog, open_log
 from primex.errors import IntegrityError
 from primex.home import Home
-from primex.release._io import fsync_dir
 from primex.release.codebook import Describe, build_codebook
 from primex.release.envelope import seal
 from primex.release.gate import Evidence, check_release
