@@ -8,6 +8,7 @@ fsync of the folder so that the rename itself survives a crash.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -45,3 +46,25 @@ def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
 def write_text(path: Path, text: str) -> Path:
     """`write_bytes` for UTF-8 text."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+def write_via(path: Path, write: Callable[[Path], object]) -> Path:
+    """Atomic write for libraries that write files themselves (Parquet, XLSX, ZIP):
+    `write(tmp)` fills a temporary file in the same folder, which is then fsynced and
+    renamed over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return path

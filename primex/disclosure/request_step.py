@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,7 +34,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from primex import __version__
-from primex.atomic import write_bytes
+from primex.atomic import write_bytes, write_via
 from primex.catalogue import Policy, load_catalogue, load_policy
 from primex.disclosure.protect import protect_microdata
 from primex.errors import PrimexError
@@ -104,13 +103,8 @@ def _roles(columns: list[str]) -> tuple[list[str], list[str]]:
 def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     if fmt == "csv":
         return write_bytes(path.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8"))
-    target = path.with_suffix(".parquet")
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".tmp") as fh:
-        tmp = Path(fh.name)
     # No pandas index, no creation time: the same data gives the same bytes.
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, target)
-    return target
+    return write_via(path.with_suffix(".parquet"), lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def cellkey_secret(home: Home) -> bytes:

@@ -33,7 +33,6 @@ Two runs on the same data write byte-identical files.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from primex.atomic import write_via
 from primex.catalogue import geography, load_catalogue
 from primex.errors import PrimexError
 from primex.extract.engine import DuckDBEngine, Engine
@@ -65,8 +65,10 @@ _AGE = (
 
 
 def _quarter_label(d: str) -> str:
-    return (f"CASE WHEN {d} IS NULL THEN NULL ELSE CAST(EXTRACT(YEAR FROM {d}) AS VARCHAR) "
-            f"|| 'Q' || CAST(EXTRACT(QUARTER FROM {d}) AS VARCHAR) END")
+    return (
+        f"CASE WHEN {d} IS NULL THEN NULL ELSE CAST(EXTRACT(YEAR FROM {d}) AS VARCHAR) "
+        f"|| 'Q' || CAST(EXTRACT(QUARTER FROM {d}) AS VARCHAR) END"
+    )
 
 
 # Every PRIMA variable an ad hoc extract can carry: name -> SQL over the `units` join.
@@ -136,8 +138,11 @@ def _month(text: str, *, end: bool) -> date:
     try:
         return period_bound(str(text), end=end)
     except (ValueError, IndexError):
-        raise PrimexError(f"bad period bound {text!r}", where="population.period",
-                          hint="months as YYYY-MM or quarters as YYYYQn") from None
+        raise PrimexError(
+            f"bad period bound {text!r}",
+            where="population.period",
+            hint="months as YYYY-MM or quarters as YYYYQn",
+        ) from None
 
 
 def _next_month(d: date) -> date:
@@ -171,12 +176,17 @@ def _check_variables(names: list[str], where: str) -> None:
     for name in names:
         var = catalogue.get(name)  # unknown names: PrimexError with close matches
         if var.role == "direct_identifier":
-            raise PrimexError(f"{name!r} is a direct identifier and is never extracted",
-                              where=where, hint="ask for age instead of birth_date")
+            raise PrimexError(
+                f"{name!r} is a direct identifier and is never extracted",
+                where=where,
+                hint="ask for age instead of birth_date",
+            )
         if var.source != "prima" or name not in EXPRESSIONS:
-            raise PrimexError(f"{name!r} is not a PRIMA variable of an ad hoc extract",
-                              where=where,
-                              hint="warehouse variables go under linkage:")
+            raise PrimexError(
+                f"{name!r} is not a PRIMA variable of an ad hoc extract",
+                where=where,
+                hint="warehouse variables go under linkage:",
+            )
 
 
 def _check_linkage(linkage: list[Any]) -> None:
@@ -188,13 +198,18 @@ def _check_linkage(linkage: list[Any]) -> None:
             raise PrimexError("a linkage block needs variables and at", where=f"linkage[{i}]")
         for name in block["variables"]:
             if catalogue.get(str(name)).source != "bcss":
-                raise PrimexError(f"{name!r} is not a warehouse variable",
-                                  where=f"linkage[{i}].variables",
-                                  hint="PRIMA variables go under variables:")
+                raise PrimexError(
+                    f"{name!r} is not a warehouse variable",
+                    where=f"linkage[{i}].variables",
+                    hint="PRIMA variables go under variables:",
+                )
         for at in block["at"]:
             if not _POINT.fullmatch(str(at)):
-                raise PrimexError(f"{at!r} is not a linkage point", where=f"linkage[{i}].at",
-                                  hint="event and offset in quarters: exit+4q, entry-4q")
+                raise PrimexError(
+                    f"{at!r} is not a linkage point",
+                    where=f"linkage[{i}].at",
+                    hint="event and offset in quarters: exit+4q, entry-4q",
+                )
 
 
 def build_sql(parts: dict[str, Any], data_last: date) -> tuple[str, dict[str, Any]]:
@@ -244,17 +259,22 @@ SELECT s.niss, s.spell_id, s.benefit, s.cpas, s.spell_start, s.spell_duration, s
             ELSE s.last_month END AS spell_end
 FROM ({spells}) s"""
     wanted = list(dict.fromkeys([*parts["variables"], *parts["filters"].keys()]))
-    select = ",\n       ".join(f"{EXPRESSIONS[v]} AS {v}" for v in wanted
-                              if v not in ("spell_start", "spell_end"))
+    select = ",\n       ".join(
+        f"{EXPRESSIONS[v]} AS {v}" for v in wanted if v not in ("spell_start", "spell_end")
+    )
     # Join the contract tables only when a variable or the population uses them.
     used = " ".join([select, *measures])
-    joins = [f"LEFT JOIN ({sub}) {alias} ON {alias}.niss = s.niss"
-             for alias, sub, names in (("a60", a60, ("a60.", "art60")),
-                                       ("a61", a61, ("a61.", "art61")),
-                                       ("pi", piis_sql, ("pi.", "PIIS")))
-             if any(name in used for name in names)]
+    joins = [
+        f"LEFT JOIN ({sub}) {alias} ON {alias}.niss = s.niss"
+        for alias, sub, names in (
+            ("a60", a60, ("a60.", "art60")),
+            ("a61", a61, ("a61.", "art61")),
+            ("pi", piis_sql, ("pi.", "PIIS")),
+        )
+        if any(name in used for name in names)
+    ]
     units = f"""
-SELECT s.niss, s.spell_id, s.spell_start, s.spell_end{',' if select else ''}
+SELECT s.niss, s.spell_id, s.spell_start, s.spell_end{"," if select else ""}
        {select}
 FROM ({spell_rows}) s
 JOIN person p ON p.niss = s.niss
@@ -264,8 +284,11 @@ LEFT JOIN geo g ON g.commune = p.commune
     for measure in measures:
         alias = {"art60": "a60", "art61": "a61", "PIIS": "pi"}.get(measure)
         if alias is None:
-            raise PrimexError(f"unknown benefit {measure!r}", where="population.benefits",
-                              hint="RI, ERIS, art60, art61 or PIIS")
+            raise PrimexError(
+                f"unknown benefit {measure!r}",
+                where="population.benefits",
+                hint="RI, ERIS, art60, art61 or PIIS",
+            )
         where.append(f"{alias}.niss IS NOT NULL")
     if where:
         units += "\nWHERE " + " OR ".join(where)
@@ -273,8 +296,9 @@ LEFT JOIN geo g ON g.commune = p.commune
     for name, rule in parts["filters"].items():
         if isinstance(rule, list):
             if not rule:
-                raise PrimexError("an empty list of values keeps nobody",
-                                  where=f"population.filters.{name}")
+                raise PrimexError(
+                    "an empty list of values keeps nobody", where=f"population.filters.{name}"
+                )
             conditions.append(f"u.{name} IN ({', '.join(p(v) for v in rule)})")
         elif isinstance(rule, Mapping):
             if rule.get("min") is not None:
@@ -282,8 +306,9 @@ LEFT JOIN geo g ON g.commune = p.commune
             if rule.get("max") is not None:
                 conditions.append(f"u.{name} <= {p(_number(rule['max']))}")
         else:
-            raise PrimexError("a filter is a list of values or {min, max}",
-                              where=f"population.filters.{name}")
+            raise PrimexError(
+                "a filter is a list of values or {min, max}", where=f"population.filters.{name}"
+            )
     columns = [v for v in parts["variables"] if v not in ("spell_start", "spell_end")]
     out_cols = ", ".join([f"u.{c}" for c in columns] + ["u.spell_start", "u.spell_end"])
     sql = f"""
@@ -291,7 +316,7 @@ SELECT CAST(ROW_NUMBER() OVER (ORDER BY md5(u.niss || ':' || CAST(u.spell_id AS 
                                 u.spell_id) AS VARCHAR) AS record_id,
        u.niss, {out_cols}
 FROM ({units}) u
-{('WHERE ' + ' AND '.join(conditions)) if conditions else ''}
+{("WHERE " + " AND ".join(conditions)) if conditions else ""}
 ORDER BY md5(u.niss || ':' || CAST(u.spell_id AS VARCHAR)), u.spell_id"""
     used = set(re.findall(r"\$(p\d+)\b", sql))  # the contract joins left out take theirs
     return sql, {k: v for k, v in params.items() if k in used}
@@ -318,22 +343,29 @@ def open_prima(home: Home) -> DuckDBEngine:
     """An in-memory engine with PRIMA's tables as views and the geography table."""
     path = home.prima_db
     if not path.exists():
-        raise PrimexError("PRIMA database not found", where=str(path),
-                          hint="generate it with `primex synth generate` or check --home")
+        raise PrimexError(
+            "PRIMA database not found",
+            where=str(path),
+            hint="generate it with `primex synth generate` or check --home",
+        )
     engine = DuckDBEngine(None)
     engine.attach(path, "prima")
     for table in PRIMA_TABLES:
         engine.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM prima.{table}")
-    engine.execute("CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
-                   "province VARCHAR, region VARCHAR)")
+    engine.execute(
+        "CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
+        "province VARCHAR, region VARCHAR)"
+    )
     engine.execute(f"INSERT INTO geo VALUES {_geo_values()}")
     return engine
 
 
 def _snapshot(engine: Engine) -> dict[str, Any]:
     rows = engine.query("SELECT * FROM snapshot").to_pylist()
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in
-            (rows[0] if rows else {}).items()}
+    return {
+        k: (v.isoformat() if isinstance(v, date) else v)
+        for k, v in (rows[0] if rows else {}).items()
+    }
 
 
 def _data_last_month(engine: Engine) -> date:
@@ -350,7 +382,11 @@ def spec_sha256_of(spec: Any) -> str:
 
 
 def build_extract(
-    home: Home, request_id: str, spec: Any, *, spec_sha256: str | None = None,
+    home: Home,
+    request_id: str,
+    spec: Any,
+    *,
+    spec_sha256: str | None = None,
     out_dir: Path | None = None,
 ) -> AdhocResult:
     """Extract one request into `<home>/spp/work/<request_id>/` (or `out_dir`)."""
@@ -374,15 +410,7 @@ def build_extract(
     table = table.replace_schema_metadata(meta)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / EXTRACT
-    tmp = folder / f".{EXTRACT}.tmp"
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_via(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     manifest = {
         "kind": KIND,
         "request": request_id,
@@ -434,11 +462,13 @@ def extract_request(home: Home, request_id: str, signer: Any) -> tuple[AdhocResu
     if state.state not in ("approved", "extracted", "coded", "protected"):
         raise PrimexError(
             f"request {request_id} is {state.state}; only an approved request is extracted",
-            where=request_id, hint="the privacy officer approves it first",
+            where=request_id,
+            hint="the privacy officer approves it first",
         )
     if getattr(signer, "role", None) != "spp_operator":
         raise PrimexError(
-            f"key {getattr(signer, 'name', '?')!r} is not an spp_operator key", where="--as",
+            f"key {getattr(signer, 'name', '?')!r} is not an spp_operator key",
+            where="--as",
             hint="the extraction is signed by the SPP operator",
         )
     spec, _raw, sha = load_submitted(home, request_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from primex.atomic import write_via
 from primex.audit.canonical import sha256_hex
 from primex.catalogue import load_catalogue
 from primex.errors import IntegrityError, PrimexError
@@ -69,17 +69,24 @@ def direct_identifiers() -> set[str]:
 
 def read_extract(path: Path) -> pa.Table:
     if not path.exists():
-        raise PrimexError("extract file not found", where=str(path),
-                          hint="give the extract.parquet the SPP side sent")
+        raise PrimexError(
+            "extract file not found",
+            where=str(path),
+            hint="give the extract.parquet the SPP side sent",
+        )
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise PrimexError(f"not a readable Parquet file ({type(exc).__name__})",
-                          where=str(path)) from None
+        raise PrimexError(
+            f"not a readable Parquet file ({type(exc).__name__})", where=str(path)
+        ) from None
     missing = [c for c in ("record_id", "niss") if c not in table.column_names]
     if missing:
-        raise PrimexError(f"the extract has no column {', '.join(missing)}", where=str(path),
-                          hint="the SPP extract must carry record_id and niss")
+        raise PrimexError(
+            f"the extract has no column {', '.join(missing)}",
+            where=str(path),
+            hint="the SPP extract must carry record_id and niss",
+        )
     return table
 
 
@@ -91,11 +98,13 @@ def linkage_of(table: pa.Table) -> list[dict[str, Any]]:
     try:
         value = json.loads(raw)
     except ValueError:
-        raise PrimexError("the extract's primex.linkage metadata is not JSON",
-                          where="extract.parquet") from None
+        raise PrimexError(
+            "the extract's primex.linkage metadata is not JSON", where="extract.parquet"
+        ) from None
     if not isinstance(value, list):
-        raise PrimexError("the extract's primex.linkage metadata is not a list",
-                          where="extract.parquet")
+        raise PrimexError(
+            "the extract's primex.linkage metadata is not a list", where="extract.parquet"
+        )
     return value
 
 
@@ -132,12 +141,12 @@ def code_extract(
     if meta_request and meta_request.decode() != request_id:
         raise PrimexError(
             f"the extract is for request {meta_request.decode()}, not {request_id}",
-            where=str(in_path), hint="check --request",
+            where=str(in_path),
+            hint="check --request",
         )
     points = join.parse_points(linkage_of(table))
     if points and not {"spell_start", "spell_end"} <= set(table.column_names):
-        raise PrimexError("linkage needs the columns spell_start and spell_end",
-                          where=str(in_path))
+        raise PrimexError("linkage needs the columns spell_start and spell_end", where=str(in_path))
     if project_key is None:
         project_key = keystore.project_key(home, request_id, passphrase)
     kid = key_id(project_key)
@@ -160,10 +169,11 @@ def code_extract(
     requested = _requested_variables(meta)
     drop = direct_identifiers()
     keep = [
-        c for c in valid.column_names
-        if c not in drop and c not in {"record_id", "pseudonym"}
-        and not (requested is not None and c in {"spell_start", "spell_end"}
-                 and c not in requested)
+        c
+        for c in valid.column_names
+        if c not in drop
+        and c not in {"record_id", "pseudonym"}
+        and not (requested is not None and c in {"spell_start", "spell_end"} and c not in requested)
     ]
     arrays = [pseudonyms, valid.column("record_id").combine_chunks()]
     names = ["pseudonym", "record_id"]
@@ -178,8 +188,9 @@ def code_extract(
     coded = coded.replace_schema_metadata(_coded_metadata(meta, request_id, kid, points))
 
     # 5. report, files, manifest
-    report = _report(table, valid, invalid, in_warehouse, valid_nn11, points, ranges, linked,
-                     request_id, kid)
+    report = _report(
+        table, valid, invalid, in_warehouse, valid_nn11, points, ranges, linked, request_id, kid
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_parquet(coded, out_path)
     report_json = out_dir / REPORT_JSON
@@ -191,16 +202,18 @@ def code_extract(
         "request": request_id,
         "key_id": kid,
         "scheme": SCHEME,
-        "inputs": [{"name": in_path.name, "bytes": in_path.stat().st_size,
-                    "sha256": sha256_file(in_path)}],
+        "inputs": [
+            {"name": in_path.name, "bytes": in_path.stat().st_size, "sha256": sha256_file(in_path)}
+        ],
         "files": file_entries(out_dir, [out_path.name, REPORT_JSON, REPORT_MD]),
         "code_version": _code_version(),
     }
     manifest_path = out_dir / MANIFEST
     atomic_write(manifest_path, dumps(manifest))
     manifest_sha = sha256_hex(manifest)
-    result = CodingResult(out_path, report_json, report_md, manifest_path, manifest_sha, kid,
-                          report)
+    result = CodingResult(
+        out_path, report_json, report_md, manifest_path, manifest_sha, kid, report
+    )
 
     # 6. audit
     if log is not None and signer is not None:
@@ -237,12 +250,14 @@ def _audit_preflight(
     if state.state not in ("extracted", "coded"):
         raise PrimexError(
             f"request {request_id} is {state.state}; coding needs an extracted request",
-            where=request_id, hint="the SPP side runs `primex extract request` first",
+            where=request_id,
+            hint="the SPP side runs `primex extract request` first",
         )
     if signer is None and not signer_name:
         raise PrimexError(
             f"request {request_id} is in the audit log: the coding must be signed",
-            where="--as", hint="give the BCSS operator's key name with --as NAME",
+            where="--as",
+            hint="give the BCSS operator's key name with --as NAME",
         )
     if signer is None:
         from primex.audit.keys import load_signer
@@ -251,7 +266,8 @@ def _audit_preflight(
     if signer.role != "bcss_operator":
         raise PrimexError(
             f"key {signer.name!r} has role {signer.role}, not bcss_operator",
-            where="--as", hint="the coding is signed by a BCSS operator",
+            where="--as",
+            hint="the coding is signed by a BCSS operator",
         )
     return log, signer
 
@@ -277,7 +293,8 @@ def _check_recorded_extract(log: Any, request_id: str, in_path: Path) -> None:
         raise IntegrityError(
             "this extract is not the one the SPP recorded for the request (SHA-256 differs "
             "from the latest extraction event)",
-            where=str(in_path), hint="ask the SPP for the extract of its latest extraction",
+            where=str(in_path),
+            hint="ask the SPP for the extract of its latest extraction",
         )
 
 
@@ -305,8 +322,10 @@ def _join(
             try:
                 cols[c] = valid.column(c).combine_chunks().cast(pa.date32())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise PrimexError(f"column {c} must hold dates (first day of the month)",
-                                  where=f"extract column {c}") from None
+                raise PrimexError(
+                    f"column {c} must hold dates (first day of the month)",
+                    where=f"extract column {c}",
+                ) from None
         else:
             cols[c] = pa.nulls(valid.num_rows, pa.date32())
     persons = pa.table(cols)
@@ -322,8 +341,9 @@ def _join(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if linked.num_rows != valid.num_rows:  # one output row per valid input row, always
-        raise IntegrityError("the warehouse join changed the number of rows",
-                             hint="report this bug")
+        raise IntegrityError(
+            "the warehouse join changed the number of rows", hint="report this bug"
+        )
     return linked, ranges
 
 
@@ -341,15 +361,7 @@ def _coded_metadata(
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_via(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def _refuse_leaks(table: pa.Table, *, where: str) -> None:
@@ -403,29 +415,39 @@ def _report(
     for stratum in STRATA:
         if stratum not in valid.column_names:
             continue
-        counts = pa.table({"v": valid.column(stratum),
-                           "u": pa.array(~in_warehouse.astype(bool))}).group_by(
-            "v", use_threads=False).aggregate([([], "count_all"), ("u", "sum")])
-        total = dict(zip(counts.column("v").to_pylist(),
-                         counts.column("count_all").to_pylist(), strict=True))
-        unmatched = dict(zip(counts.column("v").to_pylist(),
-                             counts.column("u_sum").to_pylist(), strict=True))
+        counts = (
+            pa.table({"v": valid.column(stratum), "u": pa.array(~in_warehouse.astype(bool))})
+            .group_by("v", use_threads=False)
+            .aggregate([([], "count_all"), ("u", "sum")])
+        )
+        total = dict(
+            zip(counts.column("v").to_pylist(), counts.column("count_all").to_pylist(), strict=True)
+        )
+        unmatched = dict(
+            zip(counts.column("v").to_pylist(), counts.column("u_sum").to_pylist(), strict=True)
+        )
         strata[stratum] = [
-            {"value": v, "rows": total[v], "unmatched": int(unmatched.get(v) or 0),
-             "unmatched_pct": _pct(int(unmatched.get(v) or 0), total[v])}
+            {
+                "value": v,
+                "rows": total[v],
+                "unmatched": int(unmatched.get(v) or 0),
+                "unmatched_pct": _pct(int(unmatched.get(v) or 0), total[v]),
+            }
             for v in sorted(total, key=lambda x: (x is None, str(x)))
         ]
     linked_summary = []
     for p in points:
         values = linked.column(p.column)
         rng = ranges.get(p.suffix, {})
-        linked_summary.append({
-            "column": p.column,
-            "with_value": values.length() - values.null_count,
-            "no_event": rng.get("no_event", 0),
-            "beyond_data": rng.get("beyond_data", 0),
-            "in_range": rng.get("in_range", 0),
-        })
+        linked_summary.append(
+            {
+                "column": p.column,
+                "with_value": values.length() - values.null_count,
+                "no_event": rng.get("no_event", 0),
+                "beyond_data": rng.get("beyond_data", 0),
+                "in_range": rng.get("in_range", 0),
+            }
+        )
     return {
         "kind": "primex.linkage.report",
         "request": request_id,
@@ -491,17 +513,29 @@ def render_markdown(report: dict[str, Any]) -> str:
     for k, v in report["duplicates"].items():
         lines.append(f"| {k.replace('_', ' ')} | {v} |")
     for stratum, rows in report["unmatched_by_stratum"].items():
-        lines += ["", f"## Not in the warehouse, by {stratum}", "",
-                  f"| {stratum} | rows | unmatched | % |", "| --- | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            f"## Not in the warehouse, by {stratum}",
+            "",
+            f"| {stratum} | rows | unmatched | % |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         for r in rows:
-            lines.append(f"| {r['value']} | {r['rows']} | {r['unmatched']} | "
-                         f"{r['unmatched_pct']} |")
+            lines.append(
+                f"| {r['value']} | {r['rows']} | {r['unmatched']} | {r['unmatched_pct']} |"
+            )
     if report["linked"]:
-        lines += ["", "## Linked columns", "",
-                  "| column | with a value | no event (spell running) | target beyond the "
-                  "warehouse | target inside |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "## Linked columns",
+            "",
+            "| column | with a value | no event (spell running) | target beyond the "
+            "warehouse | target inside |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for r in report["linked"]:
-            lines.append(f"| {r['column']} | {r['with_value']} | {r['no_event']} | "
-                         f"{r['beyond_data']} | {r['in_range']} |")
+            lines.append(
+                f"| {r['column']} | {r['with_value']} | {r['no_event']} | "
+                f"{r['beyond_data']} | {r['in_range']} |"
+            )
     return "\n".join(lines) + "\n"
