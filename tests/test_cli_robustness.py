@@ -816,3 +816,52 @@ def test_any_conditions_are_accepted_tightened_or_refused(items: list[str]) -> N
         value = out["disclosure"][head][tail] if tail else out["disclosure"][name]
         higher = name in ("k", "l", "min_count", "p_percent", "dominance.n")
         assert (Decimal(str(value)) >= floor) if higher else (Decimal(str(value)) <= floor)
+
+
+# --- protocols, manifests and the stores they read ---------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["binary", "folder", "list", "missing"])
+def test_protocol_and_manifest_files_that_are_not(
+    flow: list[str], capsys: pytest.CaptureFixture[str], files: dict[str, Path], kind: str
+) -> None:
+    fails(capsys, [*flow, "extract", "run", "--protocol", files[kind]], str(files[kind]))
+    fails(capsys, [*flow, "extract", "verify", files[kind]], str(files[kind]))
+
+
+@pytest.mark.parametrize("cut", [0, 4096])
+def test_damaged_prima(flow: list[str], capsys: pytest.CaptureFixture[str], cut: int) -> None:
+    prima = flow_home(flow).prima_db
+    prima.write_bytes(prima.read_bytes()[:cut])
+    for args in (["extract", "run", "--protocol", "quarterly"], ["dashboard", "build"],
+                 ["request", "assess", flow_home(flow).root / "submitted-specs"
+                  / "young-adults-trajectories.yaml"]):
+        fails(capsys, [*flow, *args], str(prima))
+    assert not flow_home(flow).extracts.exists()
+
+
+def test_damaged_indicator_dataset(flow: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*flow, "extract", "run", "--protocol", "quarterly", "--period", "2023Q4"]) == 0
+    capsys.readouterr()
+    dataset = next(flow_home(flow).extracts.rglob("indicators.parquet"))
+    dataset.write_bytes(dataset.read_bytes()[:100])
+    fails(capsys, [*flow, "dashboard", "build", "--period", "2023Q4"], str(dataset))
+    # a later snapshot compares with this (damaged) earlier publication
+    fails(capsys, [*flow, "extract", "run", "--protocol", "quarterly", "--period", "2023Q4",
+                   "--snapshot", "2030-01-01"], str(dataset))
+    assert not (flow_home(flow).site / "index.html").exists()
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_table_output_that_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, Path], where: str
+) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("x")
+    out = blocker if where == "a file" else blocker / "table"
+    fails(capsys, ["--home", tmp_path / "h", "disclosure", "table", files["csv"], "--dims",
+                   "age", "--out", out], str(blocker))
+    fails(capsys, ["--home", tmp_path / "h", "disclosure", "table", files["csv"], "--dims",
+                   "age", "--method", "cellkey", "--key-file", files["folder"], "--out",
+                   tmp_path / "t"], "--key-file")
+    assert not (tmp_path / "t").exists()

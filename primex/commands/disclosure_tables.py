@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from primex.commands.common import console, home
+from primex.commands.common import check_output, console, home
 from primex.errors import PrimexError
 
 
@@ -111,11 +111,12 @@ def register(app: typer.Typer) -> None:
         from primex.disclosure import ReleaseLedger, protect_table
 
         dim_list = [d.strip() for d in dims.split(",") if d.strip()]
+        check_output(out, "--out", folder=True)  # before any work, not after it
         micro = _read_frame(file, "microdata")
         hier = dict(_read_hierarchy(h) for h in (hierarchy or []))
         kwargs: dict[str, Any] = {}
         if method == "cellkey":
-            if key_file is None or not key_file.exists():
+            if key_file is None or not key_file.is_file():
                 raise PrimexError("the cell-key method needs --key-file", where="--key-file",
                                   hint="a file of >= 16 random bytes kept on the SPP side")
             kwargs["cellkey"] = {"key": key_file.read_bytes(), "D": noise_d, "V": noise_v,

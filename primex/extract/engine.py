@@ -70,7 +70,13 @@ class DuckDBEngine:
     def attach(self, path: Path, alias: str) -> None:
         """Attach another DuckDB file read-only under `alias` (e.g. a PRIMA snapshot)."""
         safe = str(path).replace("'", "''")
-        self._con.execute(f"ATTACH '{safe}' AS \"{alias}\" (READ_ONLY)")
+        try:
+            self._con.execute(f"ATTACH '{safe}' AS \"{alias}\" (READ_ONLY)")
+        except duckdb.Error as exc:  # truncated, not a DuckDB file, another version's file
+            raise PrimexError(
+                f"cannot open the database ({type(exc).__name__})", where=str(path),
+                hint="restore it from a backup, or regenerate it with `primex synth generate`",
+            ) from exc
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -67,6 +67,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
                              ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IntegrityError(f"manifest is not valid JSON ({exc})", where=str(path)) from None
+    except OSError as exc:  # a folder, an unreadable file
+        raise IntegrityError(f"cannot read the manifest ({exc.strerror})", where=str(path),
+                             hint="give the manifest.json written by `primex extract run`",
+                             ) from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
         raise IntegrityError(
             "not a protocol-run manifest", where=str(path),

@@ -91,7 +91,15 @@ def find_protocol(name_or_path: str) -> Path:
 
 def load_protocol(name_or_path: str | Path) -> Protocol:
     path = find_protocol(str(name_or_path))
-    return parse_protocol(path.read_text(encoding="utf-8"), path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not a protocol: the file is not UTF-8 text", where=str(path),
+                          hint="give a protocol YAML file") from None
+    except OSError as exc:  # a folder, an unreadable file
+        raise ConfigError(f"cannot read the protocol ({exc.strerror})", where=str(path),
+                          hint="give a protocol YAML file") from None
+    return parse_protocol(text, path)
 
 
 def _where(path: Path, node: Any, key: Any = None) -> str:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from primex.catalogue import geography
-from primex.errors import ConfigError, PrimexError
+from primex.errors import ConfigError, IntegrityError, PrimexError
 from primex.extract import outcomes as outcomes_mod
 from primex.extract.engine import DuckDBEngine, Engine
 from primex.extract.indicators import AGE_BANDS, CELL_COLUMNS, INDICATORS
@@ -598,7 +598,7 @@ def _find_previous(home: Home, protocol: str, snapshot: date, folder: Path) -> P
 def _flag_revisions(table: pd.DataFrame, prev_folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     manifest_path = prev_folder / MANIFEST
     prev_manifest = read_manifest(manifest_path)
-    prev = pq.read_table(prev_folder / OUTPUT).to_pandas()
+    prev = load_indicators(prev_folder)  # a damaged earlier run is named, not a traceback
     keys = ["indicator", "period_type", "period", "breakdown", "key"]
     prev = prev[[*keys, "value"]].rename(columns={"value": "previous_value"})
     merged = table.merge(prev, on=keys, how="left")
@@ -715,4 +715,11 @@ def load_indicators(folder: Path) -> pd.DataFrame:
     if not path.exists():
         raise ConfigError("indicator dataset not found", where=str(path),
                           hint="run `primex extract run` first")
-    return pq.read_table(path).to_pandas()
+    try:
+        return pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as exc:  # truncated or overwritten by hand
+        raise IntegrityError(
+            f"indicator dataset is damaged ({type(exc).__name__})", where=str(path),
+            hint=f"check it with `primex extract verify {folder / 'manifest.json'}`; "
+            "remove the folder to run the protocol again",
+        ) from exc
