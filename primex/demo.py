@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from primex.audit.keys import load_identity
 from primex.audit.log import open_log
@@ -87,7 +89,7 @@ class Demo:
 
     def cmd(self, *args: str, expect: int = 0) -> int:
         shown = " ".join(a if " " not in a else repr(a) for a in args)
-        self.out.print(f"[dim]$ primex {shown}[/]", highlight=False)
+        self.out.print(f"[dim]$ primex {escape(shown)}[/]", highlight=False)
         code = self._run(["--home", str(self.home.root), *args])
         if code != expect:
             raise PrimexError(
@@ -264,24 +266,27 @@ class Demo:
         root = self.home.root
         self.out.print(
             Panel.fit(
-                "\n".join(
-                    [
-                        f"home folder      {root}",
-                        f"dashboard        {self.home.site / 'index.html'}",
-                        f"audit report     {report}",
-                        f"opened releases  {root / 'researchers'}",
-                        "",
-                        "look further with:",
-                        f"  primex --home {root} request status",
-                        f"  primex --home {root} audit verify",
-                        f"  primex --home {root} audit report --format md",
-                        f"  primex --home {root} audit log",
-                        f"  primex --home {root} release verify {root / 'releases'}/<ID>.primex",
-                        f"  python -m http.server -d {self.home.site}   # then open the site",
-                        "",
-                        "passphrases were set by the demo in its own environment: DEMO ONLY",
-                        f"done in {time.perf_counter() - started:.0f} s",
-                    ]
+                Text(
+                    "\n".join(
+                        [
+                            f"home folder      {root}",
+                            f"dashboard        {self.home.site / 'index.html'}",
+                            f"audit report     {report}",
+                            f"opened releases  {root / 'researchers'}",
+                            "",
+                            "look further with:",
+                            f"  primex --home {root} request status",
+                            f"  primex --home {root} audit verify",
+                            f"  primex --home {root} audit report --format md",
+                            f"  primex --home {root} audit log",
+                            f"  primex --home {root} release verify "
+                            f"{root / 'releases'}/<ID>.primex",
+                            f"  python -m http.server -d {self.home.site}   # then open the site",
+                            "",
+                            "passphrases were set by the demo in its own environment: DEMO ONLY",
+                            f"done in {time.perf_counter() - started:.0f} s",
+                        ]
+                    )
                 ),
                 title="primex demo: done",
             )
