@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from primex.disclosure import protect_table  # noqa: E402
+from primex.disclosure.table_build import hierarchies_from_sdctable  # noqa: E402
 
 REF = ROOT.parent / "shared" / "reference"
 RULES_SDC = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}}
@@ -108,7 +109,7 @@ def run(quick: bool = False) -> list[dict]:
     sd = REF / "sdctable"
     if (sd / "table_1k_microdata.csv").exists():
         micro = pd.read_csv(sd / "table_1k_microdata.csv")
-        hier = _arx_from_at(pd.read_csv(sd / "table_1k_hierarchies.csv"))
+        hier = hierarchies_from_sdctable(pd.read_csv(sd / "table_1k_hierarchies.csv"))
         sec, pt = _time(lambda: protect_table(micro, ["region", "nace", "size"], "turnover",
                                               hierarchies=hier, rules=RULES_SDC), rep)
         r = pt.report
@@ -147,20 +148,6 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
-def _arx_from_at(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """sdcTable @-level hierarchy file -> ARX form (finest code, parent, ..., '*')."""
-    out = {}
-    for dim, g in df.groupby("dim", sort=False):
-        stack: list[str] = []
-        paths = []
-        for lv, code in zip(g["levels"], g["codes"], strict=True):
-            stack = [*stack[: len(lv) - 1], code]
-            if len(lv) > 1:
-                paths.append(stack[1:])
-        parents = {tuple(p[:-1]) for p in paths}
-        leaves = [[*reversed(p), "*"] for p in paths if tuple(p) not in parents]
-        out[dim] = pd.DataFrame(leaves)
-    return out
 
 
 if __name__ == "__main__":

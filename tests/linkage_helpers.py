@@ -14,6 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from primex.synthetic.store import PRIMA_DDL, WAREHOUSE_DDL, create_tables
+
 
 def make_niss(birth: date, serial: int, *, bis: int = 0) -> str:
     """YYMMDD + serial + check (97 - N mod 97, N prefixed by 2 for births from 2000);
@@ -73,13 +75,6 @@ def niss_leaks(folder: Path) -> list[str]:
     return found
 
 
-WAREHOUSE_SCHEMA = """
-CREATE TABLE dwh_person (niss VARCHAR(11), birth_date DATE, sex VARCHAR, commune VARCHAR(5));
-CREATE TABLE dwh_position (niss VARCHAR(11), quarter VARCHAR(6), quarter_end DATE,
-  position VARCHAR(3), position_group VARCHAR, wage_class SMALLINT);
-"""
-
-
 def quarter_end(year: int, q: int) -> date:
     return {1: date(year, 3, 31), 2: date(year, 6, 30), 3: date(year, 9, 30),
             4: date(year, 12, 31)}[q]
@@ -90,7 +85,7 @@ def make_warehouse(path: Path, positions: dict[str, dict[str, tuple[str, str, in
     """positions: niss -> {"2024Q3": (position, group, wage_class)}."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    con.execute(WAREHOUSE_SCHEMA)
+    create_tables(con, WAREHOUSE_DDL)  # the data-model schema the generator uses
     for n in sorted(set(persons or []) | set(positions)):
         con.execute("INSERT INTO dwh_person VALUES (?, DATE '1990-01-01', 'F', '21004')", [n])
     for n, quarters in positions.items():
@@ -150,7 +145,7 @@ def make_prima(path: Path) -> None:
     P3 (born 1985-07-30, Liège 62063): RI spell 4 2022-01..2022-06 (before the period)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    con.execute(PRIMA_SCHEMA)
+    create_tables(con, PRIMA_DDL)
     people = [(P1, date(1990, 4, 12), "F", "21004"), (P2, date(2003, 1, 5), "F", "44021"),
               (P3, date(1985, 7, 30), "F", "62063")]
     for n, birth, sex, commune in people:

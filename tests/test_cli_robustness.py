@@ -117,13 +117,7 @@ def state(flow: list[str], rid: str) -> str:
 def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
     """A request checked by the officer (make_chain), passphrases in the environment."""
     monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
-    c = make_chain(tmp_path)
-    c.submit()
-    c.approve()
-    c.extract()
-    c.protect()
-    c.check_output()
-    return c
+    return make_chain(tmp_path).up_to_output_check()
 
 
 @pytest.fixture

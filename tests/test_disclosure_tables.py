@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from primex import cli
 from primex.disclosure import Hierarchy, ProtectedTable, Rules, build_table, protect_table
 from primex.disclosure.primary import apply_rules
+from primex.disclosure.table_build import hierarchies_from_sdctable
 from primex.errors import PrimexError
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdctable"
@@ -225,18 +226,6 @@ def test_linked_tables_share_one_pattern() -> None:
 
 # -- the sdcTable reference table (skipped without ../shared) ----------------------------
 
-def _arx_from_at(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    out = {}
-    for dim, g in df.groupby("dim", sort=False):
-        stack: list[str] = []
-        paths = []
-        for lv, code in zip(g["levels"], g["codes"], strict=True):
-            stack = [*stack[: len(lv) - 1], code]
-            if len(lv) > 1:
-                paths.append(stack[1:])
-        parents = {tuple(p[:-1]) for p in paths}
-        out[dim] = pd.DataFrame([[*reversed(p), "*"] for p in paths if tuple(p) not in parents])
-    return out
 
 
 @pytest.mark.slow
@@ -244,7 +233,7 @@ def test_reference_1k_table_beats_sdctable_gauss_with_a_clean_audit() -> None:
     if not (REF / "table_1k_microdata.csv").exists():
         pytest.skip("../shared/reference/sdctable not present")
     micro = pd.read_csv(REF / "table_1k_microdata.csv")
-    hier = _arx_from_at(pd.read_csv(REF / "table_1k_hierarchies.csv"))
+    hier = hierarchies_from_sdctable(pd.read_csv(REF / "table_1k_hierarchies.csv"))
     rules = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}}
     pt = protect_table(micro, ["region", "nace", "size"], "turnover", hierarchies=hier,
                        rules=rules)

@@ -14,27 +14,8 @@ from pathlib import Path
 import duckdb
 
 from primex.home import Home
+from primex.synthetic.store import PRIMA_DDL, WAREHOUSE_DDL, create_tables
 
-SCHEMA = """
-CREATE TABLE person (niss VARCHAR(11), birth_date DATE, sex VARCHAR, nationality VARCHAR,
-  nationality_group VARCHAR, refugee BOOLEAN, household_id VARCHAR, household_type VARCHAR,
-  household_size SMALLINT, commune VARCHAR(5), sector VARCHAR(9));
-CREATE TABLE benefit_month (niss VARCHAR(11), cpas VARCHAR(5), month DATE, benefit VARCHAR,
-  category SMALLINT, amount DECIMAL(10,2), student BOOLEAN, spell_id BIGINT, recorded_on DATE);
-CREATE TABLE employment_measure (niss VARCHAR(11), cpas VARCHAR(5), measure VARCHAR,
-  start_date DATE, end_date DATE, outcome VARCHAR);
-CREATE TABLE piis (niss VARCHAR(11), cpas VARCHAR(5), piis_type VARCHAR, start_date DATE,
-  end_date DATE, outcome VARCHAR);
-CREATE TABLE population (commune VARCHAR(5), year SMALLINT, sex VARCHAR, age_band VARCHAR,
-  population INTEGER);
-CREATE TABLE snapshot (snapshot_date DATE, seed BIGINT, persons BIGINT, start_month DATE,
-  months INTEGER, generator_version VARCHAR);
-"""
-WAREHOUSE = """
-CREATE TABLE dwh_person (niss VARCHAR(11), birth_date DATE, sex VARCHAR, commune VARCHAR(5));
-CREATE TABLE dwh_position (niss VARCHAR(11), quarter VARCHAR(6), quarter_end DATE,
-  position VARCHAR(3), position_group VARCHAR, wage_class SMALLINT);
-"""
 BANDS = ["18-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60-64"]
 
 
@@ -56,7 +37,7 @@ def write_stores(root: Path, persons: list[tuple], months: list[tuple], measures
     home.spp.mkdir(parents=True, exist_ok=True)
     home.bcss.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(home.prima_db))
-    con.execute(SCHEMA)
+    create_tables(con, PRIMA_DDL)  # the data-model schema the generator uses
     con.executemany("INSERT INTO person VALUES (?,?,?,?,?,?,?,?,?,?,?)", persons)
     con.executemany("INSERT INTO benefit_month VALUES (?,?,?,?,?,?,?,?,?)", months)
     if measures:
@@ -68,7 +49,7 @@ def write_stores(root: Path, persons: list[tuple], months: list[tuple], measures
                 [max(m[8] for m in months), 1, len(persons), start, n_months, "tests"])
     con.close()
     wh = duckdb.connect(str(home.warehouse_db))
-    wh.execute(WAREHOUSE)
+    create_tables(wh, WAREHOUSE_DDL)
     wh.executemany("INSERT INTO dwh_person VALUES (?,?,?,?)",
                    [(p[0], p[1], p[2], p[9]) for p in persons])
     if positions:

@@ -16,13 +16,7 @@ from primex.release.manifest import collect_protected
 @pytest.fixture
 def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
     monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
-    c = make_chain(tmp_path)
-    c.submit()
-    c.approve()
-    c.extract()
-    c.protect()
-    c.check_output()
-    return c
+    return make_chain(tmp_path).up_to_output_check()
 
 
 def run(chain: Chain, *args: str) -> int:

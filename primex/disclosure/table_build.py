@@ -126,6 +126,23 @@ class Hierarchy:
         return cls(name=name, codes=codes, parent=parent, children=children)
 
 
+def hierarchies_from_sdctable(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """sdcTable's @-level hierarchy file (columns dim, levels, codes; `@` = total,
+    `@@` one level down, ...) -> one ARX-form hierarchy per dimension (finest code, its
+    parent, ..., `*`), so tables defined for sdcTable can be protected here as they are."""
+    out = {}
+    for dim, g in df.groupby("dim", sort=False):
+        stack: list[str] = []
+        paths = []
+        for lv, code in zip(g["levels"], g["codes"], strict=True):
+            stack = [*stack[: len(lv) - 1], code]
+            if len(lv) > 1:
+                paths.append(stack[1:])
+        parents = {tuple(p[:-1]) for p in paths}
+        out[dim] = pd.DataFrame([[*reversed(p), "*"] for p in paths if tuple(p) not in parents])
+    return out
+
+
 @dataclass
 class Table:
     """A dense hierarchical table. Cell arrays are flat in C order over `shape`."""
