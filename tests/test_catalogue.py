@@ -327,3 +327,18 @@ def test_parsed_catalogue_cache_is_content_addressed_and_survives_damage(tmp_pat
     assert catalogue_module._cache_file(text + "\n# edited\n") != cached
     cached.write_text("{not json", encoding="utf-8")  # damaged: parsed again, no error
     assert catalogue_module._parse(catalogue_module.CATALOGUE_PATH).variables == fresh.variables
+
+
+def test_linked_columns_map_back_to_their_warehouse_variable() -> None:
+    from primex.catalogue import load_catalogue, split_linked
+    from primex.requests.spec import linked_column
+
+    cat = load_catalogue()
+    for at, expected in [("exit+4q", ("exit", 4)), ("entry-12q", ("entry", -12))]:
+        column = linked_column("position_group", at)
+        assert split_linked(column) == ("position_group", *expected)
+        assert cat.variable_of(column) is cat.get("position_group")
+    assert cat.variable_of("age") is cat.get("age")
+    assert cat.variable_of("pseudonym") is None
+    assert split_linked("position_group_exit_p4") is None
+    assert cat.variable_of("nosuchvar_exit_p4q") is None

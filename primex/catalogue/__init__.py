@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # pandas only where hierarchies are built: every CLI call imp
 
 __all__ = [
     "CATALOGUE_PATH",
+    "LINKED_COLUMN",
     "ROLES",
     "TABLES",
     "Catalogue",
@@ -39,9 +41,24 @@ __all__ = [
     "Variable",
     "load_catalogue",
     "load_policy",
+    "split_linked",
 ]
 
 CATALOGUE_PATH = Path(__file__).with_name("variables.yaml")
+# A linked warehouse column of a coded extract (docs/data-model.md):
+# <variable>_<entry|exit>_<p|m><N>q, e.g. position_group_exit_p4q = exit + 4 quarters.
+LINKED_COLUMN = re.compile(
+    r"(?P<base>[a-z][a-z0-9_]*?)_(?P<event>entry|exit)_(?P<sign>[pm])(?P<n>\d{1,2})q"
+)
+
+
+def split_linked(column: str) -> tuple[str, str, int] | None:
+    """(variable, event, signed quarter offset) of a linked column, or None."""
+    m = LINKED_COLUMN.fullmatch(column)
+    if m is None:
+        return None
+    n = int(m["n"])
+    return m["base"], m["event"], n if m["sign"] == "p" else -n
 
 
 class Catalogue:
@@ -79,6 +96,14 @@ class Catalogue:
             raise PrimexError(
                 f"unknown variable {name!r}", where="variable catalogue", hint=hint
             ) from None
+
+    def variable_of(self, column: str) -> Variable | None:
+        """The catalogue variable behind an extract column: the variable itself, or the
+        warehouse variable of a linked column; None for anything else."""
+        if column in self._by_name:
+            return self._by_name[column]
+        linked = split_linked(column)
+        return self._by_name.get(linked[0]) if linked else None
 
     def by_role(self, role: Role | str) -> tuple[Variable, ...]:
         if role not in ROLES:

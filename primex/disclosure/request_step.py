@@ -84,18 +84,12 @@ def _roles(columns: list[str]) -> tuple[list[str], list[str]]:
     cat = load_catalogue()
     qis, sensitive = [], []
     for col in columns:
-        base = col
-        if col not in cat:
-            for name in cat.names:  # linked columns: <variable>_<event>_<offset>q
-                if col.startswith(name + "_entry_") or col.startswith(name + "_exit_"):
-                    base = name
-                    break
-        if base not in cat:
+        var = cat.variable_of(col)
+        if var is None:
             continue
-        role = cat.get(base).role
-        if role == "quasi_identifier":
+        if var.role == "quasi_identifier":
             qis.append(col)
-        elif role == "sensitive":
+        elif var.role == "sensitive":
             sensitive.append(col)
     return qis, sensitive
 

@@ -39,7 +39,6 @@ INSTALL_HINT = (
     "synthetic output needs the optional extra: run `make install` (it installs it) or "
     "`pip install torch==2.13.0 && pip install 'primex[synth]'`"
 )
-_LINKED = re.compile(r"^(?P<var>[a-z][a-z0-9_]*?)_(?P<event>entry|exit)_(?P<offset>[pm]\d+)q$")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _NEVER = {"niss", "pseudonym", "record_id"}
 
@@ -79,12 +78,8 @@ def require_sdv() -> Any:
 
 
 def _catalogue_type(column: str) -> str | None:
-    cat = load_catalogue()
-    name = column
-    m = _LINKED.match(column)
-    if m and m.group("var") in cat:
-        name = m.group("var")
-    return cat.get(name).type if name in cat else None
+    var = load_catalogue().variable_of(column)
+    return var.type if var is not None else None
 
 
 def _sdtype(series: pd.Series, column: str) -> str:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from primex.catalogue import load_catalogue
+from primex.catalogue import load_catalogue, split_linked
 from primex.errors import PrimexError
 from primex.release.manifest import Manifest
 
@@ -29,7 +29,6 @@ _TECHNICAL = {
     "cannot be linked to another project).",
     "record_id": "Row number of the extract (one row per person and spell).",
 }
-_LINKED = re.compile(r"(?P<base>.+)_(?P<event>entry|exit)_(?P<sign>[pm])(?P<n>\d+)q")
 
 Describe = Callable[[str], dict[str, Any] | None]
 
@@ -114,17 +113,18 @@ def describe_column(name: str, describe: Describe) -> dict[str, Any]:
     found = describe(name)
     if found is not None:
         return found
-    linked = _LINKED.fullmatch(name)
+    linked = split_linked(name)
     if linked is not None:
-        base = describe(linked["base"])
+        variable, event, offset = linked
+        base = describe(variable)
         if base is not None:
-            sign = "+" if linked["sign"] == "p" else "-"
-            when = f"{linked['event']}{sign}{linked['n']}q"
+            sign = "+" if offset >= 0 else "-"
             return {
                 **base,
                 "description": f"{base['description']} Observed in the BCSS warehouse at "
-                f"the end of the quarter {linked['n']} quarter(s) "
-                f"{'after' if sign == '+' else 'before'} the spell's {linked['event']} ({when}).",
+                f"the end of the quarter {abs(offset)} quarter(s) "
+                f"{'after' if offset >= 0 else 'before'} the spell's {event} "
+                f"({event}{sign}{abs(offset)}q).",
             }
     return {"description": "Not a catalogue variable (see the disclosure report)."}
 
