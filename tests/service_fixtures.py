@@ -6,8 +6,11 @@ home with a registered actor for every role, on SQLite or on a throw-away Postgr
 
 from __future__ import annotations
 
+import json
 import secrets
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -117,3 +121,94 @@ def service_stack_fixture(request: pytest.FixtureRequest, tmp_path: Path,
     with ServerThread(create_app(state.settings, state), port) as server:
         yield Stack(server.url, chain, state, request.param)
     state.close()
+
+
+# --- a real OpenID Provider (tests/oidc: node-oidc-provider, pinned) ----------------------
+OIDC_DIR = Path(__file__).parent / "oidc"
+OIDC_CLIENT = ("primex-service", "test-client-secret-0123456789")
+OIDC_PASSWORDS = {sub: f"pw-{sub}" for _org, sub, _mail in ACCOUNTS.values()}
+OIDC_PASSWORDS["sub-mallory"] = "pw-sub-mallory"  # known to the provider, not the service
+
+
+class OidcProvider:
+    """`node tests/oidc/provider.js` on a loopback port, for one service port."""
+
+    def __init__(self, workdir: Path, service_port: int) -> None:
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.redirect_uri = f"http://127.0.0.1:{service_port}/auth/callback"
+        self.config = workdir / "oidc.json"
+        self.config.write_text(json.dumps({
+            "issuer": self.issuer, "port": self.port,
+            "clients": [{"client_id": OIDC_CLIENT[0], "client_secret": OIDC_CLIENT[1],
+                         "redirect_uris": [self.redirect_uri]}],
+            "accounts": {sub: {"password": pw} for sub, pw in OIDC_PASSWORDS.items()},
+        }))
+        self.process: subprocess.Popen[str] | None = None
+
+    @property
+    def settings(self) -> OidcSettings:
+        return OidcSettings(issuer=self.issuer, client_id=OIDC_CLIENT[0],
+                            client_secret=OIDC_CLIENT[1], redirect_uri=self.redirect_uri)
+
+    def __enter__(self) -> OidcProvider:
+        node = shutil.which("node")
+        if node is None:
+            pytest.skip("Node.js is not installed (scripts/test-system-deps.sh)")
+        if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR,
+                           check=True, capture_output=True, timeout=300)
+        self.process = subprocess.Popen([node, str(OIDC_DIR / "provider.js"),
+                                         str(self.config)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("READY"):
+            self.process.kill()
+            raise RuntimeError(f"the OpenID Provider did not start: {line!r}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    service_port = free_port()
+    with OidcProvider(tmp_path_factory.mktemp("oidc"), service_port) as provider:
+        provider.service_port = service_port  # type: ignore[attr-defined]
+        yield provider
+
+
+def browser_login(service_url: str, provider: OidcProvider, subject: str,
+                  password: str | None = None) -> httpx.Response:
+    """Drive the authorization code flow as a browser would; returns the service's answer
+    to the callback. Cookies are carried by hand: the service's are Secure (an http
+    cookie jar would rightly not send them over plain http)."""
+    with httpx.Client(timeout=10) as browser:
+        start = browser.get(service_url + "/auth/login")
+        assert start.status_code == 302, start.text
+        login_cookie = start.cookies.get("primex-login")
+        at_provider = browser.get(start.headers["location"], follow_redirects=True)
+        assert at_provider.status_code == 200 and "Sign in" in at_provider.text
+        action = at_provider.url.path + "/login"
+        answer = browser.post(provider.issuer + action, data={
+            "login": subject, "password": password or OIDC_PASSWORDS[subject]})
+        while answer.status_code in (302, 303) and not answer.headers["location"].startswith(
+                provider.redirect_uri):
+            answer = browser.get(answer.headers["location"])
+        if answer.status_code not in (302, 303):
+            return answer
+        back = answer.headers["location"]
+        assert back.startswith(provider.redirect_uri)
+        return httpx.get(service_url + "/auth/callback?" + back.split("?", 1)[1],
+                         headers={"Cookie": f"primex-login={login_cookie}"})
+
+
+def session_cookie(reply: httpx.Response) -> str:
+    for header in reply.headers.get_list("set-cookie"):
+        if header.startswith("__Host-primex-session="):
+            return header.split(";", 1)[0]
+    raise AssertionError(f"no session cookie in {reply.headers.get_list('set-cookie')}")
