@@ -174,8 +174,8 @@ class OidcProvider:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+@pytest.fixture(name="provider", scope="module")
+def oidc_provider_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
     service_port = free_port()
     with OidcProvider(tmp_path_factory.mktemp("oidc"), service_port) as provider:
         provider.service_port = service_port  # type: ignore[attr-defined]

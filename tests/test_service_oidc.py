@@ -33,25 +33,25 @@ from tests.service_fixtures import (
     Stack,
     browser_login,
     make_stack,
-    oidc_provider,  # noqa: F401
+    oidc_provider_fixture,  # noqa: F401
     session_cookie,
 )
 
 
 @pytest.fixture
-def web(request: pytest.FixtureRequest, tmp_path: Path, oidc_provider: OidcProvider,
+def web(request: pytest.FixtureRequest, tmp_path: Path, provider: OidcProvider,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", PASS)
-    state, chain, port = make_stack(tmp_path, request, "sqlite", oidc=oidc_provider.settings,
-                                    port=oidc_provider.service_port,  # type: ignore[attr-defined]
+    state, chain, port = make_stack(tmp_path, request, "sqlite", oidc=provider.settings,
+                                    port=provider.service_port,  # type: ignore[attr-defined]
                                     login_attempts_per_minute=8)
     with ServerThread(create_app(state.settings, state), port) as server:
         yield Stack(server.url, chain, state, "sqlite")
     state.close()
 
 
-def test_login_session_csrf_and_logout(web: Stack, oidc_provider: OidcProvider) -> None:
-    reply = browser_login(web.url, oidc_provider, "sub-alice")
+def test_login_session_csrf_and_logout(web: Stack, provider: OidcProvider) -> None:
+    reply = browser_login(web.url, provider, "sub-alice")
     assert reply.status_code == 303, reply.text
     assert reply.headers["location"] == "/api/me"
     header = next(h for h in reply.headers.get_list("set-cookie")
@@ -78,17 +78,17 @@ def test_login_session_csrf_and_logout(web: Stack, oidc_provider: OidcProvider) 
 
 
 def test_unknown_subject_wrong_password_and_replayed_callback(
-        web: Stack, oidc_provider: OidcProvider) -> None:
+        web: Stack, provider: OidcProvider) -> None:
     # a person the provider knows but the service has no account for
-    assert browser_login(web.url, oidc_provider, "sub-mallory").status_code == 403
+    assert browser_login(web.url, provider, "sub-mallory").status_code == 403
     # a wrong password never reaches the service
-    assert browser_login(web.url, oidc_provider, "sub-alice", "wrong").status_code == 401
+    assert browser_login(web.url, provider, "sub-alice", "wrong").status_code == 401
     # a callback without the browser's login cookie (login CSRF) is refused
     assert httpx.get(web.url + "/auth/callback?code=x&state=y").status_code == 401
 
 
-def test_session_expiry(web: Stack, oidc_provider: OidcProvider) -> None:
-    cookie = {"Cookie": session_cookie(browser_login(web.url, oidc_provider, "sub-olivia"))}
+def test_session_expiry(web: Stack, provider: OidcProvider) -> None:
+    cookie = {"Cookie": session_cookie(browser_login(web.url, provider, "sub-olivia"))}
     assert httpx.get(web.url + "/api/me", headers=cookie).status_code == 200
     with web.state.db() as db:
         for row in db.query(WebSession).all():
@@ -144,15 +144,15 @@ def _token_with_pkce(provider: OidcProvider, nonce: str) -> str:
     return str(token["id_token"])
 
 
-def test_id_token_validation_refuses_every_forgery(oidc_provider: OidcProvider) -> None:
+def test_id_token_validation_refuses_every_forgery(provider: OidcProvider) -> None:
     nonce = secrets.token_urlsafe(16)
-    genuine = _id_token(oidc_provider, nonce)
-    validator = Provider(oidc_provider.settings)
+    genuine = _id_token(provider, nonce)
+    validator = Provider(provider.settings)
     validator.meta()
     assert validator.validate_id_token(genuine, nonce)["sub"] == "sub-alice"
 
     def refused(token: str, expected_nonce: str = nonce, **settings: str) -> bool:
-        other = Provider(oidc_provider.settings.model_copy(update=settings))
+        other = Provider(provider.settings.model_copy(update=settings))
         other.meta() if not settings.get("issuer") else None
         other._meta = validator._meta
         try:

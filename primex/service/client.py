@@ -55,12 +55,15 @@ class RemoteClient:
     def call(self, method: str, path: str, payload: Any = None, *,
              raw: bool = False) -> Any:
         body = b"" if payload is None else json.dumps(payload).encode()
-        signed = sign_request(method, path, body, self.signer.name, self.signer, time.time())
-        headers = dict(signed.headers)
+        request = self.http.build_request(method, self.base + path, content=body)
+        # sign the path and query as they go on the wire (percent-encoded)
+        signed = sign_request(method, request.url.raw_path.decode("ascii"), body,
+                              self.signer.name, self.signer, time.time())
+        request.headers.update(signed.headers)
         if payload is not None:
-            headers["Content-Type"] = "application/json"
+            request.headers["Content-Type"] = "application/json"
         try:
-            reply = self.http.request(method, self.base + path, content=body, headers=headers)
+            reply = self.http.send(request)
         except httpx.HTTPError as exc:
             raise PrimexError(f"cannot reach the service ({type(exc).__name__})",
                               where=self.base, hint="check --server and the network") from None

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     create_engine,
     event,
 )
@@ -105,13 +104,12 @@ class Outbox(Base):
 
 class SeenNonce(Base):
     """Nonces of accepted signed requests, kept for the signature window: a replay fails
-    on the unique constraint, in every worker process at once."""
+    on the primary key (key, nonce), in every worker process at once."""
 
     __tablename__ = "seen_nonces"
     key_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     created: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    __table_args__ = (UniqueConstraint("key_name", "nonce", name="uq_nonce"),)
 
 
 def make_engine(url: str) -> Engine:

@@ -104,14 +104,15 @@ def signature_base(
     components: Sequence[str], params_text: str, method: str, url: str,
     headers: Mapping[str, str],
 ) -> bytes:
-    lines = [
-        f'"{name}": {component_value(name, method, url, headers)}' for name in components
-    ]
-    lines.append(f'"@signature-params": {params_text}')
-    text = "\n".join(lines)
-    if "\n" in "".join(component_value(n, method, url, headers) for n in components):
+    values = [component_value(name, method, url, headers) for name in components]
+    if any("\n" in v or "\r" in v for v in values):
         raise SignatureProblem("a covered component contains a line break")
-    return text.encode("ascii", errors="strict")
+    lines = [f'"{name}": {value}' for name, value in zip(components, values, strict=True)]
+    lines.append(f'"@signature-params": {params_text}')
+    try:  # URLs are percent-encoded and header values ASCII on the wire
+        return "\n".join(lines).encode("ascii")
+    except UnicodeEncodeError:
+        raise SignatureProblem("a covered component is not ASCII (percent-encode it)") from None
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,10 @@ def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
         state.limiter.hit("signature", client)
         return unauthorized(detail)
 
-    url = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    # the path and query exactly as sent (percent-encoded), as the client signed them
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    url = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
     try:
         parsed = httpsig.parse_signed_request(request.method, url, body, request.headers)
     except httpsig.SignatureProblem as exc:
@@ -111,6 +114,9 @@ def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
             db.add(SeenNonce(key_name=parsed.keyid, nonce=parsed.nonce))
     except DbIntegrityError:
         raise fail("replayed request (this nonce was already used)") from None
+    if time.monotonic() - state.nonces_purged > 60:  # older nonces are refused by time
+        state.nonces_purged = time.monotonic()
+        purge_nonces(state)
     return actor
 
 

@@ -21,10 +21,6 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class LimitsAndHeaders:
     def __init__(self, app: ASGIApp, max_body: int, hsts: bool) -> None:
         self.app, self.max_body, self.hsts = app, max_body, hsts
@@ -40,16 +36,29 @@ class LimitsAndHeaders:
             await _plain(send, 413, "request body too large")
             self._log(scope, 413, started)
             return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+        app_receive = receive
+        if declared is None and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            # no declared length (chunked): read the body up to the limit first, so an
+            # oversized one is refused before any handler parses it
+            chunks, seen, more = [], 0, True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                seen += len(chunks[-1])
+                more = bool(message.get("more_body"))
                 if seen > self.max_body:
-                    raise BodyTooLarge
-            return message
+                    await _plain(send, 413, "request body too large")
+                    self._log(scope, 413, started)
+                    return
+            buffered: list[Message] = [{"type": "http.request", "body": b"".join(chunks),
+                                        "more_body": False}]
+
+            async def replay() -> Message:
+                return buffered.pop() if buffered else await receive()
+
+            app_receive = replay
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,11 +80,7 @@ class LimitsAndHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except BodyTooLarge:
-            await _plain(send, 413, "request body too large")
-            status["code"] = 413
+        await self.app(scope, app_receive, send_with_headers)
         self._log(scope, status["code"], started)
 
     @staticmethod

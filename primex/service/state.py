@@ -55,6 +55,7 @@ class ServiceState:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: Any = None  # primex.service.jobs.JobRunner
     notifier: Any = None  # primex.service.notify.Notifier
+    nonces_purged: float = 0.0  # time.monotonic() of the last purge of old nonces
     _log: AuditLog | None = None
     _log_lock: threading.RLock = field(default_factory=threading.RLock)
 

@@ -80,7 +80,6 @@ def upgrade() -> None:
         sa.Column("key_name", sa.String(64), primary_key=True),
         sa.Column("nonce", sa.String(64), primary_key=True),
         sa.Column("created", TS, nullable=False),
-        sa.UniqueConstraint("key_name", "nonce", name="uq_nonce"),
     )
     op.create_index("ix_seen_nonces_created", "seen_nonces", ["created"])
 
