@@ -32,6 +32,7 @@ from primex.audit.log import AuditLog, open_log
 from primex.catalogue import load_policy
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
@@ -344,8 +345,14 @@ def approve(
             "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
         ),
     ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Approve the submitted request, optionally with conditions."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "approval",
+                             {"conditions": conditions or []})
     h = home()
     spec, _raw, sha = load_submitted(h, request_id)
     body = {
@@ -359,15 +366,27 @@ def approve(
 
 
 @app.command("reject")
-def reject(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+def reject(request_id: RequestId, as_key: AsKey, reason: Reasons,
+           server: ServerOption = None) -> None:
     """Reject the submitted request (final)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "rejection",
+                             {"reasons": _reasons(reason)})
     seq = _decide(request_id, as_key, "rejection", {"reasons": _reasons(reason)})
     console().print(f"[red]rejected[/] {request_id} at log entry {seq}", highlight=False)
 
 
 @app.command("return")
-def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons,
+                   server: ServerOption = None) -> None:
     """Return the request to the researcher for changes (they may submit it again)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "return",
+                             {"reasons": _reasons(reason)})
     seq = _decide(request_id, as_key, "return", {"reasons": _reasons(reason)})
     console().print(f"returned {request_id} for changes at log entry {seq}", highlight=False)
 
@@ -393,10 +412,16 @@ def check_output(
     reason: Annotated[
         list[str] | None, typer.Option("--reason", help="Why (repeatable).")
     ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Record the check of the protected output (exactly one of --approve / --return)."""
     if approve_it == return_it:
         raise PrimexError("give exactly one of --approve or --return", where="check-output")
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "output_check", {
+            "decision": "approve" if approve_it else "return", "reasons": reason or []})
     h = home()
     log = _open(h)
     st = log.state(request_id)

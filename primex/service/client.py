@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -95,9 +96,19 @@ class RemoteClient:
         return base64.b64encode(self.signer.sign(data)).decode()
 
     def _decide(self, prefix: str, event: str, request: str | None,
-                payload: dict[str, Any], attempts: int = 3) -> dict[str, Any]:
+                payload: dict[str, Any], attempts: int = 3,
+                confirm: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        shown: Any = None
         for _ in range(attempts):
             prepared = self.call("POST", f"{prefix}/prepare", payload)
+            if confirm is not None:
+                body = prepared["draft"].get("body")
+                if shown is None:
+                    confirm(prepared["draft"])  # raises to stop; nothing is signed before
+                    shown = body
+                elif body != shown:  # a retry may not change what the person agreed to
+                    raise IntegrityError("the decision changed since it was shown",
+                                         where="draft.body", hint="run the command again")
             signature = self._sign(prepared, event, request)
             try:
                 return dict(self.call("POST", f"{prefix}/commit",
@@ -117,11 +128,13 @@ class RemoteClient:
                                       problems=exc.lines, where="server") from None
             raise
 
-    def decide(self, request: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def decide(self, request: str, event: str, payload: dict[str, Any],
+               confirm: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Prepare, (show and confirm,) sign here and commit one decision."""
         if event not in DECISION_PATHS:
             raise PermissionDenied(f"{event} is not a decision a person signs", where=event)
         return self._decide(f"/api/requests/{request}/{DECISION_PATHS[event]}", event,
-                            request, payload)
+                            request, payload, confirm=confirm)
 
     # --- reading and jobs -------------------------------------------------------------
     def status(self, request: str | None = None) -> dict[str, Any]:
