@@ -11,6 +11,10 @@ person) and signed by the person (primex.service.decisions).
 from __future__ import annotations
 
 import base64
+import hashlib
+import threading
+import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -156,14 +160,34 @@ def _require(actor: Actor, *roles: str) -> None:
                                where=actor.key_name)
 
 
+_VALIDATED: OrderedDict[str, Any] = OrderedDict()  # sha256 -> Checked, newest last
+_VALIDATED_LOCK = threading.Lock()
+_VALIDATED_MAX = 256
+
+
 def _checked(raw: str, service: ServiceState) -> Any:
+    """Validate like `request validate`. The result of the same bytes is reused for a
+    minute (a submission's commit follows its prepare: validating twice would double the
+    cost of the slowest call); the data coverage it depends on changes quarterly."""
     from primex.requests.validate import validate_bytes
 
+    data = raw.encode("utf-8")
+    key = hashlib.sha256(data).hexdigest()
+    now = time.monotonic()
+    with _VALIDATED_LOCK:
+        hit = _VALIDATED.get(key)
+        if hit is not None and now - hit[0] < 60:
+            return hit[1]
     try:
-        return validate_bytes(raw.encode("utf-8"), SOURCE, home=service.home)
+        checked = validate_bytes(data, SOURCE, home=service.home)
     except PrimexError as exc:  # YAML that cannot be read at all: one problem
         raise HTTPException(422, {"ok": False, "problems": [],
                                   "lines": [exc.one_line()]}) from None
+    with _VALIDATED_LOCK:
+        _VALIDATED[key] = (now, checked)
+        while len(_VALIDATED) > _VALIDATED_MAX:
+            _VALIDATED.popitem(last=False)
+    return checked
 
 
 def _problems(checked: Any) -> ValidationOut:
@@ -186,7 +210,7 @@ def health() -> dict[str, str]:
 @router.get("/public/keys", tags=["public"])
 def public_keys(request: Request) -> dict[str, Any]:
     """The public verification keys the signed log registers (no authentication)."""
-    with _service(request).log() as log:
+    with _service(request).view() as log:
         keys = [{"name": k.name, "role": k.role, "active": k.active,
                  "ed25519": base64.b64encode(k.public_key).decode()}
                 for k in log.registry.keys.values()]
@@ -220,23 +244,27 @@ def assess(body: YamlIn, request: Request, actor: Caller) -> dict[str, Any]:
     return run_assess(checked.spec, service.home).to_json()  # type: ignore[no-any-return]
 
 
-def _submission_body(body: YamlIn, service: ServiceState, actor: Actor,
-                     log: AuditLog) -> tuple[dict[str, Any], str | None, bytes]:
-    from primex.requests.lifecycle import submission_body
-
+def _valid_submission(body: YamlIn, service: ServiceState, actor: Actor) -> Any:
+    """Validate (outside the log lock: it is the slow part) and check the organisation."""
     _require(actor, "researcher")
     checked = _checked(body.yaml, service)
     if not checked.ok:
         raise HTTPException(422, _problems(checked).model_dump())
-    spec = checked.spec
-    if actor.organisation is None or spec.requester.organisation != actor.organisation:
+    if actor.organisation is None or checked.spec.requester.organisation != actor.organisation:
         raise PermissionDenied(
             f"requester.organisation is not your organisation ({actor.organisation})",
             where=f"{SOURCE}: requester.organisation",
             hint="a researcher submits only for the organisation of their account",
         )
-    raw = checked.loaded.raw
-    return submission_body(log, spec, raw, SOURCE), spec.id, raw
+    return checked
+
+
+def _submission_body(checked: Any, actor: Actor, log: AuditLog) -> dict[str, Any]:
+    from primex.requests.lifecycle import submission_body
+
+    if checked.spec.id is not None:
+        _state(log, actor, checked.spec.id)
+    return submission_body(log, checked.spec, checked.loaded.raw, SOURCE)  # type: ignore[no-any-return]
 
 
 def _draft_out(draft: dict[str, Any]) -> DraftOut:
@@ -247,12 +275,11 @@ def _draft_out(draft: dict[str, Any]) -> DraftOut:
 def submission_prepare(body: YamlIn, request: Request, actor: Caller) -> DraftOut:
     """Validate a request and return the `submission` entry to sign (nothing stored)."""
     service = _service(request)
-    with service.log() as log:
-        entry_body, rid, _raw = _submission_body(body, service, actor, log)
-        if rid is not None:
-            _state(log, actor, rid)
-        return _draft_out(decisions.prepare(log, "submission", rid, entry_body,
-                                             actor.key_name))
+    checked = _valid_submission(body, service, actor)
+    with service.slot.lease(actor.key_name), service.log() as log:
+        entry_body = _submission_body(checked, actor, log)
+        return _draft_out(decisions.prepare(log, "submission", checked.spec.id, entry_body,
+                                            actor.key_name))
 
 
 class SubmissionCommit(YamlIn, Signed):
@@ -266,10 +293,10 @@ def submission_commit(body: SubmissionCommit, request: Request,
     from primex.requests import store
 
     service = _service(request)
-    with service.log() as log:
-        entry_body, rid, raw = _submission_body(body, service, actor, log)
-        if rid is not None:
-            _state(log, actor, rid)
+    checked = _valid_submission(body, service, actor)
+    raw = checked.loaded.raw
+    with service.slot.commit(actor.key_name), service.log() as log:
+        entry_body = _submission_body(checked, actor, log)
         digest, created = store.store_bytes(service.home, raw)
         try:
             entry = decisions.commit(log, body.draft, body.signature, actor.key_name,
@@ -283,6 +310,7 @@ def submission_commit(body: SubmissionCommit, request: Request,
 
 
 def _committed(service: ServiceState, log: AuditLog, rid: str, seq: int) -> CommittedOut:
+    service.appended()
     if service.notifier is not None:
         service.notifier.transition(log, rid)
     return CommittedOut(request=rid, seq=seq, state=log.state(rid).state)
@@ -364,14 +392,14 @@ def _add_decision(part: str, event: str, model: type[BaseModel], build: Any) -> 
     def prepare_route(request_id: str, data: model, request: Request,  # type: ignore[valid-type]
                       actor: Caller) -> DraftOut:
         service = _service(request)
-        with service.log() as log:
+        with service.slot.lease(actor.key_name), service.log() as log:
             body = _body(data, service, actor, log, request_id)
             return _draft_out(decisions.prepare(log, event, request_id, body, actor.key_name))
 
     def commit_route(request_id: str, data: commit_model, request: Request,  # type: ignore[valid-type]
                      actor: Caller) -> CommittedOut:
         service = _service(request)
-        with service.log() as log:
+        with service.slot.commit(actor.key_name), service.log() as log:
             body = _body(data, service, actor, log, request_id)
             entry = decisions.commit(log, data.draft, data.signature,  # type: ignore[attr-defined]
                                      actor.key_name, body)
@@ -404,7 +432,7 @@ def list_requests(request: Request, actor: Caller,
     from primex.requests.lifecycle import status
 
     service = _service(request)
-    with service.log() as log:
+    with service.view() as log:
         rows = status(service.home, log=log)["requests"]
         visible = {rid for rid in log.requests() if _visible(actor, log.state(rid))}
     rows = [r for r in rows if r["request"] in visible and (state is None or
@@ -418,7 +446,7 @@ def request_status(request_id: str, request: Request, actor: Caller) -> dict[str
     from primex.requests.lifecycle import status
 
     service = _service(request)
-    with service.log() as log:
+    with service.view() as log:
         _state(log, actor, request_id)
         return status(service.home, request_id, log=log)
 
@@ -427,7 +455,7 @@ def request_status(request_id: str, request: Request, actor: Caller) -> dict[str
 def comments(request_id: str, request: Request, actor: Caller) -> list[CommentOut]:
     """The comment thread of a request (officer and researcher), oldest first."""
     service = _service(request)
-    with service.log() as log:
+    with service.view() as log:
         _state(log, actor, request_id)
     with service.db() as db:
         rows = db.scalars(select(Comment).where(Comment.request == request_id)
@@ -442,7 +470,7 @@ def add_comment(request_id: str, body: CommentIn, request: Request,
     """Add to the thread (the officer and the researchers of the request's organisation)."""
     _require(actor, "researcher", "privacy_officer")
     service = _service(request)
-    with service.log() as log:
+    with service.view() as log:
         _state(log, actor, request_id)
     with service.db() as db:
         row = Comment(request=request_id, author=actor.key_name, role=actor.role,
@@ -487,7 +515,7 @@ def start_job(request_id: str, body: JobIn, request: Request, actor: Caller) -> 
     """Start a long step (extract, build the release) in the background; poll the job."""
     _require(actor, "spp_operator")
     service = _service(request)
-    with service.log() as log:
+    with service.view() as log:
         _state(log, actor, request_id)
     job_id = service.jobs.submit(request_id, body.step, actor.key_name)
     return job(job_id, request, actor)
@@ -516,7 +544,7 @@ def package(request_id: str, request: Request, actor: Caller) -> FileResponse:
 
     _require(actor, "researcher")
     service = _service(request)
-    with service.log() as log:
+    with service.view() as log:
         st = _state(log, actor, request_id)
     if st.state != "released":
         raise PermissionDenied(f"the request is {st.state}; nothing is released yet",
@@ -540,7 +568,7 @@ def audit_report(request: Request, actor: Caller,
     _require(actor, "committee", "privacy_officer")
     service = _service(request)
     if request_id is not None:
-        with service.log() as log:
+        with service.view() as log:
             _state(log, actor, request_id)
     report = build_report(service.home, request=request_id)
     return asdict(report)

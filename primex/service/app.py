@@ -53,6 +53,11 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # handlers are sync (thread pool); a prepare may wait for the commit slot, so give
+        # the pool room for the reads meanwhile
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 100
         yield
         if state is None:  # the app built it, the app closes it
             service.close()

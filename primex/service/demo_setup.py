@@ -20,8 +20,8 @@ DEMO_ACTORS: dict[str, tuple[str, str | None, str]] = {
     "officer": ("privacy_officer", None, "demo-officer"),
     "president": ("president", None, "demo-president"),
     "spp": ("spp_operator", None, "demo-spp"),
-    "alice": ("researcher", "HIVA - KU Leuven", "demo-alice"),
-    "bruno": ("researcher", "ULB - Institut de sociologie", "demo-bruno"),
+    "alice": ("researcher", "HIVA – KU Leuven", "demo-alice"),
+    "bruno": ("researcher", "ULB – DULBEA", "demo-bruno"),
 }
 MARKER = ".primex-serve-demo"
 
@@ -67,7 +67,7 @@ def prepare(home: Home, persons: int = 2000) -> DemoHome:
 def _data(home: Home, persons: int) -> None:
     from primex.synthetic import SynthConfig, generate
 
-    generate(SynthConfig(persons=persons, start="2023-07", months=24, seed=2026),
+    generate(SynthConfig(persons=persons, start="2022-01", months=36, seed=2026),
              home.prima_db, home.warehouse_db)
 
 

@@ -61,7 +61,7 @@ def cookie_name(state: ServiceState) -> str:
 
 def _actor_for(state: ServiceState, key_name: str, via: str,
                csrf: str | None = None) -> Actor | None:
-    with state.log() as log:
+    with state.view() as log:
         info = log.registry.active(key_name)
     if info is None:
         return None
@@ -99,7 +99,7 @@ def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
     window = s.signature_window_seconds
     if abs(now - parsed.created) > window or abs(now - date) > window:
         raise fail(f"the signature is older or newer than {window} s (check the clock)")
-    with state.log() as log:
+    with state.view() as log:
         info = log.registry.active(parsed.keyid)
     if info is None or not httpsig.verify(parsed, info.public_key):
         raise fail("the signature does not verify with an active registered key")

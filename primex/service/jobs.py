@@ -83,6 +83,7 @@ class JobRunner:
                          message=f"internal error ({type(exc).__name__})")
             return
         self._update(job_id, state="done", progress=100, message=message)
+        self.state.appended()
         if self.state.notifier is not None:
             with self.state.log() as log:
                 self.state.notifier.transition(log, request)
