@@ -24,7 +24,13 @@ Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 
 @app.callback()
-def serve(ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(
+    ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000,
+    certfile: Annotated[Path | None, typer.Option(
+        "--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
+    keyfile: Annotated[Path | None, typer.Option(
+        "--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+) -> None:
     """Start the service with the settings of the PRIMEX_* environment variables."""
     if ctx.invoked_subcommand is not None:
         return
@@ -34,8 +40,13 @@ def serve(ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000) -> No
     from primex.service.settings import ServiceSettings
 
     settings = ServiceSettings.from_env(home().root)
+    if (certfile is None) != (keyfile is None):
+        raise PrimexError("give both --ssl-certfile and --ssl-keyfile, or neither",
+                          where="--ssl-certfile")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+                ssl_certfile=str(certfile) if certfile else None,
+                ssl_keyfile=str(keyfile) if keyfile else None)
 
 
 @app.command("account")
