@@ -323,14 +323,16 @@ def _reasons_body(data: ReasonsIn, *_: Any) -> dict[str, Any]:
 
 def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
                    rid: str) -> dict[str, Any]:
-    # The conditions logic lives in the review command module (TODO for the lead: move it
-    # to a library module); calling it keeps one definition of what an officer may set.
-    from primex.commands.review import _proposed, build_conditions, service_minimums
+    from primex.requests.conditions import (
+        build_conditions,
+        proposed_parameters,
+        service_minimums,
+    )
     from primex.requests.store import load_submitted
 
     spec, _raw, sha = load_submitted(service.home, rid)
     return {"spec_sha256": sha, "conditions": build_conditions(
-        list(data.conditions), _proposed(spec.disclosure), service_minimums())}
+        list(data.conditions), proposed_parameters(spec.disclosure), service_minimums())}
 
 
 def _protected_manifest(service: ServiceState, log: AuditLog, rid: str) -> Any:
