@@ -120,6 +120,7 @@ def test_headers_size_limit_and_signature_failure_rate_limit(
              if r.name == "primex.service.access"]
     assert lines and all(set(line) == {"method", "route", "status", "ms", "role"}
                          for line in lines)
+    assert {"researcher", None} <= {line["role"] for line in lines}
     text = " ".join(r.getMessage() for r in caplog.records)
     for personal in ("alice", "olivia", "example.org", "127.0.0.1"):
         assert personal not in text

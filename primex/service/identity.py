@@ -165,11 +165,13 @@ async def current_actor(request: Request) -> Actor:
     state = state_of(request)
     if "signature-input" in request.headers or "signature" in request.headers:
         body = await request.body()
-        return await run_in_threadpool(_signed_actor, state, request, body)
-    token = request.cookies.get(cookie_name(state))
-    if token:
-        return await run_in_threadpool(_session_actor, state, request, token)
-    raise unauthorized("authentication required: a signed request or a session")
+        actor = await run_in_threadpool(_signed_actor, state, request, body)
+    elif token := request.cookies.get(cookie_name(state)):
+        actor = await run_in_threadpool(_session_actor, state, request, token)
+    else:
+        raise unauthorized("authentication required: a signed request or a session")
+    request.state.actor_role = actor.role  # for the access log (the role, not the person)
+    return actor
 
 
 def new_session(state: ServiceState, key_name: str) -> tuple[str, str]:
