@@ -18,7 +18,7 @@ import pytest
 
 from primex.audit.log import open_log
 from primex.home import Home
-from tests.release_chain import SPEC, no_fsync  # noqa: F401
+from tests.release_chain import PASS, SPEC, no_fsync  # noqa: F401
 from tests.service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 
@@ -59,9 +59,29 @@ def test_assess_equals_cli_and_extract_job_runs_in_background(
         done = spp.wait_job(job["id"])
         assert done["state"] == "done", done
         assert alice.status(rid)["state"] == "extracted"
-    entry = open_log(stack.chain.home, create=False).entries(rid)[-1]
-    assert (entry.type, entry.actor) == ("extraction", "spp")
-    manifest = entry.body["manifest"]
-    assert manifest["request"] == rid and manifest["rows"] > 0
-    extract = stack.chain.home.spp_work / rid / manifest["files"][0]["name"]
-    assert hashlib.sha256(extract.read_bytes()).hexdigest() == manifest["files"][0]["sha256"]
+        entry = open_log(stack.chain.home, create=False).entries(rid)[-1]
+        assert (entry.type, entry.actor) == ("extraction", "spp")
+        manifest = entry.body["manifest"]
+        assert manifest["request"] == rid and manifest["rows"] > 0
+        work = stack.chain.home.spp_work / rid
+        extract = work / manifest["files"][0]["name"]
+        assert hashlib.sha256(extract.read_bytes()).hexdigest() == (
+            manifest["files"][0]["sha256"])
+        # the BCSS codes the extract (its own service is issue 19: the CLI here)
+        env = {**os.environ, "PRIMEX_PASSPHRASE": PASS, "PRIMEX_BCSS_PASSPHRASE": PASS}
+        for args in (["linkage", "keygen"],
+                     ["linkage", "code", "--request", rid, "--in", str(extract), "--as",
+                      "bob"]):
+            ran = subprocess.run([sys.executable, "-m", "primex.cli", "--home",
+                                  str(stack.chain.home.root), *args], capture_output=True,
+                                 text=True, env=env)
+            assert ran.returncode == 0, ran.stderr
+        shutil.copyfile(stack.chain.home.bcss_work / rid / "coded.parquet",
+                        work / "coded.parquet")  # the coded file comes back to the SPP
+        done = spp.wait_job(spp.start_job(rid, "protect")["id"])
+        assert done["state"] == "done", done
+        assert alice.status(rid)["state"] == "protected"
+        review = olivia.call("GET", f"/api/requests/{rid}/output")
+        assert review["report"]["passed"] is True
+        assert olivia.decide(rid, "output_check", {"decision": "approve"})["state"] == (
+            "output_checked")

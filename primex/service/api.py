@@ -113,7 +113,7 @@ class CommentOut(BaseModel):
 
 
 class JobIn(BaseModel):
-    step: Literal["extract", "build"]
+    step: Literal["extract", "protect", "build"]
 
 
 class JobOut(BaseModel):
@@ -514,7 +514,8 @@ def output_review(request_id: str, request: Request, actor: Caller) -> dict[str,
 # --- jobs -----------------------------------------------------------------------------
 @router.post("/requests/{request_id}/jobs", tags=["jobs"], status_code=202)
 def start_job(request_id: str, body: JobIn, request: Request, actor: Caller) -> JobOut:
-    """Start a long step (extract, build the release) in the background; poll the job."""
+    """Start a long step (extract, protect, build the release) in the background; poll
+    the job."""
     _require(actor, "spp_operator")
     service = _service(request)
     with service.view() as log:

@@ -35,7 +35,36 @@ def _build(home: Home, request: str, signer: Any) -> str:
     return f"released (log entry {released.seq}, package sha256 {released.package_sha256[:16]}…)"
 
 
-STEPS: dict[str, Callable[[Home, str, Any], str]] = {"extract": _extract, "build": _build}
+def _protect(home: Home, request: str, signer: Any) -> str:
+    """The protection step runs as `primex disclosure protect` in a child process: its logic
+    lives in that command (not yet in a library function), and a child keeps pandas' memory
+    and any crash out of the service."""
+    import os
+    import subprocess
+    import sys
+
+    from primex.audit.keys import env_passphrase
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRIMEX_PASSPHRASE")}
+    passphrase = env_passphrase(signer.name)
+    if passphrase:
+        env["PRIMEX_PASSPHRASE"] = passphrase
+    done = subprocess.run(
+        [sys.executable, "-m", "primex.cli", "--home", str(home.root), "disclosure",
+         "protect", request, "--as", signer.name],
+        capture_output=True, text=True, env=env, timeout=3600, stdin=subprocess.DEVNULL,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if done.returncode != 0:
+        raise PrimexError(last.removeprefix("error: ") or "the protection step failed",
+                          where=f"request {request}")
+    return last or "protected"
+
+
+STEPS: dict[str, Callable[[Home, str, Any], str]] = {
+    "extract": _extract, "protect": _protect, "build": _build,
+}
 
 
 class JobRunner:
