@@ -73,6 +73,9 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
     app.state.service = service
     app.include_router(api.router)
     app.include_router(oidc.router)
+    from primex.service.pages import mount_portal  # the web pages (issue 18)
+
+    mount_portal(app)
 
     @app.get("/openapi.json", tags=["public"], include_in_schema=False)
     def openapi(actor: Actor = Depends(current_actor)) -> dict[str, Any]:
