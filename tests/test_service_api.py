@@ -172,6 +172,12 @@ def test_drafts_cannot_be_altered_or_signed_by_someone_else(stack: Stack) -> Non
     with pytest.raises(RemoteError) as err:
         olivia.call("POST", prefix + "/commit", {**payload, "draft": loose, "signature": sig})
     assert err.value.status == 422
+    # a draft moved into the future (it would drag every later entry's time along)
+    future = {**draft, "time": "2099-01-01T00:00:00.000000Z"}
+    sig = base64.b64encode(stack.chain.signers["olivia"].sign(signed_bytes(future))).decode()
+    with pytest.raises(RemoteError) as err:
+        olivia.call("POST", prefix + "/commit", {**payload, "draft": future, "signature": sig})
+    assert err.value.status == 409 and "time" in str(err.value)
     # a signature by another key over the right draft: refused
     sig = base64.b64encode(stack.chain.signers["paul"].sign(signed_bytes(draft))).decode()
     with pytest.raises(RemoteError) as err:
