@@ -228,6 +228,17 @@ def test_output_check_signoff_build_job_and_download(stack: Stack) -> None:
     release = open_log(chain.home, create=False).entries(rid)[-1]
     assert release.type == "release"
     assert release.body["package_sha256"] == hashlib.sha256(package).hexdigest()
+    # the committee's report of the whole history, from the verified log
+    with stack.client("committee") as committee, stack.client("alice") as alice:
+        report = committee.call("GET", "/api/audit/report")
+        with pytest.raises(RemoteError) as err:
+            alice.call("GET", "/api/audit/report")
+        assert err.value.status == 403
+    assert report["verification"].startswith("verified: ")
+    (row,) = report["requests"]
+    assert (row["request"], row["state"]) == (rid, "released")
+    assert [e["seq"] for e in row["events"]] == [e.seq for e in open_log(
+        chain.home, create=False).entries(rid)]
 
 
 def test_extract_job_failure_is_reported(stack: Stack) -> None:
