@@ -172,6 +172,12 @@ def test_drafts_cannot_be_altered_or_signed_by_someone_else(stack: Stack) -> Non
     with pytest.raises(RemoteError) as err:
         olivia.call("POST", prefix + "/commit", {**payload, "draft": loose, "signature": sig})
     assert err.value.status == 422
+    # a draft moved into the future (it would drag every later entry's time along)
+    future = {**draft, "time": "2099-01-01T00:00:00.000000Z"}
+    sig = base64.b64encode(stack.chain.signers["olivia"].sign(signed_bytes(future))).decode()
+    with pytest.raises(RemoteError) as err:
+        olivia.call("POST", prefix + "/commit", {**payload, "draft": future, "signature": sig})
+    assert err.value.status == 409 and "time" in str(err.value)
     # a signature by another key over the right draft: refused
     sig = base64.b64encode(stack.chain.signers["paul"].sign(signed_bytes(draft))).decode()
     with pytest.raises(RemoteError) as err:
@@ -222,6 +228,17 @@ def test_output_check_signoff_build_job_and_download(stack: Stack) -> None:
     release = open_log(chain.home, create=False).entries(rid)[-1]
     assert release.type == "release"
     assert release.body["package_sha256"] == hashlib.sha256(package).hexdigest()
+    # the committee's report of the whole history, from the verified log
+    with stack.client("committee") as committee, stack.client("alice") as alice:
+        report = committee.call("GET", "/api/audit/report")
+        with pytest.raises(RemoteError) as err:
+            alice.call("GET", "/api/audit/report")
+        assert err.value.status == 403
+    assert report["verification"].startswith("verified: ")
+    (row,) = report["requests"]
+    assert (row["request"], row["state"]) == (rid, "released")
+    assert [e["seq"] for e in row["events"]] == [e.seq for e in open_log(
+        chain.home, create=False).entries(rid)]
 
 
 def test_extract_job_failure_is_reported(stack: Stack) -> None:

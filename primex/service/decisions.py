@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import copy
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from primex.audit.canonical import loads
@@ -109,6 +110,25 @@ def prepare(log: AuditLog, event: str, request: str | None, body: dict[str, Any]
     raise PrimexError("the log appended without a signature", where="prepare")
 
 
+DRAFT_MAX_AGE = timedelta(minutes=2)
+CLOCK_SKEW = timedelta(seconds=5)
+
+
+def _check_time(text: str) -> None:
+    """The draft's time is the only envelope field the log takes from the caller: it must be
+    the time the service prepared it (a future time would drag every later entry along)."""
+    from primex.errors import ValidationError
+
+    try:
+        when = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise ValidationError("the draft's time is malformed", where="draft.time") from None
+    now = datetime.now(UTC)
+    if when > now + CLOCK_SKEW or when < now - DRAFT_MAX_AGE:
+        raise StaleDraft("the draft's time is not the time it was prepared", where="draft.time",
+                         hint="prepare it again and sign the new draft")
+
+
 def commit(log: AuditLog, draft: dict[str, Any], signature_b64: str, key_name: str,
            body: dict[str, Any]) -> Entry:
     """Append the signed draft (see the module docstring); raises PrimexError subclasses."""
@@ -124,6 +144,7 @@ def commit(log: AuditLog, draft: dict[str, Any], signature_b64: str, key_name: s
     event, request = draft.get("type"), draft.get("request")
     if event not in DECISIONS or not isinstance(draft.get("time"), str):
         raise ValidationError("the draft is not a decision entry", where="draft.type")
+    _check_time(str(draft["time"]))
     info = log.registry.active(key_name)
     if info is None:
         raise PermissionDenied(f"key {key_name!r} is not active", where=key_name)
