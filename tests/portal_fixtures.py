@@ -112,4 +112,4 @@ def chromium_args() -> dict[str, Any]:
 
 
 def screenshots_to_docs() -> bool:
-    return os.environ.get("PRIMEX_PORTAL_SCREENSHOTS") == "1"
+    return os.environ.get("PORTAL_SCREENSHOTS") == "1"  # (conftest clears PRIMEX_*)

@@ -8,7 +8,7 @@ Every page is checked with axe-core (bundled in axe-playwright-python, injected 
 0 serious or critical violations), for console errors (a CSP violation is one), for the
 lang attribute and for national numbers. Screenshots of every page stay in
 test-artifacts/portal/ (to look at after a failure), and go to docs/img/portal/ after a
-passing run with PRIMEX_PORTAL_SCREENSHOTS=1."""
+passing run with PORTAL_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class Shots:
         assert not self.errors, self.errors
 
     def publish(self) -> None:
-        """After a passing run, with PRIMEX_PORTAL_SCREENSHOTS=1: the docs' pictures."""
+        """After a passing run, with PORTAL_SCREENSHOTS=1: the pictures of docs/portal.md."""
         if screenshots_to_docs():
             DOCS_IMG.mkdir(parents=True, exist_ok=True)
             for png in sorted(self.folder.glob("*.png")):

@@ -8,6 +8,12 @@ LANGUAGES = ("en", "fr", "nl")
 NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
 
 EN: dict[str, str] = {
+    "before": "Before",
+    "after": "After",
+    "generalised": "Generalisation of the quasi-identifiers",
+    "level": "Level",
+    "utility": "Utility cost (information loss)",
+    "full_report": "The full disclosure report",
     "app": "primex portal",
     "skip": "Skip to the content",
     "nav": "Main menu",
@@ -103,6 +109,12 @@ EN: dict[str, str] = {
 }
 
 FR: dict[str, str] = {
+    "before": "Avant",
+    "after": "Après",
+    "generalised": "Généralisation des quasi-identifiants",
+    "level": "Niveau",
+    "utility": "Coût en utilité (perte d'information)",
+    "full_report": "Le rapport de contrôle complet",
     "app": "portail primex",
     "skip": "Aller au contenu",
     "nav": "Menu principal",
@@ -201,6 +213,12 @@ FR: dict[str, str] = {
 }
 
 NL: dict[str, str] = {
+    "before": "Voor",
+    "after": "Na",
+    "generalised": "Veralgemening van de quasi-identificatoren",
+    "level": "Niveau",
+    "utility": "Kost in bruikbaarheid (informatieverlies)",
+    "full_report": "Het volledige beschermingsrapport",
     "app": "primex-portaal",
     "skip": "Naar de inhoud",
     "nav": "Hoofdmenu",

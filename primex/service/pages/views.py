@@ -28,7 +28,8 @@ from primex.service.state import ServiceState
 LANG_COOKIE = "primex-lang"
 PORTAL_LOGIN_COOKIE = "primex-portal-login"  # the OIDC callback then lands on the portal
 PREVIEW_ROWS = 10
-SUPPRESSED_MARKS = frozenset({"", "NA", "NaN", "nan", "None", "*", "<NA>"})
+# blanked values (sdcMicro's local suppression); "*" is a generalisation level, shown as is
+SUPPRESSED_MARKS = frozenset({"", "NA", "NaN", "nan", "None", "<NA>"})
 # what waits for whom (the request states in primex.audit.workflow.STATES)
 WAITING: dict[str, tuple[str, ...]] = {
     "researcher": ("returned", "released"),
@@ -265,7 +266,40 @@ def _output(service: ServiceState, actor: Actor, rid: str, state: str | None) ->
     previews = [{"name": f.name, "bytes": f.bytes, "sha256": f.sha256,
                  "table": _preview(folder / f.name)} for f in manifest.files]
     return {"manifest_sha256": manifest.sha256, "files": previews, "report": report,
+            "disclosure": _disclosure(report),
             "manifest_json": json.dumps(manifest.as_dict(), sort_keys=True)}
+
+
+RISK_METRICS = ("global_risk_ER", "global_risk_pct", "max_individual_risk", "sample_uniques",
+                "high_risk_records")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _disclosure(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's answers to the officer's questions, as rows (a microdata report; a
+    table or synthetic report shows its summary and the full report below)."""
+    details = _dict(report.get("details"))
+    before, after = _dict(details.get("risk_before")), _dict(details.get("risk_after"))
+    risk = [(m, before.get(m), after.get(m)) for m in RISK_METRICS
+            if m in before or m in after]
+    if "kanon_violations_before" in details:
+        risk.append(("records violating k-anonymity", details.get("kanon_violations_before"),
+                     details.get("kanon_violations_after")))
+    per_variable = details.get("suppressions")
+    labels = _dict(details.get("level_labels"))
+    generalised = [(q, lv, labels.get(q, "")) for q, lv in _dict(details.get("levels")).items()]
+    suppressed = [(key, value) for key, value in details.items()
+                  if "suppress" in key and not isinstance(value, dict | list)
+                  and key != "suppression_reason"]
+    suppressed += [(f"values suppressed: {q}", n) for q, n in _dict(per_variable).items()]
+    loss = _dict(details.get("information_loss"))
+    return {"summary": report.get("summary"), "passed": report.get("passed"), "risk": risk,
+            "generalised": generalised, "suppressed": suppressed,
+            "reason": details.get("suppression_reason"),
+            "loss": [(k, v) for k, v in loss.items() if not isinstance(v, dict | list)]}
 
 
 def _preview(path: Path) -> dict[str, Any] | None:
