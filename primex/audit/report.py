@@ -38,6 +38,7 @@ EVENT_TITLES = {
     "closure": "closed",
     "key_add": "key registered",
     "key_revoke": "key revoked",
+    "linkage_key_rotation": "linkage master key rotated (BCSS)",
 }
 
 
@@ -133,6 +134,8 @@ def _details(e: Entry) -> str:
         return _flat(b.get("reason")) if b.get("reason") else ""
     if e.type == "key_add":
         return f"{b.get('name')} as {b.get('role')} (person {b.get('person')})"
+    if e.type == "linkage_key_rotation":
+        return f"{b.get('old_master_key_id')} -> {b.get('new_master_key_id')}"
     if e.type == "key_revoke":
         return f"{b.get('name')}: {b.get('reason')}"
     return ""
