@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from primex.errors import IntegrityError, PrimexError
 from primex.extract.engine import DuckDBEngine
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
 from primex.home import Home
-from primex.linkage import join, keystore, niss
+from primex.linkage import join, keystore, niss, niss_scan
 from primex.linkage.pseudonym import SCHEME, key_id, pseudonymise_column
 
 CODED_KIND = "primex.linkage.coding"
@@ -47,7 +46,6 @@ MANIFEST = "manifest.json"
 STRATA = ("region", "benefit")
 # Columns that identify a person directly even if the catalogue does not list them.
 ALWAYS_DROP = frozenset({"niss", "nn11", "birth_date", "household_id"})
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
 
 
 @dataclass
@@ -365,27 +363,22 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def _refuse_leaks(table: pa.Table, *, where: str) -> None:
-    """Last line of defence: no string that is a valid-looking NISS may be written.
+    """Last line of defence: nothing that is a valid NISS may be written, in any column of
+    any type, with or without separators (`niss_scan`).
 
     The pseudonym column is skipped: it is generated here (32 hex characters), and a random
     hex string holds an 11-digit run passing mod 97 about once in 3 000 rows."""
-    for name in table.column_names:
-        if name == "pseudonym":
-            continue
-        col = table.column(name)
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            continue
-        hits = pc.match_substring_regex(col, r"\d{11}")
-        if not pc.any(hits).as_py():
-            continue
-        for value in col.filter(hits).to_pylist():
-            for digits in _ELEVEN_DIGITS.findall(value or ""):
-                if niss.mod97_valid(digits):
-                    raise IntegrityError(
-                        f"column {name!r} still holds national numbers; nothing was written",
-                        where=where,
-                        hint="drop that column from the extract or mark it direct_identifier",
-                    )
+    findings = niss_scan.scan_table(table, skip=frozenset({"pseudonym"}))
+    if findings:
+        first = findings[0]
+        what = (f"the name of column {first.column}" if first.kind == "column name"
+                else f"column {first.column!r} ({first.kind}, {first.cells} value(s))")
+        more = f" and {len(findings) - 1} more column(s)" if len(findings) > 1 else ""
+        raise IntegrityError(
+            f"{what}{more} still holds national numbers; nothing was written",
+            where=where,
+            hint="drop that column from the extract or mark it direct_identifier",
+        )
 
 
 def _report(

@@ -284,7 +284,7 @@ def _decode_env_key(value: str) -> bytes:
         )
     if degenerate_key(raw):
         raise PrimexError(
-            f"{ENV_MASTER_KEY} is not a random key (too few distinct bytes, or text)",
+            "not a random key (too few distinct bytes, or only text characters)",
             where=ENV_MASTER_KEY,
             hint="use 32 random bytes from the BCSS secret store (e.g. `openssl rand -hex 32`)",
         )
