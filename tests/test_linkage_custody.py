@@ -123,10 +123,14 @@ def test_the_record_key_is_stable_across_requests_and_passes_through_the_coding(
     assert stat.S_IMODE((site.home.spp / "record.key").stat().st_mode) == 0o600
 
 
-def test_the_record_key_is_described_and_never_written_anywhere_else(site: Site) -> None:
+def test_the_record_key_is_described_and_never_written_anywhere_else(
+    site: Site, capsys: pytest.CaptureFixture[str],
+) -> None:
     request = site.approved()
+    capsys.readouterr()
     extract = site.extract(request)
     assert site.code(request) == 0
+    printed = capsys.readouterr()
     manifest = site.log.entries(request)[-2].body["manifest"]
     assert "spp_record_key" in manifest["columns"]
     assert manifest["record_key_id"].startswith("r1:")
@@ -138,6 +142,7 @@ def test_the_record_key_is_described_and_never_written_anywhere_else(site: Site)
                for p in site.home.root.rglob("*") if p.is_file()
                and any(f in p.read_bytes() for f in forms)]
     assert holders == ["spp/record.key"]
+    assert not any(f.decode() in printed.out + printed.err for f in forms[1:])
 
 
 def test_a_record_key_column_of_another_type_is_refused(

@@ -102,6 +102,9 @@ def _rotate(h: Home, signer: str | None) -> None:
               f"the old key file is kept as {rotation.retired} (mode 0600)",
               highlight=False, soft_wrap=True)
     out.print(f"audit: linkage_key_rotation event #{seq}", highlight=False)
+    if os.environ.get(ENV_MASTER_KEY):
+        out.print(f"note: {ENV_MASTER_KEY} still holds the retired key and is now refused; "
+                  "unset it to use the keystore file", highlight=False, soft_wrap=True)
 
 
 def _ask(prompt: str, env: str, *, confirm: bool) -> str:

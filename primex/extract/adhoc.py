@@ -410,7 +410,8 @@ def build_extract(
         b"primex.linkage": json.dumps(parts["linkage"], sort_keys=True).encode(),
         b"primex.kind": KIND.encode(),
     }
-    table = _with_record_key(table, record_key.load_or_create(home))
+    secret = record_key.load_or_create(home)
+    table = _with_record_key(table, secret)
     table = table.replace_schema_metadata(meta)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / EXTRACT
@@ -432,7 +433,7 @@ def build_extract(
             "niss": "national number (NISS), for the BCSS coding only; dropped by it",
             record_key.COLUMN: record_key.DESCRIPTION,
         },
-        "record_key_id": record_key.key_id(record_key.load_or_create(home)),
+        "record_key_id": record_key.key_id(secret),
         "rows": table.num_rows,
         "code_version": code_version(),
         "files": file_entries(folder, [EXTRACT]),

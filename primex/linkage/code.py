@@ -69,9 +69,9 @@ def direct_identifiers() -> set[str]:
     return {v.name for v in load_catalogue().by_role("direct_identifier")} | set(ALWAYS_DROP)
 
 
-def read_extract(path: Path) -> tuple[pa.Table, str]:
-    """The extract and the SHA-256 of the very bytes it was parsed from (read once, so the
-    file cannot change between the hash check and the coding)."""
+def read_extract(path: Path) -> tuple[pa.Table, dict[str, Any]]:
+    """The extract and {name, bytes, sha256} of the very bytes it was parsed from (read
+    once, so the file cannot change between the hash check and the coding)."""
     if not path.is_file():
         raise PrimexError(
             "extract file not found",
@@ -92,7 +92,8 @@ def read_extract(path: Path) -> tuple[pa.Table, str]:
             where=str(path),
             hint="the SPP extract must carry record_id and niss",
         )
-    return table, hashlib.sha256(data).hexdigest()
+    return table, {"name": path.name, "bytes": len(data),
+                   "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def linkage_of(table: pa.Table) -> list[dict[str, Any]]:
@@ -138,9 +139,9 @@ def code_extract(
             hint=f"e.g. --out {home.bcss_work / request_id / 'coded.parquet'}",
         )
     log, signer = _audit_preflight(home, request_id, signer_name, signer)
-    table, in_sha256 = read_extract(in_path)
+    table, received = read_extract(in_path)
     if log is not None:
-        _check_recorded_extract(log, request_id, in_sha256, in_path)
+        _check_recorded_extract(log, request_id, received["sha256"], in_path)
     _check_record_key(table, in_path)
     meta = table.schema.metadata or {}
     meta_request = meta.get(b"primex.request")
@@ -211,9 +212,7 @@ def code_extract(
         "request": request_id,
         "key_id": kid,
         "scheme": SCHEME,
-        "inputs": [
-            {"name": in_path.name, "bytes": in_path.stat().st_size, "sha256": in_sha256}
-        ],
+        "inputs": [received],
         "files": file_entries(out_dir, [out_path.name, REPORT_JSON, REPORT_MD]),
         "code_version": _code_version(),
     }
