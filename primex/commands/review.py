@@ -442,7 +442,7 @@ def close(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
     st = log.state(request_id)
     signer = prompt_signer(h, as_key)
     if st.state == "closed" and leftovers(h, request_id):
-        files = finish_destruction(h, log, request_id)
+        files = finish_destruction(h, log, request_id, signer)
         console().print(f"{request_id} was already closed; destroyed {len(files)} work "
                         "file(s) its closure left behind", highlight=False)
         return
@@ -517,7 +517,7 @@ def expire(
     assert as_key is not None
     signer = prompt_signer(h, as_key)
     for request_id in unfinished:
-        files = finish_destruction(h, log, request_id)
+        files = finish_destruction(h, log, request_id, signer)
         out.print(f"destroyed {len(files)} work file(s) left by the closure of {request_id}",
                   highlight=False)
     for request_id, until in due:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from primex.errors import PrimexError
+from primex.audit.workflow import TRANSITIONS
+from primex.errors import PermissionDenied, PrimexError
 from primex.home import Home
 
 SIDES = ("spp", "bcss")
@@ -87,10 +88,17 @@ def close_request(
     return entry, files
 
 
-def finish_destruction(home: Home, log: Any, request_id: str) -> list[WorkFile]:
-    """Delete what an interrupted closure left of a closed request's work files."""
+def finish_destruction(home: Home, log: Any, request_id: str, signer: Any) -> list[WorkFile]:
+    """Delete what an interrupted closure left of a closed request's work files (by a key
+    that may close requests: no new entry is written, so the log cannot check the role)."""
     if log.state(request_id).state != "closed":
         raise PrimexError(f"request {request_id} is not closed", where=request_id)
+    roles = TRANSITIONS["closure"].roles
+    if getattr(signer, "role", None) not in roles:
+        raise PermissionDenied(
+            f"key {getattr(signer, 'name', '?')!r} may not destroy work files",
+            where="--as", hint=f"a {' or '.join(roles)} key finishes a closure",
+        )
     files = inventory(home, request_id)
     closures = [e for e in log.entries(request_id) if e.type == "closure"]
     destroy(home, request_id, closures[-1].seq if closures else None)
