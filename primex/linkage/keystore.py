@@ -134,12 +134,16 @@ def rotate_master_key(
     old_id, new_id = master_id(old), str(new_document["master_id"])
     retired = path.with_name(f"master-key.retired-{old_id.replace(':', '-')}.json")
     _write_private(retired, current_raw)  # a copy: the current file stays until recorded
+    # the new file is on disk before the event is recorded; only a rename remains after it
+    staged = _stage_private(path, json.dumps(new_document, indent=2, sort_keys=True).encode()
+                            + b"\n")
     try:
         record(old_id, new_id)
     except BaseException:
+        staged.unlink(missing_ok=True)
         retired.unlink(missing_ok=True)
         raise
-    _write_private(path, json.dumps(new_document, indent=2, sort_keys=True).encode() + b"\n")
+    os.replace(staged, path)
     return Rotation(old_id, new_id, retired)
 
 
@@ -304,6 +308,16 @@ def degenerate_key(raw: bytes) -> bool:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write `data` with mode 0600 from the start (no window where it is readable), atomically."""
+    tmp = _stage_private(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _stage_private(path: Path, data: bytes) -> Path:
+    """`data` in a 0600 temporary file beside `path`, on disk (fsync); the caller renames it."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -312,7 +326,7 @@ def _write_private(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)  # in case the umask removed bits we asked for
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tmp
