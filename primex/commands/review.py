@@ -475,12 +475,7 @@ def expire(
 
     Closing destroys the request's work files on both sides, as `review close` does.
     """
-    from primex.requests.closure import (
-        close_request,
-        finish_destruction,
-        inventory,
-        leftovers,
-    )
+    from primex.requests.closure import close_request, count, finish_destruction, leftovers
 
     h = home()
     log = _open(h)
@@ -505,7 +500,7 @@ def expire(
     out = console()
     if not yes:
         for request_id, until in due:
-            n = len(inventory(h, request_id))
+            n = count(h, request_id)
             out.print(f"would close {request_id}: retention date {until} passed; "
                       f"{n} work file(s) to destroy", highlight=False)
         for request_id in unfinished:

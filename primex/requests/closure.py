@@ -70,6 +70,17 @@ def inventory(home: Home, request_id: str) -> list[WorkFile]:
     return sorted(files, key=lambda f: (SIDES.index(f.side), f.name))
 
 
+def count(home: Home, request_id: str) -> int:
+    """How many work files a closure would destroy (for a preview: nothing is hashed)."""
+    n = 0
+    for folder in work_folders(home, request_id).values():
+        if folder.is_symlink():
+            n += 1
+        elif folder.is_dir():
+            n += sum(1 for p in folder.rglob("*") if p.is_symlink() or not p.is_dir())
+    return n
+
+
 def leftovers(home: Home, request_id: str) -> bool:
     return any(p.exists() or p.is_symlink() for p in work_folders(home, request_id).values())
 
