@@ -47,7 +47,8 @@ def test_a_key_readable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
         record_key.load_or_create(home)
 
 
-@pytest.mark.parametrize("content", [bytes(32), b"\x01" * 32, os.urandom(16)])
+@pytest.mark.parametrize("content", [bytes(32), b"\x01" * 32, bytes(range(200, 216))],
+                         ids=["zeros", "constant", "short"])
 def test_a_damaged_key_is_refused(tmp_path: Path, content: bytes) -> None:
     home = Home.resolve(tmp_path)
     home.spp.mkdir(parents=True)
