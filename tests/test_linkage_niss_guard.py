@@ -149,3 +149,17 @@ def test_the_guard_is_vectorised(tmp_path: Path) -> None:
     start = time.process_time()
     assert scan_table(table) == []
     assert time.process_time() - start < 30
+
+
+def test_a_column_the_guard_cannot_check_is_refused(tmp_path: Path) -> None:
+    from primex.errors import IntegrityError
+    from primex.linkage.code import _refuse_leaks
+
+    table = pa.table({"when": pa.array([pa.MonthDayNano([1, 2, 3])],
+                                       pa.month_day_nano_interval())})
+    with pytest.raises(IntegrityError, match="cannot check"):
+        _refuse_leaks(table, where="t")
+    # dates, times and durations are checked through their integers
+    stamps = pa.array([int(A)], pa.int64()).cast(pa.duration("s"))
+    with pytest.raises(IntegrityError, match="national numbers"):
+        _refuse_leaks(pa.table({"d": stamps}), where="t")

@@ -409,6 +409,13 @@ def _refuse_leaks(table: pa.Table, *, where: str) -> None:
     The pseudonym column is skipped: it is generated here (32 hex characters), and a random
     hex string holds an 11-digit run passing mod 97 about once in 3 000 rows."""
     findings = niss_scan.scan_table(table, skip=frozenset({"pseudonym"}))
+    unscannable = [f for f in findings if f.kind.startswith("unscannable")]
+    if unscannable:  # fail closed: what cannot be checked is not written
+        raise IntegrityError(
+            f"column {unscannable[0].column!r} has a type the NISS guard cannot check "
+            f"({unscannable[0].kind.removeprefix('unscannable type ')}); nothing was written",
+            where=where, hint="drop that column from the extract or store it as text",
+        )
     if findings:
         first = findings[0]
         what = (f"the name of column {first.column}" if first.kind == "column name"
