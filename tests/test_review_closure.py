@@ -76,6 +76,9 @@ def test_close_destroys_the_work_files_of_both_sides_and_lists_them(
     assert site.log.state(request).state == "closed"
     result = verify_log(site.home, full=True, record=False)
     assert result.ok, result.failures
+    capsys.readouterr()
+    assert site.cli("audit", "report", "--request", request) == 0
+    assert f"withdrawn; {len(expected)} work file(s) destroyed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

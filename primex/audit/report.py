@@ -131,7 +131,11 @@ def _details(e: Entry) -> str:
     if e.type == "access":
         return f"file {b.get('name', '')} {_short(b.get('sha256'))}".replace("  ", " ")
     if e.type == "closure":
-        return _flat(b.get("reason")) if b.get("reason") else ""
+        why = b.get("reasons") or b.get("reason")
+        text = _flat(why) if why else ""
+        if isinstance(b.get("destroyed"), list):
+            text += f"{'; ' if text else ''}{len(b['destroyed'])} work file(s) destroyed"
+        return text
     if e.type == "key_add":
         return f"{b.get('name')} as {b.get('role')} (person {b.get('person')})"
     if e.type == "linkage_key_rotation":
