@@ -153,3 +153,37 @@ def test_random_environment_keys_are_accepted(monkeypatch: pytest.MonkeyPatch) -
     for _ in range(200):
         raw = os.urandom(32)
         assert not keystore.degenerate_key(raw)
+
+
+def test_a_deleted_key_file_is_not_silently_replaced(
+    world: World, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The insider's shortcut around rotation: delete master-key.json, run keygen. Once the
+    log shows a key in use, a new key needs --force and a signed event (old code: exit 0)."""
+    assert cli(world, "linkage", "keygen", "--force", "--as", "bcss") == 0
+    (first,) = rotations(world)
+    keystore.key_file(world.home).unlink()
+    before = snapshot(world)
+    capsys.readouterr()
+    assert cli(world, "linkage", "keygen") == 2
+    err = capsys.readouterr().err
+    assert "audit log shows that one was in use" in err and len(err.strip().splitlines()) == 1
+    assert cli(world, "linkage", "keygen", "--force") == 2  # unsigned
+    assert snapshot(world) == before and len(rotations(world)) == 1
+    assert cli(world, "linkage", "keygen", "--force", "--as", "bcss") == 0
+    second = rotations(world)[-1]
+    new = keystore.load_master_key(world.home, KEYSTORE_PASS)
+    assert second.body == {"old_master_key_id": first.body["new_master_key_id"],
+                           "new_master_key_id": keystore.master_id(new)}
+    assert verify_log(world.home, full=True, record=False).ok
+
+
+def test_a_deleted_key_file_after_codings_is_not_silently_replaced(world: World) -> None:
+    from audit_fixtures import walk_to
+
+    walk_to(world, "coded")  # a coding entry: a master key was in use
+    keystore.key_file(world.home).unlink()
+    assert cli(world, "linkage", "keygen") == 2
+    assert not keystore.key_file(world.home).exists()
+    assert cli(world, "linkage", "keygen", "--force", "--as", "bcss") == 0
+    assert rotations(world)[-1].body["old_master_key_id"] == "unknown"

@@ -59,7 +59,7 @@ def keygen(
     unless PRIMEX_BCSS_NEW_PASSPHRASE gives a new one, and records a signed
     `linkage_key_rotation` event in the audit log.
     """
-    from primex.linkage.admin import has_key_file
+    from primex.linkage.admin import has_key_file, key_in_use
     from primex.linkage.admin import keygen as make_key
 
     h = home()
@@ -72,6 +72,17 @@ def keygen(
     if force and has_key_file(h):
         _rotate(h, signer)
         return
+    previous = key_in_use(h)
+    if previous is not None:  # the file is gone, but the log shows a key was in use
+        if not force:
+            raise PrimexError(
+                "the keystore has no master key, but the audit log shows that one was in use",
+                where=str(h.bcss_keystore),
+                hint="restore master-key.json from the BCSS backup; if the key is lost, "
+                     "replace it with --force --as KEY (recorded in the audit log)",
+            )
+        _rotate(h, signer, previous=previous)
+        return
     passphrase = _passphrase(confirm=True)
     assert passphrase is not None
     fingerprint, path = make_key(h, passphrase)
@@ -79,7 +90,7 @@ def keygen(
                     highlight=False, soft_wrap=True)
 
 
-def _rotate(h: Home, signer: str | None) -> None:
+def _rotate(h: Home, signer: str | None, previous: str | None = None) -> None:
     from primex.commands.keys import prompt_signer
     from primex.linkage.admin import ENV_MASTER_KEY, ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, rotate
 
@@ -89,18 +100,19 @@ def _rotate(h: Home, signer: str | None) -> None:
             hint="give the BCSS operator's key name: --force --as NAME",
         )
     current = None
-    if not os.environ.get(ENV_MASTER_KEY):
+    if previous is None and not os.environ.get(ENV_MASTER_KEY):
         current = os.environ.get(ENV_PASSPHRASE) or _ask("Current keystore passphrase",
                                                          ENV_PASSPHRASE, confirm=False)
     # the new file keeps the passphrase unless a new one is given
     new = (os.environ.get(ENV_NEW_PASSPHRASE) or current or os.environ.get(ENV_PASSPHRASE)
            or _ask("New keystore passphrase", ENV_NEW_PASSPHRASE, confirm=True))
     audit_signer = prompt_signer(h, signer)
-    rotation, seq = rotate(h, audit_signer, new, current)
+    rotation, seq = rotate(h, audit_signer, new, current, previous=previous)
     out = console()
+    kept = (f"the old key file is kept as {rotation.retired} (mode 0600)"
+            if rotation.retired else "the old key file was missing")
     out.print(f"master key rotated: {rotation.old_master_id} -> {rotation.new_master_id}; "
-              f"the old key file is kept as {rotation.retired} (mode 0600)",
-              highlight=False, soft_wrap=True)
+              f"{kept}", highlight=False, soft_wrap=True)
     out.print(f"audit: linkage_key_rotation event #{seq}", highlight=False)
     if os.environ.get(ENV_MASTER_KEY):
         out.print(f"note: {ENV_MASTER_KEY} still holds the retired key and is now refused; "

@@ -27,10 +27,13 @@ def keygen(home: Home, passphrase: str) -> tuple[str, str]:
 
 
 def rotate(
-    home: Home, signer: Any, new_passphrase: str, current_passphrase: str | None
+    home: Home, signer: Any, new_passphrase: str, current_passphrase: str | None,
+    *, previous: str | None = None,
 ) -> tuple[keystore.Rotation, int]:
     """Rotate the master key (proof of the current key: see keystore.rotate_master_key) and
-    record the signed `linkage_key_rotation` event; returns the rotation and its log seq."""
+    record the signed `linkage_key_rotation` event; returns the rotation and its log seq.
+    With `previous` (the id the log knows, see `key_in_use`), the keystore file is gone:
+    a new key replaces the lost one, recorded the same way."""
     from primex.audit.log import open_log
 
     if getattr(signer, "role", None) != "bcss_operator":
@@ -48,10 +51,30 @@ def rotate(
         )
         seqs.append(entry.seq)
 
-    rotation = keystore.rotate_master_key(
-        home, new_passphrase, current_passphrase=current_passphrase, record=record
-    )
+    if previous is not None:
+        rotation = keystore.replace_lost_master_key(
+            home, new_passphrase, old_master_id=previous, record=record
+        )
+    else:
+        rotation = keystore.rotate_master_key(
+            home, new_passphrase, current_passphrase=current_passphrase, record=record
+        )
     return rotation, seqs[0]
+
+
+def key_in_use(home: Home) -> str | None:
+    """What the audit log says about a master key used before: the latest recorded master
+    key id, "unknown" when only coding events show that one was used, None when the log
+    shows none (or there is no log)."""
+    from primex.audit.log import open_log
+
+    if not (home.audit / "entries.jsonl").exists():
+        return None
+    entries = open_log(home, create=False).entries()
+    rotations = [e for e in entries if e.type == "linkage_key_rotation"]
+    if rotations:
+        return str(rotations[-1].body["new_master_key_id"])
+    return "unknown" if any(e.type == "coding" for e in entries) else None
 
 
 def has_key_file(home: Home) -> bool:

@@ -82,7 +82,32 @@ def generate_master_key(home: Home, passphrase: str) -> str:
 class Rotation:
     old_master_id: str
     new_master_id: str
-    retired: Path
+    retired: Path | None  # the old key file kept; None when it was lost
+
+
+def replace_lost_master_key(
+    home: Home, passphrase: str, *, old_master_id: str, record: Callable[[str, str], object]
+) -> Rotation:
+    """A new master key where the keystore file is gone but the log shows a key was in use
+    (`old_master_id`). Like a rotation, `record` appends the signed event before the new
+    key takes its place; there is no old key to prove or to keep."""
+    path = key_file(home)
+    if path.exists():
+        raise PrimexError("a master key already exists", where=str(path.parent),
+                          hint="rotate it with `primex linkage keygen --force --as KEY`")
+    _check_passphrase(passphrase)
+    _private_folder(path.parent)
+    document = _encrypt(secrets.token_bytes(KEY_BYTES), passphrase)
+    new_id = str(document["master_id"])
+    staged = _stage_private(path, json.dumps(document, indent=2, sort_keys=True).encode()
+                            + b"\n")
+    try:
+        record(old_master_id, new_id)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    os.replace(staged, path)
+    return Rotation(old_master_id, new_id, None)
 
 
 def rotate_master_key(
