@@ -2,7 +2,8 @@
 # System packages the test-suite needs (installed by the test setup itself, never by hand).
 # Idempotent and quick when already installed. Runs as root in CI.
 set -e
-# Headless browser for tests/test_dashboard_browser.py (Debian chromium + its WebDriver).
+# Headless browser for tests/test_dashboard_browser.py (Debian chromium + its WebDriver) and
+# tests/test_portal_browser.py (Playwright with executable_path=/usr/bin/chromium).
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then
