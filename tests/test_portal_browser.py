@@ -174,7 +174,13 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         rosa.click("[data-check]")
         sync_api.expect(rosa.locator(".has-problem")).to_have_count(0)
         rosa.click("[data-assess]")
-        sync_api.expect(rosa.locator("[data-assessment]")).to_contain_text("risk")
+        assessed = portal.client("alice").call("POST", "/api/assess", {"yaml": good})
+        table = rosa.locator("[data-assessment] table")
+        sync_api.expect(table.locator("tbody tr").first).to_contain_text(
+            str(assessed["risk"]["records"]))
+        first = assessed["suggestions"][0]
+        sync_api.expect(table.locator("thead th").nth(2)).to_contain_text(
+            ", ".join(f"{v} → {to}" for v, to in first["generalise"].items()))
         shots.check(rosa, "editor-assessment")
         rosa.click("[data-submit]")
         rosa.wait_for_url(re.compile(r".*/portal/requests/REQ-\d{4}-\d{4}$"))

@@ -8,6 +8,13 @@ LANGUAGES = ("en", "fr", "nl")
 NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
 
 EN: dict[str, str] = {
+    "assess_caption": "Disclosure risk as asked, and with the cheapest generalisations",
+    "as_asked": "As asked",
+    "cost": "cost",
+    "within_target": "Within the service's risk targets as asked.",
+    "not_within_target": "Not within the service's risk targets as asked: the protection will "
+                         "generalise or suppress; the cheapest generalisations are beside it.",
+    "full_assessment": "The full pre-assessment",
     "before": "Before",
     "after": "After",
     "generalised": "Generalisation of the quasi-identifiers",
@@ -109,6 +116,15 @@ EN: dict[str, str] = {
 }
 
 FR: dict[str, str] = {
+    "assess_caption": "Risque de divulgation tel que demandé, et avec les généralisations "
+                      "les moins coûteuses",
+    "as_asked": "Tel que demandé",
+    "cost": "coût",
+    "within_target": "Dans les limites de risque du service tel que demandé.",
+    "not_within_target": "Hors des limites de risque du service tel que demandé : la protection "
+                         "généralisera ou supprimera ; les généralisations les moins coûteuses "
+                         "sont à côté.",
+    "full_assessment": "La pré-évaluation complète",
     "before": "Avant",
     "after": "Après",
     "generalised": "Généralisation des quasi-identifiants",
@@ -213,6 +229,15 @@ FR: dict[str, str] = {
 }
 
 NL: dict[str, str] = {
+    "assess_caption": "Onthullingsrisico zoals gevraagd, en met de goedkoopste "
+                      "veralgemeningen",
+    "as_asked": "Zoals gevraagd",
+    "cost": "kost",
+    "within_target": "Binnen de risicodoelen van de dienst zoals gevraagd.",
+    "not_within_target": "Niet binnen de risicodoelen van de dienst zoals gevraagd: de "
+                         "bescherming zal veralgemenen of onderdrukken; de goedkoopste "
+                         "veralgemeningen staan ernaast.",
+    "full_assessment": "De volledige voorafgaande inschatting",
     "before": "Voor",
     "after": "Na",
     "generalised": "Veralgemening van de quasi-identificatoren",

@@ -168,6 +168,51 @@ for (const form of document.querySelectorAll("form[data-comment]")) {
   });
 }
 
+// --- the risk pre-assessment: the risk as asked beside the cheapest generalisations ----------
+function cell(tag, text, scope) {
+  const element = document.createElement(tag);
+  element.textContent = text ?? "";
+  if (scope) element.scope = scope;
+  return element;
+}
+
+function showAssessment(box, result) {
+  const labels = box.dataset;
+  const verdict = cell("p", result.within_target ? labels.within : labels.notWithin);
+  verdict.className = result.within_target ? "ok" : "bad";
+  verdict.dataset.within = String(Boolean(result.within_target));
+  const parts = [verdict];
+  if (result.risk) {
+    const table = document.createElement("table");
+    table.append(cell("caption", labels.caption));
+    const suggestions = result.suggestions || [];
+    const head = document.createElement("tr");
+    head.append(cell("th", "", "col"), cell("th", labels.asAsked, "col"));
+    for (const s of suggestions) {
+      const change = Object.entries(s.generalise || {}).map(([v, to]) => `${v} → ${to}`);
+      head.append(cell("th", `${change.join(", ")} (${labels.cost} ${s.cost})`, "col"));
+    }
+    const thead = document.createElement("thead");
+    thead.append(head);
+    const tbody = document.createElement("tbody");
+    for (const [metric, value] of Object.entries(result.risk)) {
+      const row = document.createElement("tr");
+      row.append(cell("th", metric, "row"), cell("td", String(value)));
+      for (const s of suggestions) row.append(cell("td", String(s.risk?.[metric] ?? "")));
+      tbody.append(row);
+    }
+    table.append(thead, tbody);
+    parts.push(table);
+  }
+  for (const note of result.notes || []) parts.push(cell("p", String(note)));
+  const details = document.createElement("details");
+  const pre = cell("pre", JSON.stringify(result, null, 1));
+  pre.className = "report";
+  details.append(cell("summary", labels.full), pre);
+  parts.push(details);
+  box.replaceChildren(...parts);
+}
+
 // --- the request editor ---------------------------------------------------------------------
 const editor = document.querySelector("form[data-editor]");
 if (editor) {
@@ -234,11 +279,7 @@ if (editor) {
     status(editor, meta("primex-working"));
     try {
       const result = await call("POST", "/api/assess", { yaml: yaml.value });
-      const box = document.querySelector("[data-assessment]");
-      const pre = document.createElement("pre");
-      pre.className = "report";
-      pre.textContent = JSON.stringify(result, null, 1);
-      box.replaceChildren(pre);
+      showAssessment(document.querySelector("[data-assessment]"), result);
       document.querySelector("[data-assess-section]").hidden = false;
       status(editor, meta("primex-done"));
     } catch (error) {
