@@ -196,8 +196,12 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         olga.click("form[data-comment] button")
         sync_api.expect(olga.locator("[data-thread]")).to_contain_text("region?")
         rosa.reload()
-        rosa.fill("#comment", "To compare the three regions.")
-        rosa.click("form[data-comment] button")
+        # the keyboard alone: type the answer, Tab to the button, Enter
+        rosa.focus("#comment")
+        rosa.keyboard.type("To compare the three regions.")
+        rosa.keyboard.press("Tab")
+        assert rosa.evaluate("document.activeElement.textContent") == "Send"
+        rosa.keyboard.press("Enter")
         sync_api.expect(rosa.locator("[data-thread] li")).to_have_count(2)
         olga.fill("#return-reasons", "Keep the data one year less.")
         olga.click("form[data-sign=return] button")
@@ -301,5 +305,7 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         # keyboard alone: the skip link is the first stop and moves the focus to main
         rosa.keyboard.press("Tab")
         assert rosa.evaluate("document.activeElement.className") == "skip"
+        rosa.keyboard.press("Enter")
+        assert rosa.evaluate("document.activeElement.id") == "main"
         browser.close()
     shots.publish()
