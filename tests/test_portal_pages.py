@@ -77,6 +77,8 @@ def test_pages_authorise_per_organisation_and_never_show_a_niss(stack: Stack) ->
                      headers=_session(stack, "alice")).status_code == 403
     committee = httpx.get(stack.url + "/portal/audit", headers=_session(stack, "committee"))
     assert committee.status_code == 200 and rid in committee.text
+    assert "Key registrations and revocations" in committee.text
+    assert "built-in method" not in committee.text
 
 
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from primex.errors import PrimexError
@@ -55,7 +55,7 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 root = APIRouter(include_in_schema=False)  # what browsers ask for by themselves
 _ENV = Environment(loader=PackageLoader("primex.service.pages", "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True,
-                   lstrip_blocks=True)
+                   lstrip_blocks=True, undefined=StrictUndefined)  # a missing word fails
 # free text (comments, purposes, previews, reports) goes through `redact` in the templates;
 # hashes and keys do not (a hex digest can hold 11 digits in a row)
 _ENV.filters["redact"] = lambda value: redact(str(value))
