@@ -121,7 +121,8 @@ def _enrol(page: Any, portal: Portal, name: str) -> None:
 
 
 def _state(page: Any, state: str) -> None:
-    sync_api.expect(page.locator("[data-state]")).to_have_text(state, timeout=20000)
+    sync_api.expect(page.locator("[data-state]")).to_have_attribute("data-state", state,
+                                                                    timeout=20000)
 
 
 def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

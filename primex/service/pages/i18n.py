@@ -342,6 +342,43 @@ NL: dict[str, str] = {
     "next": "Volgende stap",
 }
 
+# states and log events, as the log names them -> words (fallback: the log's own name)
+TERMS: dict[str, dict[str, str]] = {
+    "en": {
+        "submitted": "submitted", "returned": "returned", "rejected": "rejected",
+        "approved": "approved", "extracted": "extracted", "coded": "coded",
+        "protected": "protected", "output_checked": "output checked",
+        "signed_off": "signed off", "released": "released", "closed": "closed",
+        "submission": "submission", "return": "return", "rejection": "rejection",
+        "approval": "approval", "amendment": "amendment", "extraction": "extraction",
+        "coding": "coding (BCSS)", "disclosure_result": "protection",
+        "output_check": "output check", "signoff": "sign-off", "release": "release",
+        "closure": "closure",
+    },
+    "fr": {
+        "submitted": "soumise", "returned": "renvoyée", "rejected": "refusée",
+        "approved": "approuvée", "extracted": "extraite", "coded": "codée",
+        "protected": "protégée", "output_checked": "résultats contrôlés",
+        "signed_off": "signée", "released": "livrée", "closed": "clôturée",
+        "submission": "soumission", "return": "renvoi", "rejection": "refus",
+        "approval": "approbation", "amendment": "modification", "extraction": "extraction",
+        "coding": "codage (BCSS)", "disclosure_result": "protection",
+        "output_check": "contrôle des résultats", "signoff": "signature",
+        "release": "livraison", "closure": "clôture",
+    },
+    "nl": {
+        "submitted": "ingediend", "returned": "teruggestuurd", "rejected": "geweigerd",
+        "approved": "goedgekeurd", "extracted": "geëxtraheerd", "coded": "gecodeerd",
+        "protected": "beschermd", "output_checked": "output gecontroleerd",
+        "signed_off": "ondertekend", "released": "vrijgegeven", "closed": "afgesloten",
+        "submission": "indiening", "return": "terugsturing", "rejection": "weigering",
+        "approval": "goedkeuring", "amendment": "wijziging", "extraction": "extractie",
+        "coding": "codering (KSZ)", "disclosure_result": "bescherming",
+        "output_check": "outputcontrole", "signoff": "ondertekening", "release": "vrijgave",
+        "closure": "afsluiting",
+    },
+}
+
 MESSAGES = {"en": EN, "fr": FR, "nl": NL}
 
 
@@ -354,6 +391,11 @@ def pick_language(cookie: str | None, accept: str | None) -> str:
         if code in LANGUAGES:
             return code
     return "en"
+
+
+def term(lang: str, name: str | None) -> str:
+    """A state or event of the log in `lang` (unknown names as the log writes them)."""
+    return TERMS.get(lang, {}).get(name or "", name or "")
 
 
 def translator(lang: str) -> dict[str, str]:

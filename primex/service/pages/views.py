@@ -22,7 +22,7 @@ from primex.errors import PrimexError
 from primex.redact import redact
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
-from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, translator
+from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
 from primex.service.state import ServiceState
 
 LANG_COOKIE = "primex-lang"
@@ -71,7 +71,8 @@ def _render(request: Request, template: str, actor: Actor | None, status: int = 
     lang = _lang(request)
     html = _ENV.get_template(template).render(
         t=translator(lang), lang=lang, languages=[(c, NAMES[c]) for c in LANGUAGES],
-        here=quote(request.url.path), actor=actor, **context)
+        here=quote(request.url.path), actor=actor,
+        term=lambda name: term(lang, name), **context)
     return HTMLResponse(html, status_code=status)
 
 
