@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,23 @@ def _state(page: Any, state: str) -> None:
                                                                     timeout=20000)
 
 
+@contextmanager
+def _tampered(page: Any, pattern: str, field: str) -> Iterator[None]:
+    """The service (or a man in the middle) prepares a draft whose body[field] differs from
+    what the page shows: the browser must refuse to sign it."""
+    def handle(route: Any) -> None:
+        reply = route.fetch()
+        data = reply.json()
+        data["draft"]["body"][field] = "0" * 64
+        route.fulfill(response=reply, json=data)
+
+    page.route(pattern, handle)
+    try:
+        yield
+    finally:
+        page.unroute(pattern)
+
+
 def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "primex.cli", "--home", str(home), *args],
                           capture_output=True, text=True, env={**os.environ, **env},
@@ -183,6 +201,11 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         sync_api.expect(table.locator("thead th").nth(2)).to_contain_text(
             ", ".join(f"{v} → {to}" for v, to in first["generalise"].items()))
         shots.check(rosa, "editor-assessment")
+        # a server that prepares another text than the one shown gets no signature
+        with _tampered(rosa, "**/api/submissions/prepare", "spec_sha256"):
+            rosa.click("[data-submit]")
+            sync_api.expect(rosa.locator("[data-status]")).to_contain_text("not signed")
+        assert open_log(home, create=False).requests() == []
         rosa.click("[data-submit]")
         rosa.wait_for_url(re.compile(r".*/portal/requests/REQ-\d{4}-\d{4}$"))
         rid = rosa.url.rsplit("/", 1)[1]
@@ -254,6 +277,11 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         pia.goto(portal.url + f"/portal/requests/{rid}")
         shown = pia.locator("[data-manifest-sha256]").inner_text()
         shots.check(pia, "president-signoff")
+        with _tampered(pia, f"**/api/requests/{rid}/signoff/prepare", "manifest_sha256"):
+            pia.click("form[data-sign=signoff] button")
+            sync_api.expect(pia.locator("form[data-sign=signoff] [role=status]")
+                            ).to_contain_text("not signed")
+        assert open_log(home, create=False).state(rid).state == "output_checked"
         pia.click("form[data-sign=signoff] button")
         _state(pia, "signed_off")
         log = open_log(home, create=False)

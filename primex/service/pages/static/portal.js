@@ -297,8 +297,14 @@ if (editor) {
     }
     try {
       const input = { yaml: yaml.value };
+      // the entry must name the hash of exactly the text on the screen
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(yaml.value));
+      const shown = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
+        .join("");
       const done = await decide("/api/submissions", input, (draft) => {
-        if (draft.type !== "submission") throw new Error("not a submission; not signed");
+        if (draft.type !== "submission" || draft.body.spec_sha256 !== shown) {
+          throw new Error("the server prepared another text than the one shown; not signed");
+        }
       });
       window.location.assign(`/portal/requests/${done.request}`);
     } catch (error) {
