@@ -30,6 +30,11 @@ MANIFEST = {
     ]
 }
 MANIFEST_SHA = sha256_hex(MANIFEST)
+# The chain of custody (CONTRACTS.md C1): extraction -> coding -> disclosure result.
+EXTRACT_FILE = {"name": "extract.parquet", "bytes": 30720, "sha256": "7" * 64}
+CODED_FILE = {"name": "coded.parquet", "bytes": 28672, "sha256": "c" * 64}
+EXTRACT_MANIFEST = {"files": [EXTRACT_FILE]}
+CODING_MANIFEST = {"inputs": [EXTRACT_FILE], "files": [CODED_FILE]}
 
 
 @dataclass
@@ -67,11 +72,14 @@ def body(event: str, **over: Any) -> dict[str, Any]:
         "return": {"reasons": ["purpose too vague"]},
         "rejection": {"reasons": ["no legal basis"]},
         "approval": {"spec_sha256": SPEC, "conditions": {"k": 10, "text": "no region"}},
-        "extraction": {"manifest_sha256": "3" * 64, "snapshot": "2026Q3"},
-        "coding": {"manifest_sha256": "4" * 64, "key_id": "v1:0011223344556677"},
+        "extraction": {"manifest_sha256": sha256_hex(EXTRACT_MANIFEST),
+                       "manifest": EXTRACT_MANIFEST, "snapshot": "2026Q3"},
+        "coding": {"manifest_sha256": sha256_hex(CODING_MANIFEST), "manifest": CODING_MANIFEST,
+                   "key_id": "v1:0011223344556677"},
         "disclosure_result": {
             "manifest_sha256": MANIFEST_SHA, "passed": True, "report_sha256": "5" * 64,
             "summary": {"suppressed_cells": 3, "k": 10},
+            "inputs": [{"name": CODED_FILE["name"], "sha256": CODED_FILE["sha256"]}],
         },
         "output_check": {"manifest_sha256": MANIFEST_SHA, "decision": "approve"},
         "signoff": {"manifest_sha256": MANIFEST_SHA, "manifest": MANIFEST},

@@ -22,6 +22,10 @@ API::
     w.add_checkpoint(note_text, old_size, proof, signer) -> NoteSignature
     w.latest(origin) -> Checkpoint | None
     cosign_latest(home, signer) -> Checkpoint   # log.checkpoint() + proof + cosign + store
+
+``cosign_latest`` refuses a revoked (or unregistered) committee key, and verifies the
+signature of every entry the witness has not cosigned yet (with its request's history)
+before cosigning: the committee never vouches for a forged entry.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from primex.audit.checkpoint import (
     verify_log_signature,
 )
 from primex.audit.keys import Signer, note_key_id
+from primex.audit.trust import check_cosigner
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 
@@ -173,6 +178,7 @@ def cosign_latest(home: Home, signer: Signer) -> Checkpoint:
             where="witness",
         )
     log = open_log(home)
+    check_cosigner(log.registry, signer.name, signer.public_key_bytes)  # not revoked
     witness = Witness(home)
     if log.origin not in witness.logs():
         witness.trust_log(log.origin, log.log_key().public_key)
@@ -189,5 +195,7 @@ def cosign_latest(home: Home, signer: Signer) -> Checkpoint:
         proof = log.consistency_proof(old, cp.size)
     else:
         proof = []
+    if old <= cp.size <= len(log):  # never cosign over a forged entry the witness has not seen
+        log.verify_range(old, cp.size)
     sig = witness.add_checkpoint(cp.text, old, proof, signer)
     return log.add_cosignature(cp.size, sig)
