@@ -3,13 +3,14 @@ and a request walked through its whole life cycle."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from primex.audit import keys
-from primex.audit.canonical import sha256_hex
-from primex.audit.log import AuditLog, Entry, open_log
+from primex.audit.canonical import dumps, sha256_hex
+from primex.audit.log import AuditLog, Entry, open_log, parse_entry, utc_now
 from primex.audit.witness import cosign_latest
 from primex.home import Home
 
@@ -122,3 +123,54 @@ def release(world: World, rid: str) -> Entry:
          "checkpoint": {"size": cp.size, "root": cp.root_b64}},
         world.s("spp"),
     )
+
+
+# --- insider attacks through the CLI (issue 14) -----------------------------------------------
+ZERO_SIG = base64.b64encode(bytes(64)).decode()
+
+
+def forge_line(home: Home, type_: str, request: str | None, b: dict[str, Any], actor: str,
+               *, sig: str = ZERO_SIG) -> int:
+    """Append an entry that is well-formed and correctly chained (seq, prev, origin, time)
+    but carries a signature the actor never made (all zeros by default); returns its seq."""
+    path = home.audit / "entries.jsonl"
+    lines = path.read_bytes().splitlines()
+    entries = [parse_entry(raw, i, None) for i, raw in enumerate(lines)]
+    prev = None
+    for e in entries:
+        if e.request == request:
+            prev = e.leaf_hex
+    obj: dict[str, Any] = {
+        "v": 1, "origin": entries[0].origin, "seq": len(lines), "time": utc_now(),
+        "type": type_, "request": request, "prev": prev, "body": b, "actor": actor,
+        "sig": sig,
+    }
+    with path.open("ab") as fh:
+        fh.write(dumps(obj) + b"\n")
+    return len(lines)
+
+
+def cli(home: Home, *args: str, capsys: Any) -> tuple[int, str, str]:
+    """Run `primex --home HOME ARGS...` in-process; (exit code, stdout, stderr)."""
+    from primex.cli import main
+
+    capsys.readouterr()
+    rc = main(["--home", str(home.root), *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def one_line_error(err: str) -> str:
+    """The refusal the CLI printed: exactly one line, no traceback."""
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def tree_state(root: Path) -> dict[str, bytes | None]:
+    """Every file under `root` (path -> bytes; folders -> None), to prove nothing changed."""
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*")) if ".lock" not in p.name
+    }

@@ -214,7 +214,8 @@ def test_parallel_signature_check_names_the_earliest_bad_entry(
         for _ in range(40):
             world.log.append("submission", None, body("submission"), world.s("alice"))
     monkeypatch.setattr(verify_module, "_PARALLEL_MIN", 10)  # force the worker path
-    assert verify_log(world.home, require_witness=False, full=True, record=False).signatures_verified == world.log.size
+    r = verify_log(world.home, require_witness=False, full=True, record=False)
+    assert r.signatures_verified == world.log.size
     lines = world.log.path.read_bytes().splitlines()
     k = len(lines) - 5  # the last entry of its request: only its signature breaks
     lines[k] = lines[k].replace(b'"title":"RI exits"', b'"title":"RI exitz"')

@@ -130,6 +130,7 @@ class AuditLog:
         self._state = LogState(keep=self._keep)
         self._offset = 0
         self._unterminated = False  # the last entry read had no newline (yet)
+        self._torn: bytes | None = None  # a half-written tail after the last entry
         self._verified: dict[str, int] = {}  # request -> entries of its history verified
 
     @property
@@ -170,9 +171,9 @@ class AuditLog:
     def refresh(self) -> None:
         """Read entries other writers appended since we last looked."""
         with self.file.locked(exclusive=False):
-            self._refresh(repair=False)
+            self._refresh()
 
-    def _refresh(self, *, repair: bool) -> None:
+    def _refresh(self) -> None:
         data, tail = self.file.read_from(self._offset)
         if self._unterminated and data.startswith(b"\n"):
             data, self._offset = data[1:], self._offset + 1  # a writer added its newline
@@ -183,18 +184,26 @@ class AuditLog:
             self._apply_line(data[start:end])
             self._offset += end + 1 - start
             start = end + 1
+        self._torn = None
         if tail and not self._unterminated:
             entry = self._complete_entry(tail)
             if entry is not None:  # complete and valid: only its newline is missing
                 self._apply_checked(entry)
                 self._offset += len(tail)
                 self._unterminated = True
-            elif repair:
-                self.file.cut_tail(tail, self._offset)
-        if repair and self._unterminated:
-            self.file.terminate_tail()
+            else:
+                self._torn = tail  # cut by the next write, never by a reader
+
+    def _write(self, line: bytes, *, sync: bool) -> None:
+        """Append under the exclusive lock; first finish or cut what the last writer left."""
+        if self._unterminated:
+            self.file.write(b"\n", sync=False)
             self._offset += 1
             self._unterminated = False
+        elif self._torn is not None:
+            self.file.cut_tail(self._torn, self._offset)
+            self._torn = None
+        self.file.write(line, sync=sync)
 
     def _complete_entry(self, tail: bytes) -> Entry | None:
         """`tail` as an entry if it is one complete, well-formed line (a prefix of a
@@ -318,7 +327,7 @@ class AuditLog:
         """
         with self.file.locked(exclusive=True):
             if not self._batch:
-                self._refresh(repair=True)
+                self._refresh()
             if self._state.origin is None:
                 raise IntegrityError(
                     "the log has no genesis entry", where=str(self.path),
@@ -370,7 +379,7 @@ class AuditLog:
         )
         self._apply_checked(entry, strict_witness=True)  # raises before anything is written
         try:
-            self.file.write(raw + b"\n", sync=not self._batch)
+            self._write(raw + b"\n", sync=not self._batch)
         except OSError as exc:
             self._reset()  # memory ran ahead of the disk: re-read everything next time
             raise PrimexError(
@@ -386,7 +395,7 @@ class AuditLog:
     def batch(self) -> Iterator[AuditLog]:
         """Group commit: appends inside the block are fsynced once, when it ends."""
         with self.file.locked(exclusive=True):
-            self._refresh(repair=True)
+            self._refresh()
             self._batch = True
             try:
                 yield self
@@ -408,7 +417,7 @@ class AuditLog:
             "request": None, "prev": None, "body": body, "actor": signer.name,
         }
         obj["sig"] = base64.b64encode(signer.sign(signed_bytes(obj))).decode()
-        self.file.write(dumps(obj) + b"\n", sync=True)
+        self._write(dumps(obj) + b"\n", sync=True)
         self.file.sync_dir()  # make the new file's directory entry durable too
 
     # --- keys ---------------------------------------------------------------------------
@@ -450,10 +459,17 @@ class AuditLog:
     def checkpoint(self) -> Checkpoint:
         """A log-signed checkpoint of the current size (stored; reused if it exists)."""
         with self.file.locked(exclusive=True):
-            self._refresh(repair=True)
+            self._refresh()
             existing = self.stored_checkpoint(self.size)
-            if existing is not None:
+            if existing is not None and existing.root == self.root():
                 return existing
+            if existing is not None:  # never sign a second root for one size (a fork)
+                raise IntegrityError(
+                    f"the stored checkpoint of size {self.size} has another root than the "
+                    "log: entries were removed or rewritten and others appended since",
+                    where=str(self.checkpoints.dir / str(self.size)),
+                    hint="the committee runs `primex audit verify`; keep a copy of the log",
+                )
             cp = sign_checkpoint(self.origin, self.size, self.root(), self._log_signer_loaded())
             self.checkpoints.store(cp)
             return cp
@@ -533,17 +549,17 @@ def open_log(home: Home, *, create: bool = True) -> AuditLog:
                 hint="it is created by the first `primex keys init`",
             )
         with log.file.locked(exclusive=True):
-            log._refresh(repair=True)
+            log._refresh()
             if not log.size:
                 log._genesis()
-                log._refresh(repair=True)
+                log._refresh()
         return log
     log.refresh()
     if not log.size and create:
         with log.file.locked(exclusive=True):
-            log._refresh(repair=True)
+            log._refresh()
             if not log.size:
                 log._genesis()
-                log._refresh(repair=True)
+                log._refresh()
     return log
 

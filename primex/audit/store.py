@@ -140,10 +140,6 @@ class LogFile:
         return data[:cut], data[cut:]
 
     # --- writing (exclusive lock held) --------------------------------------------------
-    def terminate_tail(self) -> None:
-        """Add the missing newline after a complete last entry."""
-        self.write(b"\n", sync=True)
-
     def cut_tail(self, tail: bytes, keep: int) -> None:
         """Cut a half-written last line (an append that never returned); keep its bytes."""
         torn = self.dir / "torn"

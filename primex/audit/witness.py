@@ -48,7 +48,7 @@ from primex.audit.checkpoint import (
 )
 from primex.audit.keys import Signer, note_key_id
 from primex.audit.trust import check_cosigner
-from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.errors import ConfigError, IntegrityError, PermissionDenied
 from primex.home import Home
 
 
@@ -180,22 +180,30 @@ def cosign_latest(home: Home, signer: Signer) -> Checkpoint:
     log = open_log(home)
     check_cosigner(log.registry, signer.name, signer.public_key_bytes)  # not revoked
     witness = Witness(home)
+    held = witness.latest(log.origin)
+    # never cosign over a forged entry the witness has not seen: checked before any write
+    log.verify_range(held.size if held is not None else 0, len(log))
     if log.origin not in witness.logs():
         witness.trust_log(log.origin, log.log_key().public_key)
     try:
         cp = log.checkpoint()
-    except PrimexError:  # the committee's machine holds no log key: take the published one
-        latest = log.latest_checkpoint()
+    except (ConfigError, PermissionDenied):  # no log key on the committee's machine
+        latest = log.latest_checkpoint()  # take the published one
         if latest is None:
             raise
         cp = latest
+    if cp.size > len(log) or log.root(cp.size) != cp.root:
+        raise WitnessError(
+            409, f"the log's checkpoint of size {cp.size} is not the log's root at that size "
+            "(rollback or rewritten history)",
+        )
     held = witness.latest(log.origin)
     old = held.size if held is not None else 0
     if held is not None and 0 < old <= cp.size <= len(log):
         proof = log.consistency_proof(old, cp.size)
     else:
         proof = []
-    if old <= cp.size <= len(log):  # never cosign over a forged entry the witness has not seen
+    if old <= cp.size <= len(log):  # entries appended meanwhile
         log.verify_range(old, cp.size)
     sig = witness.add_checkpoint(cp.text, old, proof, signer)
     return log.add_cosignature(cp.size, sig)
