@@ -330,7 +330,7 @@ def _evidence_entries(
 ) -> list[Entry]:
     """The request's history up to the sign-off, the genesis entry (log key and origin), and
     the registration of every key that signed one of them or cosigned the checkpoint."""
-    everything = log.entries()
+    everything = _EntryAt(log)  # verified one at a time, not the whole log
     chosen = {e.seq: e for e in history if e.seq <= signoff.seq}
     chosen[0] = everything[0]
     cosigners = set(log.cosigners(checkpoint))
@@ -349,3 +349,12 @@ def _evidence_entries(
         )
     return [chosen[s] for s in sorted(chosen)]
 
+
+class _EntryAt:
+    """`log.entry(seq)` by index (each entry verified on demand by primex.audit.log)."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    def __getitem__(self, seq: int) -> Entry:
+        return self._log.entry(seq)
