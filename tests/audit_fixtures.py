@@ -4,6 +4,12 @@ and a request walked through its whole life cycle."""
 from __future__ import annotations
 
 import base64
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +20,7 @@ from primex.audit.log import AuditLog, Entry, open_log, parse_entry, utc_now
 from primex.audit.witness import cosign_latest
 from primex.home import Home
 
+REPO = Path(__file__).resolve().parents[1]
 PASS = "correct horse battery"
 ACTORS = {
     "committee": "comm",
@@ -174,3 +181,36 @@ def tree_state(root: Path) -> dict[str, bytes | None]:
         str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
         for p in sorted(root.rglob("*")) if ".lock" not in p.name
     }
+
+
+
+_MAIN = "import sys; from primex.cli import main; sys.exit(main(sys.argv[1:]))"
+# the capabilities with which root reads and writes regardless of file modes
+_BYPASS = "-dac_override,-dac_read_search,-fowner,-linux_immutable"
+
+
+def run_primex(
+    *args: str, modes_apply: bool = False, max_file_bytes: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `primex ARGS` in a child process.
+
+    `modes_apply`: file modes bind the child even as root (it runs under `setpriv` without
+    the capabilities that bypass them), so read-only tests really run in CI as root.
+    `max_file_bytes`: a full disk (RLIMIT_FSIZE; writes beyond it fail with EFBIG)."""
+    cmd = [sys.executable, "-c", _MAIN, *map(str, args)]
+    if modes_apply and os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to test read-only files as root"
+        cmd = [setpriv, f"--bounding-set={_BYPASS}", "--", *cmd]
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+             **(env or {})},
+        preexec_fn=limit if max_file_bytes is not None else None,
+    )

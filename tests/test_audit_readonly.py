@@ -8,44 +8,19 @@ really runs in CI as root instead of being skipped. The full disk is a file-size
 
 from __future__ import annotations
 
-import os
-import resource
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
+from audit_fixtures import run_primex
 from release_chain import PASS, make_chain
 from test_audit_insider import custody
-
-REPO = Path(__file__).resolve().parents[1]
-_MAIN = "import sys; from primex.cli import main; sys.exit(main(sys.argv[1:]))"
-# the capabilities with which root would write or read regardless of file modes
-_BYPASS = "-dac_override,-dac_read_search,-fowner,-linux_immutable"
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PRIMEX_PASSPHRASE": PASS, "PYTHONPATH": str(REPO),
-            "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def primex(home: Path, *args: str, read_only: bool = False,
            max_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", _MAIN, "--home", str(home), *args]
-    if read_only and os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        assert setpriv, "setpriv (util-linux) is needed to test a read-only home as root"
-        cmd = [setpriv, f"--bounding-set={_BYPASS}", "--", *cmd]
-
-    def limit() -> None:  # a full disk: writes beyond this size fail with EFBIG
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-
-    return subprocess.run(
-        cmd, capture_output=True, text=True, env=_env(), timeout=120, check=False,
-        preexec_fn=limit if max_file_bytes is not None else None,
-    )
+    return run_primex("--home", str(home), *args, modes_apply=read_only,
+                      max_file_bytes=max_file_bytes, env={"PRIMEX_PASSPHRASE": PASS})
 
 
 def _freeze(root: Path) -> None:
