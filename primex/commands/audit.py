@@ -158,7 +158,7 @@ def show_log(
         raise ValidationError(f"--limit {limit} is negative", where="--limit",
                               hint="the number of latest entries to show, or 0 for all")
     log = open_log(home(), create=False)
-    entries = log.entries(request)[-limit:] if limit > 0 else log.entries(request)
+    entries = log.latest(limit, request)  # every entry shown is signature-checked
     table = Table(title=f"audit log ({len(log)} entries)")
     for col in ("#", "time (UTC)", "type", "request", "by"):
         table.add_column(col)
