@@ -96,6 +96,7 @@ from primex.audit.state import LogState
 from primex.audit.store import ENTRIES, CheckpointFiles, LogFile
 from primex.audit.workflow import (
     EVENT_TYPES,
+    GLOBAL_EVENTS,
     KEY_EVENTS,
     KeyInfo,
     Registry,
@@ -359,9 +360,9 @@ class AuditLog:
             request = self._new_request_id()
         if request is not None:
             check_name(request, "request id")
-            if type in KEY_EVENTS:
-                raise ValidationError("key events carry no request id", where=type)
-        elif type not in KEY_EVENTS:
+            if type in KEY_EVENTS or type in GLOBAL_EVENTS:
+                raise ValidationError(f"{type} carries no request id", where=type)
+        elif type not in KEY_EVENTS and type not in GLOBAL_EVENTS:
             raise ValidationError(f"{type} needs a request id", where=type)
         trust.check_signer_key(
             self.registry, signer.name, signer.public_key_bytes, type, body,

@@ -5,10 +5,11 @@ the committee's verifier (:mod:`primex.audit.verify`) feed it the same entries i
 ``LogState.apply(entry, witness_check)`` checks the entry against the state (time, chain,
 registry, workflow: the rules of :mod:`primex.audit.trust` and
 :mod:`primex.audit.workflow`) and applies it; it returns the key that must verify the
-entry's signature. Key events are signature-checked here, at once (they are few and the
-registry is what every other check relies on); the signatures of request entries are
-checked by whoever reads a request (:meth:`primex.audit.log.AuditLog.state`) or by the
-verifier, so opening a huge log stays fast.
+entry's signature. Key events and installation-wide events (``linkage_key_rotation``:
+no request) are signature-checked here, at once (they are few, and the registry is what
+every other check relies on); the signatures of request entries are checked by whoever
+reads a request (:meth:`primex.audit.log.AuditLog.state`) or by the verifier, so opening a
+huge log stays fast.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from primex.audit.entry import Entry
 from primex.audit.reasons import Reason, Untrusted
 from primex.audit.tree import MerkleTree
 from primex.audit.workflow import (
+    GLOBAL_EVENTS,
     KEY_EVENTS,
     KeyInfo,
     Registry,
     RequestState,
     WitnessCheck,
     apply_event,
+    check_global_event,
 )
 
 
@@ -64,6 +67,14 @@ class LogState:
                 raise Untrusted(Reason.MALFORMED, "key events carry no request id",
                                 where=f"entry {entry.seq}", seq=entry.seq)
             signer = trust.apply_key_event(self.registry, entry)
+            self.global_last = entry.leaf_hex
+        elif entry.type in GLOBAL_EVENTS:  # like key events: no request, checked at once
+            if entry.request is not None:
+                raise Untrusted(Reason.MALFORMED, f"{entry.type} carries no request id",
+                                where=f"entry {entry.seq}", seq=entry.seq)
+            signer = trust.authorize_actor(self.registry, entry)
+            check_global_event(entry.type, entry.body, f"entry {entry.seq}")
+            trust.check_signature(signer, entry)
             self.global_last = entry.leaf_hex
         else:
             if entry.request is None:

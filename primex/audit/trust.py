@@ -183,10 +183,10 @@ def apply_key_event(registry: Registry, entry: Entry) -> KeyInfo:
 
 
 def authorize_actor(registry: Registry, entry: Entry) -> KeyInfo:
-    """The actor of a request event is registered, active now, and holds a role the
-    workflow table allows for this event."""
+    """The actor of a request event (or of an installation-wide event) is registered,
+    active now, and holds a role the workflow table allows for this event."""
     info = registry.keys.get(entry.actor)
-    where = f"request {entry.request}"
+    where = f"request {entry.request}" if entry.request else f"entry {entry.seq}"
     if info is None:
         raise Forbidden(
             Reason.UNKNOWN_KEY, f"unknown key {entry.actor!r} (not in the registry)",

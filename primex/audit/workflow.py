@@ -28,6 +28,8 @@ signoff            president                           output_checked           
 release            spp_operator                        signed_off                   released
 access             researcher (the requester)          released                     released
 closure            privacy_officer, spp_operator       any but rejected/closed      closed
+linkage_key_       bcss_operator                       (no request)
+rotation
 key_add            committee (or self, at bootstrap)   (no request)
 key_revoke         committee                           (no request)
 =================  ==================================  ===========================  ===========
@@ -117,8 +119,14 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     "access": Transition(("researcher",), ("released",), "released", (("sha256", "sha256"),)),
     "closure": Transition(("privacy_officer", "spp_operator"), _WORK, "closed", ()),
+    # No request (sources empty): an installation-wide event, chained like the key events.
+    "linkage_key_rotation": Transition(
+        ("bcss_operator",), (), None,
+        (("old_master_key_id", "str"), ("new_master_key_id", "str")),
+    ),
 }
 EVENT_TYPES = tuple(TRANSITIONS) + KEY_EVENTS
+GLOBAL_EVENTS = tuple(event for event, rule in TRANSITIONS.items() if not rule.sources)
 
 
 @dataclass
@@ -225,6 +233,12 @@ def _recorded_files(body: dict[str, Any]) -> list[str] | None:
 def _manifest_hashes(manifest: dict[str, Any] | None) -> set[str]:
     files = (manifest or {}).get("files") or []
     return {f.get("sha256") for f in files if isinstance(f, dict)} - {None}
+
+
+def check_global_event(event: str, body: dict[str, Any], where: str) -> None:
+    """The body of an installation-wide event (GLOBAL_EVENTS: no request, chained like the
+    key events); who may sign it is decided by primex.audit.trust from the roles above."""
+    _check_body(event, body, where)
 
 
 def apply_event(
