@@ -317,6 +317,8 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         _login(committee, portal, "sub-committee")
         committee.goto(portal.url + "/portal/audit")
         sync_api.expect(committee.locator("main")).to_contain_text(rid)
+        # the whole log verifies, the browser-signed decisions included
+        assert committee.locator("[data-verification]").inner_text().startswith("verified: ")
         shots.check(committee, "committee-audit")
         reply = eve.goto(portal.url + f"/portal/requests/{rid}")
         assert reply is not None and reply.status == 404
