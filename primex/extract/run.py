@@ -45,6 +45,10 @@ from primex.home import Home
 
 PRIMA_TABLES = ("person", "benefit_month", "employment_measure", "piis", "population", "snapshot")
 OUTPUT = "indicators.parquet"
+# Optional one-row table of a SAMPLE of PRIMA (the synthetic store writes it): the fraction of
+# Belgium's beneficiaries it holds. Rates then divide by the population times that fraction,
+# so a sample is compared with a population of its own scale. Absent (real PRIMA): 1.
+SAMPLE_TABLE = "sample_design"
 OUTCOME_LAGS = (4, 8)  # quarters after leaving RI (outcome_work_4q / _8q, position_4q / _8q)
 # columns of bm a series breakdown may use in the person-period table `ppr`
 PPR_DIMS = ("region", "province", "arrondissement", "commune", "category", "sex", "age_band",
@@ -157,6 +161,10 @@ def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict
         engine.connection.execute("SET enable_progress_bar = false")  # no bar on stdout
         for t in PRIMA_TABLES:
             engine.execute(f"CREATE TEMP VIEW {t} AS SELECT * FROM prima.{t}")
+        if engine.query("SELECT COUNT(*) AS k FROM information_schema.tables WHERE "
+                        "table_catalog = 'prima' AND table_name = ?",
+                        [SAMPLE_TABLE]).to_pylist()[0]["k"]:
+            engine.execute(f"CREATE TEMP VIEW {SAMPLE_TABLE} AS SELECT * FROM prima.{SAMPLE_TABLE}")
         files.append({"name": path.name, "sha256": sha256_file(path)})
     else:  # parquet: one file per table in a folder (e.g. an export of a real PRIMA copy)
         engine.connection.execute("SET enable_progress_bar = false")
@@ -168,7 +176,25 @@ def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict
                                   hint="source.prima.kind parquet expects <table>.parquet files")
             engine.register_parquet(t, f)
             files.append({"name": f.name, "sha256": sha256_file(f)})
+        f = path / f"{SAMPLE_TABLE}.parquet"
+        if f.exists():
+            engine.register_parquet(SAMPLE_TABLE, f)
+            files.append({"name": f.name, "sha256": sha256_file(f)})
     return engine, files
+
+
+def _sample_fraction(engine: Engine) -> float:
+    try:
+        rows = engine.query(f"SELECT fraction FROM {SAMPLE_TABLE}").to_pylist()
+    except Exception:  # the engine's own error type: no such table means a full PRIMA
+        return 1.0
+    if not rows:
+        return 1.0
+    fraction = rows[0]["fraction"]
+    if fraction is None or not 0 < float(fraction) <= 1:
+        raise PrimexError(f"{SAMPLE_TABLE}.fraction must be in (0, 1]", where=SAMPLE_TABLE,
+                          hint="drop the table for a full PRIMA copy")
+    return float(fraction)
 
 
 def _snapshot_row(engine: Engine) -> dict[str, Any]:
@@ -201,7 +227,8 @@ def _band(age: str) -> str:  # the bands of the population table
 
 
 def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: int,
-             end_mi: int, ppr_columns: tuple[str, ...] = ("region",)) -> None:
+             end_mi: int, ppr_columns: tuple[str, ...] = ("region",),
+             sample_fraction: float = 1.0) -> None:
     """The temporary tables the indicators read (standard SQL only)."""
     engine.execute("CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
                    "province VARCHAR, region VARCHAR)")
@@ -312,11 +339,11 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         CREATE TEMP TABLE pop1864 AS
         SELECT per.period, x.commune, COALESCE(g.arrondissement,
           SUBSTRING(x.commune, 1, 2) || '000') AS arrondissement, g.province, g.region,
-          x.sex, x.population
+          x.sex, CAST(ROUND(x.population * CAST(? AS DOUBLE)) AS BIGINT) AS population
         FROM population x JOIN per ON x.year = per.pop_year
         LEFT JOIN geo g ON g.commune = x.commune
         WHERE x.age_band IN ('18-24', '25-29', '30-34', '35-39', '40-44', '45-49', '50-54',
-                             '55-59', '60-64')""")
+                             '55-59', '60-64')""", [sample_fraction])
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -421,6 +448,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
     engine, source_files = _open_prima(protocol, home)
     try:
         snap_row = _snapshot_row(engine)
+        sample_fraction = _sample_fraction(engine)
         max_rec = engine.query(
             "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
         snapshot_date = snapshot or max_rec
@@ -443,7 +471,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             series = series[-protocol.series:]
         ppr_columns = tuple(b for b in protocol.series_breakdowns if b in PPR_DIMS)
         try:
-            _prepare(engine, series, snapshot_date, lo, hi, ppr_columns)
+            _prepare(engine, series, snapshot_date, lo, hi, ppr_columns, sample_fraction)
         except Exception as exc:  # the engine's own error type: PRIMA content it cannot read
             # the engine's message may quote a value (a NISS): name only the kind of error
             raise PrimexError(
@@ -524,7 +552,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
         "sources": [
             {"name": "prima", "kind": protocol.prima.kind,
              "path": str(protocol.prima.resolve(home.root)), "files": source_files,
-             "snapshot": snap_row},
+             "snapshot": snap_row, "sample_fraction": sample_fraction},
             {"name": "outcomes", "kind": protocol.outcomes.kind,
              "path": str(warehouse) if protocol.outcomes.kind != "none" else None,
              "files": outcome_files},
