@@ -117,6 +117,8 @@ class Context:
     data_end_mi: int
     series_start: date
     outcomes_for: Callable[[int], pd.DataFrame | None] = field(repr=False)
+    transitions_for: Callable[[], pd.DataFrame | None] = field(default=lambda: None,
+                                                               repr=False)
     target: str = ""
     series_breakdowns: tuple[str, ...] = ("total", "region")
     ppr_columns: tuple[str, ...] = ("region",)
@@ -127,6 +129,63 @@ class Context:
 
     def outcomes(self, offset: int) -> pd.DataFrame | None:
         return self.outcomes_for(offset)
+
+    def transitions(self) -> pd.DataFrame | None:
+        return self.transitions_for()
+
+
+# --- labour-market transitions (BCSS data warehouse positions) ------------------------------
+
+TRANSITION_LAG = 4  # quarters between the two positions of a transition
+
+
+def _shift(label: str, quarters: int) -> str:
+    index = int(label[:4]) * 4 + int(label[-1]) - 1 + quarters
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def _transition_cohorts(engine: Engine, periods: list[str]) -> pa.Table:
+    """SPP side: for each observed quarter q, the persons with RI or ERIS in the last month of
+    q - 4 (cohort `from_cpas`: where do they stand a year later?) and in the last month of q
+    (cohort `to_cpas`: where did they stand a year before?), with their region."""
+    parts = []
+    for q in periods:
+        for cohort, at in (("from_cpas", _shift(q, -TRANSITION_LAG)), ("to_cpas", q)):
+            year, qn = int(at[:4]), int(at[-1])
+            frame = engine.query(
+                "SELECT DISTINCT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, "
+                "COALESCE(region, 'unknown') AS region FROM bm WHERE mi = ?",
+                [year * 12 + 3 * qn - 1]).to_pandas()
+            frame = frame.drop_duplicates("niss")
+            frame["period"] = q
+            frame["cohort"] = cohort
+            parts.append(frame)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["niss", "region", "period", "cohort"])
+    return pa.Table.from_pandas(frame.astype("string"), preserve_index=False)
+
+
+def bcss_transitions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
+    """BCSS side (modelled like primex.extract.outcomes.bcss_positions): each person's
+    position group on the last day of q - 4 and of q. Never returns the NISS."""
+    columns = ["period", "cohort", "region", "from_group", "to_group"]
+    if people.num_rows == 0:
+        return pd.DataFrame(columns=columns)
+    with tempfile.TemporaryDirectory(prefix="primex-bcss-") as tmp:
+        handover = Path(tmp) / "cohorts.parquet"
+        pq.write_table(people, handover)
+        with DuckDBEngine(warehouse) as wh:
+            wh.connection.execute("SET enable_progress_bar = false")
+            wh.register_parquet("cohorts", handover)
+            periods = sorted(set(people.column("period").to_pylist()))
+            pairs = ", ".join(f"('{p}', '{_shift(p, -TRANSITION_LAG)}')" for p in periods)
+            result = wh.query(
+                "SELECT c.period, c.cohort, c.region, a.position_group AS from_group, "
+                "b.position_group AS to_group FROM cohorts c "
+                f"JOIN (VALUES {pairs}) AS q(period, before) ON q.period = c.period "
+                "JOIN dwh_position a ON a.niss = c.niss AND a.quarter = q.before "
+                "JOIN dwh_position b ON b.niss = c.niss AND b.quarter = c.period").to_pandas()
+    return result[columns]
 
 
 @dataclass(frozen=True)
@@ -344,6 +403,38 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         LEFT JOIN geo g ON g.commune = x.commune
         WHERE x.age_band IN ('18-24', '25-29', '30-34', '35-39', '40-44', '45-49', '50-54',
                              '55-59', '60-64')""", [sample_fraction])
+    # contracts (PIIS, art. 60 §7, art. 61): the period each starts in, the period each ends
+    # in (only when it ended with a known outcome by the last stable month) and its length
+    start_mi = "CAST(EXTRACT(YEAR FROM c.start_date) * 12 + EXTRACT(MONTH FROM c.start_date) " \
+               "- 1 AS INTEGER)"
+    end_mi_sql = "CAST(EXTRACT(YEAR FROM c.end_date) * 12 + EXTRACT(MONTH FROM c.end_date) " \
+                 "- 1 AS INTEGER)"
+    engine.execute(f"""
+        CREATE TEMP TABLE ct AS
+        WITH c AS (
+          SELECT 'piis' AS kind, CAST(niss AS BIGINT) AS niss, cpas,
+            CAST(piis_type AS VARCHAR) AS piis_type, start_date, end_date,
+            CAST(outcome AS VARCHAR) AS outcome FROM piis WHERE start_date <= ?
+          UNION ALL
+          SELECT CAST(measure AS VARCHAR), CAST(niss AS BIGINT), cpas, NULL, start_date,
+            end_date, CAST(outcome AS VARCHAR) FROM employment_measure WHERE start_date <= ?)
+        SELECT c.kind, c.niss, c.piis_type, c.outcome, s.period AS period_start,
+          e.period AS period_end,
+          CASE WHEN {end_mi_sql} - {start_mi} + 1 <= 3 THEN '01-03'
+               WHEN {end_mi_sql} - {start_mi} + 1 <= 6 THEN '04-06'
+               WHEN {end_mi_sql} - {start_mi} + 1 <= 12 THEN '07-12'
+               WHEN {end_mi_sql} - {start_mi} + 1 <= 24 THEN '13-24' ELSE '25+' END
+            AS duration_band,
+          c.cpas AS commune,
+          COALESCE(g.arrondissement, SUBSTRING(c.cpas, 1, 2) || '000') AS arrondissement,
+          g.province, g.region, pr.sex, pr.nationality_group,
+          {_band(_age(start_mi))} AS age_band
+        FROM c JOIN pr ON pr.niss = c.niss
+        LEFT JOIN geo g ON g.commune = c.cpas
+        LEFT JOIN per s ON {start_mi} BETWEEN s.start_mi AND s.end_mi
+        LEFT JOIN per e ON c.end_date IS NOT NULL AND c.outcome <> 'ongoing'
+          AND {end_mi_sql} BETWEEN e.start_mi AND e.end_mi AND {end_mi_sql} <= ?""",
+                   [snapshot, snapshot, end_mi])
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -499,8 +590,17 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             frame = cache["all"]
             return frame[frame["lag_q"] == str(offset)].drop(columns="lag_q")
 
+        def transitions_for() -> pd.DataFrame | None:
+            if protocol.outcomes.kind != "bcss_model" or protocol.grain != "quarter":
+                return None
+            if "transitions" not in cache:
+                people = _transition_cohorts(engine, [p.label for p in series])
+                cache["transitions"] = bcss_transitions(warehouse, people)
+            return cache["transitions"]
+
         ctx = Context(engine=engine, grain=protocol.grain, periods=series, data_start_mi=lo,
                       data_end_mi=hi, series_start=series[0].start, outcomes_for=outcomes_for,
+                      transitions_for=transitions_for,
                       target=target.label,
                       # small distributions stay whole: their latest complete period may be
                       # an earlier one (exits are known a month late)
