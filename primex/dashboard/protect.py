@@ -241,7 +241,7 @@ def _close_differences(cells: pd.DataFrame, rank: np.ndarray, num: np.ndarray,
                 shown = sorted((k for k in kids_nz if rank[k] < hidden_at),
                                key=lambda k: (num[k], code[k]))
                 if rank[p] >= hidden_at:
-                    bad = 0 < len(kids_nz) and len(hidden) < 2
+                    bad = len(kids_nz) > 0 and len(hidden) < 2
                 else:
                     rest = shown_value[p] - sum(shown_value[k] for k in shown)
                     bad = bool(hidden) and (len(hidden) < 2 or rest < profile.min_count)

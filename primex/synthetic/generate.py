@@ -175,7 +175,9 @@ def generate(
             ],
         )
         # the full-scale population above faces a sample of beneficiaries: say how big
-        con.execute("CREATE TABLE sample_design (fraction DOUBLE NOT NULL, basis VARCHAR NOT NULL)")
+        con.execute(
+            "CREATE TABLE sample_design (fraction DOUBLE NOT NULL, basis VARCHAR NOT NULL)"
+        )
         con.execute(
             "INSERT INTO sample_design SELECT LEAST(1.0, COUNT(*) / COUNT(DISTINCT month) / ?), "
             "? FROM benefit_month",

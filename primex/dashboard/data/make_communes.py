@@ -5,7 +5,8 @@ github.com/arneh61/Belgium-Map, properties from Statbel REFNIS 2019), commit a90
 The 581 communes of 2019 are regrouped into the 565 of REFNIS 2025 with the merger table of
 shared/reference/domain-belgium.md (a merged commune is drawn as the set of its former
 communes' polygons; the inner edges are dropped when the outline is drawn). Coordinates are
-projected like primex.dashboard.geomap and simplified (Douglas-Peucker, 0.35 px, per shared arc) and snapped to a 0.5 px grid.
+projected like primex.dashboard.geomap, simplified (Douglas-Peucker, 0.35 px, per shared
+arc) and snapped to a 0.5 px grid.
 
     python primex/dashboard/data/make_communes.py belgium.json > communes-2025.json
 """
@@ -60,7 +61,8 @@ def snap(p: tuple[float, float]) -> tuple[float, float]:
 
 
 def main(path: str) -> None:
-    topo = json.load(open(path, encoding="utf-8"))
+    with open(path, encoding="utf-8") as fh:
+        topo = json.load(fh)
     sx, sy = topo["transform"]["scale"]
     tx, ty = topo["transform"]["translate"]
     arcs = []
