@@ -171,6 +171,13 @@ def protect_cells(cells: pd.DataFrame, profile: Profile, method: str) -> pd.Data
             rank[idx] = np.maximum(rank[idx], new)
             got = np.array([values.get(c, np.nan) for c in code[idx]], dtype=np.float64)
             num[idx] = np.where(np.isnan(num[idx]), got, num[idx])
+    # A coarser cell is judged on its own shown figure too: the engine sees the finest cells
+    # only, and twenty communes of 0.4 (each weighing 1) make an arrondissement of 8.
+    own = weight(cells["numerator"].to_numpy(dtype=np.float64),
+                 cells["n"].fillna(0).to_numpy(dtype=np.int64))
+    nonzero = cells["numerator"].fillna(0).to_numpy(dtype=np.float64) != 0
+    small = nonzero & (own < profile.min_count)
+    rank[small] = np.maximum(rank[small], _RANK["u"])
     _close_differences(cells, rank, np.where(np.isnan(num), 0.0, num), profile)
     _link_months(cells, rank)
     cells["status"] = letters[np.maximum(rank, 1)]
