@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from dashboard_fixtures import public_site  # noqa: F401  (the fixture)
 from openpyxl import load_workbook
-from test_dashboard import copy_home
 
 from primex.catalogue import geography
 from primex.dashboard import i18n
-from primex.dashboard.build import build_site
 from primex.dashboard.protect import protect_cells, weight
 from primex.extract.indicators import INDICATORS
 from primex.extract.profiles import get_profile
@@ -34,10 +33,8 @@ COUNTS = {i for i, ind in INDICATORS.items() if not ind.is_ratio}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, synth_home: Home) -> tuple[Home, dict]:
-    home = copy_home(synth_home, tmp_path_factory.mktemp("pub") / "home")
-    result = build_site(home, None, "public", 2024)
-    return home, result.manifest
+def site(public_site: tuple[Home, dict]) -> tuple[Home, dict]:  # noqa: F811
+    return public_site
 
 
 def _number(text: str, lang: str) -> float:

@@ -43,7 +43,7 @@ def fmt(value: float, decimals: int, lang: str = "en") -> str:
     return text if lang == "en" else text.replace(".", ",")
 
 
-CHAR_W = 7.0  # width of one character at 12px in DejaVu Sans (generous: no clipped label)
+CHAR_W = 7.8  # width of one character at 12px in DejaVu Sans, "m" included: no clipped label
 
 
 def _text_width(text: str) -> float:
