@@ -1,8 +1,8 @@
 """Benchmark: the quarterly protocol plus the dashboard build on 1 M persons x 36 months.
 
-Goal (issue 8): <= 60 s for `primex extract run --protocol quarterly` followed by
-`primex dashboard build` (public profile) on a synthetic PRIMA of 1 M beneficiaries over 36
-months. The data are generated once with the project's generator into benchmarks/out/
+Goal (issues 8 and 21): <= 60 s for `primex extract run --protocol quarterly` (43
+indicators) followed by `primex dashboard build` (public profile, all four languages, maps by
+commune, open-data package) on a synthetic PRIMA of 1 M beneficiaries over 36 months. The data are generated once with the project's generator into benchmarks/out/
 (gitignored) and reused. Each timed repetition starts from a home without extracts or site, so
 it measures the full extraction + protection + rendering. No peer tool publishes such a
 dashboard; the figure is compared with the goal only (ratio = figure / goal).

@@ -160,10 +160,26 @@ class Page:
                 f"{html}</details>")
 
 
+_INDEX: dict[int, dict[tuple[str, str, str], pd.DataFrame]] = {}
+
+
+def _part(published: pd.DataFrame, ind_id: str, ptype: str, breakdown: str) -> pd.DataFrame:
+    """The cells of one indicator, period type and breakdown (indexed once per frame: the
+    pages ask thousands of times)."""
+    key = id(published)
+    if key not in _INDEX or _INDEX[key].get(("", "", "")) is not published:
+        groups = {k: g for k, g in published.groupby(
+            ["indicator", "period_type", "breakdown"], sort=False)}
+        groups[("", "", "")] = published
+        if len(_INDEX) > 4:  # a build holds two frames (quarterly, annual)
+            _INDEX.clear()
+        _INDEX[key] = groups
+    return _INDEX[key].get((ind_id, ptype, breakdown), published.iloc[0:0])
+
+
 def rows(published: pd.DataFrame, ind_id: str, ptype: str, period: str | None,
          breakdown: str, lang: str) -> list[Row]:
-    sel = published[(published["indicator"] == ind_id) & (published["period_type"] == ptype)
-                    & (published["breakdown"] == breakdown)]
+    sel = _part(published, ind_id, ptype, breakdown)
     if period is not None:
         sel = sel[sel["period"] == period]
         sel = sel.assign(_o=[_key_order(breakdown, k) for k in sel["key"]]).sort_values("_o")
@@ -209,15 +225,13 @@ def _breakdown_sections(published: pd.DataFrame, ind: Indicator, grain: str, per
                         ) -> list[dict[str, Any]]:
     """One section per breakdown, for `period` or, where the indicator has no figure for it
     yet (exits are known a month late), for its latest period with one."""
-    mine = published[(published["indicator"] == ind.id) & (published["period_type"] == grain)
-                     & (published["breakdown"] != "total")]
     out = []
     dec = _decimals(ind, pg.profile)
     name = sheet(ind, pg.lang).name
     for b in BREAKDOWN_ORDER:
         if only is not None and b not in only:
             continue
-        periods = [p for p in sorted(set(mine.loc[mine["breakdown"] == b, "period"]))
+        periods = [p for p in sorted(set(_part(published, ind.id, grain, b)["period"]))
                    if p <= period]
         if not periods:
             continue
@@ -229,9 +243,47 @@ def _breakdown_sections(published: pd.DataFrame, ind: Indicator, grain: str, per
             f"{prefix}-{b}", caption, [r[0] for r in part], [r[1] for r in part],
             pg.unit(ind), dec, lang=pg.lang, missing=f"x ({pg.t['not_shown']})",
             describe=i18n.describer(pg.lang))
+        table = _matrix(published, ind, grain, at, pg, caption) if b == "transition" \
+            else pg.table(caption, (title, pg.unit(ind)), part, dec)
         out.append({"id": f"{prefix}-{b}", "title": title, "svg": svg, "period": at,
-                    "table": pg.table(caption, (title, pg.unit(ind)), part, dec)})
+                    "table": table})
     return out
+
+
+POSITIONS = ("employee", "self_employed", "job_seeker", "cpas", "inactive", "other")
+
+
+def _matrix(published: pd.DataFrame, ind: Indicator, grain: str, period: str, pg: Page,
+            caption: str) -> str:
+    """A transition matrix: position a year before (rows) by position now (columns). An
+    empty cell of the data is a true zero (nobody made that move)."""
+    sel = _part(published, ind.id, grain, "transition")
+    sel = sel[sel["period"] == period]
+    cells = {str(k): (_shown(v), bool(r)) for k, v, r in
+             zip(sel["key"], sel["shown"], sel["revised"], strict=True)}
+    keys = [k.split(">") for k in cells]
+    rows_ = [p for p in POSITIONS if any(a == p for a, _ in keys)]
+    cols = [p for p in POSITIONS if any(b == p for _, b in keys)]
+    head = "".join(f'<th scope="col">{escape(i18n.label("position_group", c, pg.lang))}</th>'
+                   for c in cols)
+    corner = escape(f"{pg.bname('transition')}")
+    out = [f'<table class="matrix"><caption>{escape(caption)}</caption><thead><tr>'
+           f'<th scope="col">{corner}</th>{head}</tr></thead><tbody>']
+    for a in rows_:
+        tds = []
+        for b in cols:
+            value, revised = cells.get(f"{a}>{b}", (0.0, False))
+            if f"{a}>{b}" in cells and value is None:
+                tds.append(f'<td class="num status-x" title="{escape(pg.t["not_shown"])}">x'
+                           "</td>")
+            else:
+                mark = (f' <abbr class="revised" title="{escape(pg.t["revised"])}">R</abbr>'
+                        if revised else "")
+                tds.append(f'<td class="num">{pg.num(value, 1)}{mark}</td>')
+        label = escape(i18n.label("position_group", a, pg.lang))
+        out.append(f'<tr><th scope="row">{label}</th>{"".join(tds)}</tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -374,7 +426,8 @@ def _write_language(site: _Site, pg: Page, published: pd.DataFrame, grain: str, 
                     headline=(head["text"] + " " + unit) if head else "",
                     series_svg=svg,
                     series_table=pg.table(f"{sh.name}, {belgium}, {pg.t['by_period']}",
-                                          (pg.t["period"], unit), series, dec),
+                                          (pg.t["period"], unit), series, dec)
+                    if series else "",
                     monthly_svg=msvg,
                     monthly_table=pg.table(f"{sh.name}, {belgium}, {pg.t['by_month']}",
                                            (pg.t["month"], unit), monthly, dec)

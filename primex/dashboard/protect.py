@@ -260,22 +260,22 @@ def _close_differences(cells: pd.DataFrame, rank: np.ndarray, num: np.ndarray,
 def _link_months(cells: pd.DataFrame, rank: np.ndarray) -> None:
     """A quarter's (year's) average is the mean of its monthly counts: if the average or one
     month is hidden, hide the average and all its months, else one could be recomputed."""
-    months = cells.index[cells["period_type"] == "month"]
-    if len(months) == 0:
+    is_month = (cells["period_type"] == "month").to_numpy()
+    if not is_month.any():
         return
     hidden = rank >= _RANK["x"]
-    totals = cells[(cells["period_type"] != "month") & (cells["breakdown"] == "total")]
-    for idx, row in totals.iterrows():
-        label = str(row["period"])
+    months: dict[tuple[str, str], list[int]] = {}
+    for i, ind, period in zip(np.flatnonzero(is_month), cells["indicator"].to_numpy()[is_month],
+                              cells["period"].to_numpy()[is_month], strict=True):
+        months.setdefault((ind, str(period)), []).append(int(i))
+    totals = np.flatnonzero(~is_month & (cells["breakdown"] == "total").to_numpy())
+    for idx in totals:
+        label = str(cells["period"].iat[idx])
+        ind = cells["indicator"].iat[idx]
         year = label[:4]
-        if "Q" in label:
-            q = int(label[-1])
-            wanted = {f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)}
-        else:
-            wanted = {f"{year}-{m:02d}" for m in range(1, 13)}
-        mine = cells.index[(cells["period_type"] == "month")
-                           & (cells["indicator"] == row["indicator"])
-                           & cells["period"].isin(wanted)].to_numpy()
+        span = range(3 * int(label[-1]) - 2, 3 * int(label[-1]) + 1) if "Q" in label \
+            else range(1, 13)
+        mine = [i for m in span for i in months.get((ind, f"{year}-{m:02d}"), [])]
         if hidden[idx] or hidden[mine].any():
             rank[mine] = np.maximum(rank[mine], _RANK["x"])
             rank[idx] = max(rank[idx], _RANK["x"])
