@@ -221,3 +221,19 @@ def test_no_suppressed_figure_is_recoverable_by_subtraction(site: tuple[Home, di
                 assert float(pv) - sum(shown) >= MIN, \
                     (_ind, _period, pb, pk, float(pv) - sum(shown))
     assert tables > 500
+
+
+def test_the_rule_is_stated_once_and_identically_everywhere(site: tuple[Home, dict]) -> None:
+    """One wording per language, from one place (i18n.UI['rule']): in the footer of every
+    page, on the method page and in every indicator sheet, and in the open-data package."""
+    import json
+    from html import escape
+
+    home, manifest = site
+    for lang in i18n.LANGS:
+        rule = escape(i18n.ui("rule", lang, n=MIN))
+        for page in (home.site / lang).rglob("*.html"):
+            assert rule in page.read_text(encoding="utf-8"), page
+    package = json.loads((home.site / manifest["opendata"]["path"] / "datapackage.json")
+                         .read_text(encoding="utf-8"))
+    assert package["description"] == i18n.ui("rule", "en", n=MIN)

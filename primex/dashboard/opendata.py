@@ -85,6 +85,7 @@ def write_package(root: Path, published: pd.DataFrame, annual: pd.DataFrame | No
         "name": f"primex-barometer-{period.lower()}",
         "title": i18n.UI["site"]["en"] + f" {period}",
         "version": version,
+        "description": i18n.ui("rule", "en", n=profile.min_count),
         "created": f"{version}T00:00:00Z",
         "licenses": [{"name": "CC-BY-4.0", "path": LICENSE,
                       "title": "Creative Commons Attribution 4.0"}],
