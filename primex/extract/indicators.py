@@ -42,6 +42,7 @@ class Context(Protocol):
     target: str
     series_breakdowns: tuple[str, ...]
     ppr_columns: tuple[str, ...]
+    cache: dict[str, Any]  # results shared by several indicators of one run
 
     @property
     def months_in(self) -> dict[str, int]: ...
@@ -386,24 +387,44 @@ def _stock_all(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
     return _frame(rows, ctx.grain)
 
 
-def _profile_share(condition: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
-    """Share of the average monthly RI+ERIS beneficiaries meeting `condition` (a fixed SQL
-    predicate on bm columns written in this module, never user input)."""
+PROFILE_CONDITIONS = {
+    "share_women": "sex = 'F'",
+    "share_18_24": "age_band = '18-24'",
+    "share_50_64": "age_band IN ('50-54', '55-59', '60-64')",
+    "share_non_eu": "nationality_group = 'NON_EU'",
+    "share_eu": "nationality_group = 'EU'",
+    "share_cohabitant": "category = '1'",
+    "share_isolated": "category = '2'",
+    "share_family": "category = '3'",
+    "share_eris": "benefit = 'ERIS'",
+}
+_PROFILE_ALL_BD = ("total", "region", "province", "arrondissement", "sex", "age_band")
+
+
+def _profile_share(ind_id: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Share of the average monthly RI+ERIS beneficiaries meeting the indicator's condition
+    (PROFILE_CONDITIONS: fixed SQL predicates of this module, never user input). The nine
+    shares come from ONE pass over the person-months (cached in the run's context): the
+    threshold applies to the average shown, which never exceeds the distinct persons, so
+    the cell's distinct persons (`n_den`) bound `n`."""
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        rows = ctx.engine.query(
-            _union(
-                "SELECT period, {name} AS breakdown, {dim} AS key, "
-                f"CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT) AS spm, "
-                "CAST(COUNT(*) AS BIGINT) AS pm, "
-                f"COUNT(DISTINCT CASE WHEN {condition} THEN niss END) AS n, "
-                "COUNT(DISTINCT niss) AS n_den FROM bmv WHERE period IS NOT NULL {pf} "
-                "GROUP BY period, {dim}",
-                breakdowns, ctx,
-            )
-        ).to_pandas()
+        if "profiles" not in ctx.cache:
+            sums = ", ".join(f"CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {i}"
+                             for i, cond in PROFILE_CONDITIONS.items())
+            ctx.cache["profiles"] = ctx.engine.query(
+                _union(
+                    "SELECT period, {name} AS breakdown, {dim} AS key, " + sums + ", "
+                    "CAST(COUNT(*) AS BIGINT) AS pm, COUNT(DISTINCT niss) AS n_den "
+                    "FROM bmv WHERE period IS NOT NULL {pf} GROUP BY period, {dim}",
+                    _PROFILE_ALL_BD, ctx,
+                )
+            ).to_pandas()
+        rows = ctx.cache["profiles"]
+        rows = rows[rows["breakdown"].isin(breakdowns)].copy()
         months = rows["period"].map(ctx.months_in).astype("float64")
-        rows["numerator"] = rows["spm"] / months
+        rows["numerator"] = rows[ind_id] / months
         rows["denominator"] = rows["pm"] / months
+        rows["n"] = rows["n_den"]
         return _frame(rows, ctx.grain)
 
     return compute
@@ -878,25 +899,24 @@ _add(Indicator(
     numerator="person-months with RI or ERIS / months in the period", denominator=None,
     unit="persons", breakdowns=_STOCK_BD, grains=_BOTH, compute=_stock_all, headline=True,
 ))
-for _id, _en, _fr, _nl, _cond in (
-    ("share_women", "Share of women", "Part de femmes", "Aandeel vrouwen", "sex = 'F'"),
+for _id, _en, _fr, _nl in (
+    ("share_women", "Share of women", "Part de femmes", "Aandeel vrouwen"),
     ("share_18_24", "Share of young people aged 18-24", "Part de jeunes de 18 à 24 ans",
-     "Aandeel jongeren van 18 tot 24 jaar", "age_band = '18-24'"),
+     "Aandeel jongeren van 18 tot 24 jaar"),
     ("share_50_64", "Share of persons aged 50-64", "Part de personnes de 50 à 64 ans",
-     "Aandeel personen van 50 tot 64 jaar", "age_band IN ('50-54', '55-59', '60-64')"),
+     "Aandeel personen van 50 tot 64 jaar"),
     ("share_non_eu", "Share of non-EU nationals", "Part de ressortissants hors UE",
-     "Aandeel niet-EU-onderdanen", "nationality_group = 'NON_EU'"),
+     "Aandeel niet-EU-onderdanen"),
     ("share_eu", "Share of other EU nationals", "Part de ressortissants d'un autre pays de l'UE",
-     "Aandeel onderdanen van een andere EU-lidstaat", "nationality_group = 'EU'"),
+     "Aandeel onderdanen van een andere EU-lidstaat"),
     ("share_cohabitant", "Share in category 1 (cohabitant)", "Part en catégorie 1 (cohabitant)",
-     "Aandeel in categorie 1 (samenwonend)", "category = '1'"),
+     "Aandeel in categorie 1 (samenwonend)"),
     ("share_isolated", "Share in category 2 (living alone)", "Part en catégorie 2 (isolé)",
-     "Aandeel in categorie 2 (alleenstaand)", "category = '2'"),
+     "Aandeel in categorie 2 (alleenstaand)"),
     ("share_family", "Share in category 3 (family at charge)",
-     "Part en catégorie 3 (famille à charge)", "Aandeel in categorie 3 (gezin ten laste)",
-     "category = '3'"),
+     "Part en catégorie 3 (famille à charge)", "Aandeel in categorie 3 (gezin ten laste)"),
     ("share_eris", "Share of ERIS among RI and ERIS", "Part de l'ERIS dans le RI et l'ERIS",
-     "Aandeel ERIS in RI en ERIS", "benefit = 'ERIS'"),
+     "Aandeel ERIS in RI en ERIS"),
 ):
     _add(Indicator(
         id=_id, name_en=_en, name_fr=_fr, name_nl=_nl,
@@ -904,10 +924,10 @@ for _id, _en, _fr, _nl, _cond in (
         interest="Describes who relies on the CPAS and how that changes between areas and "
                  "over time.",
         precautions=_SOURCE_NOTE + " Characteristics are those recorded in the month paid.",
-        numerator=f"person-months with RI or ERIS where {_cond}",
+        numerator=f"person-months with RI or ERIS where {PROFILE_CONDITIONS[_id]}",
         denominator="person-months with RI or ERIS", unit="%",
         breakdowns=(*_PROFILE_BD, "age_band" if _id == "share_women" else "sex"),
-        grains=_BOTH, compute=_profile_share(_cond),
+        grains=_BOTH, compute=_profile_share(_id),
     ))
 for _b, _en, _fr, _nl in (
     ("RI", "RI beneficiaries per 1 000 inhabitants aged 18-64",

@@ -120,6 +120,7 @@ class Context:
     transitions_for: Callable[[], pd.DataFrame | None] = field(default=lambda: None,
                                                                repr=False)
     target: str = ""
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     series_breakdowns: tuple[str, ...] = ("total", "region")
     ppr_columns: tuple[str, ...] = ("region",)
 
@@ -148,21 +149,28 @@ def _transition_cohorts(engine: Engine, periods: list[str]) -> pa.Table:
     """SPP side: for each observed quarter q, the persons with RI or ERIS in the last month of
     q - 4 (cohort `from_cpas`: where do they stand a year later?) and in the last month of q
     (cohort `to_cpas`: where did they stand a year before?), with their region."""
-    parts = []
+    wanted: dict[int, list[tuple[str, str]]] = {}  # month index -> (period, cohort)
     for q in periods:
         for cohort, at in (("from_cpas", _shift(q, -TRANSITION_LAG)), ("to_cpas", q)):
             year, qn = int(at[:4]), int(at[-1])
-            frame = engine.query(
-                "SELECT DISTINCT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, "
-                "COALESCE(region, 'unknown') AS region FROM bm WHERE mi = ?",
-                [year * 12 + 3 * qn - 1]).to_pandas()
-            frame = frame.drop_duplicates("niss")
-            frame["period"] = q
-            frame["cohort"] = cohort
-            parts.append(frame)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["niss", "region", "period", "cohort"])
-    return pa.Table.from_pandas(frame.astype("string"), preserve_index=False)
+            wanted.setdefault(year * 12 + 3 * qn - 1, []).append((q, cohort))
+    columns = ["niss", "region", "period", "cohort"]
+    if not wanted:
+        return pa.Table.from_pandas(pd.DataFrame(columns=columns).astype("string"),
+                                    preserve_index=False)
+    marks = ", ".join("?" for _ in wanted)
+    frame = engine.query(  # one pass over the person-months
+        "SELECT DISTINCT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, "
+        f"COALESCE(region, 'unknown') AS region, mi FROM bm WHERE mi IN ({marks})",
+        list(wanted)).to_pandas()
+    parts = []
+    for mi, targets in wanted.items():
+        rows = frame[frame["mi"] == mi].drop_duplicates("niss")[["niss", "region"]]
+        for q, cohort in targets:
+            parts.append(rows.assign(period=q, cohort=cohort))
+    out = pd.concat(parts, ignore_index=True)[columns] if parts else \
+        pd.DataFrame(columns=columns)
+    return pa.Table.from_pandas(out.astype("string"), preserve_index=False)
 
 
 def bcss_transitions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
@@ -594,7 +602,8 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             if protocol.outcomes.kind != "bcss_model" or protocol.grain != "quarter":
                 return None
             if "transitions" not in cache:
-                people = _transition_cohorts(engine, [p.label for p in series])
+                # the matrices are published for the target quarter only
+                people = _transition_cohorts(engine, [target.label])
                 cache["transitions"] = bcss_transitions(warehouse, people)
             return cache["transitions"]
 
