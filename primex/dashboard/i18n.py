@@ -540,3 +540,14 @@ DESCRIBE = {
 def describer(lang: str):  # type: ignore[no-untyped-def]
     """The chart text alternative's wording in `lang` (see primex.dashboard.charts)."""
     return DESCRIBE[lang].format
+
+
+def keep_together(text: str) -> str:
+    """'1 000' never breaks across lines (a card showing 'je 1' / '000' misreads)."""
+    return text.replace("1 000", "1\u00a0000")
+
+
+for _table in (UI, UNITS):
+    for _texts in _table.values():
+        for _lang in list(_texts):
+            _texts[_lang] = keep_together(_texts[_lang])

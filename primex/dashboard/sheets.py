@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from primex.dashboard import i18n
 from primex.extract.indicators import INDICATORS, Indicator
 
 Texts = dict[str, tuple[str, str, str]]  # lang -> (definition, interest, precautions)
@@ -639,8 +640,9 @@ def sheet(ind: Indicator, lang: str) -> Sheet:
     if ind.id in _BCSS_IDS:
         source += SOURCES["bcss"][lang]
     frequency = ", ".join(FREQUENCY[g][lang] for g in ind.grains)
-    return Sheet(name=name, definition=definition, interest=interest,
-                 reading=READING[reading_kind(ind)][lang], precautions=precautions,
+    keep = i18n.keep_together
+    return Sheet(name=keep(name), definition=keep(definition), interest=keep(interest),
+                 reading=keep(READING[reading_kind(ind)][lang]), precautions=keep(precautions),
                  source=source, frequency=frequency)
 
 
