@@ -16,6 +16,7 @@ from typer.exceptions import TyperException
 from primex import __version__
 from primex.commands import (
     audit,
+    bcss,
     dashboard,
     demo,
     disclosure,
@@ -59,6 +60,7 @@ app.add_typer(synth.app, name="synth")
 app.add_typer(keys.app, name="keys")
 app.command("demo", help=demo.HELP)(demo.demo)
 app.add_typer(serve.app, name="serve")
+app.add_typer(bcss.app, name="bcss")
 
 
 def _version(value: bool) -> None:
