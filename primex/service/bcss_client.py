@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,8 +79,13 @@ class CodingOutcome:
     uploaded_bytes: int = 0  # bytes this run put on the wire (a resumed run sends less)
 
 
-class _Transient(Exception):
-    pass
+def tls_context(ca: str | None, client_cert: tuple[str, str] | None = None
+                ) -> ssl.SSLContext:
+    """Verify the server against `ca` (else the system's CAs); show `client_cert` (mTLS)."""
+    context = ssl.create_default_context(cafile=ca)
+    if client_cert is not None:
+        context.load_cert_chain(*client_cert)
+    return context
 
 
 class BcssClient:
@@ -87,9 +93,8 @@ class BcssClient:
                  http: httpx.Client | None = None) -> None:
         self.ep = endpoint
         self.signer = signer
-        verify: Any = endpoint.ca if endpoint.ca else True
-        self.http = http or httpx.Client(timeout=endpoint.retry.timeout, verify=verify,
-                                         cert=endpoint.client_cert)
+        self.http = http or httpx.Client(timeout=endpoint.retry.timeout,
+                                         verify=tls_context(endpoint.ca, endpoint.client_cert))
 
     def close(self) -> None:
         self.http.close()

@@ -31,6 +31,7 @@ from primex.audit.keys import Signer
 from primex.audit.witness import Witness, WitnessError
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
+from primex.service.bcss_client import tls_context
 from primex.service.client import RemoteClient
 from primex.service.tlog_tiles import TILE_WIDTH, parse_bundle, tile_path
 
@@ -64,7 +65,7 @@ def witness_remote(home: Home, server: str, signer: Signer, *, trust_key: bytes 
     if signer.role != "committee":
         raise PermissionDenied(f"the witness cosigns with a committee key, not {signer.name!r}",
                                where="--as")
-    http = httpx.Client(timeout=30.0, verify=ca if ca else True)
+    http = httpx.Client(timeout=30.0, verify=tls_context(ca))
     with RemoteClient(server, signer, http=http) as client:
         text = client.call("GET", "/tlog/checkpoint", raw=True).text
         try:
