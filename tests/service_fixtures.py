@@ -89,11 +89,13 @@ def database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
         return f"sqlite:///{tmp_path / 'service.sqlite'}"
     import psycopg
 
+    # pg_url (tests/pg_server.py) names a server; each test gets a database of its own
     base = request.getfixturevalue("pg_url")
+    host, _, db = base.split("://", 1)[1].split("?", 1)[0].partition("/")
     name = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(base.replace("+psycopg", ""), autocommit=True) as conn:
+    with psycopg.connect(f"postgresql://{host}/{db or 'postgres'}", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    return f"postgresql+psycopg://{host}/{name}"
 
 
 def make_stack(tmp_path: Path, request: pytest.FixtureRequest, kind: str, *,
