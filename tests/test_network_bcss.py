@@ -151,3 +151,13 @@ def test_an_extract_not_in_the_log_is_not_sent(sites: Sites) -> None:
     with pytest.raises(PrimexError, match="latest extraction"):
         send_for_coding(sites.spp, request, _endpoint("http://127.0.0.1:9"),
                         sites.signers["spp"])
+
+
+def test_the_bcss_service_refuses_a_home_with_prima(sites: Sites) -> None:
+    from primex.bcss_service.app import create_app
+    from primex.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="holds PRIMA"):
+        create_app(sites.spp, sites.signers["bea"])
+    with pytest.raises(PrimexError, match="bcss_operator"):
+        create_app(sites.bcss, sites.signers["spp"])

@@ -64,7 +64,8 @@ def _protect(home: Home, request: str, signer: Any) -> str:
 
 def _link(home: Home, request: str, signer: Any) -> str:
     """Send the extract to the BCSS service (PRIMEX_BCSS_URL, PRIMEX_BCSS_KEY, optional
-    PRIMEX_BCSS_CA, PRIMEX_BCSS_CLIENT_CERT/_KEY for mutual TLS) and record its signed receipt as the coding entry."""
+    PRIMEX_BCSS_CA, PRIMEX_BCSS_CLIENT_CERT/_KEY for mutual TLS) and record its signed
+    receipt as the coding entry."""
     import os
 
     from primex.service.bcss_client import BcssEndpoint, send_for_coding
