@@ -6,7 +6,7 @@ the same profile as `primex serve`) by a key the BCSS operator listed in
 refused twice within the time window. The BCSS answers with its own signatures: the coding
 receipt and the `coding` log entry are signed by the BCSS operator's key.
 
-    PUT  /bcss/v1/jobs/{job}                {request, sha256, bytes} -> status (idempotent)
+    PUT  /bcss/v1/jobs/{job}     {request, sha256, bytes, kind?} -> status (idempotent)
     PUT  /bcss/v1/jobs/{job}/extract?offset=N   one chunk            -> {received}
     GET  /bcss/v1/jobs/{job}                                         -> status (+ receipt)
     POST /bcss/v1/jobs/{job}/code                                    -> signed receipt
@@ -144,7 +144,7 @@ def create_app(home: Home, signer: Signer, passphrase: str | None = None) -> Fas
         try:
             spec = json.loads(await request.body())
             created = state.jobs.create(job, str(spec["request"]), str(spec["sha256"]),
-                                        int(spec["bytes"]))
+                                        int(spec["bytes"]), str(spec.get("kind", "coding")))
         except (ValueError, KeyError, TypeError):
             raise HTTPException(422, detail="body must be {request, sha256, bytes}") from None
         return created.status()
@@ -189,6 +189,8 @@ def create_app(home: Home, signer: Signer, passphrase: str | None = None) -> Fas
             raise HTTPException(422, detail="body must be {draft}") from None
         j = state.jobs.open(job)
         signed = j.receipt()
+        if j.spec.get("kind", "coding") != "coding":
+            raise PermissionDenied("only a coding job has a log entry to sign", where="job")
         if signed is None:
             raise JobConflict("the job is not coded yet", j.received(), where="job")
         manifest = json.loads((j.out / "manifest.json").read_bytes())

@@ -29,6 +29,8 @@ from primex.service.linkage_receipt import KIND, sign_receipt
 JOB_RE = re.compile(r"^[a-f0-9]{32}$")
 REQUEST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SENT = ("coded.parquet", "linkage-report.json", "linkage-report.md", "manifest.json")
+# what a job does: code a request's extract, or look up the basic application's leavers
+KINDS: dict[str, tuple[str, ...]] = {"coding": SENT, "positions": ("positions.parquet",)}
 MAX_EXTRACT = 8 << 30
 
 
@@ -102,7 +104,8 @@ class JobStore:
                               hint="create it with PUT /bcss/v1/jobs/{job}")
         return Job(folder, json.loads(spec_path.read_text("utf-8")))
 
-    def create(self, job: str, request: str, sha256: str, size: int) -> Job:
+    def create(self, job: str, request: str, sha256: str, size: int,
+               kind: str = "coding") -> Job:
         if not REQUEST_RE.match(request):
             raise ValidationError("malformed request id", where="request")
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
@@ -112,7 +115,9 @@ class JobStore:
         if job != job_id(request, sha256):
             raise ValidationError("the job id is not the one of this request and extract",
                                   where="job", hint="job = sha256(request NUL sha256)[:32]")
-        spec = {"request": request, "sha256": sha256, "bytes": size}
+        if kind not in KINDS:
+            raise ValidationError(f"kind must be one of {', '.join(KINDS)}", where="kind")
+        spec = {"request": request, "sha256": sha256, "bytes": size, "kind": kind}
         with self.lock(job):
             folder = self.root / job
             if (folder / "job.json").exists():
@@ -177,21 +182,27 @@ class JobStore:
             extract = j.folder / "in" / "extract.parquet"
             write_bytes(extract, data, mode=0o600)
             del data
+            kind = j.spec.get("kind", "coding")
             try:
-                result = code_extract(self.home, j.spec["request"], extract,
-                                      j.out / "coded.parquet", passphrase=passphrase)
+                if kind == "positions":
+                    found = self._positions(extract, j.out / "positions.parquet")
+                    key_id, manifest_sha, summary = None, None, found
+                else:
+                    result = code_extract(self.home, j.spec["request"], extract,
+                                          j.out / "coded.parquet", passphrase=passphrase)
+                    key_id, manifest_sha = result.key_id, result.manifest_sha256
+                    summary = _summary(result.report)
             finally:  # coded or not, the BCSS keeps no extract
                 _destroy(extract)
                 _destroy(j.part)
-            report = result.report
             receipt = {
                 "v": 1, "kind": KIND, "job": job, "request": j.spec["request"],
-                "key_id": result.key_id,
+                "work": kind, "key_id": key_id,
                 "received": {"name": "extract.parquet", "bytes": j.spec["bytes"],
                              "sha256": j.spec["sha256"]},
-                "sent": [_file(j.out / name) for name in SENT],
-                "manifest_sha256": result.manifest_sha256,
-                "summary": _summary(report),
+                "sent": [_file(j.out / name) for name in KINDS[kind]],
+                "manifest_sha256": manifest_sha,
+                "summary": summary,
                 "extract_destroyed": True,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "signer": signer.name,
@@ -202,11 +213,27 @@ class JobStore:
             write_bytes(j.receipt_path, dumps(signed))
             return signed
 
+    def _positions(self, leavers: Path, out: Path) -> dict[str, Any]:
+        """The leavers' positions, written without NISS (checked like a coded file)."""
+        import pyarrow.parquet as pq
+
+        from primex.linkage.niss_scan import scan_table
+        from primex.linkage.positions import positions
+
+        table = positions(self.home.warehouse_db, leavers)
+        if scan_table(table):
+            raise IntegrityError("the positions would carry a NISS", where="positions")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(out, _parquet_bytes(table, pq))
+        found = sum(1 for v in table.column("position_group").to_pylist() if v is not None)
+        return {"rows": table.num_rows, "found_in_warehouse": found}
+
     def file(self, job: str, name: str) -> Path:
-        if name not in SENT:
-            raise ValidationError(f"no file {name!r} to fetch", where="name",
-                                  hint=", ".join(SENT))
         j = self.open(job)
+        allowed = KINDS[j.spec.get("kind", "coding")]
+        if name not in allowed:
+            raise ValidationError(f"no file {name!r} to fetch", where="name",
+                                  hint=", ".join(allowed))
         if j.receipt() is None:
             raise JobConflict("the job is not coded yet", j.received(), where="job")
         return j.out / name
@@ -219,6 +246,14 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
         "matched_in_warehouse": report["matched_in_warehouse"],
         "linked_columns": [x["column"] for x in report["linked"]],
     }
+
+
+def _parquet_bytes(table: Any, pq: Any) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def _file(path: Path) -> dict[str, Any]:

@@ -414,10 +414,13 @@ def existing_run(home: Home, protocol: Protocol, p: Plan) -> RunResult | None:
 
 def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                  snapshot: date | None = None, *, out_dir: Path | None = None,
-                 previous: Path | bool | None = True) -> RunResult:
+                 previous: Path | bool | None = True,
+                 positions: Callable[[pa.Table], pa.Table] | None = None) -> RunResult:
     """Compute the protocol's indicators for `period` (default: latest complete) and the
     series before it; write the outputs and the manifest. `previous=True` finds the previous
-    publication to flag revisions; a Path names it; None/False: no comparison."""
+    publication to flag revisions; a Path names it; None/False: no comparison.
+    `positions` is the BCSS service's lookup for outcomes of kind bcss_service (leavers with
+    NISS in, positions without NISS out; wired by the command, see bcss_client)."""
     engine, source_files = _open_prima(protocol, home)
     try:
         snap_row = _snapshot_row(engine)
@@ -451,6 +454,11 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                 where=str(protocol.prima.resolve(home.root)),
                 hint="check the tables against docs/data-model.md (e.g. an 11-digit niss)",
             ) from None
+        remote = protocol.outcomes.kind == "bcss_service"
+        if remote and positions is None:
+            raise PrimexError("the protocol's outcomes come from the BCSS service, but no "
+                              "service is configured", where="source.outcomes",
+                              hint="run it with --as KEY and PRIMEX_BCSS_KEY set")
         warehouse = protocol.outcomes.resolve(home.root)
         outcome_files: list[dict[str, Any]] = []
         if protocol.outcomes.kind == "bcss_model":
@@ -462,12 +470,17 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
         cache: dict[str, pd.DataFrame] = {}
 
         def outcomes_for(offset: int) -> pd.DataFrame | None:
-            if protocol.outcomes.kind != "bcss_model" or protocol.grain != "quarter":
+            if protocol.outcomes.kind == "none" or protocol.grain != "quarter":
                 return None
             if "all" not in cache:  # one hand-over to the BCSS for every lag
                 people = outcomes_mod.leavers(engine, OUTCOME_LAGS,
                                               [p.label for p in series], hi)
-                cache["all"] = outcomes_mod.bcss_positions(warehouse, people)
+                if remote and positions is not None:
+                    cache["all"] = (positions(people).to_pandas() if people.num_rows else
+                                    pd.DataFrame(columns=[*outcomes_mod.OUTCOME_COLUMNS,
+                                                          "lag_q"]))
+                else:
+                    cache["all"] = outcomes_mod.bcss_positions(warehouse, people)
             frame = cache["all"]
             return frame[frame["lag_q"] == str(offset)].drop(columns="lag_q")
 
@@ -526,7 +539,8 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
              "path": str(protocol.prima.resolve(home.root)), "files": source_files,
              "snapshot": snap_row},
             {"name": "outcomes", "kind": protocol.outcomes.kind,
-             "path": str(warehouse) if protocol.outcomes.kind != "none" else None,
+             "path": (protocol.outcomes.path if remote else str(warehouse))
+             if protocol.outcomes.kind != "none" else None,
              "files": outcome_files},
         ],
         "code": code_version(),

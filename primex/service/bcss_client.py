@@ -68,6 +68,7 @@ class BcssEndpoint:
     client_cert: tuple[str, str] | None = None  # (cert, key) for mutual TLS
     chunk_size: int = 1 << 20
     retry: Retry = field(default_factory=Retry)
+    public_key: bytes | None = None  # the BCSS key's public bytes, when no log says it
 
 
 @dataclass
@@ -190,6 +191,49 @@ def send_for_coding(home: Home, request: str, endpoint: BcssEndpoint, signer: Si
         seq = _record(client, log, request, job, receipt, manifest, signed,
                       endpoint.key_name) if in_log else None
         return CodingOutcome(job, receipt, files, seq, sent)
+    finally:
+        client.close()
+
+
+def fetch_positions(endpoint: BcssEndpoint, signer: Signer, leavers: Any,
+                    label: str) -> Any:
+    """The basic application's outcomes through the BCSS service: the leavers (with NISS)
+    go out, their positions (no NISS) come back, with a receipt signed by the BCSS key
+    (checked against `bcss_key`, the key's public bytes). `label` names the run (e.g.
+    quarterly-2025Q2). Returns a pyarrow Table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(leavers, sink)
+    data = bytes(sink.getvalue().to_pybytes())
+    sha = hashlib.sha256(data).hexdigest()
+    job = job_id(label, sha)
+    client = BcssClient(endpoint, signer)
+    try:
+        spec = json.dumps({"request": label, "sha256": sha, "bytes": len(data),
+                           "kind": "positions"}).encode()
+        status = client.call("PUT", f"/bcss/v1/jobs/{job}", spec).json()
+        _upload(client, job, data, int(status["received"]), coded=status["state"] == "coded")
+        signed = client.call("POST", f"/bcss/v1/jobs/{job}/code").json()
+        receipt = verify_receipt(signed, endpoint.public_key or b"")
+        if receipt.get("work") != "positions" or receipt.get("job") != job \
+                or receipt.get("received", {}).get("sha256") != sha:
+            raise IntegrityError("the receipt is not for these leavers", where="receipt")
+        (want,) = receipt["sent"]
+        buf = bytearray()
+        while len(buf) < want["bytes"]:
+            reply = client.call("GET", f"/bcss/v1/jobs/{job}/files/positions.parquet"
+                                f"?offset={len(buf)}&length={endpoint.chunk_size}")
+            if not reply.content:
+                break
+            buf += reply.content
+        if hashlib.sha256(buf).hexdigest() != want["sha256"]:
+            raise IntegrityError("the positions do not match the BCSS receipt", where=job)
+        table = pq.read_table(pa.BufferReader(bytes(buf)))
+        if "niss" in table.column_names:
+            raise IntegrityError("the BCSS sent positions with a NISS column", where=job)
+        return table
     finally:
         client.close()
 
