@@ -246,11 +246,9 @@ def _upload(client: BcssClient, job: str, data: bytes, held: int, *, coded: bool
     stalls = 0
     while held < size:
         chunk = data[held:held + step]
-        try:
-            reply = client.call("PUT", f"/bcss/v1/jobs/{job}/extract?offset={held}", chunk,
-                                ok=lambda r: r.status_code < 400 or r.status_code == 409)
-        except PrimexError:
-            raise
+        # a 409 carries the offset the BCSS holds: resume there
+        reply = client.call("PUT", f"/bcss/v1/jobs/{job}/extract?offset={held}", chunk,
+                            ok=lambda r: r.status_code < 400 or r.status_code == 409)
         body = reply.json()
         sent += len(chunk)
         new = int(body["received"])
