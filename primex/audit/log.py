@@ -81,7 +81,14 @@ from primex.audit.checkpoint import (
     NoteSignature,
     sign_checkpoint,
 )
-from primex.audit.entry import SIG_DOMAIN, TIME_RE, Entry, parse_entry, signed_bytes, utc_now
+from primex.audit.entry import (
+    SIG_DOMAIN,
+    TIME_RE,
+    Entry,
+    parse_entry,
+    signed_bytes,
+    utc_now,
+)
 from primex.audit.keys import (
     LOG_KEY_NAME,
     Identity,
