@@ -5,7 +5,9 @@ signed requests) and the committee's `primex audit witness cosign --server`."""
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +129,27 @@ def test_three_parties_on_three_homes(tmp_path: Path, monkeypatch: pytest.Monkey
             assert coding.type == "coding" and coding.actor == "bea"
             assert coding.body["receipt"]["receipt"]["extract_destroyed"] is True
             http.close()
+            # the basic application: the quarterly protocol's outcomes through the BCSS
+            protocol = tmp_path / "quarterly-networked.yaml"
+            protocol.write_text(re.sub(
+                r"outcomes: \{kind: bcss_model, path: [^}]*\}",
+                f"outcomes: {{kind: bcss_service, path: '{bcss_url}'}}",
+                (REPO / "protocols" / "quarterly.yaml").read_text()))
+            for var, value in (("PRIMEX_BCSS_KEY", "bea"), ("PRIMEX_BCSS_CA", str(ca.pem)),
+                               ("PRIMEX_BCSS_CLIENT_CERT", str(spp_client.cert)),
+                               ("PRIMEX_BCSS_CLIENT_KEY", str(spp_client.key))):
+                monkeypatch.setenv(var, value)
+            runs = []
+            for _ in range(2):
+                assert main(["--home", str(spp.root), "extract", "run", "--protocol",
+                             str(protocol), "--as", "spp"]) == 0
+                (found,) = spp.extracts.rglob("indicators.parquet")
+                runs.append(found.read_bytes())
+                shutil.rmtree(spp.extracts)
+            assert runs[0] == runs[1]  # byte-identical run after run
+            kinds = [json.loads(p.read_text())["kind"]
+                     for p in (bcss.bcss_work / "jobs").glob("*/job.json")]
+            assert sorted(kinds) == ["coding", "positions"]  # the leavers went to the BCSS
             first = subprocess.run([*witness, "--trust-key", log_key], env=_env(
                 PRIMEX_PASSPHRASE=PASS), capture_output=True, text=True, timeout=60)
             assert first.returncode == 0, first.stderr
