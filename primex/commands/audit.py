@@ -202,7 +202,13 @@ def witness_cosign(
 
         from primex.service.witness_client import witness_remote
 
-        key = base64.b64decode(trust_key, validate=True) if trust_key else None
+        try:
+            key = base64.b64decode(trust_key, validate=True) if trust_key else None
+        except ValueError:
+            key = b""
+        if key is not None and len(key) != 32:
+            raise PrimexError("--trust-key is not a base64 Ed25519 public key (32 bytes)",
+                              where="--trust-key", hint="copy the log key the SPP published")
         run = witness_remote(h, server, prompt_signer(h, as_key), trust_key=key,
                              ca=str(ca) if ca else None)
         console().print(f"cosigned checkpoint of size {run.checkpoint.size} (held "

@@ -163,6 +163,9 @@ def send_for_coding(home: Home, request: str, endpoint: BcssEndpoint, signer: Si
     """See the module docstring."""
     work = home.spp_work / request
     path = extract or work / "extract.parquet"
+    if not path.is_file():
+        raise PrimexError("no extract to send", where=str(path),
+                          hint=f"run `primex extract request {request}` first")
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     log = open_log(home, create=False)
