@@ -16,9 +16,9 @@ from primex.audit.canonical import dumps, loads
 from primex.audit.keys import load_encryption_private_key
 from primex.cli import main
 from primex.errors import IntegrityError, PrimexError
-from primex.release.envelope import open_sealed, seal
-from primex.release.open import open_package, verify_package
+from primex.exchange.envelope import open_sealed, seal
 from primex.release.package import Released, build_release
+from primex.researcher.open import open_package, verify_package
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,12 @@ from primex.audit.log import open_log
 from primex.commands.common import check_output, console, home
 from primex.commands.keys import ask_passphrase, prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
-from primex.release.access import record_access
-from primex.release.envelope import recipient_of
+from primex.exchange.envelope import recipient_of
+from primex.exchange.manifest import hash_file
 from primex.release.gate import check_release
-from primex.release.manifest import hash_file
-from primex.release.open import Opened, open_package, verify_package
 from primex.release.package import build_release
+from primex.researcher.access import read_opened_folder
+from primex.researcher.open import Opened, open_package, verify_package
 
 app = typer.Typer(
     help=(
@@ -66,8 +66,9 @@ def check(request_id: RequestId) -> None:
         f"[green]release of {request_id} would pass the gate[/]: manifest "
         f"{ev.manifest.sha256[:16]}… ({len(ev.manifest.files)} files), signed off by "
         f"{ev.signoff.actor} at entry {ev.signoff.seq}, witnessed in checkpoint "
-        f"{ev.checkpoint.size}",
+        f"{ev.checkpoint.size}\n  {ev.recipient_view.describe()}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -85,6 +86,14 @@ def build(
     if out is not None:
         check_output(out, "--out")
     released = build_release(h, request_id, prompt_signer(h, as_key), out=out)
+    if released.resumed is not None:  # a rerun: the entry existed; nothing new was logged
+        console().print(
+            f"[green]released[/] {request_id} → {released.path} ({released.resumed}: "
+            f"the package is the one log entry {released.seq} records, sha256 "
+            f"{released.package_sha256})",
+            highlight=False, soft_wrap=True,
+        )
+        return
     console().print(
         f"[green]released[/] {request_id} → {released.path}\n"
         f"  package sha256 {released.package_sha256}\n"
@@ -206,7 +215,14 @@ def access(
 ) -> None:
     """Record in the audit log that you accessed the files of an opened release (online)."""
     h = home()
-    entries = record_access(h, folder, prompt_signer(h, as_key))
+    opened = read_opened_folder(folder)
+    signer = prompt_signer(h, as_key)
+    log = open_log(h, create=False)
+    with log.batch():  # the log is written here, never by the researcher-side modules
+        entries = [
+            log.append("access", opened.request, {"name": f.name, "sha256": f.sha256}, signer)
+            for f in opened.manifest.files
+        ]
     console().print(
         f"recorded access to {len(entries)} file(s) at log entries "
         f"{', '.join(str(e.seq) for e in entries)}",

@@ -36,6 +36,7 @@ from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
 from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.recipient_views import approval_recipient, describe_recipient
 from primex.requests.store import load_submitted
 
 app = typer.Typer(
@@ -294,6 +295,8 @@ def show(
         + f"output: {spec.output.kind} ({spec.output.format}); spec sha256 {sha[:16]}…",
         highlight=False, soft_wrap=True,
     )
+    out.print(describe_recipient(log, request_id, spec.requester.public_key),
+              highlight=False, soft_wrap=True)
     minimums = service_minimums()
     proposed = _proposed(spec.disclosure)
     table = Table(title="Disclosure parameters")
@@ -344,16 +347,27 @@ def approve(
             "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
         ),
     ] = None,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            "--recipient",
+            help="Approve a recipient key that is not registered to the requester: its full "
+            "fingerprint, as `review show` prints it.",
+        ),
+    ] = None,
 ) -> None:
     """Approve the submitted request, optionally with conditions."""
     h = home()
     spec, _raw, sha = load_submitted(h, request_id)
-    body = {
+    body: dict[str, Any] = {
         "spec_sha256": sha,
         "conditions": build_conditions(
             conditions or [], _proposed(spec.disclosure), service_minimums()
         ),
     }
+    approved = approval_recipient(_open(h), request_id, spec.requester.public_key, recipient)
+    if approved is not None:  # issue 14 #11: a third-party recipient, approved by name
+        body["recipient"] = approved
     seq = _decide(request_id, as_key, "approval", body)
     console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
 

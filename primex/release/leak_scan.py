@@ -1,0 +1,187 @@
+"""The gate's last look at what leaves: no identifying column, no national number.
+
+Belt and braces behind the protection step (CONTRACTS.md C2): the gate refuses a file that
+
+* has a column named `spp_record_key`, `niss` or `nn11` (case and surrounding blanks
+  ignored; Parquet and CSV), or
+* holds a national-number-like value anywhere: 11 digits, with or without separators
+  (`.`, `-`, `/`, space) between the groups YY MM DD SSS CC, whose mod-97 check digits are
+  valid (1900 or 2000 rule), in a cell of any type (text, integer, float, decimal, binary,
+  nested) or in a column name; an integer (or integral float, or an all-digit cell) of 8 to
+  10 digits is also read as a number whose leading zeros were lost.
+
+A random 11-digit run passes the mod-97 check about once in 49, so a false refusal is
+possible on data that legitimately holds long digit runs; the refusal names the file, the
+column and the row (never the value) so the protection step can be fixed.
+
+Every file is read once into memory and hashed while scanned: what is scanned is checked
+against the signed manifest, so a file swapped between the scan and the packaging is caught
+by one of the two hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from primex.exchange.manifest import FileEntry
+from primex.linkage.niss import mod97_valid
+
+FORBIDDEN_COLUMNS = frozenset({"spp_record_key", "niss", "nn11"})
+_SEP = r"[.\- /]?"
+# Python's re: the number must not touch other letters or digits (so hex digests and longer
+# digit runs are not read as numbers).
+_NISS_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z])\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{3}}{_SEP}\d{{2}}(?![0-9A-Za-z])"
+)
+# RE2 (pyarrow) has no look-around: this only selects candidate cells for the pattern above.
+_CANDIDATE = r"\d\d[.\- /]?\d\d[.\- /]?\d\d[.\- /]?\d\d\d[.\- /]?\d\d"
+_SHORT_DIGITS = re.compile(r"\s*(\d{8,10})\s*")
+_LOW, _HIGH = 10**7, 10**11
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where identifying content was found (never the content itself)."""
+
+    file: str
+    reason: str  # "identifying_column" or "niss_found"
+    where: str  # column and row, or line
+
+    def describe(self) -> str:
+        if self.reason == "identifying_column":
+            return f"{self.file} has the identifying column {self.where}"
+        return f"{self.file} holds a national-number-like value (valid mod 97) at {self.where}"
+
+
+def text_has_niss(text: str) -> bool:
+    return any(mod97_valid(re.sub(r"\D", "", m.group())) for m in _NISS_TEXT.finditer(text))
+
+
+def _short_has_niss(text: str) -> bool:
+    """An all-digit cell of 8-10 digits: a number that lost its leading zeros."""
+    m = _SHORT_DIGITS.fullmatch(text)
+    return m is not None and mod97_valid(m.group(1).zfill(11))
+
+
+def _ints_have_niss(values: np.ndarray) -> int | None:
+    """Index of the first integer in [1e7, 1e11) whose last two digits are a valid mod-97
+    check of the others (zero-padded to 11 digits), else None."""
+    v = values.astype(np.int64, copy=False)
+    candidates = (v >= _LOW) & (v < _HIGH)
+    body, check = v // 100, v % 100
+    ok = candidates & ((97 - body % 97 == check) | (97 - (2_000_000_000 + body) % 97 == check))
+    hits = np.flatnonzero(ok)
+    return int(hits[0]) if len(hits) else None
+
+
+def _strings_have_niss(values: pa.Array) -> int | None:
+    """Row of the first string cell holding a NISS-like value, else None."""
+    rows = np.flatnonzero(
+        pc.fill_null(pc.match_substring_regex(values, _CANDIDATE), False)
+        .to_numpy(zero_copy_only=False)
+    )
+    for i in rows.tolist():
+        if text_has_niss(values[i].as_py()):
+            return i
+    short = np.flatnonzero(
+        pc.fill_null(pc.match_substring_regex(values, r"^\s*\d{8,10}\s*$"), False)
+        .to_numpy(zero_copy_only=False)
+    )
+    for i in short.tolist():
+        if _short_has_niss(values[i].as_py()):
+            return i
+    return None
+
+
+def _column_hit(column: pa.ChunkedArray | pa.Array) -> int | None:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    t = array.type
+    if pa.types.is_dictionary(t):
+        return _column_hit(array.dictionary_decode())
+    if pa.types.is_integer(t):
+        valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
+        ints = pc.fill_null(array, 0).to_numpy(zero_copy_only=False)
+        hit = _ints_have_niss(np.where(valid, ints, 0))
+        return hit
+    if pa.types.is_floating(t):
+        floats = pc.fill_null(array, 0.0).to_numpy(zero_copy_only=False).astype(np.float64)
+        integral = np.isfinite(floats) & (floats == np.floor(floats)) & (np.abs(floats) < _HIGH)
+        return _ints_have_niss(np.where(integral, np.abs(floats), 0).astype(np.int64))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _strings_have_niss(array.cast(pa.string()))
+    if pa.types.is_boolean(t) or pa.types.is_temporal(t) or pa.types.is_null(t):
+        return None
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        texts = [None if b is None else b.decode("latin-1") for b in array.to_pylist()]
+        return _strings_have_niss(pa.array(texts, pa.string()))
+    # decimals, lists, structs, maps: their text form
+    texts = [None if x is None else str(x) for x in array.to_pylist()]
+    return _strings_have_niss(pa.array(texts, pa.string()))
+
+
+def _scan_table(name: str, table: pa.Table) -> Iterator[Finding]:
+    for col_name in table.column_names:
+        if col_name.strip().lower() in FORBIDDEN_COLUMNS:
+            yield Finding(name, "identifying_column", repr(col_name))
+        if text_has_niss(col_name):
+            yield Finding(name, "niss_found", "a column name")
+    for col_name in table.column_names:
+        row = _column_hit(table.column(col_name))
+        if row is not None:
+            yield Finding(name, "niss_found", f"column {col_name!r}, row {row + 1}")
+
+
+def _scan_text(name: str, data: bytes) -> Iterator[Finding]:
+    text = data.decode("utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), 1):
+        if text_has_niss(line):
+            yield Finding(name, "niss_found", f"line {number}")
+            return
+
+
+def scan_bytes(name: str, data: bytes) -> list[Finding]:
+    """Every finding in one file (by its name: Parquet, CSV, anything else as text)."""
+    lower = name.lower()
+    if lower.endswith(".parquet"):
+        try:
+            table = pq.read_table(pa.BufferReader(data))
+        except (pa.ArrowException, OSError):
+            return [Finding(name, "niss_found", "an unreadable Parquet file (cannot be scanned)")]
+        meta = table.schema.metadata or {}
+        found = list(_scan_table(name, table))
+        if any(text_has_niss(k.decode("latin-1") + " " + v.decode("latin-1"))
+               for k, v in meta.items()):
+            found.append(Finding(name, "niss_found", "the Parquet metadata"))
+        return found
+    found = list(_scan_text(name, data))
+    if lower.endswith((".csv", ".tsv", ".txt")):
+        delimiter = "\t" if lower.endswith(".tsv") else ","
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(data), parse_options=pacsv.ParseOptions(delimiter=delimiter)
+            )
+        except (pa.ArrowException, OSError):
+            if lower.endswith(".txt"):
+                return found
+            return [*found, Finding(name, "niss_found", "an unreadable CSV file (cannot be "
+                                    "scanned)")]
+        found += _scan_table(name, table)
+    return found
+
+
+def scan_file(folder: Path, entry: FileEntry) -> tuple[list[Finding], bool]:
+    """Scan `folder/entry.name`; the bool says whether the bytes scanned are the signed ones."""
+    data = (folder / entry.name).read_bytes()
+    same = (len(data), hashlib.sha256(data).hexdigest()) == (entry.bytes, entry.sha256)
+    return scan_bytes(entry.name, data), same
