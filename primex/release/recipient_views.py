@@ -16,6 +16,7 @@ from pathlib import Path
 from primex.audit.keys import load_identity
 from primex.audit.log import AuditLog, open_log
 from primex.errors import PermissionDenied, PrimexError
+from primex.exchange.envelope import normalise_fingerprint
 from primex.home import Home
 from primex.release.gate import verified_owners
 from primex.release.recipient import recipient_view
@@ -75,7 +76,7 @@ def approval_recipient(
             hint=f"approve this recipient explicitly with --recipient {view.fingerprint}, "
             "or return the request",
         )
-    if given.strip().lower() != view.fingerprint:
+    if normalise_fingerprint(given) != view.fingerprint:
         raise PermissionDenied(
             f"--recipient {given!r} is not the fingerprint of the spec's "
             f"requester.public_key ({view.fingerprint})", where="--recipient",
