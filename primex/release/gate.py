@@ -51,7 +51,7 @@ from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.exchange import envelope
 from primex.exchange.manifest import Manifest, manifest_from_dict
 from primex.home import Home
-from primex.release.leak_scan import scan_file
+from primex.release.leak_scan import Finding, scan_bytes, scan_file
 from primex.release.manifest import (
     PROTECTED_DIR,
     READABLE_REPORTS,
@@ -294,7 +294,7 @@ def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -
         )
 
     # 8. what leaves holds no identifying column and no national number
-    _scan_release(protected, signed, report_extra, where)
+    _scan_release(protected, signed, {REPORT_JSON: report_json, **report_extra}, where)
 
     # 5. witnessed checkpoint and inclusion proof of the sign-off
     checkpoint = log.witnessed_checkpoint(signoff.seq)
@@ -421,8 +421,9 @@ def check_recipient(
 
 
 def _scan_release(
-    protected: Path, signed: Manifest, report_extra: dict[str, bytes], where: str
+    protected: Path, signed: Manifest, reports: dict[str, bytes], where: str
 ) -> None:
+    """Every file that leaves: the data files (re-hashed as read) and the reports."""
     for entry in signed.files:
         findings, same = scan_file(protected, entry)
         if not same:
@@ -430,13 +431,19 @@ def _scan_release(
                 "manifest_mismatch", f"{entry.name} changed while it was being checked",
                 str(protected), hint="nothing was released; find out who writes to it",
             )
-        if findings:
-            first = findings[0]
-            raise _refuse(
-                first.reason, first.describe(), str(protected / entry.name),
-                hint="identifying data never leaves: fix the protection step's output and "
-                "protect again (nothing was released)",
-            )
+        _refuse_findings(findings, protected / entry.name)
+    for name, data in sorted(reports.items()):
+        _refuse_findings(scan_bytes(name, data), protected / name)
+
+
+def _refuse_findings(findings: list[Finding], path: Path) -> None:
+    if findings:
+        first = findings[0]
+        raise _refuse(
+            first.reason, first.describe(), str(path),
+            hint="identifying data never leaves: fix the protection step's output and "
+            "protect again (nothing was released)",
+        )
 
 
 def _check_report(protected: Path, disclosure: Entry, signed: Manifest) -> bytes:

@@ -5,14 +5,20 @@ Belt and braces behind the protection step (CONTRACTS.md C2): the gate refuses a
 * has a column named `spp_record_key`, `niss` or `nn11` (case and surrounding blanks
   ignored; Parquet and CSV), or
 * holds a national-number-like value anywhere: 11 digits, with or without separators
-  (`.`, `-`, `/`, space) between the groups YY MM DD SSS CC, whose mod-97 check digits are
-  valid (1900 or 2000 rule), in a cell of any type (text, integer, float, decimal, binary,
-  nested) or in a column name; an integer (or integral float, or an all-digit cell) of 8 to
-  10 digits is also read as a number whose leading zeros were lost.
+  (`.`, `-`, `/`, space) between the groups YY MM DD SSS CC, that form a valid national or
+  BIS number (mod-97 check digits under the 1900 or 2000 rule, a possible birth month, serial
+  001-998: `primex.linkage.niss.is_valid`), in a cell of any type (text, integer, float,
+  decimal, binary, nested), a column name or the Parquet metadata. Digits right after a
+  decimal point (`1059.10583347722`) are a fraction, not a number of their own;
+* has a column of integers (or integral floats, or all-digit cells) of 8 to 10 digits of
+  which at least half are valid numbers once zero-padded to 11 digits: national numbers of
+  people born in 2000-2009 whose leading zero was lost. (Judged per column: a random 8-10
+  digit integer is valid about once in a hundred, so one hit among large totals is chance,
+  while a column of such numbers is all hits.)
 
-A random 11-digit run passes the mod-97 check about once in 49, so a false refusal is
-possible on data that legitimately holds long digit runs; the refusal names the file, the
-column and the row (never the value) so the protection step can be fixed.
+An 11-digit value is judged on its own: a random one is valid about once in a few hundred,
+so a false refusal is possible on data holding 11-digit numbers; the refusal names the file,
+the column and the row (never the value) so the protection step can be fixed.
 
 Every file is read once into memory and hashed while scanned: what is scanned is checked
 against the signed manifest, so a file swapped between the scan and the packaging is caught
@@ -35,19 +41,19 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from primex.exchange.manifest import FileEntry
-from primex.linkage.niss import mod97_valid
+from primex.linkage.niss import is_valid
 
 FORBIDDEN_COLUMNS = frozenset({"spp_record_key", "niss", "nn11"})
 _SEP = r"[.\- /]?"
 # Python's re: the number must not touch other letters or digits (so hex digests and longer
 # digit runs are not read as numbers).
 _NISS_TEXT = re.compile(
-    rf"(?<![0-9A-Za-z])\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{3}}{_SEP}\d{{2}}(?![0-9A-Za-z])"
+    rf"(?<![0-9A-Za-z])(?<!\d\.)"
+    rf"\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}\d{{3}}{_SEP}\d{{2}}(?![0-9A-Za-z])"
 )
 # RE2 (pyarrow) has no look-around: this only selects candidate cells for the pattern above.
 _CANDIDATE = r"\d\d[.\- /]?\d\d[.\- /]?\d\d[.\- /]?\d\d\d[.\- /]?\d\d"
-_SHORT_DIGITS = re.compile(r"\s*(\d{8,10})\s*")
-_LOW, _HIGH = 10**7, 10**11
+_LOW, _LONG, _HIGH = 10**7, 10**10, 10**11
 
 
 @dataclass(frozen=True)
@@ -64,25 +70,34 @@ class Finding:
         return f"{self.file} holds a national-number-like value (valid mod 97) at {self.where}"
 
 
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
 def text_has_niss(text: str) -> bool:
-    return any(mod97_valid(re.sub(r"\D", "", m.group())) for m in _NISS_TEXT.finditer(text))
+    return any(is_valid(_digits(m.group())) for m in _NISS_TEXT.finditer(text))
 
 
-def _short_has_niss(text: str) -> bool:
-    """An all-digit cell of 8-10 digits: a number that lost its leading zeros."""
-    m = _SHORT_DIGITS.fullmatch(text)
-    return m is not None and mod97_valid(m.group(1).zfill(11))
+def _mostly_valid(rows: list[int], valid: list[int]) -> int | None:
+    """The first valid row when at least half of the short numbers are valid, else None."""
+    return valid[0] if valid and 2 * len(valid) >= len(rows) else None
 
 
 def _ints_have_niss(values: np.ndarray) -> int | None:
-    """Index of the first integer in [1e7, 1e11) whose last two digits are a valid mod-97
-    check of the others (zero-padded to 11 digits), else None."""
+    """Row of an 11-digit integer that is a valid number, or of the first valid one in a
+    column of mostly valid 8-10 digit integers (see the module docstring), else None. The
+    vectorised mod-97 test selects the few candidates the full validation then decides."""
     v = values.astype(np.int64, copy=False)
-    candidates = (v >= _LOW) & (v < _HIGH)
     body, check = v // 100, v % 100
-    ok = candidates & ((97 - body % 97 == check) | (97 - (2_000_000_000 + body) % 97 == check))
-    hits = np.flatnonzero(ok)
-    return int(hits[0]) if len(hits) else None
+    mod97 = (97 - body % 97 == check) | (97 - (2_000_000_000 + body) % 97 == check)
+    long_rows = np.flatnonzero(mod97 & (v >= _LONG) & (v < _HIGH)).tolist()
+    for i in long_rows:
+        if is_valid(int(v[i])):
+            return int(i)
+    short = (v >= _LOW) & (v < _LONG)
+    candidates = np.flatnonzero(short & mod97).tolist()
+    valid = [int(i) for i in candidates if is_valid(int(v[i]))]
+    return _mostly_valid(np.flatnonzero(short).tolist(), valid)
 
 
 def _strings_have_niss(values: pa.Array) -> int | None:
@@ -97,11 +112,9 @@ def _strings_have_niss(values: pa.Array) -> int | None:
     short = np.flatnonzero(
         pc.fill_null(pc.match_substring_regex(values, r"^\s*\d{8,10}\s*$"), False)
         .to_numpy(zero_copy_only=False)
-    )
-    for i in short.tolist():
-        if _short_has_niss(values[i].as_py()):
-            return i
-    return None
+    ).tolist()
+    valid = [i for i in short if is_valid(values[i].as_py().strip().zfill(11))]
+    return _mostly_valid(short, valid)
 
 
 def _column_hit(column: pa.ChunkedArray | pa.Array) -> int | None:
@@ -144,9 +157,9 @@ def _scan_table(name: str, table: pa.Table) -> Iterator[Finding]:
 
 def _scan_text(name: str, data: bytes) -> Iterator[Finding]:
     text = data.decode("utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), 1):
-        if text_has_niss(line):
-            yield Finding(name, "niss_found", f"line {number}")
+    for m in _NISS_TEXT.finditer(text):  # one pass over the whole text; lines only on a hit
+        if is_valid(_digits(m.group())):
+            yield Finding(name, "niss_found", f"line {text.count(chr(10), 0, m.start()) + 1}")
             return
 
 
