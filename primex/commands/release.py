@@ -15,7 +15,7 @@ from primex.audit.log import open_log
 from primex.commands.common import check_output, console, home
 from primex.commands.keys import ask_passphrase, prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
-from primex.exchange.envelope import recipient_of
+from primex.exchange.envelope import fingerprint, format_public_key, recipient_of
 from primex.exchange.manifest import hash_file
 from primex.release.gate import check_release
 from primex.release.package import build_release
@@ -104,7 +104,7 @@ def build(
     )
 
 
-def _show(opened: Opened, folder: Path | None) -> None:
+def _show(opened: Opened, folder: Path | None, key: X25519PrivateKey) -> None:
     out = console()
     table = Table(title=f"{opened.request}: {opened.title}")
     for col in ("file", "bytes", "sha256"):
@@ -117,6 +117,8 @@ def _show(opened: Opened, folder: Path | None) -> None:
         f"sign-off in checkpoint {opened.checkpoint_size}",
         highlight=False,
     )
+    mine = fingerprint(format_public_key(key.public_key()))
+    out.print(f"encrypted for: your key {mine}", highlight=False, soft_wrap=True)
     out.print(f"log key:     {opened.log_vkey}", highlight=False, soft_wrap=True)
     for wkey, ts in opened.witnesses.items():
         when = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -150,7 +152,7 @@ def open_command(
     opened = open_package(
         package, private, target, expected_log=log_key, expected_witnesses=witness_key or ()
     )
-    _show(opened, opened.folder)
+    _show(opened, opened.folder, private)
 
 
 @app.command("verify")
@@ -201,11 +203,11 @@ def verify(
             hint="give --key YOUR_KEY to check the contents, or run it where the audit log is",
         )
     if key is not None:
+        private = _private_key(key)
         opened = verify_package(
-            package, _private_key(key), expected_log=log_key,
-            expected_witnesses=witness_key or (),
+            package, private, expected_log=log_key, expected_witnesses=witness_key or (),
         )
-        _show(opened, None)
+        _show(opened, None, private)
 
 
 @app.command("access")

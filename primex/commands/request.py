@@ -96,10 +96,10 @@ def submit_command(
     ] = False,
 ) -> None:
     """Validate, store and submit a request; prints the request id."""
-    from primex.release.recipient_views import check_submission_recipient
+    from primex.release.recipient_views import check_researcher_can_submit_recipient
     from primex.requests.lifecycle import submit
 
-    notice = check_submission_recipient(home(), file, as_key, third_party=third_party)
+    notice = check_researcher_can_submit_recipient(home(), file, as_key, third_party=third_party)
     if notice is not None:
         STATE.err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     try:

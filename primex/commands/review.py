@@ -36,7 +36,7 @@ from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
 from primex.release.manifest import REPORT_JSON, collect_protected
-from primex.release.recipient_views import approval_recipient, describe_recipient
+from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
 from primex.requests.store import load_submitted
 
 app = typer.Typer(
@@ -365,7 +365,9 @@ def approve(
             conditions or [], _proposed(spec.disclosure), service_minimums()
         ),
     }
-    approved = approval_recipient(_open(h), request_id, spec.requester.public_key, recipient)
+    approved = check_officer_can_approve_recipient(
+        _open(h), request_id, spec.requester.public_key, recipient
+    )
     if approved is not None:  # issue 14 #11: a third-party recipient, approved by name
         body["recipient"] = approved
     seq = _decide(request_id, as_key, "approval", body)

@@ -9,7 +9,9 @@ access) is :mod:`primex.researcher`; the formats both sides share are :mod:`prim
   manifest (``collect_protected``), and the report names.
 * :mod:`primex.release.gate`: ``check_release(home, request_id) -> Evidence``; every
   refusal is ``ReleaseRefused`` / ``ReleaseTampered`` with a ``.reason`` of ``REASONS``.
-* :mod:`primex.release.recipient`: whose key the package would be encrypted for.
+* :mod:`primex.release.recipient`: whose key the package would be encrypted for;
+  :mod:`primex.release.recipient_views`: the verified view of it at submission, approval
+  and sign-off.
 * :mod:`primex.release.leak_scan`: no identifying column, no national number leaves.
 * :mod:`primex.release.package`: ``build_release(home, request_id, signer) -> Released``:
   gate, ZIP package, encryption, ``release`` entry; crash-safe and idempotent.

@@ -2,11 +2,15 @@
 the owners of the key are the registrations whose signatures verify (the gate's check), so a
 `key_add` slipped into the log file shows as NOT registered everywhere.
 
-* `request submit`: :func:`check_submission_recipient` refuses a key that is not the
-  submitter's (or their organisation's) unless `--third-party-recipient`;
-* `review approve`: :func:`approval_recipient` refuses such a key unless the officer names
-  it by fingerprint (`--recipient`), which the approval body then records;
+* `request submit`: :func:`check_researcher_can_submit_recipient` refuses a key that is not
+  the submitter's (or their organisation's) unless `--third-party-recipient`;
+* `review approve`: :func:`check_officer_can_approve_recipient` refuses such a key unless the
+  officer names it by fingerprint (`--recipient`), which the approval body then records;
 * `review show`: :func:`describe_recipient`, one line.
+
+Each permission is a named check, as in OpenSAFELY Airlock's `permissions.py`:
+`check_<who>_can_<do what>` raises the one-line refusal, `RecipientView.allowed` answers
+yes or no.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from primex.release.recipient import recipient_view
 from primex.requests.validate import load_valid
 
 
-def check_submission_recipient(
+def check_researcher_can_submit_recipient(
     home: Home, path: Path, key_name: str, *, third_party: bool
 ) -> str | None:
     """At `request submit`: refuse a `requester.public_key` that is not registered to the
@@ -57,7 +61,7 @@ def check_submission_recipient(
     )
 
 
-def approval_recipient(
+def check_officer_can_approve_recipient(
     log: AuditLog, request_id: str, key: str, given: str | None
 ) -> str | None:
     """At `review approve`: the `recipient` to put in the approval body, or a refusal when
