@@ -10,7 +10,8 @@ behind). The checks (see docs/release.md):
 * data: the files are exactly those of `manifest.json` (names, bytes, SHA-256), and the
   codebook's resources agree with it;
 * readable reports (`disclosure-report.md`, `.html`): each is listed with its SHA-256 in
-  the president's sign-off (`reports`), or the package is refused;
+  the president's sign-off (`reports`), or the package is refused; the sign-off names your
+  key's fingerprint as the recipient;
 * log entries (`evidence/entries.jsonl`): canonical form, each signature under the key its
   own registration entry gives, each registration signed by itself (bootstrap) or by a
   committee key; the request's history is an unbroken `prev` chain from its submission to
@@ -52,7 +53,7 @@ from primex.audit.keys import verify_signature, vkey
 from primex.audit.log import Entry, parse_entry
 from primex.audit.workflow import TRANSITIONS
 from primex.errors import IntegrityError, PrimexError
-from primex.exchange.envelope import open_sealed
+from primex.exchange.envelope import fingerprint, format_public_key, open_sealed
 from primex.exchange.layout import (
     CHECKPOINT,
     CODEBOOK,
@@ -237,7 +238,8 @@ def _parse_entries(raw: bytes, where: str) -> list[Entry]:
 
 
 def verify_archive(arc: Archive, expected_log: str | None = None,
-                   expected_witnesses: Sequence[str] = ()) -> tuple[dict[str, Any], Opened]:
+                   expected_witnesses: Sequence[str] = (),
+                   recipient: str | None = None) -> tuple[dict[str, Any], Opened]:
     """Every check of the module docstring on an opened archive; returns (meta, summary)."""
     where = arc.where
     meta = arc.json(META)
@@ -287,6 +289,8 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
     ):
         raise _fail("the president signed another manifest than the enclosed one", where)
     _check_readable_reports(arc, signoff, where)
+    if recipient is not None and signoff.body.get("recipient") != recipient:
+        raise _fail("the president signed off this release for another recipient key", where)
     results = [e for e in history if e.type == "disclosure_result"]
     checks = [e for e in history if e.type == "output_check"]
     if not results or results[-1].body.get("passed") is not True or (
@@ -339,6 +343,10 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
         manifest=manifest, president=president, signed_at=signoff.time,
         checkpoint_size=cp.size, log_vkey=log_vkey, witnesses=witnesses,
     )
+
+
+def _fingerprint(private_key: X25519PrivateKey) -> str:
+    return fingerprint(format_public_key(private_key.public_key()))
 
 
 def _check_readable_reports(arc: Archive, signoff: Entry, where: str) -> None:
@@ -395,7 +403,9 @@ def open_package(
         with package.open("rb") as src, plain.open("wb") as dst:
             open_sealed(src, dst, private_key, where)
         arc = Archive(plain, where)
-        _meta, opened = verify_archive(arc, expected_log, expected_witnesses)
+        _meta, opened = verify_archive(
+            arc, expected_log, expected_witnesses, recipient=_fingerprint(private_key)
+        )
         _extract(arc, opened.manifest, staging)
         arc.zip.close()
         plain.unlink()
@@ -424,7 +434,9 @@ def verify_package(
             open_sealed(src, dst, private_key, str(package))
         arc = Archive(plain, str(package))
         try:
-            return verify_archive(arc, expected_log, expected_witnesses)[1]
+            return verify_archive(
+                arc, expected_log, expected_witnesses, recipient=_fingerprint(private_key)
+            )[1]
         finally:
             arc.zip.close()
 
