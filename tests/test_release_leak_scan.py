@@ -29,9 +29,9 @@ def _parquet(**columns: pa.Array) -> bytes:
 @pytest.mark.parametrize(
     ("name", "data", "where"),
     [
-        ("a.csv", f"x,note\n1,{NISS}\n".encode(), "line 2"),
+        ("a.csv", f"x,note\n1,{NISS}\n".encode(), "column 'note', row 1"),
         ("a.csv", f"x,note\n1,{NISS[:2]} {NISS[2:4]} {NISS[4:6]} {NISS[6:9]} {NISS[9:]}\n"
-         .encode(), "line 2"),
+         .encode(), "column 'note', row 1"),
         ("a.md", f"# report\nsee {NISS[:6]}-{NISS[6:9]}.{NISS[9:]}\n".encode(), "line 2"),
         ("a.parquet", _parquet(v=pa.array([1.5, float(NISS)])), "column 'v', row 2"),
         ("a.parquet", _parquet(v=pa.array([None, int(YOUNG)], pa.int64())), "column 'v', row 2"),

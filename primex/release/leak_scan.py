@@ -85,19 +85,20 @@ def _mostly_valid(rows: list[int], valid: list[int]) -> int | None:
 
 def _ints_have_niss(values: np.ndarray) -> int | None:
     """Row of an 11-digit integer that is a valid number, or of the first valid one in a
-    column of mostly valid 8-10 digit integers (see the module docstring), else None. The
-    vectorised mod-97 test selects the few candidates the full validation then decides."""
+    column of mostly valid 8-10 digit integers (see the module docstring), else None. Only
+    values in range are tested: the vectorised mod-97 test selects the few candidates the
+    full validation then decides."""
     v = values.astype(np.int64, copy=False)
-    body, check = v // 100, v % 100
+    rows = np.flatnonzero((v >= _LOW) & (v < _HIGH))
+    w = v[rows]
+    body, check = w // 100, w % 100
     mod97 = (97 - body % 97 == check) | (97 - (2_000_000_000 + body) % 97 == check)
-    long_rows = np.flatnonzero(mod97 & (v >= _LONG) & (v < _HIGH)).tolist()
-    for i in long_rows:
+    long = w >= _LONG
+    for i in rows[mod97 & long].tolist():
         if is_valid(int(v[i])):
             return int(i)
-    short = (v >= _LOW) & (v < _LONG)
-    candidates = np.flatnonzero(short & mod97).tolist()
-    valid = [int(i) for i in candidates if is_valid(int(v[i]))]
-    return _mostly_valid(np.flatnonzero(short).tolist(), valid)
+    valid = [int(i) for i in rows[mod97 & ~long].tolist() if is_valid(int(v[i]))]
+    return _mostly_valid(rows[~long].tolist(), valid)
 
 
 def _strings_have_niss(values: pa.Array) -> int | None:
@@ -117,16 +118,22 @@ def _strings_have_niss(values: pa.Array) -> int | None:
     return _mostly_valid(short, valid)
 
 
+def _may_hold_numbers(array: pa.Array) -> bool:
+    """Whether any value of a numeric column can be in [1e7, 1e11) (one min/max pass)."""
+    bounds = pc.min_max(pc.abs(array) if pa.types.is_floating(array.type) else array)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    return low is not None and high is not None and high >= _LOW and low < _HIGH
+
+
 def _column_hit(column: pa.ChunkedArray | pa.Array) -> int | None:
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     t = array.type
     if pa.types.is_dictionary(t):
         return _column_hit(array.dictionary_decode())
+    if (pa.types.is_integer(t) or pa.types.is_floating(t)) and not _may_hold_numbers(array):
+        return None
     if pa.types.is_integer(t):
-        valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
-        ints = pc.fill_null(array, 0).to_numpy(zero_copy_only=False)
-        hit = _ints_have_niss(np.where(valid, ints, 0))
-        return hit
+        return _ints_have_niss(pc.fill_null(array, 0).to_numpy(zero_copy_only=False))
     if pa.types.is_floating(t):
         floats = pc.fill_null(array, 0.0).to_numpy(zero_copy_only=False).astype(np.float64)
         integral = np.isfinite(floats) & (floats == np.floor(floats)) & (np.abs(floats) < _HIGH)
@@ -177,20 +184,18 @@ def scan_bytes(name: str, data: bytes) -> list[Finding]:
                for k, v in meta.items()):
             found.append(Finding(name, "niss_found", "the Parquet metadata"))
         return found
-    found = list(_scan_text(name, data))
-    if lower.endswith((".csv", ".tsv", ".txt")):
+    if lower.endswith((".csv", ".tsv")):
+        # every cell and the header are scanned as a table (RE2 over whole columns: fast);
+        # a file that does not parse cannot be scanned, so it does not leave
         delimiter = "\t" if lower.endswith(".tsv") else ","
         try:
             table = pacsv.read_csv(
                 io.BytesIO(data), parse_options=pacsv.ParseOptions(delimiter=delimiter)
             )
         except (pa.ArrowException, OSError):
-            if lower.endswith(".txt"):
-                return found
-            return [*found, Finding(name, "niss_found", "an unreadable CSV file (cannot be "
-                                    "scanned)")]
-        found += _scan_table(name, table)
-    return found
+            return [Finding(name, "niss_found", "an unreadable CSV file (cannot be scanned)")]
+        return list(_scan_table(name, table))
+    return list(_scan_text(name, data))
 
 
 def scan_file(folder: Path, entry: FileEntry) -> tuple[list[Finding], bool]:
