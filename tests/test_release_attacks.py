@@ -297,6 +297,15 @@ if when == "rename":
             os.kill(os.getpid(), signal.SIGKILL)
         real(src, dst)
     os.replace = replace
+elif when == "archive":  # in the middle of writing the (plaintext) archive
+    import zipfile
+    real_writestr = zipfile.ZipFile.writestr
+    def writestr(self, info, data, *args, **kwargs):
+        name = getattr(info, "filename", info)
+        if name == "evidence/proofs.json":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_writestr(self, info, data, *args, **kwargs)
+    zipfile.ZipFile.writestr = writestr
 else:
     from primex.audit import log as log_module
     real_append = log_module.AuditLog.append
@@ -310,12 +319,13 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-@pytest.mark.parametrize("when", ["rename", "append"])
+@pytest.mark.parametrize("when", ["archive", "append", "rename"])
 def test_kill_9_during_build_then_rerun(
     chain: Chain, capsys: pytest.CaptureFixture[str], when: str
 ) -> None:
-    """kill -9 at the final rename (after the entry) or just before the entry: a rerun
-    leaves exactly one release entry and the package it records."""
+    """kill -9 while the archive is written, just before the entry, or at the final rename
+    (after the entry): a rerun leaves exactly one release entry, the package it records and
+    nothing else (no plaintext staging, no temporary file)."""
     chain.up_to_signoff()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PRIMEX_PASSPHRASE": PASS}
     proc = subprocess.run(
@@ -327,11 +337,14 @@ def test_kill_9_during_build_then_rerun(
     assert len(release_entries(chain.home)) == (1 if when == "rename" else 0)
     target = chain.home.releases / f"{chain.request}.primex"
     assert not target.exists()
+    for path in chain.home.releases.rglob("*"):  # no plaintext where packages are sent from
+        assert not path.is_file() or FILES["spells.csv"] not in path.read_bytes()
     code, _out, err = build(chain, capsys)
     assert code == 0, err
     [entry] = release_entries(chain.home)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == entry["body"]["package_sha256"]
     assert [p.name for p in chain.home.releases.iterdir()] == [target.name]
+    assert sorted(p.name for p in chain.work.iterdir()) == ["protected"]  # no staging left
 
 
 # --- C2: no identifying column, no national number leaves -----------------------------------

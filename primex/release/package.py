@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -187,14 +189,33 @@ def _finish_recorded(log: AuditLog, request_id: str, target: Path) -> Released |
     )
 
 
+_STAGING = ".pack-"
+
+
+def _remove_leftovers(work: Path, pending: Path) -> None:
+    """What a killed build left behind: its plaintext staging folder (in the request's SPP
+    work folder, never next to the packages) and its half-sealed temporary file."""
+    for stale in work.glob(f"{_STAGING}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in pending.parent.glob(f"{glob.escape(pending.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+
+
 def _write_pending(ev: Evidence, pending: Path, describe: Describe | None) -> str:
-    """Seal the package into `pending` (temp file, fsync, rename, fsync dir); its SHA-256."""
+    """Seal the package into `pending` (temp file, fsync, rename, fsync dir); its SHA-256.
+
+    The plaintext archive is staged in the request's SPP work folder, which holds the same
+    files already, so no unencrypted package ever sits where packages are sent from."""
+    work = ev.protected.parent
+    _remove_leftovers(work, pending)
     fd, sealed_tmp = tempfile.mkstemp(prefix=f"{pending.name}.", suffix=".tmp",
                                       dir=pending.parent)
     os.close(fd)
     sealed = Path(sealed_tmp)
     try:
-        with tempfile.TemporaryDirectory(dir=pending.parent, prefix=".pack-") as tmp:
+        with tempfile.TemporaryDirectory(dir=work, prefix=_STAGING) as tmp:
             plain = Path(tmp) / "package.zip"
             write_archive(plain, ev, describe)
             digest = hashlib.sha256()
