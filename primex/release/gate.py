@@ -294,7 +294,7 @@ def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -
         )
 
     # 8. what leaves holds no identifying column and no national number
-    _scan_release(protected, signed, {REPORT_JSON: report_json, **report_extra}, where)
+    _scan_release(protected, signed, {REPORT_JSON: report_json, **report_extra})
 
     # 5. witnessed checkpoint and inclusion proof of the sign-off
     checkpoint = log.witnessed_checkpoint(signoff.seq)
@@ -420,9 +420,7 @@ def check_recipient(
     return recipient, view
 
 
-def _scan_release(
-    protected: Path, signed: Manifest, reports: dict[str, bytes], where: str
-) -> None:
+def _scan_release(protected: Path, signed: Manifest, reports: dict[str, bytes]) -> None:
     """Every file that leaves: the data files (re-hashed as read) and the reports."""
     for entry in signed.files:
         findings, same = scan_file(protected, entry)
