@@ -15,6 +15,7 @@ import base64
 import contextlib
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
@@ -56,6 +57,7 @@ class InsiderMachine(RuleBasedStateMachine):
         # alice's decryption key, held by the test (the insider may damage the file on disk)
         self.alice_key = load_encryption_private_key(self.chain.home, "alice", PASS)
         self.released = 0
+        self.forged_requests: list[str] = []
 
     def teardown(self) -> None:
         self._fsync.stop()
@@ -167,6 +169,24 @@ class InsiderMachine(RuleBasedStateMachine):
             forge_append(c.home, kind, None if kind == "key_add" else c.request, bodies[kind],
                          actor)
 
+    @rule()
+    def insider_forges_a_request_for_themselves(self) -> None:
+        """A spec with the insider's key, a forged submission by alice and a forged approval
+        by the officer; the honest operators then work on that request."""
+        c = self.chain
+        digest = store_spec(c.home, SPEC.format(key=INSIDER_KEY))
+        rid = f"REQ-{datetime.now(UTC).year}-{len(self.forged_requests) + 900:04d}"
+        with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+            forge_append(c.home, "submission", rid, {
+                "spec_sha256": digest, "title": "t", "organisation": "HIVA - KU Leuven",
+            }, "alice")
+            forge_append(c.home, "approval", rid, {"spec_sha256": digest, "conditions": {}},
+                         "olivia")
+        self.forged_requests.append(rid)
+        c.request, c.spec_sha256 = rid, digest
+        self.signed = None  # the model tracks the president's signature of this request now
+        self.advance(6)  # the operators, the officer and the president see it in their queue
+
     # --- the release attempt and the invariant ---------------------------------------------
     @rule()
     def release(self) -> None:
@@ -203,8 +223,8 @@ class InsiderMachine(RuleBasedStateMachine):
 
 TestInsiderMachine = InsiderMachine.TestCase
 TestInsiderMachine.settings = settings(
-    max_examples=30,
-    stateful_step_count=20,
+    max_examples=25,
+    stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -229,5 +249,17 @@ def test_machine_refuses_an_unsigned_report() -> None:
         m.insider_edits_a_file("report_html", 0, 0)
         m.release()
         assert m.released == 0
+    finally:
+        m.teardown()
+
+
+def test_machine_refuses_a_request_forged_for_the_insider() -> None:
+    """The insider's own request, honestly processed afterwards: never released."""
+    m = InsiderMachine()
+    try:
+        m.insider_forges_a_request_for_themselves()
+        m.witness_and_release()
+        assert m.released == 0
+        assert m.signed is None  # the president was never offered it
     finally:
         m.teardown()
