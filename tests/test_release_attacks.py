@@ -10,6 +10,7 @@ numbers in what leaves."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -35,6 +36,8 @@ from release_attack_helpers import (
     store_spec,
 )
 from release_chain import FILES, PASS, SPEC, Chain, make_chain, no_fsync  # noqa: F401
+
+from primex.errors import PrimexError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -107,7 +110,8 @@ def test_forged_history_gets_no_package(
 ) -> None:
     """An insider stores a spec with their own key and forges the researcher's submission
     and the officer's approval (right `prev` links, zero signatures); the honest steps
-    follow. The president's view refuses, and so does the gate."""
+    follow (or refuse, where the log verifies histories itself). The president's view
+    refuses, and so does the gate: exit 2, one line, nothing packaged."""
     digest = store_spec(chain.home, SPEC.format(key=outsider_key()))
     rid = f"REQ-{datetime.now(UTC).year}-0001"
     if forged == "approval":  # a real submission by alice, then a forged approval
@@ -119,17 +123,19 @@ def test_forged_history_gets_no_package(
                      "alice")
     forge_append(chain.home, "approval", rid, {"spec_sha256": digest, "conditions": {}},
                  "olivia")
-    chain.log.refresh()
     chain.request, chain.spec_sha256 = rid, digest
-    chain.extract()
-    chain.protect()
-    chain.check_output()
+    for step in (chain.log.refresh, chain.extract, chain.protect, chain.check_output):
+        with contextlib.suppress(PrimexError):
+            step()
     code, _out, err = run(capsys, chain.home, "signoff", rid, "--as", "paul", "--yes")
-    assert_refused(code, err, "signature", forged.split("+")[0])
-    chain.signoff()  # the president signs anyway, through the API
-    chain.witness()
+    assert_refused(code, err)
+    with contextlib.suppress(PrimexError):
+        chain.signoff()  # the president signs anyway, through the API
+    with contextlib.suppress(PrimexError):
+        chain.witness()
     code, _out, err = build(chain, capsys)
-    assert_refused(code, err, "release refused (bad_signature)", forged.split("+")[0])
+    assert_refused(code, err)
+    assert "signature" in err or "forged" in err
     assert_nothing_left(chain)
 
 
@@ -166,7 +172,8 @@ def test_forged_key_registration_registers_nothing(
     spec.write_text(SPEC.format(key=key))
     size = len(log_lines(chain.home))
     code, _out, err = run(capsys, chain.home, "request", "submit", spec, "--as", "alice")
-    assert_refused(code, err, "NOT registered", fingerprint(key))
+    assert_refused(code, err)  # "NOT registered" (or, where the log verifies key events
+    assert "NOT registered" in err or "registration" in err  # itself, a bad registration)
     assert len(log_lines(chain.home)) == size
 
 
