@@ -14,7 +14,7 @@ from pathlib import Path
 from primex.atomic import write_bytes as atomic_write_bytes
 from primex.errors import PrimexError
 from primex.exchange.layout import REPORT_HTML, REPORT_JSON, REPORT_MD, STEP_MANIFEST
-from primex.exchange.manifest import Manifest, check_name, manifest_of_files
+from primex.exchange.manifest import Manifest, check_name, hash_file, manifest_of_files
 
 PROTECTED_DIR = "protected"
 READABLE_REPORTS = (REPORT_MD, REPORT_HTML)
@@ -22,9 +22,12 @@ READABLE_REPORTS = (REPORT_MD, REPORT_HTML)
 # (it cannot hash itself) and travels in the package next to it.
 NOT_DATA = frozenset({REPORT_JSON, *READABLE_REPORTS, STEP_MANIFEST})
 
+# `Manifest` and `hash_file` are defined in primex.exchange.manifest; the steps that hash
+# protected files may keep importing them from here.
 __all__ = [
     "NOT_DATA", "PROTECTED_DIR", "READABLE_REPORTS", "REPORT_HTML", "REPORT_JSON", "REPORT_MD",
-    "STEP_MANIFEST", "collect_protected", "data_file_names", "write_manifest",
+    "STEP_MANIFEST", "Manifest", "collect_protected", "data_file_names", "hash_file",
+    "write_manifest",
 ]
 
 

@@ -165,8 +165,12 @@ def _sha256(path: Path) -> str | None:
 
 
 def _finish_recorded(log: AuditLog, request_id: str, target: Path) -> Released | None:
-    """A rerun after the release entry: confirm the package, or finish a crashed rename."""
-    if log.state(request_id).state != "released":
+    """A rerun after the release entry: confirm the package, or finish a crashed rename.
+    Anything it cannot read is left to the gate, which refuses with its typed reason."""
+    try:
+        if log.state(request_id).state != "released":
+            return None
+    except PrimexError:
         return None
     entry = [e for e in log.entries(request_id) if e.type == "release"][-1]
     wanted = entry.body.get("package_sha256")
