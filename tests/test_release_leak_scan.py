@@ -36,9 +36,10 @@ def _parquet(**columns: pa.Array) -> bytes:
         ("a.parquet", _parquet(v=pa.array([1.5, float(NISS)])), "column 'v', row 2"),
         ("a.parquet", _parquet(v=pa.array([None, int(YOUNG)], pa.int64())), "column 'v', row 2"),
         ("a.parquet", _parquet(v=pa.array([b"ab", NISS.encode()], pa.binary())),
-         "column 'v', row 2"),
+         "column 'v' (1 value(s), bytes)"),
         ("a.parquet", _parquet(v=pa.array(["x", NISS]).dictionary_encode()), "column 'v', row 2"),
-        ("a.parquet", _parquet(v=pa.array([[1], [int(NISS)]])), "column 'v', row 2"),
+        ("a.parquet", _parquet(v=pa.array([[1], [int(NISS)]])),
+         "column 'v[]' (1 value(s), number)"),
         ("a.parquet", _parquet(**{f"id {NISS}": pa.array([1])}), "a column name"),
     ],
 )

@@ -8,7 +8,8 @@ Belt and braces behind the protection step (CONTRACTS.md C2): the gate refuses a
   (`.`, `-`, `/`, space) between the groups YY MM DD SSS CC, that form a valid national or
   BIS number (mod-97 check digits under the 1900 or 2000 rule, a possible birth month, serial
   001-998: `primex.linkage.niss.is_valid`), in a cell of any type (text, integer, float,
-  decimal, binary, nested), a column name or the Parquet metadata. Digits right after a
+  decimal, binary, nested: those three through the linkage guard's scanner
+  `primex.linkage.niss_scan`), a column name or the Parquet metadata. Digits right after a
   decimal point (`1059.10583347722`) are a fraction, not a number of their own;
 * has a column of integers (or integral floats, or all-digit cells) of 8 to 10 digits of
   which at least half are valid numbers once zero-padded to 11 digits: national numbers of
@@ -41,6 +42,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from primex.exchange.manifest import FileEntry
+from primex.linkage import niss_scan
 from primex.linkage.niss import is_valid
 
 FORBIDDEN_COLUMNS = frozenset({"spp_record_key", "niss", "nn11"})
@@ -140,14 +142,33 @@ def _column_hit(column: pa.ChunkedArray | pa.Array) -> int | None:
         return _ints_have_niss(np.where(integral, np.abs(floats), 0).astype(np.int64))
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return _strings_have_niss(array.cast(pa.string()))
+    return None
+
+
+def _other_types(col_name: str, array: pa.Array) -> str | None:
+    """Binary, decimal, nested and any other type: the linkage guard's scanner
+    (`primex.linkage.niss_scan`, one definition of a NISS in bytes and nested values), which
+    also refuses a type it cannot scan."""
+    findings = niss_scan.scan_array(array, col_name)
+    if not findings:
+        return None
+    first = findings[0]
+    return f"column {first.column!r} ({first.cells} value(s), {first.kind})"
+
+
+def _column_finding(col_name: str, column: pa.ChunkedArray) -> str | None:
+    array = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    t = array.type
+    if pa.types.is_dictionary(t):
+        array, t = array.dictionary_decode(), t.value_type
+    numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
+    text = pa.types.is_string(t) or pa.types.is_large_string(t)
     if pa.types.is_boolean(t) or pa.types.is_temporal(t) or pa.types.is_null(t):
         return None
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        texts = [None if b is None else b.decode("latin-1") for b in array.to_pylist()]
-        return _strings_have_niss(pa.array(texts, pa.string()))
-    # decimals, lists, structs, maps: their text form
-    texts = [None if x is None else str(x) for x in array.to_pylist()]
-    return _strings_have_niss(pa.array(texts, pa.string()))
+    if not (numeric or text):
+        return _other_types(col_name, array)
+    row = _column_hit(array)
+    return None if row is None else f"column {col_name!r}, row {row + 1}"
 
 
 def _scan_table(name: str, table: pa.Table) -> Iterator[Finding]:
@@ -157,9 +178,9 @@ def _scan_table(name: str, table: pa.Table) -> Iterator[Finding]:
         if text_has_niss(col_name):
             yield Finding(name, "niss_found", "a column name")
     for col_name in table.column_names:
-        row = _column_hit(table.column(col_name))
-        if row is not None:
-            yield Finding(name, "niss_found", f"column {col_name!r}, row {row + 1}")
+        where = _column_finding(col_name, table.column(col_name))
+        if where is not None:
+            yield Finding(name, "niss_found", where)
 
 
 def _scan_text(name: str, data: bytes) -> Iterator[Finding]:
