@@ -77,10 +77,8 @@ def test_every_subpackage_of_the_design_exists() -> None:
 
 # --- sides: what runs on the researcher's machine never reaches into the SPP (issue 15 #4) ---
 RESEARCHER_SIDE = PKG / "researcher"
-# The entry format (parsing, not writing) still lives in the log writer's module; only these
-# names may come from it until it moves out.
-_LOG_MODULE = "primex.audit.log"
-_LOG_FORMAT_NAMES = {"Entry", "parse_entry"}
+# The log writer and its storage; the entry format the researcher parses is primex.audit.entry.
+_LOG_WRITER = {"primex.audit.log", "primex.audit.store"}
 
 
 def test_researcher_side_never_imports_the_gate_or_the_log_writer() -> None:
@@ -103,10 +101,10 @@ def test_researcher_side_never_imports_the_gate_or_the_log_writer() -> None:
                     bad.append(where)  # the SPP's gate, sign-off and package
                 elif module == "primex" and name == "release":
                     bad.append(where)
-                elif module == _LOG_MODULE and name not in _LOG_FORMAT_NAMES:
-                    bad.append(f"{where}.{name}")  # AuditLog / open_log: the writer
-                elif module == "primex.audit" and name == "log":
-                    bad.append(f"{where}.log")
+                elif module in _LOG_WRITER:
+                    bad.append(where)  # AuditLog / open_log / LogFile: the writer
+                elif module == "primex.audit" and name in {"log", "store"}:
+                    bad.append(f"{where}.{name}")
     assert not bad, "researcher-side code reaches into the SPP:\n" + "\n".join(bad)
 
 
@@ -118,3 +116,39 @@ def test_spp_gate_does_not_import_the_researcher_side() -> None:
         if name.startswith("primex.researcher")
     ]
     assert not bad, "the SPP gate imports the researcher's side:\n" + "\n".join(bad)
+
+
+def _imported_names(path: Path, module: str) -> list[tuple[int, str]]:
+    """(line, name) of every `from <module> import name` in `path`, function level too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        (node.lineno, a.name) for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == module for a in node.names
+    ]
+
+
+def test_committee_verifier_does_not_import_the_log_writer() -> None:
+    """The committee's verifier replays with primex.audit.state and decides with
+    primex.audit.trust; it never loads the SPP's log writer (primex.audit.log) or the
+    store's mutating LogFile, so it cannot write to the log it checks."""
+    bad = []
+    for name in ("verify.py", "resume.py", "state.py", "trust.py", "entry.py", "reasons.py"):
+        path = PKG / "audit" / name
+        bad += [f"{name}:{line} imports {mod}" for line, mod in _primex_imports(path)
+                if mod == "primex.audit.log"]
+        bad += [f"{name}:{line} imports LogFile" for line, imported in
+                _imported_names(path, "primex.audit.store") if imported == "LogFile"]
+    assert not bad, "the committee side imports the SPP's log writer: " + ", ".join(bad)
+
+
+def test_trust_decisions_live_in_one_module() -> None:
+    """Signature checks of log entries and of checkpoints are made in primex.audit.trust
+    (entries) and primex.audit.checkpoint (signed notes) only; the rest of the audit package
+    asks them. (release/open.py, the researcher's offline package check, is outside.)"""
+    allowed = {"trust.py", "checkpoint.py", "keys.py"}
+    bad = [
+        f"audit/{p.name}:{line}" for p in sorted((PKG / "audit").glob("*.py"))
+        if p.name not in allowed
+        for line, name in _imported_names(p, "primex.audit.keys") if name == "verify_signature"
+    ]
+    assert not bad, "entry signatures checked outside primex.audit.trust: " + ", ".join(bad)

@@ -49,8 +49,8 @@ from primex.audit.checkpoint import (
     verify_cosignature,
     verify_log_signature,
 )
+from primex.audit.entry import Entry, parse_entry
 from primex.audit.keys import verify_signature, vkey
-from primex.audit.log import Entry, parse_entry
 from primex.audit.workflow import TRANSITIONS
 from primex.errors import IntegrityError, PrimexError
 from primex.exchange.envelope import fingerprint, format_public_key, open_sealed
