@@ -11,6 +11,7 @@ from rich.table import Table
 from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.commands.remote import ServerOption
 from primex.errors import PrimexError
 from primex.release.signoff import SignoffView, prepare_signoff, sign_off
 
@@ -58,9 +59,14 @@ def signoff(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Sign without asking for confirmation.")
     ] = False,
+    server: ServerOption = None,
 ) -> None:
     """Show the manifest, the readable reports, the recipient key and the disclosure
     summary, then sign exactly those (data files, reports and recipient)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.signoff(server, as_key, request_id, yes)
     h = home()
     log = open_log(h, create=False)
     view = prepare_signoff(h, log, request_id)
