@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -190,7 +191,7 @@ def _growth(results: list[dict], engine: str) -> list[float]:
                                if e["engine"] == engine and "coding_seconds" in e), None))
              for r in results]
     out = []
-    for (r0, t0), (r1, t1) in zip(times, times[1:], strict=False):
+    for (r0, t0), (r1, t1) in pairwise(times):
         if t0 and t1:
             out.append(round((t1 / t0) / (r1 / r0), 2))
     return out

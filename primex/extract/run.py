@@ -40,6 +40,7 @@ from primex.extract.manifest import (
     read_manifest,
     sha256_file,
 )
+from primex.extract.postgres import PostgresEngine, redact_url
 from primex.extract.protocol import Protocol, parse_protocol
 from primex.home import Home
 
@@ -142,12 +143,20 @@ class RunResult:
 # --- sources -------------------------------------------------------------------------------
 
 
-def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict[str, Any]]]:
+def _open_prima(protocol: Protocol, home: Home, snapshot: date | None = None
+                ) -> tuple[DuckDBEngine, list[dict[str, Any]]]:
     """An in-memory engine with the PRIMA tables as views, and the source hashes."""
     path = protocol.prima.resolve(home.root)
     engine = DuckDBEngine(None)
     files: list[dict[str, Any]] = []
-    if protocol.prima.kind == "duckdb":
+    if home.prima_url:  # `--prima postgresql://…` overrides the protocol's file source
+        try:
+            _load_postgres(engine, home.prima_url, snapshot)
+        except BaseException:
+            engine.close()
+            raise
+        engine.connection.execute("SET enable_progress_bar = false")
+    elif protocol.prima.kind == "duckdb":
         if not path.exists():
             engine.close()
             raise PrimexError("PRIMA database not found", where=str(path),
@@ -169,6 +178,26 @@ def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict
             engine.register_parquet(t, f)
             files.append({"name": f.name, "sha256": sha256_file(f)})
     return engine, files
+
+
+# Rows recorded after the snapshot date are never read by a run at that date: the cut is
+# pushed down into PostgreSQL when the snapshot is known (`--snapshot`).
+_SNAPSHOT_CUT = {"benefit_month": "recorded_on", "employment_measure": "start_date",
+                 "piis": "start_date"}
+
+
+def _load_postgres(engine: DuckDBEngine, url: str, snapshot: date | None) -> None:
+    """PRIMA's tables from PostgreSQL into the run's in-memory engine, as Arrow (binary
+    COPY through ADBC), with the snapshot cut pushed down; the indicator SQL then runs as on
+    the DuckDB file, on values of the same types, so the outputs are byte-identical."""
+    with PostgresEngine(url) as pg:
+        for t in PRIMA_TABLES:
+            cut = _SNAPSHOT_CUT.get(t) if snapshot is not None else None
+            table = pg.query(f"SELECT * FROM {t}" + (f" WHERE {cut} <= $p0" if cut else ""),
+                             {"p0": snapshot} if cut else None)
+            engine.connection.register(f"_pg_{t}", table)
+            engine.execute(f"CREATE TEMP TABLE {t} AS SELECT * FROM _pg_{t}")
+            engine.connection.unregister(f"_pg_{t}")
 
 
 def _snapshot_row(engine: Engine) -> dict[str, Any]:
@@ -369,7 +398,7 @@ class Plan:
 def plan(home: Home, protocol: Protocol, period: str | None = None,
          snapshot: date | None = None) -> Plan:
     """Which period and snapshot a run would use, and where it writes (without running)."""
-    engine, _ = _open_prima(protocol, home)
+    engine, _ = _open_prima(protocol, home, snapshot)
     try:
         max_rec = engine.query(
             "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
@@ -399,6 +428,8 @@ def existing_run(home: Home, protocol: Protocol, p: Plan) -> RunResult | None:
         return None
     if manifest["protocol"]["sha256"] != protocol.sha256:
         return None
+    if home.prima_url or manifest["sources"][0].get("kind") == "postgresql":
+        return None  # a server database has no file hash to prove it unchanged: rerun
     prima = protocol.prima.resolve(home.root)
     for f in manifest["sources"][0]["files"]:
         src = prima if prima.is_file() else prima / f["name"]
@@ -418,7 +449,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
     """Compute the protocol's indicators for `period` (default: latest complete) and the
     series before it; write the outputs and the manifest. `previous=True` finds the previous
     publication to flag revisions; a Path names it; None/False: no comparison."""
-    engine, source_files = _open_prima(protocol, home)
+    engine, source_files = _open_prima(protocol, home, snapshot)
     try:
         snap_row = _snapshot_row(engine)
         max_rec = engine.query(
@@ -522,6 +553,8 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                        "series": protocol.series or "all", "protection_method": protocol.method,
                        "indicators": {r.id: list(r.breakdowns) for r in protocol.indicators}},
         "sources": [
+            {"name": "prima", "kind": "postgresql", "path": redact_url(home.prima_url),
+             "files": [], "snapshot": snap_row} if home.prima_url else
             {"name": "prima", "kind": protocol.prima.kind,
              "path": str(protocol.prima.resolve(home.root)), "files": source_files,
              "snapshot": snap_row},
@@ -626,6 +659,10 @@ def verify_manifest(home: Home, manifest_path: Path) -> Verification:
     manifest_path = Path(manifest_path)
     manifest = read_manifest(manifest_path)
     folder = manifest_path.parent
+    if manifest["sources"][0].get("kind") == "postgresql" and not home.prima_url:
+        raise PrimexError("this run read PRIMA from PostgreSQL", where=str(manifest_path),
+                          hint=f"verify it against the same server: --prima "
+                               f"{manifest['sources'][0].get('path')}")
     notes: list[str] = []
     differences: list[str] = []
     proto_file = folder / manifest["protocol"]["file"]
