@@ -66,8 +66,18 @@ def test_quarterly_indicators_are_byte_identical(loaded: str, synth_home: Home,
         verify_manifest(synth_home, pg.manifest_path)
 
 
+def _fresh_database(url: str, name: str) -> str:
+    """Another database on the same throw-away server (the module's one holds synth_home)."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with adbc.connect(url, autocommit=True) as con, con.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
 def test_cli_generate_loads_postgres_and_extracts(pg_url: str, tmp_path: Path,  # noqa: F811
                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pg_url = _fresh_database(pg_url, "cli_prima")
     home = tmp_path / "home"
     assert main(["--home", str(home), "--prima", pg_url, "synth", "generate", "--persons",
                  "400", "--months", "12", "--start", "2024-01"]) == 0
@@ -100,3 +110,33 @@ def test_named_parameters_become_positional() -> None:
     assert sql == "a = $1 AND b IN ($2, $1) AND c = $3"
     assert values == [2, 1, 3]
     assert positional("x = ? AND y = ?", [5, 6]) == ("x = $1 AND y = $2", [5, 6])
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_request_checks_read_prima_from_postgres(loaded: str, synth_home: Home, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """validate (coverage of the data) and assess (risk on the data) give the same answers
+    from the server as from the DuckDB file."""
+    text = (Path(__file__).parents[1] / "examples" / "requests" / "ri-by-arrondissement.yaml"
+            ).read_text(encoding="utf-8")
+    inside = tmp_path / "inside.yaml"
+    inside.write_text(text.replace("start: 2022Q1, end: 2023Q2", "start: 2024Q1, end: 2024Q4"),
+                      encoding="utf-8")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(text.replace("start: 2022Q1, end: 2023Q2", "start: 2019Q1, end: 2019Q4"),
+                       encoding="utf-8")
+    base = ["--home", str(synth_home.root)]
+    with_pg = [*base, "--prima", loaded]
+    for args in (["request", "validate", str(outside)],
+                 ["request", "assess", "--json", str(inside)]):
+        duck = _cli([*base, *args], capsys)
+        pg = _cli([*with_pg, *args], capsys)
+        assert pg == duck, args
+    code, out = _cli([*base, "request", "validate", str(outside)], capsys)
+    assert code == 2
+    assert "2019" in out  # the coverage check did fire on the period outside the data

@@ -14,8 +14,9 @@ temporary lookup tables are inlined as `WITH … AS (VALUES …)` instead.
 
 Result types are normalised to what DuckDB gives for the same SQL: NUMERIC (which ADBC
 returns as an opaque decimal string) becomes the DECIMAL of the column's typmod, and the
-driver's field metadata is dropped; callers that need exact byte-identity with the DuckDB
-path cast to the DuckDB schema of the same query (`primex.extract.adhoc`).
+driver's field metadata is dropped (`primex.requests.prima_source.plain_arrow`); callers
+that need exact byte-identity with the DuckDB path cast to the DuckDB schema of the same
+query (`primex.extract.adhoc`).
 """
 
 from __future__ import annotations
@@ -23,55 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from primex.errors import PrimexError
 from primex.redact import redact
+from primex.requests.prima_source import connect, is_postgres_url, plain_arrow, redact_url
 
-SCHEMES = ("postgresql", "postgres")
 _NAMED = re.compile(r"\$(p\d+)\b")
-
-
-def is_postgres_url(value: str | None) -> bool:
-    return bool(value) and urlsplit(str(value)).scheme in SCHEMES
-
-
-def redact_url(url: str) -> str:
-    """The URL without a password (what manifests and messages may show)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
-
-
-def _decimal_of(field: pa.Field) -> pa.DataType | None:
-    meta = field.metadata or {}
-    if meta.get(b"POSTGRESQL:type") != b"numeric":
-        return None
-    typmod = int(meta.get(b"POSTGRESQL:typmod", b"-1"))
-    if typmod < 4:  # NUMERIC without precision: the widest exact decimal
-        return pa.decimal128(38, 10)
-    return pa.decimal128((typmod - 4) >> 16, (typmod - 4) & 0xFFFF)
-
-
-def normalise(table: pa.Table) -> pa.Table:
-    """Driver types → plain Arrow: NUMERIC → decimal128(p, s), no field metadata."""
-    arrays, fields = [], []
-    for field, column in zip(table.schema, table.columns, strict=True):
-        decimal = _decimal_of(field)
-        if decimal is not None:
-            storage = pa.chunked_array(
-                [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks],
-                type=pa.string())
-            column = pc.cast(storage, decimal)
-        arrays.append(column)
-        fields.append(pa.field(field.name, column.type, field.nullable))
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def positional(sql: str, params: Mapping[str, Any] | Sequence[Any] | None
@@ -103,30 +63,23 @@ class PostgresEngine:
                               hint="postgresql://user@host:port/database")
         self.url = url
         self.name = redact_url(url)
+        self._con = connect(url)
         try:
-            import adbc_driver_postgresql.dbapi as adbc
-        except ImportError:  # pragma: no cover - a pinned dependency
-            raise PrimexError("the PostgreSQL driver is not installed",
-                              hint="pip install adbc-driver-postgresql") from None
-        try:
-            self._con = adbc.connect(url)
             cursor = self._con.cursor()
             cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             cursor.close()
             self._con.commit()  # the driver's open transaction ends: the next ones are read-only
-        except Exception as exc:  # the driver's own error types; its text may hold the URL
-            raise PrimexError(
-                f"cannot connect to PRIMA ({type(exc).__name__})", where=self.name,
-                hint="check the server, the database name and the password (PGPASSWORD or "
-                     "~/.pgpass)",
-            ) from None
+        except Exception as exc:
+            self._con.close()
+            raise PrimexError(f"cannot open a read-only session ({type(exc).__name__})",
+                              where=self.name) from None
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pa.Table:
         text, values = positional(sql, params)
         cursor = self._con.cursor()
         try:
             cursor.execute(text, parameters=values or None)
-            return normalise(cursor.fetch_arrow_table())
+            return plain_arrow(cursor.fetch_arrow_table())
         except Exception as exc:
             raise PrimexError(
                 f"PRIMA query failed ({type(exc).__name__}: {_first_line(exc)})",
@@ -164,3 +117,6 @@ def _first_line(exc: BaseException) -> str:
     # PostgreSQL's messages name objects and types, not values; keep the first line only
     text = str(exc).strip().splitlines()
     return redact(text[0][:200]) if text else ""
+
+
+__all__ = ["PostgresEngine", "is_postgres_url", "positional", "redact_url"]
