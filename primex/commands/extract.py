@@ -43,12 +43,27 @@ def run(
     snapshot: Annotated[str | None, typer.Option(
         "--snapshot", help="Use PRIMA as recorded on this date (YYYY-MM-DD; default: all "
                            "records, i.e. the latest recorded_on).")] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="BCSS engine for the labour-market outcomes: duckdb or spark "
+                         "(default: DuckDB on the protocol's warehouse file).")] = None,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="The BCSS warehouse for --engine: a DuckDB file or a Parquet "
+                            "folder (default <home>/bcss/warehouse/ for spark).")] = None,
 ) -> None:
     """Run a protocol: compute its indicators and write them with a manifest."""
     from primex.extract.protocol import load_protocol
     from primex.extract.run import run_protocol
 
-    result = run_protocol(home(), load_protocol(protocol), period, _date(snapshot))
+    source = None
+    if engine is not None or warehouse is not None:
+        from primex.extract.outcomes import WarehouseSource
+        from primex.linkage.engines import check_engine, open_warehouse
+
+        name = engine or "duckdb"
+        path = check_engine(name, home(), warehouse)
+        source = WarehouseSource(lambda: open_warehouse(name, home(), path), name, str(path))
+    result = run_protocol(home(), load_protocol(protocol), period, _date(snapshot),
+                          warehouse_source=source)
     m = result.manifest
     revised = m.get("previous_run")
     console().print(

@@ -445,10 +445,13 @@ def existing_run(home: Home, protocol: Protocol, p: Plan) -> RunResult | None:
 
 def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                  snapshot: date | None = None, *, out_dir: Path | None = None,
-                 previous: Path | bool | None = True) -> RunResult:
+                 previous: Path | bool | None = True,
+                 warehouse_source: outcomes_mod.WarehouseSource | None = None) -> RunResult:
     """Compute the protocol's indicators for `period` (default: latest complete) and the
     series before it; write the outputs and the manifest. `previous=True` finds the previous
-    publication to flag revisions; a Path names it; None/False: no comparison."""
+    publication to flag revisions; a Path names it; None/False: no comparison.
+    `warehouse_source`: the BCSS side's engine for the outcomes (default: DuckDB on the
+    protocol's warehouse file), e.g. Spark on a Parquet warehouse."""
     engine, source_files = _open_prima(protocol, home, snapshot)
     try:
         snap_row = _snapshot_row(engine)
@@ -485,11 +488,13 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
         warehouse = protocol.outcomes.resolve(home.root)
         outcome_files: list[dict[str, Any]] = []
         if protocol.outcomes.kind == "bcss_model":
-            if not warehouse.exists():
+            if warehouse_source is None and not warehouse.exists():
                 raise PrimexError("BCSS warehouse not found", where=str(warehouse),
                                   hint="set source.outcomes.kind: none in the protocol, or "
                                        "generate the data with `primex synth generate`")
-            outcome_files.append({"name": warehouse.name, "sha256": sha256_file(warehouse)})
+            if warehouse_source is None:
+                outcome_files.append({"name": warehouse.name,
+                                      "sha256": sha256_file(warehouse)})
         cache: dict[str, pd.DataFrame] = {}
 
         def outcomes_for(offset: int) -> pd.DataFrame | None:
@@ -498,7 +503,8 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             if "all" not in cache:  # one hand-over to the BCSS for every lag
                 people = outcomes_mod.leavers(engine, OUTCOME_LAGS,
                                               [p.label for p in series], hi)
-                cache["all"] = outcomes_mod.bcss_positions(warehouse, people)
+                cache["all"] = outcomes_mod.bcss_positions(warehouse, people,
+                                                           warehouse_source)
             frame = cache["all"]
             return frame[frame["lag_q"] == str(offset)].drop(columns="lag_q")
 
@@ -558,6 +564,9 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             {"name": "prima", "kind": protocol.prima.kind,
              "path": str(protocol.prima.resolve(home.root)), "files": source_files,
              "snapshot": snap_row},
+            {"name": "outcomes", "kind": protocol.outcomes.kind, "engine":
+             warehouse_source.engine, "path": warehouse_source.path, "files": []}
+            if warehouse_source is not None and protocol.outcomes.kind != "none" else
             {"name": "outcomes", "kind": protocol.outcomes.kind,
              "path": str(warehouse) if protocol.outcomes.kind != "none" else None,
              "files": outcome_files},
