@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -120,6 +121,7 @@ def _code(engine: str, home: Path, extract: Path, warehouse: Path, out: Path,
     args = json.dumps({"home": str(home), "extract": str(extract), "warehouse": str(warehouse),
                        "out": str(out), "engine": engine})
     t0 = time.perf_counter()
+    cpu0 = _children_cpu()
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     peak = 0
@@ -133,15 +135,22 @@ def _code(engine: str, home: Path, extract: Path, warehouse: Path, out: Path,
         time.sleep(0.2)
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0  # the JVM included: waited for by its Python parent
     for line in stdout.splitlines():
         if line.startswith(MARK):
             data = json.loads(line[len(MARK):])
             return {"engine": engine, "process_seconds": round(wall, 1),
-                    "coding_seconds": round(data["seconds"], 1), "peak_gb": round(peak / 1e9, 2),
+                    "coding_seconds": round(data["seconds"], 1), "cpu_seconds": round(cpu, 1),
+                    "peak_gb": round(peak / 1e9, 2),
                     "matched": data["matched"],
                     "sha256": _sha256(out)}
     tail = " / ".join(stderr.strip().splitlines()[-3:])
     return {"engine": engine, "error": tail or f"exit {proc.returncode}"}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _sha256(path: Path) -> str:
@@ -165,13 +174,16 @@ def bench(rows_list: list[int], quarters: int, engines: list[str], master: str,
             write_scale_warehouse(wh, persons, list(range(FIRST_QUARTER, FIRST_QUARTER + quarters)),
                                   include=numbers[: int(0.95 * len(numbers))], seed=rows)
             write_s = time.perf_counter() - t0
+            write_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KB → GB
             size = sum(f.stat().st_size for f in wh.rglob("*.parquet"))
             print(f"warehouse {rows / 1e6:.0f} M person-quarters ({persons:,} persons × "
                   f"{quarters} quarters): written in {write_s:.0f} s "
-                  f"(CPU {time.process_time() - c0:.0f} s), {size / 1e9:.2f} GB of Parquet",
+                  f"(CPU {time.process_time() - c0:.0f} s, peak RSS of the writer so far "
+                  f"{write_rss:.2f} GB), {size / 1e9:.2f} GB of Parquet",
                   flush=True)
             entry = {"rows": rows, "persons": persons, "quarters": quarters,
-                     "write_seconds": round(write_s, 1), "parquet_gb": round(size / 1e9, 2),
+                     "write_seconds": round(write_s, 1), "write_peak_rss_gb": round(write_rss, 2),
+                     "parquet_gb": round(size / 1e9, 2),
                      "engines": []}
             for engine in engines:
                 r = _code(engine, base / "home", extract, wh,

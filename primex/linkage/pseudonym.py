@@ -9,11 +9,12 @@ The project id is the request id. Two projects get unlinkable pseudonyms (indepe
 keys); one project gets the same pseudonym for a person on every extraction.
 
 `pseudonymise` gives back the kind of sequence it was given (an Arrow array for Arrow, a NumPy
-`<U32` array for NumPy, a list otherwise); `pseudonymise_column` always returns an Arrow string
-array. Both feed the compiled kernel (`hmac_kernel`) without a per-row Python step on the way
-in: Arrow strings are read in place, NumPy `S11`/`U11` arrays as a digit matrix, lists through
-one Arrow conversion. Only small lists take the per-row reference (the kernel's set-up costs
-more). Spark's Arrow UDF (`primex.linkage.spark`) calls `pseudonymise_column` on each batch.
+array for NumPy: `S32` for bytes input, `<U32` for str input; a list otherwise);
+`pseudonymise_column` always returns an Arrow string array. Both feed the compiled kernel
+(`hmac_kernel`) without a per-row Python step on the way in: Arrow strings are read in
+place, NumPy `S11`/`U11` arrays as a digit matrix, lists through one Arrow conversion. Only
+small lists take the per-row reference (the kernel's set-up costs more). Spark's Arrow UDF
+(`primex.linkage.spark`) calls `pseudonymise_column` on each batch.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def pseudonymise(nn11_values: Any, project_key: bytes) -> Any:
     """Pseudonyms of validated `nn11` values, in order (32 lowercase hex characters each).
 
     An Arrow array (or chunked array) gives an Arrow string array, a NumPy array a NumPy
-    `<U32` array, anything else (list, tuple, iterable) a list of str. Values must already be
+    array (`S32` for a bytes array such as `S11`, `<U32` otherwise), anything else (list,
+    tuple, iterable) a list of str. Values must already be
     normalised and validated (`primex.linkage.niss`); anything that is not exactly 11 ASCII
     digits is refused (by position, never by value).
     """
@@ -90,6 +92,8 @@ def pseudonymise(nn11_values: Any, project_key: bytes) -> Any:
         column = pseudonymise_column(nn11_values, project_key)
         n = len(column)
         raw = np.frombuffer(column.buffers()[2], np.uint8)[: PSEUDONYM_HEX * n]
+        if nn11_values.dtype.kind == "S":  # bytes in, bytes out: a view, no copy
+            return raw.view(f"S{PSEUDONYM_HEX}")
         # ASCII to UCS-4 by widening the bytes: several times faster than a string astype
         return raw.astype(np.uint32).view(f"U{PSEUDONYM_HEX}")
     values = nn11_values if isinstance(nn11_values, list) else list(nn11_values)
