@@ -6,7 +6,6 @@ part stays within a few tens of seconds.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -43,17 +42,12 @@ SPEC = {
 
 @pytest.fixture(scope="module")
 def spark_env() -> Iterator[None]:
+    """One local[1] session for the module (later SparkEngines reuse the active session)."""
     from primex.linkage.spark import spark_session
 
-    saved = os.environ.get("PRIMEX_SPARK_MASTER")
-    os.environ["PRIMEX_SPARK_MASTER"] = "local[1]"
-    session = spark_session()
+    session = spark_session("local[1]")
     yield
     session.stop()
-    if saved is None:
-        os.environ.pop("PRIMEX_SPARK_MASTER", None)
-    else:
-        os.environ["PRIMEX_SPARK_MASTER"] = saved
 
 
 @pytest.fixture(scope="module")
