@@ -34,7 +34,6 @@ from primex.linkage import niss
 from primex.linkage.pseudonym import pseudonymise_column
 
 DEFAULT_MASTER = "local[2]"
-_SESSIONS: dict[str, Any] = {}
 
 
 def spark_session(master: str | None = None) -> Any:
@@ -74,7 +73,6 @@ def spark_session(master: str | None = None) -> Any:
             hint="install a Java runtime (17 or newer): scripts/test-system-deps.sh does it",
         ) from None
     session.sparkContext.setLogLevel("ERROR")
-    _SESSIONS[master] = session
     return session
 
 
