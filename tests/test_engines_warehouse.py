@@ -85,3 +85,29 @@ def test_engines_refuse_what_they_cannot_read(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(PrimexError, match="not a folder"):
         write_scale_warehouse(tmp_path / "file", 10, QUARTERS[:1])
+
+
+def test_join_scans_only_the_quarters_a_point_can_reach() -> None:
+    """The warehouse range of a join: from the earliest entry − 4q to the latest exit + 8q,
+    whole quarters (first day .. last day); running spells do not widen it."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from primex.extract.engine import DuckDBEngine
+    from primex.linkage.join import LinkPoint, _quarter_span
+
+    persons = pa.table({
+        "spell_start": pa.array([dt.date(2023, 2, 1), dt.date(2024, 7, 1)]),
+        "spell_end": pa.array([dt.date(2023, 11, 1), None], pa.date32()),
+    })
+    points = [LinkPoint("position_group", "entry", -4), LinkPoint("position_group", "exit", 8)]
+    with DuckDBEngine(None) as engine:
+        engine.connection.register("persons", persons)
+        # entry 2023Q1 − 4q = 2022Q1; exit 2023Q4 + 8q = 2025Q4 (entry 2024Q3 − 4q is inside)
+        assert _quarter_span(engine, "persons", points) == (dt.date(2022, 1, 1),
+                                                            dt.date(2025, 12, 31))
+        assert _quarter_span(engine, "persons", points[1:]) == (dt.date(2025, 10, 1),
+                                                                dt.date(2025, 12, 31))
+        engine.connection.register("running", persons.slice(1))
+        assert _quarter_span(engine, "running", points[1:]) is None

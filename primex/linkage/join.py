@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,9 @@ def join_positions(engine: Engine, persons: str, points: list[LinkPoint]) -> pa.
         offsets = [p.offset for p in points if p.event == event]
         if offsets:
             windows.append(f"(d.q - p.{event}_q BETWEEN {min(offsets)} AND {max(offsets)})")
+    span = _quarter_span(engine, persons, points)
+    if span is None:  # no event to link at: nothing can match
+        span = (date(1, 1, 1), date(1, 1, 1))
     sql = f"""
 WITH p AS (
   SELECT row_pos, niss,
@@ -149,7 +153,9 @@ SELECT p.row_pos, d.q - p.entry_q AS rel_entry, d.q - p.exit_q AS rel_exit,
        {', '.join(f'd.{c}' for c in needed)}
 FROM p
 JOIN (SELECT niss, {quarter_index('quarter_end')} AS q, {', '.join(needed)}
-      FROM {POSITION_TABLE}) d
+      FROM {POSITION_TABLE}
+      WHERE quarter_end >= DATE '{span[0].isoformat()}'
+        AND quarter_end <= DATE '{span[1].isoformat()}') d
   ON d.niss = p.niss
 WHERE {' OR '.join(windows)}
 """
@@ -174,6 +180,34 @@ WHERE {' OR '.join(windows)}
         values = value_columns[columns[point.variable]].filter(pa.array(mask))
         out[point.column] = values.take(pa.array(index, mask=index < 0))
     return pa.table(out)
+
+
+def _quarter_span(
+    engine: Engine, persons: str, points: list[LinkPoint]
+) -> tuple[date, date] | None:
+    """First and last day of the quarters any link point can reach. The warehouse scan is
+    bounded by them (a plain range on the date column: engines skip whole Parquet files and
+    row groups by their statistics, e.g. the quarters of a 100-quarter warehouse a request
+    never looks at); the per-person windows then pick the exact quarters."""
+    row = engine.query(
+        f"SELECT MIN({quarter_index('spell_start')}) AS entry_lo, "
+        f"MAX({quarter_index('spell_start')}) AS entry_hi, "
+        f"MIN({quarter_index('spell_end')}) AS exit_lo, "
+        f"MAX({quarter_index('spell_end')}) AS exit_hi FROM {persons}"
+    ).to_pylist()[0]
+    lows, highs = [], []
+    for event in ("entry", "exit"):
+        offsets = [p.offset for p in points if p.event == event]
+        if offsets and row[f"{event}_lo"] is not None:
+            lows.append(int(row[f"{event}_lo"]) + min(offsets))
+            highs.append(int(row[f"{event}_hi"]) + max(offsets))
+    if not lows:
+        return None
+    lo, hi = max(min(lows), 4), max(max(highs), 4)  # not before year 1
+    first = date(lo // 4, 3 * (lo % 4) + 1, 1)
+    after = hi + 1
+    last = date.fromordinal(date(after // 4, 3 * (after % 4) + 1, 1).toordinal() - 1)
+    return first, last
 
 
 def target_quarters(
