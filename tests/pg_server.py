@@ -7,7 +7,8 @@ connections only, one fresh database; stopped and deleted when the session ends.
 refuses to run as root: when the tests run as root (CI), the cluster belongs to the `postgres`
 system user (or `nobody`) and its commands run through `runuser`.
 
-Import it where needed:  `from tests.pg_server import pg_url  # noqa: F401`
+Import it where needed (tests/ is on the path, like the other helpers):
+`from pg_server import pg_url  # noqa: F401`
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pg_server import pg_url  # noqa: F401  (the session fixture)
 
 from primex.cli import main
 from primex.errors import PrimexError
@@ -18,7 +19,6 @@ from primex.extract.protocol import load_protocol
 from primex.extract.run import run_protocol, verify_manifest
 from primex.home import Home
 from primex.synthetic.postgres import load_prima
-from tests.pg_server import pg_url  # noqa: F401  (the session fixture)
 
 SPEC = {
     "population": {"benefits": ["RI", "ERIS", "art60"],
