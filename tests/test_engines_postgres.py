@@ -3,6 +3,7 @@ DuckDB path on the same data, through a real server (tests/pg_server.py)."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -33,15 +34,26 @@ SPEC = {
 
 
 @pytest.fixture(scope="module")
-def loaded(pg_url: str, synth_home: Home) -> str:  # noqa: F811
-    counts = load_prima(synth_home.prima_db, pg_url)
+def home(tmp_path_factory: pytest.TempPathFactory, synth_home: Home) -> Home:
+    """A private copy of synth_home: extraction writes the SPP record key into the home."""
+    home = Home.resolve(tmp_path_factory.mktemp("pg-home"))
+    for src, dst in ((synth_home.prima_db, home.prima_db),
+                     (synth_home.warehouse_db, home.warehouse_db)):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+    return home
+
+
+@pytest.fixture(scope="module")
+def loaded(pg_url: str, home: Home) -> str:  # noqa: F811
+    counts = load_prima(home.prima_db, pg_url)
     assert counts["benefit_month"] > 10_000 and counts["person"] == 3000
     return pg_url
 
 
-def test_adhoc_extract_is_byte_identical(loaded: str, synth_home: Home, tmp_path: Path) -> None:
-    duck = build_extract(synth_home, "REQ-PG", SPEC, out_dir=tmp_path / "duck")
-    pg_home = replace(synth_home, prima_url=loaded)
+def test_adhoc_extract_is_byte_identical(loaded: str, home: Home, tmp_path: Path) -> None:
+    duck = build_extract(home, "REQ-PG", SPEC, out_dir=tmp_path / "duck")
+    pg_home = replace(home, prima_url=loaded)
     pg = build_extract(pg_home, "REQ-PG", SPEC, out_dir=tmp_path / "pg")
     assert duck.rows > 100  # filters, the art60 population and the joins kept real rows
     assert pg.rows == duck.rows
@@ -50,12 +62,12 @@ def test_adhoc_extract_is_byte_identical(loaded: str, synth_home: Home, tmp_path
     assert pg.manifest["sources"] == [{"name": redact_url(loaded), "kind": "postgresql"}]
 
 
-def test_quarterly_indicators_are_byte_identical(loaded: str, synth_home: Home,
+def test_quarterly_indicators_are_byte_identical(loaded: str, home: Home,
                                                  tmp_path: Path) -> None:
     protocol = load_protocol("quarterly")
     kwargs = {"period": None, "snapshot": date(2025, 8, 15), "previous": None}
-    duck = run_protocol(synth_home, protocol, out_dir=tmp_path / "duck", **kwargs)
-    pg_home = replace(synth_home, prima_url=loaded)
+    duck = run_protocol(home, protocol, out_dir=tmp_path / "duck", **kwargs)
+    pg_home = replace(home, prima_url=loaded)
     pg = run_protocol(pg_home, protocol, out_dir=tmp_path / "pg", **kwargs)
     assert pg.manifest["period"] == duck.manifest["period"]
     assert sha256_file(pg.indicators_path) == sha256_file(duck.indicators_path)
@@ -63,11 +75,11 @@ def test_quarterly_indicators_are_byte_identical(loaded: str, synth_home: Home,
     # the verification reruns against the server; without it, it refuses (nothing to rerun)
     assert verify_manifest(pg_home, pg.manifest_path).ok
     with pytest.raises(PrimexError, match="read PRIMA from PostgreSQL"):
-        verify_manifest(synth_home, pg.manifest_path)
+        verify_manifest(home, pg.manifest_path)
 
 
 def _fresh_database(url: str, name: str) -> str:
-    """Another database on the same throw-away server (the module's one holds synth_home)."""
+    """Another database on the same throw-away server (the module's one holds home)."""
     import adbc_driver_postgresql.dbapi as adbc
 
     with adbc.connect(url, autocommit=True) as con, con.cursor() as cursor:
@@ -118,7 +130,7 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     return code, captured.out + captured.err
 
 
-def test_request_checks_read_prima_from_postgres(loaded: str, synth_home: Home, tmp_path: Path,
+def test_request_checks_read_prima_from_postgres(loaded: str, home: Home, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """validate (coverage of the data) and assess (risk on the data) give the same answers
     from the server as from the DuckDB file."""
@@ -130,7 +142,7 @@ def test_request_checks_read_prima_from_postgres(loaded: str, synth_home: Home, 
     outside = tmp_path / "outside.yaml"
     outside.write_text(text.replace("start: 2022Q1, end: 2023Q2", "start: 2019Q1, end: 2019Q4"),
                        encoding="utf-8")
-    base = ["--home", str(synth_home.root)]
+    base = ["--home", str(home.root)]
     with_pg = [*base, "--prima", loaded]
     for args in (["request", "validate", str(outside)],
                  ["request", "assess", "--json", str(inside)]):

@@ -52,34 +52,27 @@ def spark_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def coded_home(tmp_path_factory: pytest.TempPathFactory, synth_home: Home) -> Home:
+    """A private copy of synth_home (extraction writes the SPP record key into the home)
+    with the warehouse also exported as a Parquet folder."""
     home = Home.resolve(tmp_path_factory.mktemp("spark-home"))
-    home.bcss.mkdir(parents=True)
-    shutil.copyfile(synth_home.warehouse_db, home.warehouse_db)
+    for src, dst in ((synth_home.prima_db, home.prima_db),
+                     (synth_home.warehouse_db, home.warehouse_db)):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
     export_warehouse(home.warehouse_db, home.bcss / "warehouse")
     return home
 
 
-def _extract(synth_home: Home, folder: Path, *, record_key: bool) -> Path:
-    result = build_extract(synth_home, "REQ-SPARK", SPEC, out_dir=folder)
-    if not record_key:
-        return result.extract
-    # the custody column: an opaque fixed_size_binary(16) that coding must pass through
-    table = pq.read_table(result.extract)
-    rng = np.random.default_rng(7)
-    keys = pa.array(list(rng.bytes(16 * table.num_rows)[i:i + 16]
-                         for i in range(0, 16 * table.num_rows, 16)), pa.binary(16))
-    table = table.append_column("spp_record_key", keys)
-    pq.write_table(table, result.extract, compression="zstd")
-    return result.extract
+def _extract(home: Home, folder: Path) -> Path:
+    return build_extract(home, "REQ-SPARK", SPEC, out_dir=folder).extract
 
 
 def test_spark_coded_file_is_byte_identical_to_duckdb(
-    spark_env: None, coded_home: Home, synth_home: Home, tmp_path: Path,
+    spark_env: None, coded_home: Home, tmp_path: Path,
 ) -> None:
     """Same rows, same pseudonyms, same linked values, same bytes; the custody column
     `spp_record_key` (unknown to coding) passes through unchanged on every engine."""
-    record_key = True
-    extract = _extract(synth_home, tmp_path / "spp", record_key=record_key)
+    extract = _extract(coded_home, tmp_path / "spp")
     key = ref_project_key(MASTER, "REQ-SPARK")
     outs = {}
     for engine, warehouse in (("duckdb", None), ("duckdb", coded_home.bcss / "warehouse"),
@@ -104,14 +97,15 @@ def test_spark_coded_file_is_byte_identical_to_duckdb(
     for name, result in outs.items():
         assert sha256_file(result.coded) == sha256_file(duck.coded), name
         assert result.report == duck.report, name
-    if record_key:
-        assert table.column("spp_record_key").type == pa.binary(16)
-        want = dict(zip(source.column("record_id").to_pylist(),
-                        source.column("spp_record_key").to_pylist(), strict=True))
-        got = pq.read_table(outs["spark"].coded)
-        assert all(want[r] == k for r, k in zip(got.column("record_id").to_pylist(),
-                                                 got.column("spp_record_key").to_pylist(),
-                                                 strict=True))
+    # the custody column, an opaque fixed_size_binary(16), passes through unchanged
+    assert source.column("spp_record_key").type == pa.binary(16)
+    assert table.column("spp_record_key").type == pa.binary(16)
+    want = dict(zip(source.column("record_id").to_pylist(),
+                    source.column("spp_record_key").to_pylist(), strict=True))
+    got = pq.read_table(outs["spark"].coded)
+    assert all(want[r] == k for r, k in zip(got.column("record_id").to_pylist(),
+                                             got.column("spp_record_key").to_pylist(),
+                                             strict=True))
 
 
 def test_spark_udf_refuses_nothing_the_local_path_accepts(spark_env: None) -> None:
@@ -136,14 +130,14 @@ def test_spark_udf_refuses_nothing_the_local_path_accepts(spark_env: None) -> No
 
 
 def test_cli_spark_engine_needs_a_parquet_warehouse(
-    spark_env: None, synth_home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    spark_env: None, coded_home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    extract = _extract(synth_home, tmp_path / "spp", record_key=False)
+    extract = _extract(coded_home, tmp_path / "spp")
     home = tmp_path / "home"
     monkeypatch.setenv("PRIMEX_LINKAGE_MASTER_KEY", MASTER.hex())
     code = main(["--home", str(home), "linkage", "code", "--request", "REQ-SPARK", "--in",
-                 str(extract), "--engine", "spark", "--warehouse", str(synth_home.warehouse_db)])
+                 str(extract), "--engine", "spark", "--warehouse", str(coded_home.warehouse_db)])
     assert code == 2
     err = capsys.readouterr().err
     assert "Parquet folder" in err and "Traceback" not in err
@@ -152,8 +146,8 @@ def test_cli_spark_engine_needs_a_parquet_warehouse(
     assert code == 2 and "unknown engine" in capsys.readouterr().err
 
 
-def test_unknown_engine_is_refused_before_any_work(synth_home: Home, tmp_path: Path) -> None:
-    extract = _extract(synth_home, tmp_path / "spp", record_key=False)
+def test_unknown_engine_is_refused_before_any_work(coded_home: Home, tmp_path: Path) -> None:
+    extract = _extract(coded_home, tmp_path / "spp")
     with pytest.raises(PrimexError, match="unknown engine"):
         code_extract(Home.resolve(tmp_path / "h"), "REQ-SPARK", extract,
                      tmp_path / "out" / "coded.parquet", project_key=bytes(32), engine="presto")

@@ -19,7 +19,7 @@ from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.errors import PrimexError
-from primex.release.manifest import collect_protected
+from primex.release.manifest import collect_protected, hash_file
 from primex.requests.store import load_submitted
 
 EMPTY_MANIFEST_SHA256 = hashlib.sha256(canonical.dumps({"files": []})).hexdigest()
@@ -92,6 +92,8 @@ def register(app: typer.Typer) -> None:
                 "report_sha256": report_sha,
                 "summary": outcome.report["summary"],
                 "kind": outcome.kind,
+                # C1: the file this step read, checked link by link by `audit verify`
+                "inputs": [{"name": coded.name, "sha256": hash_file(coded).sha256}],
             },
             signer,
         )

@@ -40,7 +40,7 @@ from primex.disclosure.protect import protect_microdata
 from primex.errors import PrimexError
 from primex.home import Home
 
-IDENTIFYING = ("niss", "pseudonym", "record_id")
+IDENTIFYING = ("niss", "pseudonym", "record_id", "spp_record_key")  # C2: never released
 REPORT_JSON = "disclosure-report.json"
 REPORT_MD = "disclosure-report.md"
 
