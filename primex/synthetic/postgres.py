@@ -51,6 +51,17 @@ def load_prima(source: Path, url: str) -> dict[str, int]:
             for column in INDEXES.get(table, []):
                 cursor.execute(f"CREATE INDEX {table}_{column} ON {table} ({column})")
             cursor.execute(f"ANALYZE {table}")
+        # any other table of the file (e.g. `sample_design`, the sampling fraction the
+        # protocols scale by) goes along with the types Arrow gives it
+        names = [r[0] for r in src.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "ORDER BY table_name").fetchall()]
+        for table in names:
+            if table in PRIMA_DDL:
+                continue
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
+            reader = src.sql(f'SELECT * FROM "{table}"').to_arrow_reader(BATCH_ROWS)
+            counts[table] = int(cursor.adbc_ingest(table, reader, mode="create"))
         cursor.close()
         con.commit()
     except PrimexError:
