@@ -21,21 +21,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from primex.audit.log import AuditLog, open_log
-from primex.catalogue import load_policy
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
 from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
+from primex.requests.conditions import (
+    PARAMETERS,
+    build_conditions,
+    json_number,
+    proposed_parameters,
+    service_minimums,
+)
 from primex.requests.store import load_submitted
 
 app = typer.Typer(
@@ -52,134 +58,7 @@ Reasons = Annotated[
     list[str], typer.Option("--reason", help="Why (repeatable; kept in the log).")
 ]
 
-# parameter -> (integer only?, stricter direction)
-PARAMETERS: dict[str, tuple[bool, str]] = {
-    "k": (True, "higher"),
-    "l": (True, "higher"),
-    "max_suppression": (False, "lower"),
-    "min_count": (True, "higher"),
-    "p_percent": (False, "higher"),
-    "dominance.n": (True, "higher"),
-    "dominance.k": (False, "lower"),
-}
-# What each parameter can mean (the disclosure steps' own limits); outside them a value is a
-# typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
-RANGES: dict[str, tuple[Decimal, Decimal]] = {
-    "k": (Decimal(1), Decimal(10**9)),
-    "l": (Decimal(1), Decimal(10**9)),
-    "max_suppression": (Decimal(0), Decimal(1)),
-    "min_count": (Decimal(1), Decimal(10**9)),
-    "p_percent": (Decimal("1e-9"), Decimal(100)),
-    "dominance.n": (Decimal(1), Decimal(10**9)),
-    "dominance.k": (Decimal("1e-9"), Decimal(100)),
-}
-_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)")
 AWAITING = {"submitted": "review the request", "protected": "check the protected output"}
-
-
-def _number(text: str, name: str, integer: bool) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or (integer and value != value.to_integral_value()):
-        kind = "an integer" if integer else "a number"
-        raise PrimexError(
-            f"condition {name}={text!r} is not {kind}", where="--conditions",
-            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
-        )
-    low, high = RANGES[name]
-    if not low <= value <= high or (value and value.normalize().as_tuple().exponent < -9):
-        raise PrimexError(
-            f"condition {name}={text.strip()} is not in {low}..{high} with at most 9 "
-            "decimals", where="--conditions",
-            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
-        )
-    return value
-
-
-def _json_number(value: Decimal) -> int | str:
-    """Canonical JSON carries no floats: integers stay integers, others become "0.02"."""
-    if value == value.to_integral_value():
-        return int(value)
-    return format(value.normalize(), "f")
-
-
-def service_minimums() -> dict[str, Decimal]:
-    p = load_policy()
-    return {
-        "k": Decimal(p.microdata.k),
-        "l": Decimal(p.microdata.l),
-        "max_suppression": Decimal(str(p.microdata.max_suppression)),
-        "min_count": Decimal(p.tables.min_count),
-        "p_percent": Decimal(str(p.tables.p_percent)),
-        "dominance.n": Decimal(p.tables.dominance.n),
-        "dominance.k": Decimal(str(p.tables.dominance.k)),
-    }
-
-
-def _proposed(disclosure: Any) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for name in PARAMETERS:
-        node = disclosure
-        for part in name.split("."):
-            node = getattr(node, part, None) if node is not None else None
-        if node is not None:
-            out[name] = Decimal(str(node))
-    return out
-
-
-def _looser(name: str, value: Decimal, than: Decimal) -> bool:
-    return value < than if PARAMETERS[name][1] == "higher" else value > than
-
-
-def build_conditions(
-    items: list[str], proposed: dict[str, Decimal], minimums: dict[str, Decimal]
-) -> dict[str, Any]:
-    """The approval's `conditions` from `--conditions` items (see the module docstring)."""
-    officer: dict[str, Decimal] = {}
-    notes: list[str] = []
-    for item in items:
-        match = _ASSIGNMENT.fullmatch(item)
-        if match is None:
-            if item.strip():
-                notes.append(item.strip())
-            continue
-        name, text = match.groups()
-        if name not in PARAMETERS:
-            raise PrimexError(
-                f"unknown disclosure parameter {name!r} in --conditions", where="--conditions",
-                hint=f"one of {', '.join(PARAMETERS)}; free-text conditions contain no '='",
-            )
-        if name in officer:
-            raise PrimexError(f"{name} is given twice", where="--conditions")
-        officer[name] = _number(text, name, PARAMETERS[name][0])
-    problems = []
-    effective: dict[str, Decimal] = {}
-    for name in PARAMETERS:
-        base = proposed.get(name, minimums[name])
-        if _looser(name, base, minimums[name]):  # a spec validated before a policy change
-            base = minimums[name]
-        value = officer.get(name, base)
-        if _looser(name, value, minimums[name]):
-            problems.append(f"{name}={value} is looser than the service minimum {minimums[name]}")
-        elif _looser(name, value, base):
-            problems.append(f"{name}={value} is looser than the researcher's proposal {base}")
-        effective[name] = value
-    if problems:
-        raise PrimexError(
-            "conditions may only tighten: " + "; ".join(problems), where="--conditions",
-            hint="k, l, min_count, p_percent, dominance.n: higher is tighter; "
-            "max_suppression, dominance.k: lower is tighter",
-        )
-    nested: dict[str, Any] = {}
-    for name, value in effective.items():
-        head, _, tail = name.partition(".")
-        if tail:
-            nested.setdefault(head, {})[tail] = _json_number(value)
-        else:
-            nested[name] = _json_number(value)
-    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes}
 
 
 def _open(h: Home) -> AuditLog:
@@ -294,8 +173,10 @@ def show(
         + f"output: {spec.output.kind} ({spec.output.format}); spec sha256 {sha[:16]}…",
         highlight=False, soft_wrap=True,
     )
+    out.print(describe_recipient(log, request_id, spec.requester.public_key),
+              highlight=False, soft_wrap=True)
     minimums = service_minimums()
-    proposed = _proposed(spec.disclosure)
+    proposed = proposed_parameters(spec.disclosure)
     table = Table(title="Disclosure parameters")
     for col in ("parameter", "proposed", "service limit", "approved"):
         table.add_column(col)
@@ -305,8 +186,8 @@ def show(
         value = approved.get(head, {}).get(tail) if tail else approved.get(name)
         table.add_row(
             name,
-            str(_json_number(proposed[name])) if name in proposed else "—",
-            str(_json_number(minimums[name])),
+            str(json_number(proposed[name])) if name in proposed else "—",
+            str(json_number(minimums[name])),
             "" if value is None else str(value),
         )
     out.print(table)
@@ -344,30 +225,66 @@ def approve(
             "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
         ),
     ] = None,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            "--recipient",
+            help="Approve a recipient key that is not registered to the requester: its full "
+            "fingerprint, as `review show` prints it.",
+        ),
+    ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Approve the submitted request, optionally with conditions."""
+    if server:
+        from primex.commands import remote
+
+        if recipient:
+            raise PrimexError(
+                "--recipient cannot be given through the service yet", where="--recipient",
+                hint="approve a third-party recipient on the SPP side without --server",
+            )
+        return remote.decide(server, as_key, request_id, "approval",
+                             {"conditions": conditions or []})
     h = home()
     spec, _raw, sha = load_submitted(h, request_id)
-    body = {
+    body: dict[str, Any] = {
         "spec_sha256": sha,
         "conditions": build_conditions(
-            conditions or [], _proposed(spec.disclosure), service_minimums()
+            conditions or [], proposed_parameters(spec.disclosure), service_minimums()
         ),
     }
+    approved = check_officer_can_approve_recipient(
+        _open(h), request_id, spec.requester.public_key, recipient
+    )
+    if approved is not None:  # issue 14 #11: a third-party recipient, approved by name
+        body["recipient"] = approved
     seq = _decide(request_id, as_key, "approval", body)
     console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
 
 
 @app.command("reject")
-def reject(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+def reject(request_id: RequestId, as_key: AsKey, reason: Reasons,
+           server: ServerOption = None) -> None:
     """Reject the submitted request (final)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "rejection",
+                             {"reasons": _reasons(reason)})
     seq = _decide(request_id, as_key, "rejection", {"reasons": _reasons(reason)})
     console().print(f"[red]rejected[/] {request_id} at log entry {seq}", highlight=False)
 
 
 @app.command("return")
-def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons,
+                   server: ServerOption = None) -> None:
     """Return the request to the researcher for changes (they may submit it again)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "return",
+                             {"reasons": _reasons(reason)})
     seq = _decide(request_id, as_key, "return", {"reasons": _reasons(reason)})
     console().print(f"returned {request_id} for changes at log entry {seq}", highlight=False)
 
@@ -393,10 +310,16 @@ def check_output(
     reason: Annotated[
         list[str] | None, typer.Option("--reason", help="Why (repeatable).")
     ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Record the check of the protected output (exactly one of --approve / --return)."""
     if approve_it == return_it:
         raise PrimexError("give exactly one of --approve or --return", where="check-output")
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "output_check", {
+            "decision": "approve" if approve_it else "return", "reasons": reason or []})
     h = home()
     log = _open(h)
     st = log.state(request_id)
