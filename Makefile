@@ -3,7 +3,8 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
-# Re-install whenever pyproject.toml (the one place versions are pinned) changes.
+# Re-install whenever pyproject.toml (the one place versions are pinned) changes. The extras
+# synth (SDV) and spark (PySpark) come from scripts/install-extras.sh.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOME_DIR ?= primex-home
 

@@ -79,13 +79,22 @@ def _root(
             help="Folder holding all state of this installation (default ./primex-home).",
         ),
     ] = None,
+    prima: Annotated[
+        str | None,
+        typer.Option(
+            "--prima",
+            envvar="PRIMEX_PRIMA",
+            help="PRIMA on PostgreSQL (postgresql://user@host:port/db; password from "
+            "PGPASSWORD or ~/.pgpass) instead of <home>/spp/prima.duckdb.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    STATE.home = Home.resolve(home)
+    STATE.home = Home.resolve(home, prima)
     STATE.debug = debug
 
 

@@ -46,6 +46,12 @@ def run(
     signer: Annotated[str | None, typer.Option(
         "--as", help="SPP operator key that signs the calls to the BCSS service (protocols "
                      "whose outcomes are of kind bcss_service).")] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="BCSS engine for the labour-market outcomes: duckdb or spark "
+                         "(default: DuckDB on the protocol's warehouse file).")] = None,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="The BCSS warehouse for --engine: a DuckDB file or a Parquet "
+                            "folder (default <home>/bcss/warehouse/ for spark).")] = None,
 ) -> None:
     """Run a protocol: compute its indicators and write them with a manifest."""
     from primex.extract.protocol import load_protocol
@@ -56,7 +62,16 @@ def run(
     if proto.outcomes.kind == "bcss_service":
         positions = _bcss_positions(proto.outcomes.path, signer,
                                     f"{proto.name}-{period or 'latest'}")
-    result = run_protocol(home(), proto, period, _date(snapshot), positions=positions)
+    source = None
+    if engine is not None or warehouse is not None:
+        from primex.extract.outcomes import WarehouseSource
+        from primex.linkage.engines import check_engine, open_warehouse
+
+        name = engine or "duckdb"
+        path = check_engine(name, home(), warehouse)
+        source = WarehouseSource(lambda: open_warehouse(name, home(), path), name, str(path))
+    result = run_protocol(home(), proto, period, _date(snapshot), warehouse_source=source,
+                          positions=positions)
     m = result.manifest
     revised = m.get("previous_run")
     console().print(

@@ -145,6 +145,13 @@ def code(
                       "coded.parquet); the report and manifest go beside it.")] = None,
     signer: Annotated[str | None, typer.Option(
         "--as", help="BCSS operator key that signs the coding event in the audit log.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="duckdb (embedded, default) or spark (PySpark; local mode unless "
+                         "PRIMEX_SPARK_MASTER names a cluster).")] = "duckdb",
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="The warehouse: a DuckDB file or a Parquet folder (default "
+                            "<home>/bcss/warehouse.duckdb; <home>/bcss/warehouse/ for spark).")
+    ] = None,
 ) -> None:
     """Code an SPP extract: validate NISS, pseudonymise, join the warehouse.
 
@@ -168,7 +175,7 @@ def code(
 
         audit_signer = prompt_signer(h, signer)
     result = code_extract(h, request, in_path, out, signer=audit_signer,
-                          passphrase=_passphrase())
+                          passphrase=_passphrase(), engine=engine, warehouse=warehouse)
     r = result.report
     out_console = console()
     out_console.print(
