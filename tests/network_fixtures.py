@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from custody_fixtures import SPEC_YAML
 from linkage_helpers import P1, make_prima, make_warehouse
+from service_fixtures import ServerThread, free_port
 
 from primex.audit.keys import Signer, create_identity, load_signer
 from primex.audit.log import AuditLog, open_log
@@ -23,7 +24,6 @@ from primex.cli import main
 from primex.home import Home
 from primex.linkage.keystore import generate_master_key
 from primex.requests.store import store_bytes
-from tests.service_fixtures import ServerThread, free_port
 
 PASS = "test-passphrase"
 BCSS_PASS = "bcss-keystore-passphrase"

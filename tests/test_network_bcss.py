@@ -129,9 +129,10 @@ def test_unsigned_replayed_or_foreign_calls_are_refused(sites: Sites) -> None:
 def test_a_receipt_from_another_key_is_refused(sites: Sites, monkeypatch: pytest.MonkeyPatch
                                                ) -> None:
     """A BCSS impostor (its own bcss_operator key, not the registered one) is caught."""
+    from service_fixtures import ServerThread, free_port
+
     from primex.audit.keys import create_identity, load_signer
     from primex.bcss_service.app import create_app
-    from tests.service_fixtures import ServerThread, free_port
 
     request = sites.approved_and_extracted()
     create_identity(sites.bcss, "bcss_operator", "mallory", "test-passphrase")

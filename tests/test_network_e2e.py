@@ -20,13 +20,13 @@ import httpx
 import pytest
 from network_fixtures import BCSS_PASS, PASS, Sites, make_sites
 from network_tls import ThrowawayCA
+from service_fixtures import free_port
 
 from primex.audit.log import open_log
 from primex.cli import main
 from primex.home import Home
 from primex.service.bcss_client import tls_context
 from primex.service.client import RemoteClient
-from tests.service_fixtures import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from service_fixtures import ServerThread, free_port
 from test_extract_protocol_fixture import tiny_home
 
 from primex.audit.keys import create_identity, load_signer
@@ -20,7 +21,6 @@ from primex.extract.protocol import SourceSpec, load_protocol
 from primex.extract.run import run_protocol
 from primex.home import Home
 from primex.service.bcss_client import BcssEndpoint, fetch_positions
-from tests.service_fixtures import ServerThread, free_port
 
 PASS = "test-passphrase"
 

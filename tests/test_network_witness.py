@@ -7,6 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from release_chain import PASS, Chain
+from service_fixtures import ServerThread, free_port, make_stack
 
 from primex.audit import merkle
 from primex.audit.keys import load_signer
@@ -23,8 +25,6 @@ from primex.service.tlog_tiles import (
     parse_tile_path,
 )
 from primex.service.witness_client import witness_remote
-from tests.release_chain import PASS, Chain
-from tests.service_fixtures import ServerThread, free_port, make_stack
 
 
 def test_tile_paths_follow_the_spec() -> None:
