@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from release_chain import PASS, Chain
+from service_fixtures import ACCOUNTS, OidcProvider, ServerThread, free_port, make_stack
 
 from primex.audit.keys import Identity, create_identity, load_identity
 from primex.home import Home
@@ -24,8 +26,6 @@ from primex.service.accounts import add_account
 from primex.service.app import create_app
 from primex.service.client import RemoteClient
 from primex.service.state import ServiceState
-from tests.release_chain import PASS, Chain
-from tests.service_fixtures import ACCOUNTS, OidcProvider, ServerThread, free_port, make_stack
 
 ORG = "HIVA - KU Leuven"
 CHROMIUM = Path("/usr/bin/chromium")

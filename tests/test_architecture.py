@@ -9,7 +9,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
 FLOW = ["requests", "extract", "linkage", "disclosure", "release"]
-FOUNDATION = {"atomic", "catalogue", "audit", "errors", "home", "redact"}
+FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {
     **{step: set(FLOW[: i + 1]) for i, step in enumerate(FLOW)},
@@ -17,6 +17,9 @@ ALLOWED: dict[str, set[str]] = {
     "synthetic": {"synthetic"},
     "catalogue": {"atomic", "catalogue", "errors", "home", "redact"},
     "audit": {"audit", "atomic", "catalogue", "errors", "home", "redact"},
+    # the formats that cross between parties (manifest, package layout, envelope)
+    "exchange": {"exchange", "audit", "atomic", "errors"},
+    "researcher": {"researcher"},
 }
 
 
@@ -70,6 +73,49 @@ def test_only_linkage_imports_the_keystore() -> None:
 def test_every_subpackage_of_the_design_exists() -> None:
     for sub in [*FLOW, "audit", "dashboard", "synthetic", "catalogue"]:
         assert (PKG / sub / "__init__.py").exists(), sub
+
+
+# --- sides: what runs on the researcher's machine never reaches into the SPP (issue 15 #4) ---
+RESEARCHER_SIDE = PKG / "researcher"
+# The log writer and its storage; the entry format the researcher parses is primex.audit.entry.
+_LOG_WRITER = {"primex.audit.log", "primex.audit.store"}
+
+
+def test_researcher_side_never_imports_the_gate_or_the_log_writer() -> None:
+    bad = []
+    for path in sorted(RESEARCHER_SIDE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):  # function-level imports included
+            if isinstance(node, ast.Import):
+                names = [(a.name, None) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                if node.level:
+                    bad.append(f"{path.name}:{node.lineno} relative import")
+                    continue
+                names = [(node.module, a.name) for a in node.names]
+            else:
+                continue
+            for module, name in names:
+                where = f"{path.relative_to(PKG.parent)}:{node.lineno} imports {module}"
+                if module == "primex.release" or module.startswith("primex.release."):
+                    bad.append(where)  # the SPP's gate, sign-off and package
+                elif module == "primex" and name == "release":
+                    bad.append(where)
+                elif module in _LOG_WRITER:
+                    bad.append(where)  # AuditLog / open_log / LogFile: the writer
+                elif module == "primex.audit" and name in {"log", "store"}:
+                    bad.append(f"{where}.{name}")
+    assert not bad, "researcher-side code reaches into the SPP:\n" + "\n".join(bad)
+
+
+def test_spp_gate_does_not_import_the_researcher_side() -> None:
+    bad = [
+        f"{path.relative_to(PKG.parent)}:{line} imports {name}"
+        for path in sorted((PKG / "release").rglob("*.py"))
+        for line, name in _primex_imports(path)
+        if name.startswith("primex.researcher")
+    ]
+    assert not bad, "the SPP gate imports the researcher's side:\n" + "\n".join(bad)
 
 
 def _imported_names(path: Path, module: str) -> list[tuple[int, str]]:

@@ -24,11 +24,7 @@ from typing import Any
 
 import duckdb
 import pytest
-
-from primex.audit.keys import load_identity
-from primex.audit.log import open_log
-from primex.home import Home
-from tests.portal_fixtures import (
+from portal_fixtures import (
     ARTIFACTS,
     CHROMIUM,
     DOCS_IMG,
@@ -38,7 +34,11 @@ from tests.portal_fixtures import (
     portal_fixture,  # noqa: F401  (a fixture)
     screenshots_to_docs,
 )
-from tests.release_chain import PASS, SPEC, no_fsync  # noqa: F401
+from release_chain import PASS, SPEC, no_fsync  # noqa: F401
+
+from primex.audit.keys import load_identity
+from primex.audit.log import open_log
+from primex.home import Home
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from release_chain import no_fsync  # noqa: F401  (autouse fixture)
+from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
+from test_service_api import submit
 
 from primex.service.db import Comment
 from primex.service.identity import new_session
 from primex.service.pages import i18n
-from tests.release_chain import no_fsync  # noqa: F401  (autouse fixture)
-from tests.service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
-from tests.test_service_api import submit
 
 PAGES = Path(__file__).resolve().parents[1] / "primex" / "service" / "pages"
 # a synthetic national number with valid check digits (born 1985-07-14, serial 123)

@@ -76,10 +76,13 @@ def signoff(server: str, as_key: str, request_id: str, yes: bool) -> None:
         out = console()
         out.print(f"[bold]{request_id}[/]: the files that will leave (what you sign)",
                   highlight=False)
-        for f in manifest.get("files", []):
+        reports = draft["body"].get("reports") or {}
+        for f in [*manifest.get("files", []), *reports.get("files", [])]:
             out.print(f"  {f['name']}  {f['bytes']:,} bytes  sha256 {f['sha256']}",
                       highlight=False)
         out.print(f"manifest sha256: {draft['body']['manifest_sha256']}", highlight=False)
+        out.print(f"encrypted for the key with fingerprint {draft['body'].get('recipient')}",
+                  highlight=False)
         if not yes and not typer.confirm("Sign off the release of exactly these files?"):
             raise typer.Abort()
 

@@ -87,16 +87,29 @@ def submit_command(
     as_key: Annotated[
         str, typer.Option("--as", help="Your key name (from `primex keys init`).")
     ],
+    third_party: Annotated[
+        bool,
+        typer.Option(
+            "--third-party-recipient",
+            help="requester.public_key is not registered to you or your organisation: the "
+            "privacy officer must then approve that recipient explicitly.",
+        ),
+    ] = False,
     server: ServerOption = None,
 ) -> None:
     """Validate, store and submit a request; prints the request id."""
+    from primex.release.recipient_views import check_researcher_can_submit_recipient
     from primex.requests.lifecycle import submit
 
     if server:
+        # The recipient is checked where the registry is: by the gate before anything leaves.
         from primex.commands import remote
 
         return remote.submit(server, file, as_key)
 
+    notice = check_researcher_can_submit_recipient(home(), file, as_key, third_party=third_party)
+    if notice is not None:
+        STATE.err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     try:
         receipt = submit(home(), file, as_key)
     except ValidationError as exc:

@@ -34,6 +34,7 @@ from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
 from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
 from primex.requests.conditions import (
     PARAMETERS,
     build_conditions,
@@ -172,6 +173,8 @@ def show(
         + f"output: {spec.output.kind} ({spec.output.format}); spec sha256 {sha[:16]}…",
         highlight=False, soft_wrap=True,
     )
+    out.print(describe_recipient(log, request_id, spec.requester.public_key),
+              highlight=False, soft_wrap=True)
     minimums = service_minimums()
     proposed = proposed_parameters(spec.disclosure)
     table = Table(title="Disclosure parameters")
@@ -222,22 +225,40 @@ def approve(
             "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
         ),
     ] = None,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            "--recipient",
+            help="Approve a recipient key that is not registered to the requester: its full "
+            "fingerprint, as `review show` prints it.",
+        ),
+    ] = None,
     server: ServerOption = None,
 ) -> None:
     """Approve the submitted request, optionally with conditions."""
     if server:
         from primex.commands import remote
 
+        if recipient:
+            raise PrimexError(
+                "--recipient cannot be given through the service yet", where="--recipient",
+                hint="approve a third-party recipient on the SPP side without --server",
+            )
         return remote.decide(server, as_key, request_id, "approval",
                              {"conditions": conditions or []})
     h = home()
     spec, _raw, sha = load_submitted(h, request_id)
-    body = {
+    body: dict[str, Any] = {
         "spec_sha256": sha,
         "conditions": build_conditions(
             conditions or [], proposed_parameters(spec.disclosure), service_minimums()
         ),
     }
+    approved = check_officer_can_approve_recipient(
+        _open(h), request_id, spec.requester.public_key, recipient
+    )
+    if approved is not None:  # issue 14 #11: a third-party recipient, approved by name
+        body["recipient"] = approved
     seq = _decide(request_id, as_key, "approval", body)
     console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
 

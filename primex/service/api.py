@@ -113,7 +113,7 @@ class CommentOut(BaseModel):
 
 
 class JobIn(BaseModel):
-    step: Literal["extract", "protect", "build"]
+    step: Literal["extract", "link", "protect", "build"]
 
 
 class JobOut(BaseModel):
@@ -364,10 +364,11 @@ def _output_check_body(data: OutputCheckIn, service: ServiceState, log: AuditLog
 
 def _signoff_body(_data: SignoffIn, service: ServiceState, log: AuditLog,
                   rid: str) -> dict[str, Any]:
-    from primex.release.signoff import prepare_signoff
+    from primex.release.signoff import prepare_signoff, signoff_body
 
+    # The same body the CLI signs: data files, readable reports and the recipient.
     view = prepare_signoff(service.home, log, rid)
-    return {"manifest_sha256": view.manifest.sha256, "manifest": view.manifest.as_dict()}
+    return signoff_body(view.manifest, view.reports, view.recipient.fingerprint)
 
 
 # (url part, event, input model, body builder)
