@@ -45,8 +45,9 @@ def extract_like(n: int, seed: int = 12345) -> pd.DataFrame:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from primex.disclosure.synthetic_eval import SyntheticThresholds
-    from primex.disclosure.synthetic_release import SynthesisParams, protect_synthetic
+    from primex.protection.roles import column_types
+    from primex.sdc.synthetic.evaluate import SyntheticThresholds
+    from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
 
     n = 10_000 if quick else 100_000
     data = extract_like(n)
@@ -57,6 +58,7 @@ def run(quick: bool = False) -> list[dict]:
         sensitive=["position_group_exit_p4q"],
         params=SynthesisParams(),
         thresholds=SyntheticThresholds(),
+        column_types=column_types(list(data.columns)),
         analyses=[{"crosstab": ["region", "category"]}],
     )
     elapsed = time.perf_counter() - start

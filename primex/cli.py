@@ -130,5 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+STATE.run_cli = main
+
 if __name__ == "__main__":
     main()

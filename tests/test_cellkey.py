@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primex.disclosure import cellkey_ptable, protect_table, record_keys
-from primex.disclosure.cellkey import perturb
 from primex.errors import PrimexError
+from primex.sdc.tables import cellkey_ptable, protect_table, record_keys
+from primex.sdc.tables.cellkey import perturb
 
 KEY = b"k" * 32
 

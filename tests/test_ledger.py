@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from primex import cli
-from primex.disclosure import ReleaseLedger, protect_table
 from primex.errors import PrimexError
 from primex.home import Home
+from primex.protection.ledger import ReleaseLedger
+from primex.sdc.tables import protect_table
 
 RULES = {"min_count": 5}
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from primex.disclosure.request_step import effective_policy, protect_request
 from primex.errors import PrimexError
 from primex.home import Home
+from primex.protection.step import effective_policy, protect_request
 from primex.release.manifest import collect_protected
 from primex.requests.spec import RequestSpec
 

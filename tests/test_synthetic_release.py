@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from primex.disclosure import synthetic_eval as se
-from primex.disclosure.synthetic_release import (
+from primex.errors import PrimexError
+from primex.protection.roles import column_types
+from primex.sdc.synthetic import evaluate as se
+from primex.sdc.synthetic.synthesize import (
     SynthesisParams,
     apply_constraints,
     protect_synthetic,
@@ -19,7 +21,6 @@ from primex.disclosure.synthetic_release import (
     split_holdout,
     synthesize,
 )
-from primex.errors import PrimexError
 
 QIS = ["age", "sex", "region", "category"]
 
@@ -137,7 +138,7 @@ def test_apply_constraints_repairs_rows() -> None:
 def test_refuses_identifying_columns() -> None:
     data = _population(50, seed=3).assign(niss="93051822361")
     with pytest.raises(PrimexError, match="identifying"):
-        synthesize(data, SynthesisParams())
+        synthesize(data, SynthesisParams(), column_types(list(data.columns)))
 
 
 def test_missing_extra_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,6 +165,7 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
         sensitive=["position_group_exit_p4q"],
         params=params,
         thresholds=se.SyntheticThresholds(),
+        column_types=column_types(list(data.columns)),
         analyses=[
             {"crosstab": ["sex", "category"]},
             {"regression": {"y": "amount", "x": ["category"]}},
@@ -175,6 +177,7 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
         sensitive=["position_group_exit_p4q"],
         params=params,
         thresholds=se.SyntheticThresholds(),
+        column_types=column_types(list(data.columns)),
     )
     pd.testing.assert_frame_equal(a, b)
     train, _ = split_holdout(data, params.holdout_share, params.seed)

@@ -44,7 +44,7 @@ class TablePolicy(_Frozen):
 
 class SyntheticPolicy(_Frozen):
     """Limits for synthetic releases, as excesses over a real holdout's own values
-    (see primex.disclosure.synthetic_eval). Smaller is tighter for all four."""
+    (see primex.sdc.synthetic.evaluate). Smaller is tighter for all four."""
 
     max_identical_all_excess: float = Field(ge=0, le=1)
     max_unique_match_excess: float = Field(ge=0, le=1)

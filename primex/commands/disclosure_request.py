@@ -20,6 +20,7 @@ from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.errors import PrimexError
 from primex.release.manifest import collect_protected
+from primex.report_names import REPORT_JSON, REPORT_MD
 from primex.requests.store import load_submitted
 
 EMPTY_MANIFEST_SHA256 = hashlib.sha256(canonical.dumps({"files": []})).hexdigest()
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
         """Protect a coded request extract and record the disclosure result in the audit log."""
         # Imported here: pandas and the disclosure package cost every other `primex` command
         # about a second of start-up.
-        from primex.disclosure.request_step import REPORT_JSON, protect_request
+        from primex.protection.step import protect_request
 
         h = home()
         log = open_log(h, create=False)
@@ -102,5 +103,5 @@ def register(app: typer.Typer) -> None:
                 out.print(f"  {f.name}")
         else:
             out.print(f"[red]protection failed[/] {request_id}: {outcome.report['summary']}")
-            out.print(f"  report: {work / 'protected' / 'disclosure-report.md'}")
+            out.print(f"  report: {work / 'protected' / REPORT_MD}")
             raise typer.Exit(1)

@@ -13,14 +13,33 @@ byte-identical whatever the engine's summation order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
-if TYPE_CHECKING:  # only for type hints: run.py builds the context
-    from primex.extract.run import Context
+from primex.extract.engine import Engine
+
+
+class Context(Protocol):
+    """What an indicator computation may use. `primex.extract.run.Context` provides it; a
+    structural type here, because run imports this module (no import cycle)."""
+
+    engine: Engine
+    grain: str
+    periods: Sequence[Any]
+    data_start_mi: int
+    data_end_mi: int
+    series_start: Any
+    target: str
+    series_breakdowns: tuple[str, ...]
+    ppr_columns: tuple[str, ...]
+
+    @property
+    def months_in(self) -> dict[str, int]: ...
+
+    def outcomes(self, offset: int) -> pd.DataFrame | None: ...
 
 GEO_LEVELS = ("region", "province", "arrondissement", "commune")
 PERSON_DIMS = ("sex", "age_band", "nationality_group")

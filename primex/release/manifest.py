@@ -29,11 +29,9 @@ from typing import Any
 from primex.atomic import write_bytes as atomic_write_bytes
 from primex.audit import canonical
 from primex.errors import IntegrityError, PrimexError
+from primex.report_names import REPORT_HTML, REPORT_JSON, REPORT_MD
 
 PROTECTED_DIR = "protected"
-REPORT_JSON = "disclosure-report.json"
-REPORT_MD = "disclosure-report.md"
-REPORT_HTML = "disclosure-report.html"
 STEP_MANIFEST = "manifest.json"
 # Files that sit in protected/ but are not data: the report is bound to the manifest hash
 # (it cannot hash itself) and travels in the package next to it.

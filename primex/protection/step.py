@@ -34,15 +34,22 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from primex import __version__
-from primex.atomic import write_bytes, write_via
+from primex.atomic import write_bytes
 from primex.catalogue import Policy, load_catalogue, load_policy
-from primex.disclosure.protect import protect_microdata
 from primex.errors import PrimexError
 from primex.home import Home
+from primex.protection.files import write_frame
+from primex.protection.ledger import ReleaseLedger
+from primex.protection.micro_report import render_markdown as micro_md
+from primex.protection.microdata import protect_microdata
+from primex.protection.roles import column_types, roles
+from primex.report_names import REPORT_JSON, REPORT_MD
+from primex.sdc.micro.ldiversity import ldiversity_many
+from primex.sdc.synthetic.evaluate import SyntheticThresholds
+from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
+from primex.sdc.tables.protect import attach_memberships, protect_linked_tables, protect_table
 
 IDENTIFYING = ("niss", "pseudonym", "record_id")
-REPORT_JSON = "disclosure-report.json"
-REPORT_MD = "disclosure-report.md"
 
 
 @dataclass
@@ -79,28 +86,6 @@ def effective_policy(spec: Any, conditions: dict[str, Any] | None) -> Policy:
     )
 
 
-def _roles(columns: list[str]) -> tuple[list[str], list[str]]:
-    """Quasi-identifiers and sensitive columns of an extract, from the catalogue roles."""
-    cat = load_catalogue()
-    qis, sensitive = [], []
-    for col in columns:
-        var = cat.variable_of(col)
-        if var is None:
-            continue
-        if var.role == "quasi_identifier":
-            qis.append(col)
-        elif var.role == "sensitive":
-            sensitive.append(col)
-    return qis, sensitive
-
-
-def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
-    if fmt == "csv":
-        return write_bytes(path.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8"))
-    # No pandas index, no creation time: the same data gives the same bytes.
-    return write_via(path.with_suffix(".parquet"), lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def cellkey_secret(home: Home) -> bytes:
     """The SPP-side secret for cell-key record keys (not the linkage key: the BCSS holds
     that). Created once, file mode 0600, so the same pseudonym keeps the same record key."""
@@ -124,7 +109,7 @@ def _formatted(column: pd.Series, format_value: Callable[[Any], str]) -> pd.Seri
 
 
 def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.DataFrame, dict]:
-    qis, sensitive = _roles(list(data.columns))
+    qis, sensitive = roles(list(data.columns))
     if not qis:
         raise PrimexError(
             "no quasi-identifier among the extract's columns",
@@ -150,8 +135,6 @@ def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.
     )
     if len(sensitive) > 1:
         # l-diversity is enforced on the first sensitive variable; the others are measured.
-        from primex.disclosure.ldiversity import ldiversity_many
-
         report["l_diversity_other"] = {}
         for s, ld in ldiversity_many(protected, qis, sensitive[1:]).items():
             distinct = getattr(ld, "distinct", None)
@@ -169,9 +152,6 @@ def _tables(
     out: Path,
     data_id: str,
 ) -> tuple[list[Path], dict[str, Any]]:
-    from primex.disclosure import ReleaseLedger, protect_linked_tables, protect_table
-    from primex.disclosure.table_protect import attach_memberships
-
     t = policy.tables
     rules = {
         "min_count": t.min_count,
@@ -254,7 +234,7 @@ def _tables(
             published = pt.published()
             # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
             published["value"] = published["value"].round(2)
-            files.append(_write_frame(published, out / table.name, fmt))
+            files.append(write_frame(published, out / table.name, fmt))
     if pseudonyms is not None and method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
             for table, pt in results:
@@ -316,22 +296,20 @@ def protect_request(
         protected, details = _microdata(data[release_cols], policy, request_id)
         passed = bool(details.get("passed"))
         if passed:
-            files.append(_write_frame(protected, out / "microdata", spec.output.format))
+            files.append(write_frame(protected, out / "microdata", spec.output.format))
     elif kind == "tables":
         files, details = _tables(data, spec, policy, request_id, home, out, data_id)
         passed = bool(files) and all(t["passed"] for t in details["tables"].values())
     else:
-        from primex.disclosure.synthetic_eval import SyntheticThresholds
-        from primex.disclosure.synthetic_release import SynthesisParams, protect_synthetic
-
         syn_spec = spec.output.synthetic
         s = policy.synthetic
-        qis, sensitive = _roles(release_cols)
+        qis, sensitive = roles(release_cols)
         synthetic, evaluation = protect_synthetic(
             data[release_cols],
             quasi_identifiers=qis,
             sensitive=sensitive,
             params=SynthesisParams(model=syn_spec.model if syn_spec else "gaussian_copula"),
+            column_types=column_types(release_cols),
             thresholds=SyntheticThresholds(
                 max_identical_all_excess=s.max_identical_all_excess,
                 max_unique_match_excess=s.max_unique_match_excess,
@@ -348,7 +326,7 @@ def protect_request(
         }
         passed = evaluation.passed
         if passed:
-            files.append(_write_frame(synthetic, out / "synthetic", spec.output.format))
+            files.append(write_frame(synthetic, out / "synthetic", spec.output.format))
     manifest_sha = None
     if passed and files:
         manifest_sha = manifest_fn(work).sha256
@@ -420,8 +398,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     details = report["details"]
     if report["kind"] == "microdata":
-        from primex.disclosure.micro_report import render_markdown as micro_md
-
         lines += ["## Microdata protection", "", micro_md(details)]
     elif report["kind"] == "tables":
         lines += ["## Tables", ""]

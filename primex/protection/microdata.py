@@ -1,4 +1,4 @@
-"""One call for other steps: protect a request's microdata extract, get data + report.
+"""Protect a request's microdata extract with the catalogue's hierarchies: data + report.
 
 Hierarchies come from the variable catalogue for the quasi-identifiers it knows (explicit
 ones win); a variable unknown to the catalogue can only be kept or blanked (value -> *).
@@ -7,23 +7,30 @@ ones win); a variable unknown to the catalogue can only be kept or blanked (valu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
-from primex.disclosure.anonymize import anonymize
-from primex.disclosure.hierarchy import Hierarchy, from_catalogue
-from primex.disclosure.micro_report import build_report
-from primex.disclosure.perturb import add_noise, microaggregate, pram
+from primex.catalogue import load_catalogue
 from primex.errors import PrimexError
+from primex.protection.micro_report import build_report
+from primex.sdc.micro.anonymize import anonymize
+from primex.sdc.micro.hierarchy import GeneralisationHierarchy
+from primex.sdc.micro.perturb import add_noise, microaggregate, pram
+
+
+def from_catalogue(name: str, values: Iterable[object]) -> GeneralisationHierarchy:
+    """The catalogue's hierarchy of variable `name` for these values, in ARX form."""
+    table = load_catalogue().hierarchy_table(name, list(values))
+    return GeneralisationHierarchy.from_frame(name, table, where=f"catalogue hierarchy {name}")
 
 
 def catalogue_hierarchies(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> tuple[
-    dict[str, Hierarchy], list[str]
+    dict[str, GeneralisationHierarchy], list[str]
 ]:
     """Catalogue hierarchies for the QIs it knows; returns (hierarchies, QIs without one)."""
-    out: dict[str, Hierarchy] = {}
+    out: dict[str, GeneralisationHierarchy] = {}
     without: list[str] = []
     for q in quasi_identifiers:
         try:
@@ -35,8 +42,6 @@ def catalogue_hierarchies(df: pd.DataFrame, quasi_identifiers: Sequence[str]) ->
 
 def catalogue_quasi_identifiers(columns: Sequence[str]) -> list[str]:
     """The columns whose catalogue role is quasi_identifier (in the data's column order)."""
-    from primex.catalogue import load_catalogue
-
     qi = {v.name for v in load_catalogue().by_role("quasi_identifier")}
     return [c for c in columns if c in qi]
 

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from primex.disclosure.table_build import Table
 from primex.errors import PrimexError
+from primex.sdc.tables.build import Table
 
 _KNOWN = {"min_count", "dominance", "p_percent", "safety_range", "min_interval"}
 

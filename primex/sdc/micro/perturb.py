@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.disclosure.utility import eigen_utility, il1s, il1s_mean
 from primex.errors import PrimexError
+from primex.sdc.micro.utility import eigen_utility, il1s, il1s_mean
 
 
 def _numeric(df: pd.DataFrame, variables: Sequence[str]) -> np.ndarray:

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from primex.disclosure.table_build import TOTAL, Hierarchy
 from primex.errors import PrimexError
+from primex.sdc.tables.build import TOTAL, DimensionHierarchy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -172,16 +172,16 @@ class ReleaseLedger:
         return [h.name for h in table.dims], np.asarray(leaf, dtype=object), hier
 
 
-def _hier_from_json(name: str, d: dict[str, Any]) -> Hierarchy:
+def _hier_from_json(name: str, d: dict[str, Any]) -> DimensionHierarchy:
     parent = np.asarray(d["parent"], dtype=np.int64)
     children: list[list[int]] = [[] for _ in d["codes"]]
     for i, p in enumerate(parent):
         if p >= 0:
             children[p].append(i)
-    return Hierarchy(name=name, codes=list(d["codes"]), parent=parent, children=children)
+    return DimensionHierarchy(name=name, codes=list(d["codes"]), parent=parent, children=children)
 
 
-def _membership(cells: pd.DataFrame, dims: list[str], hier: dict[str, Hierarchy],
+def _membership(cells: pd.DataFrame, dims: list[str], hier: dict[str, DimensionHierarchy],
                 pseudonyms: np.ndarray, leaf: np.ndarray,
                 people: dict[str, int] | None) -> tuple[sp.csc_matrix, dict[str, int]]:
     """Sparse persons × cells incidence (1 when the person is counted in the cell)."""

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.disclosure.table_build import Hierarchy, build_table
 from primex.errors import PrimexError
+from primex.sdc.tables.build import DimensionHierarchy, build_table, record_cells
+from primex.sdc.tables.result import ProtectedTable
 
 _BITS = 52
 _MOD = 1 << _BITS
@@ -161,14 +162,12 @@ def perturb(counts: np.ndarray, ckeys: np.ndarray, ptable: pd.DataFrame) -> np.n
 def protect_cellkey(
     microdata: pd.DataFrame,
     dimensions: Sequence[str],
-    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None,
+    hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None,
     pseudonym: str | None,
     params: dict[str, Any] | CellKeyParams | None,
     weight: str | None = None,
     measure: str | None = None,
-) -> Any:
-    from primex.disclosure.table_protect import ProtectedTable
-
+) -> ProtectedTable:
     if measure is not None or weight is not None:
         raise PrimexError("the cell-key method here protects frequency tables only",
                           where="method=cellkey",
@@ -183,9 +182,7 @@ def protect_cellkey(
     keys = record_keys(microdata[pseudonym].astype(str).tolist(), p.key)
     # Sum record keys per cell modulo 2^52, exactly: leaf sums, then every total from its
     # leaves with the same aggregation as the counts (it only adds).
-    from primex.disclosure.table_protect import _record_cells
-
-    leaf = _record_cells(table, microdata)
+    leaf = record_cells(table, microdata)
     hi_, lo_ = keys >> 26, keys & ((1 << 26) - 1)  # split so float64 sums stay exact
     sums = []
     for part in (hi_, lo_):
