@@ -1,6 +1,7 @@
 """`primex disclosure protect ID --as KEY`: the protection step of one request (SPP side).
 
-Reads `<home>/spp/work/<ID>/coded.parquet`, applies the parameters in force (service
+Reads `<home>/spp/work/<ID>/coded.parquet` — refused unless its SHA-256 is among the files
+the latest coding (or extraction) entry recorded —, applies the parameters in force (service
 minimums, the researcher's proposal, the officer's conditions), writes
 `<home>/spp/work/<ID>/protected/` and the disclosure report, and appends the signed
 `disclosure_result` entry binding the report to the manifest of the files that may leave.
@@ -18,7 +19,7 @@ from primex.audit import canonical
 from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
-from primex.errors import PrimexError
+from primex.errors import PermissionDenied, PrimexError
 from primex.release.manifest import collect_protected
 from primex.report_names import REPORT_JSON, REPORT_MD
 from primex.requests.store import load_submitted
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
         """Protect a coded request extract and record the disclosure result in the audit log."""
         # Imported here: pandas and the disclosure package cost every other `primex` command
         # about a second of start-up.
+        from primex.protection.custody import check_input
         from primex.protection.step import protect_request
 
         h = home()
@@ -70,10 +72,15 @@ def register(app: typer.Typer) -> None:
                 hint="the BCSS operator codes the extract first (`primex linkage code`)",
             )
         signer = prompt_signer(h, as_key)
+        if signer.role != "spp_operator":  # checked before any work, not at the append
+            raise PermissionDenied(
+                f"key {signer.name!r} has role {signer.role}, not spp_operator", where="--as",
+                hint="the protection step is signed by an SPP operator")
         spec, _raw, _sha = load_submitted(h, request_id)
         work = h.spp_work / request_id
         coded = coded or work / "coded.parquet"
         _check_parquet(coded)
+        entries = log.entries(request_id)
         outcome = protect_request(
             h,
             request_id,
@@ -82,6 +89,7 @@ def register(app: typer.Typer) -> None:
             coded,
             work,
             manifest_fn=collect_protected,
+            check_input=lambda name, sha: check_input(entries, request_id, name, sha),
         )
         report_sha = hashlib.sha256((work / "protected" / REPORT_JSON).read_bytes()).hexdigest()
         log.append(
@@ -93,6 +101,7 @@ def register(app: typer.Typer) -> None:
                 "report_sha256": report_sha,
                 "summary": outcome.report["summary"],
                 "kind": outcome.kind,
+                "inputs": outcome.inputs,
             },
             signer,
         )

@@ -1,8 +1,9 @@
 """The cell-key method for frequency tables (ABS / tau-Argus / sdcTools cellKey).
 
-* Record key: HMAC-SHA-256(key, pseudonym), the first 52 bits as a fraction in [0, 1). The
-  same person has the same record key in every request and every quarter (as long as the
-  key is the same), unlike cellKey's random uniforms.
+* Record key: HMAC-SHA-256(key, the person's key column), the first 52 bits as a fraction in
+  [0, 1). The protection step passes the SPP record key (stable across requests, unlike
+  per-project pseudonyms), so the same person has the same record key in every request and
+  every quarter (as long as the key is the same), unlike cellKey's random uniforms.
 * Cell key: the fractional part of the sum of the record keys of the cell's records. The sum
   runs over exact integers (52-bit numerators mod 2^52), so the cell key does not depend on
   the order of the records or on float rounding.
@@ -216,7 +217,7 @@ def protect_cellkey(
             "cells_changed": int((noise != 0).sum()),
             "max_abs_noise": int(np.abs(noise).max()) if noise.size else 0,
             "margins": "perturbed independently (not additive)",
-            "record_key": "HMAC-SHA-256(key, pseudonym), first 52 bits",
+            "record_key": f"HMAC-SHA-256(key, {pseudonym}), first 52 bits",
         },
     }
     return ProtectedTable(cells=cells, audit=pd.DataFrame(), report=report,
