@@ -255,7 +255,7 @@ def test_bad_hierarchies(table: pd.DataFrame, fragment: str) -> None:
 def test_value_missing_from_hierarchy() -> None:
     h = Hierarchy.from_frame("a", pd.DataFrame({"a": ["1"], "b": ["*"]}))
     with pytest.raises(PrimexError, match="not in its hierarchy"):
-        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {"a": h}, k=2)
+        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {"a": h}, k=2, max_suppression=0.05)
 
 
 @pytest.mark.parametrize(("kwargs", "fragment"), [
@@ -266,7 +266,7 @@ def test_value_missing_from_hierarchy() -> None:
 ])
 def test_parameter_errors(kwargs: dict, fragment: str) -> None:
     with pytest.raises(PrimexError, match=fragment):
-        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {}, **kwargs)
+        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {}, **{"max_suppression": 0.05, **kwargs})
 
 
 def test_protect_with_catalogue_hierarchies_and_report(tmp_path: Path) -> None:
@@ -307,13 +307,15 @@ def test_protect_with_perturbations_is_reproducible() -> None:
                       "position_group": rng.choice(["employee", "job_seeker", "cpas"], n)})
     specs = [{"method": "mdav", "variables": ["amount"], "k": 3},
              {"method": "pram", "variables": ["position_group"]}]
-    a, ra = protect_microdata(d, None, k=3, request_id="R1", perturbations=specs)
+    a, ra = protect_microdata(d, None, k=3, max_suppression=0.05, request_id="R1",
+                              perturbations=specs)
     assert ra["parameters"]["quasi_identifiers"] == ["age", "sex"]  # catalogue roles
-    b, _ = protect_microdata(d, ["age", "sex"], k=3, request_id="R1", perturbations=specs)
+    b, _ = protect_microdata(d, ["age", "sex"], k=3, max_suppression=0.05, request_id="R1",
+                             perturbations=specs)
     pd.testing.assert_frame_equal(a, b)
     assert [p["method"] for p in ra["perturbations"]] == ["mdav", "pram"]
     assert a.groupby("amount").size().min() >= 3
     assert a["amount"].mean() == pytest.approx(d["amount"].mean())
     with pytest.raises(PrimexError, match="quasi-identifiers"):
-        protect_microdata(d, ["age", "sex"], k=3,
+        protect_microdata(d, ["age", "sex"], k=3, max_suppression=0.05,
                           perturbations=[{"method": "noise", "variables": ["age"]}])

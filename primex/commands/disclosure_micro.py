@@ -205,26 +205,14 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """Microaggregate (MDAV), add noise, or PRAM variables; prints IL1s/eigen or changes."""
-        from primex.sdc.micro import add_noise, microaggregate, pram
+        from primex.sdc.micro.perturb import perturb_variables
 
         check_output(out, "--out")
         df = _read(file)
         names = _names(variables, "--vars")
-        reports = []
-        if method == "mdav":
-            df, rep = microaggregate(df, names, k)
-            reports.append(rep)
-        elif method in ("noise", "correlated-noise"):
-            kind = "additive" if method == "noise" else "correlated"
-            df, rep = add_noise(df, names, noise, kind, seed)
-            reports.append(rep)
-        elif method == "pram":
-            for i, v in enumerate(names):
-                df, rep = pram(df, v, pd_min, alpha, True, seed + i)
-                reports.append(rep)
-        else:
-            raise PrimexError(f"unknown method {method!r}", where="--method",
-                              hint="mdav, noise, correlated-noise or pram")
+        df, reports = perturb_variables(df, method, names, k=k, noise=noise, pd_min=pd_min,
+                                        alpha=alpha, invariant=True, seed=seed,
+                                        where="--method")
         _write(df, out)
         if as_json:
             _print_json(reports)

@@ -4,9 +4,12 @@ The privacy officer's commands. Each decision is one signed log entry (the log r
 the workflow or the separation of duties forbids); `show` reads the stored spec, the risk
 pre-assessment and, once protected, the disclosure report.
 
-Approval conditions (`--conditions`, repeatable) are either `NAME=VALUE` for a disclosure
-parameter of the request's `disclosure:` block (k, l, max_suppression, min_count, p_percent,
-dominance.n, dominance.k) or free text. The `approval` body then carries::
+Approval conditions (`--conditions`, repeatable) are either exactly `NAME=VALUE` for a
+disclosure parameter of the request's `disclosure:` block (k, l, max_suppression, min_count,
+p_percent, dominance.n, dominance.k) or free text. Free text is never enforced, so a text that
+contains `=` is refused (it would read as a parameter that nothing applies): parameters go
+one per `--conditions`, notes are written without `=`. The `approval` (and each later
+`amendment`, `review amend`) body then carries::
 
     "conditions": {"disclosure": {<every parameter, effective value>},
                    "tightened": [<names the officer changed>], "notes": [<free text>]}
@@ -29,7 +32,7 @@ import typer
 from rich.table import Table
 
 from primex.audit.log import AuditLog, open_log
-from primex.catalogue import load_policy
+from primex.catalogue import Policy, load_policy
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
@@ -37,6 +40,7 @@ from primex.home import Home
 from primex.release.gate import protected_dir
 from primex.release.manifest import REPORT_JSON, collect_protected
 from primex.requests.store import load_submitted
+from primex.sdc.params import LARGER, direction, is_looser
 
 app = typer.Typer(
     help=(
@@ -52,15 +56,20 @@ Reasons = Annotated[
     list[str], typer.Option("--reason", help="Why (repeatable; kept in the log).")
 ]
 
-# parameter -> (integer only?, stricter direction)
+# request parameter -> (integer only?, its place in the service policy). Which direction is
+# tighter comes from the policy's typed parameters (primex.sdc.params), written once.
+POLICY_NAMES: dict[str, tuple[bool, str]] = {
+    "k": (True, "microdata.k"),
+    "l": (True, "microdata.l"),
+    "max_suppression": (False, "microdata.max_suppression"),
+    "min_count": (True, "tables.min_count"),
+    "p_percent": (False, "tables.p_percent"),
+    "dominance.n": (True, "tables.dominance.n"),
+    "dominance.k": (False, "tables.dominance.k"),
+}
 PARAMETERS: dict[str, tuple[bool, str]] = {
-    "k": (True, "higher"),
-    "l": (True, "higher"),
-    "max_suppression": (False, "lower"),
-    "min_count": (True, "higher"),
-    "p_percent": (False, "higher"),
-    "dominance.n": (True, "higher"),
-    "dominance.k": (False, "lower"),
+    name: (integer, "higher" if direction(Policy, path) == LARGER else "lower")
+    for name, (integer, path) in POLICY_NAMES.items()
 }
 # What each parameter can mean (the disclosure steps' own limits); outside them a value is a
 # typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
@@ -130,7 +139,7 @@ def _proposed(disclosure: Any) -> dict[str, Decimal]:
 
 
 def _looser(name: str, value: Decimal, than: Decimal) -> bool:
-    return value < than if PARAMETERS[name][1] == "higher" else value > than
+    return is_looser(direction(Policy, POLICY_NAMES[name][1]), value, than)
 
 
 def build_conditions(
@@ -142,6 +151,13 @@ def build_conditions(
     for item in items:
         match = _ASSIGNMENT.fullmatch(item)
         if match is None:
+            if "=" in item:
+                shown = item.strip() if len(item.strip()) <= 60 else item.strip()[:57] + "..."
+                raise PrimexError(
+                    f"condition {shown!r} contains '=' but is not one NAME=VALUE parameter: "
+                    "it would be kept as text that nothing enforces", where="--conditions",
+                    hint="give each parameter as its own --conditions NAME=VALUE "
+                    f"({', '.join(PARAMETERS)}); write free-text conditions without '='")
             if item.strip():
                 notes.append(item.strip())
             continue
@@ -356,6 +372,81 @@ def approve(
     }
     seq = _decide(request_id, as_key, "approval", body)
     console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
+    _print_conditions(body["conditions"])
+
+
+def _print_conditions(conditions: dict[str, Any]) -> None:
+    """Say what is enforced and what is only text: nothing becomes a condition silently."""
+    out = console()
+    tightened = set(conditions.get("tightened") or [])
+    enforced = []
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = conditions["disclosure"].get(head)
+        value = value.get(tail) if tail and isinstance(value, dict) else value
+        enforced.append(f"{name}={value}" + (" (yours)" if name in tightened else ""))
+    out.print("enforced: " + ", ".join(enforced), highlight=False, soft_wrap=True)
+    for note in conditions.get("notes") or []:
+        out.print(f"note (not enforced by the software): {note}", highlight=False,
+                  soft_wrap=True)
+
+
+@app.command("amend")
+def amend(
+    request_id: RequestId,
+    as_key: AsKey,
+    reason: Reasons,
+    conditions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--conditions",
+            help="The new full set of conditions, as for `approve` (NAME=VALUE or free "
+            "text). Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Record a new version of the approval's conditions (steps after it apply the latest).
+
+    The new set is complete (conditions not repeated are dropped) and may only tighten the
+    conditions in force: a looser value is refused."""
+    h = home()
+    log = _open(h)
+    st = log.state(request_id)
+    spec, _raw, _sha = load_submitted(h, request_id)
+    new = build_conditions(conditions or [], _proposed(spec.disclosure), service_minimums())
+    in_force = _flat_parameters((st.conditions or {}).get("disclosure") or {})
+    problems = [
+        f"{name}={_json_number(value)} is looser than the {_json_number(in_force[name])} in "
+        "force" for name, value in _flat_parameters(new["disclosure"]).items()
+        if name in in_force and _looser(name, value, in_force[name])
+    ]
+    if problems:
+        raise PrimexError(
+            "an amendment may only tighten the conditions in force: " + "; ".join(problems),
+            where="--conditions", hint="repeat every condition that stays, tightened or equal")
+    body = {"conditions": new, "reason": "; ".join(_reasons(reason))}
+    seq = _decide(request_id, as_key, "amendment", body)
+    console().print(f"[green]amended[/] the conditions of {request_id} at log entry {seq}",
+                    highlight=False)
+    dropped = [n for n in (st.conditions or {}).get("notes") or [] if n not in new["notes"]]
+    for note in dropped:
+        console().print(f"note dropped: {note}", highlight=False, soft_wrap=True)
+    _print_conditions(new)
+
+
+def _flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:
+    """{"dominance": {"n": 3}} -> {"dominance.n": Decimal(3)} (decimal strings included)."""
+    out: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = disclosure.get(head)
+        value = value.get(tail) if tail and isinstance(value, dict) else value
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            try:
+                out[name] = Decimal(str(value))
+            except InvalidOperation:
+                continue
+    return out
 
 
 @app.command("reject")

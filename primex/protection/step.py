@@ -48,6 +48,7 @@ from primex.report_names import REPORT_JSON, REPORT_MD
 from primex.sdc.micro.ldiversity import ldiversity_many
 from primex.sdc.synthetic.evaluate import SyntheticThresholds
 from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
+from primex.sdc.tables.cellkey import CellKeyParams
 from primex.sdc.tables.protect import attach_memberships, protect_linked_tables, protect_table
 
 # Never released: identifiers and the SPP record key (CONTRACTS C2).
@@ -189,11 +190,7 @@ def _tables(
     data_id: str,
 ) -> tuple[list[Path], dict[str, Any]]:
     t = policy.tables
-    rules = {
-        "min_count": t.min_count,
-        "dominance": {"n": t.dominance.n, "k": t.dominance.k},
-        "p_percent": t.p_percent,
-    }
+    rules = t.rules()
     files: list[Path] = []
     reports: dict[str, Any] = {}
     method = spec.output.method or "suppression"
@@ -219,7 +216,7 @@ def _tables(
                         table.dimensions,
                         method="cellkey",
                         pseudonym=RECORD_KEY,
-                        cellkey={"key": cellkey_secret(home), "D": 2, "V": 1.0, "js": 2},
+                        cellkey=CellKeyParams(cellkey_secret(home), policy.cell_key),
                     )
                 results.append((table, pt))
             continue
@@ -365,12 +362,7 @@ def protect_request(
             sensitive=sensitive,
             params=SynthesisParams(model=syn_spec.model if syn_spec else "gaussian_copula"),
             column_types=column_types(release_cols),
-            thresholds=SyntheticThresholds(
-                max_identical_all_excess=s.max_identical_all_excess,
-                max_unique_match_excess=s.max_unique_match_excess,
-                max_closer_to_train=s.max_closer_to_train,
-                max_cap_excess=s.max_cap_excess,
-            ),
+            thresholds=SyntheticThresholds(**s.as_dict()),
             analyses=[
                 a.model_dump(exclude_none=True) for a in (syn_spec.analyses if syn_spec else [])
             ],
@@ -390,7 +382,7 @@ def protect_request(
         "request": request_id,
         "passed": passed,
         "manifest_sha256": manifest_sha,
-        "parameters": policy.model_dump(mode="json"),
+        "parameters": policy.as_dict(),
         "summary": _summary(kind, passed, details),
         "details": details,
         "code_version": __version__,

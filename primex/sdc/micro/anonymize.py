@@ -150,18 +150,19 @@ def anonymize(
     quasi_identifiers: Sequence[str],
     hierarchies: dict[str, Any] | None,
     k: int,
-    max_suppression: float = 0.01,
+    *,
+    max_suppression: float,
     sensitive: str | None = None,
     l: int | None = None,  # noqa: E741
     weight: str | None = None,
-    *,
     importance: Sequence[int] | None = None,
     alpha: float = 1.0,
 ) -> AnonymizationResult:
     """Optimal full-domain generalisation then local suppression; deterministic.
 
     `hierarchies`: {QI: ARX-form DataFrame | GeneralisationHierarchy}; a QI without one gets
-    value -> *.  `max_suppression`: fraction of records that may have a value blanked.
+    value -> *.  `max_suppression` (no default: the caller's policy states it): fraction of
+    records that may have a value blanked.
     `importance`: one number per QI, lower = more important (blanked last).
     """
     qis = list(quasi_identifiers)

@@ -1,6 +1,7 @@
 """Table disclosure control: hierarchical tables, primary and secondary suppression with the
 attacker audit, cell-key noise."""
 
+from primex.sdc.params import CellKeyPolicy, Dominance, TablePolicy
 from primex.sdc.tables.build import DimensionHierarchy, build_table
 from primex.sdc.tables.cellkey import CellKeyParams, cellkey_ptable, record_keys
 from primex.sdc.tables.primary import Rules
@@ -9,9 +10,12 @@ from primex.sdc.tables.result import ProtectedTable
 
 __all__ = [
     "CellKeyParams",
+    "CellKeyPolicy",
     "DimensionHierarchy",
+    "Dominance",
     "ProtectedTable",
     "Rules",
+    "TablePolicy",
     "build_table",
     "cellkey_ptable",
     "protect_linked_tables",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from primex.errors import PrimexError
+from primex.sdc.params import TablePolicy
 from primex.sdc.tables import secondary as sec
 from primex.sdc.tables.audit import AuditResult, audit
 from primex.sdc.tables.build import TOTAL, DimensionHierarchy, Table, build_table, record_cells
@@ -35,7 +36,7 @@ def protect_table(
     measure: str | None = None,
     weight: str | None = None,
     hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None = None,
-    rules: dict[str, Any] | Rules | None = None,
+    rules: dict[str, Any] | Rules | TablePolicy | None = None,
     method: str = "suppression",
     *,
     pseudonym: str | None = None,
@@ -64,7 +65,7 @@ def protect_linked_tables(
     measure: str | None = None,
     weight: str | None = None,
     hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None = None,
-    rules: dict[str, Any] | Rules | None = None,
+    rules: dict[str, Any] | Rules | TablePolicy | None = None,
     force_suppress: pd.DataFrame | None = None,
     _single: bool = False,
 ) -> list[ProtectedTable]:
