@@ -35,7 +35,7 @@ def test_parameters_are_frozen_and_check_themselves() -> None:
         MicrodataPolicy(k=5.5, l=2, max_suppression=0.05)  # type: ignore[arg-type]
     with pytest.raises(PrimexError, match="must be a number"):
         TablePolicy(min_count=True, dominance=Dominance(n=2, k=85), p_percent=10)
-    with pytest.raises(PrimexError, match="js .3. cannot exceed D .2."):
+    with pytest.raises(PrimexError, match=r"js \(3\) cannot exceed D \(2\)"):
         CellKeyPolicy(D=2, V=1.0, js=3)
     with pytest.raises(TypeError):  # no defaults: every parameter is stated
         CellKeyPolicy(D=2, V=1.0)  # type: ignore[call-arg]
