@@ -7,7 +7,7 @@ PYTHON ?= python3
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOME_DIR ?= primex-home
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test fuzz lint bench clean
 
 $(STAMP): pyproject.toml scripts/install-extras.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,17 @@ test: install
 	sh scripts/test-system-deps.sh
 	$(VENV)/bin/ruff check primex tests benchmarks
 	$(VENV)/bin/pytest -n 2 -q
+
+# Property-based exploration on purpose: random seeds and many more examples than `make test`
+# (which runs the same properties derandomised). The spec loader and validator properties run
+# 50 000 examples each (over 100 000 for the loader and for the validator); every other
+# property 20x its test-suite count. Hypothesis prints any failing example with its blob.
+fuzz: install
+	PRIMEX_HYPOTHESIS_PROFILE=fuzz PRIMEX_FUZZ_MIN=50000 $(VENV)/bin/pytest -n 2 -q \
+		-p no:cacheprovider --hypothesis-show-statistics tests/test_requests_fuzz.py
+	PRIMEX_HYPOTHESIS_PROFILE=fuzz PRIMEX_FUZZ_FACTOR=20 PRIMEX_FUZZ_MIN=200 $(VENV)/bin/pytest \
+		-n 2 -q -p no:cacheprovider --hypothesis-show-statistics \
+		--ignore=tests/test_requests_fuzz.py
 
 bench: install
 	$(PY) benchmarks/run_all.py

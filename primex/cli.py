@@ -4,6 +4,7 @@ turns errors into one clear line (exit code 2); a traceback only with --debug.""
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -93,6 +94,13 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _debug_traceback() -> int:
+    """--debug shows the traceback, redacted like every other line: a NISS in a file name or
+    a value must not reach the terminal even when debugging."""
+    STATE.err.print(escape(redact(traceback.format_exc())), highlight=False, soft_wrap=True)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -101,30 +109,30 @@ def main(argv: list[str] | None = None) -> int:
         # standalone_mode=False: a command's `raise typer.Exit(n)` comes back as the return value
         result = app(args=args, prog_name="primex", standalone_mode=False)
     except PrimexError as exc:
-        if debug:
-            raise
-        code = _fail(exc.one_line())
+        code = _debug_traceback() if debug else _fail(exc.one_line())
     except NoArgsIsHelpError:  # the help was already printed; nothing went wrong
         code = 0
     except typer.Abort:
         code = _fail("aborted")
     except TyperException as exc:  # usage errors: unknown option, missing argument, ...
-        if debug:
-            raise
-        code = _fail(exc.format_message() + " (see --help)")
+        code = _debug_traceback() if debug else _fail(exc.format_message() + " (see --help)")
     except typer.Exit as exc:
         code = exc.exit_code
     except KeyboardInterrupt:
         code = _fail("interrupted")
     except Exception as exc:  # the last line of defence: never a traceback for users
         if debug:
-            raise
+            return _finish(_debug_traceback(), argv)
         code = _fail(
             f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for details "
             "and report it"
         )
     else:
         code = result if isinstance(result, int) else 0
+    return _finish(code, argv)
+
+
+def _finish(code: int, argv: list[str] | None) -> int:
     if argv is None:
         sys.exit(code)
     return code

@@ -91,10 +91,25 @@ def test_unexpected_exception_has_no_traceback_and_no_niss(
     assert "--debug" in err
 
 
-def test_debug_shows_the_real_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_debug_shows_the_real_exception_without_the_niss(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(cli, "app", _boom_app())
-    with pytest.raises(KeyError):
-        cli.main(["--debug", "internal"])
+    assert cli.main(["--debug", "internal"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err
+    assert "85.07.30-032.29" not in err and "85073003229" not in err
+
+
+def test_debug_never_prints_a_niss_from_a_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--debug once printed `85.07.30-033.28.yaml` in the traceback of a missing file."""
+    missing = tmp_path / "85.07.30-033.28.yaml"
+    assert cli.main(["--debug", "request", "validate", str(missing)]) == 2
+    out = capsys.readouterr()
+    assert "Traceback" in out.err
+    assert "033.28" not in out.out + out.err and "03328" not in out.out + out.err
 
 
 def test_home_option_env_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -786,7 +786,7 @@ def test_any_day_for_the_report(chain: Chain, capsys: pytest.CaptureFixture[str]
         assert len(err.strip().splitlines()) == 1 and "--from" in err
 
 
-@settings(max_examples=150, deadline=2000)
+@settings(max_examples=150)
 @given(items=st.lists(st.one_of(
     st.text(max_size=30),
     st.tuples(st.sampled_from(["k", "l", "max_suppression", "min_count", "p_percent",

@@ -8,9 +8,10 @@ import io
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from requests_helpers import valid_request
+from requests_helpers import EXAMPLES, valid_request
 from ruamel.yaml import YAML
 
 from primex.errors import PrimexError
@@ -19,7 +20,7 @@ from primex.requests.yaml_loader import MAX_BYTES, MAX_DEPTH, load_yaml, walk
 
 LINE = re.compile(r"^req\.yaml:(\d+):(\d+): \S+: \S.*$")
 TODAY = dt.date(2026, 11, 24)
-FUZZ = settings(max_examples=80, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 VALID = valid_request()
 VALID_DATA = load_yaml(VALID.encode(), "req.yaml").data
 OPTIONAL = {"id", "linkage", "disclosure", "filters", "format", "tables", "method", "k", "l",
@@ -94,6 +95,27 @@ def test_any_value_anywhere_gives_positioned_problems(data: st.DataObject) -> No
         assert result.problems
 
 
+# Every shipped example is a starting point: together they reach every optional block
+# (linkage, tables, synthetic analyses, filters) that the single valid request lacks.
+BASES = [load_yaml(p.read_bytes(), p.name).data for p in sorted(EXAMPLES.glob("*.yaml"))]
+
+
+@FUZZ
+@given(st.data())
+def test_several_values_anywhere_in_any_example(data: st.DataObject) -> None:
+    """Up to three values replaced at once, at any depth of any example: only positioned
+    problems come out, never an internal error (this is how `linkage: true` was found)."""
+    tree = _copy(data.draw(st.sampled_from(BASES)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p, _ in walk(tree) if p]
+        path = data.draw(st.sampled_from(paths))
+        node = tree
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = data.draw(values)
+    run(dump(tree))
+
+
 @FUZZ
 @given(st.data())
 def test_unknown_or_missing_keys(data: st.DataObject) -> None:
@@ -147,7 +169,8 @@ def test_non_utf8_byte_is_located(offset: int, bad: bytes) -> None:
     assert "UTF-8" in result.what
 
 
-@settings(max_examples=20, deadline=3000)
+@pytest.mark.fuzz_cap(2000)
+@settings(max_examples=20)
 @given(st.integers(1, 400_000), st.sampled_from(["title", "purpose", "legal_basis"]))
 def test_huge_strings(size: int, field: str) -> None:
     text = re.sub(rf"(?m)^{field}:.*$", f"{field}: {'x' * size}", VALID, count=1)
@@ -159,7 +182,8 @@ def test_huge_strings(size: int, field: str) -> None:
         assert any("characters" in p.what for p in result.problems)
 
 
-@settings(max_examples=15, deadline=3000)
+@pytest.mark.fuzz_cap(2000)
+@settings(max_examples=15)
 @given(st.integers(1, 5_000), st.sampled_from(["[", "{a: ", "- "]))
 def test_deep_nesting(depth: int, opener: str) -> None:
     if opener == "- ":

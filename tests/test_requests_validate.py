@@ -352,3 +352,34 @@ def test_a_hierarchy_level_points_to_its_variable() -> None:
     text = valid_request(**{"variables: [age,": "variables: [age_5y,"})
     (line,) = by_path(check(text))["variables[0]"]
     assert "unknown variable `age_5y`" in line and "request `age`" in line
+
+
+# --- no national number in a request (issue 14 #9) -----------------------------------------
+# 85.07.30-033.28 passes the check digits (a made-up number, not a person's).
+@pytest.mark.parametrize("field, value", [
+    ("title", "Follow-up of 85.07.30-033.28"),
+    ("legal_basis", "CSI deliberation 24/123 for 85073003328"),
+    ("  organisation", "HIVA team of 85 07 30 033 28"),
+])
+def test_a_niss_in_free_text_is_refused_with_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str
+) -> None:
+    text = re.sub(rf"(?m)^{field}:.*$", f"{field}: \"{value}\"", valid_request(), count=1)
+    path = tmp_path / "req.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(f"{field}:"))
+    assert cli.main(["--home", str(tmp_path), "request", "validate", str(path)]) == 2
+    out = capsys.readouterr()
+    hits = [x for x in out.out.splitlines() if "national number" in x]
+    name = field.strip()
+    assert len(hits) == 1 and hits[0].startswith(f"{path}:{line}:")
+    assert f": {'requester.' if field != name else ''}{name}:" in hits[0]
+    assert "033" not in out.out + out.err  # the number itself is never echoed
+
+
+def test_a_number_failing_the_check_digits_is_not_a_niss(tmp_path: Path) -> None:
+    text = re.sub(r"(?m)^title:.*$", 'title: "Dossier 85073003329"', valid_request(), count=1)
+    path = tmp_path / "req.yaml"
+    path.write_text(text, encoding="utf-8")
+    checked = validate_file(path)
+    assert not any("national number" in p.what for p in checked.problems)

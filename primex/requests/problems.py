@@ -125,21 +125,38 @@ _PATTERN_HELP: dict[str, tuple[str, str]] = {
 
 
 def _describe(value: Any) -> str:
+    """What the reader wrote, in YAML's words (`true`, not Python's `True`)."""
     if isinstance(value, bool):
-        return "true/false"
+        return "true" if value else "false"
+    if value is None:
+        return "nothing (null)"
     if isinstance(value, int):
-        return "a number"
+        return f"the number {value}"
     if isinstance(value, float):
-        return "a decimal number"
+        return f"the decimal number {value:g}"
     if isinstance(value, str):
-        return "text"
+        return f"text {short(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    if value is None:
-        return "nothing (null)"
+    if hasattr(value, "isoformat"):
+        return f"the date {value.isoformat()}"
     return type(value).__name__
+
+
+# What the items of a list field are, so that `linkage: true` says what was expected.
+_LIST_ITEMS = {
+    "linkage": "linkage blocks ({variables: [...], at: [exit+4q]})",
+    "variables": "catalogue variable names",
+    "dimensions": "catalogue variable names",
+    "benefits": "benefits (ri, eris, ...)",
+    "at": "observation points such as exit+4q",
+    "tables": "tables ({name: ..., dimensions: [...], measure: count})",
+    "analyses": "analyses",
+    "crosstab": "variable names",
+    "x": "variable names",
+}
 
 
 def short(value: Any) -> str:
@@ -224,7 +241,7 @@ def pydantic_problems(
             words = sorted({_TYPE_WORDS[e["type"]] for e in errs})
             expected = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
             value = errs[0].get("input")
-            what = f"expected {expected}, got {_describe(value)} {short(value)}"
+            what = f"expected {expected}, got {_describe(value)}"
             problems.append(problem_at(loaded, path, what))
             continue
         problems.extend(_one(err, path, loaded, model) for err in errs)
@@ -307,10 +324,8 @@ def _one(err: ErrorDetails, path: PathKey, loaded: LoadedYaml, model: type[BaseM
             hint = 'quote codes so that leading zeros are kept, e.g. "04000"'
         if kind == "string_type" and hasattr(value, "year") and name in ("start", "end"):
             hint = "write the month as YYYY-MM, e.g. 2023-01 (without the day)"
-        return problem_at(
-            loaded,
-            path,
-            f"expected {_TYPE_WORDS[kind]}, got {_describe(value)} {short(value)}",
-            hint,
-        )
+        expected = _TYPE_WORDS[kind]
+        if kind == "list_type" and name in _LIST_ITEMS:
+            expected = f"a list of {_LIST_ITEMS[name]}"
+        return problem_at(loaded, path, f"expected {expected}, got {_describe(value)}", hint)
     return problem_at(loaded, path, str(err.get("msg", "invalid value")))

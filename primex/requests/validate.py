@@ -28,6 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from primex.errors import PrimexError, ValidationError
 from primex.home import Home
+from primex.redact import niss_like_spans
 from primex.requests.problems import (
     Problem,
     closest,
@@ -44,7 +45,7 @@ from primex.requests.spec import (
     linked_column,
     period_bound,
 )
-from primex.requests.yaml_loader import LoadedYaml, PathKey, load_yaml, read_bytes
+from primex.requests.yaml_loader import LoadedYaml, PathKey, load_yaml, read_bytes, walk
 
 MAX_LINK_OFFSET = 40  # quarters: ten years around an event is as far as the warehouse goes
 MAX_RETENTION_YEARS = 10
@@ -197,6 +198,12 @@ def _strings(value: Any) -> list[tuple[int, str]]:
     return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
 
 
+def _items(value: Any) -> list[Any]:
+    """A list's items; any other value (true, a number, a mapping) is a shape problem that the
+    schema layer reports with its position, so the meaning checks skip it."""
+    return value if isinstance(value, list) else []
+
+
 def _month_text(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -234,6 +241,7 @@ class SemanticChecks:
 
     def run(self) -> list[Problem]:
         checks: list[Callable[[], None]] = [
+            self.check_no_national_number,
             self.check_text_fields,
             self.check_variables,
             self.check_linkage,
@@ -292,6 +300,18 @@ class SemanticChecks:
             seen.add(name)
 
     # -- checks --
+    def check_no_national_number(self) -> None:
+        """A request names no person: a value that passes the NISS check digits anywhere
+        (title, purpose, a filter, a key) would be written into the immutable log."""
+        for path, value in walk(self.data):
+            texts = [str(value)] if isinstance(value, str | int) and not isinstance(
+                value, bool) else []
+            if path and isinstance(path[-1], str):
+                texts.append(path[-1])  # a key is text too
+            if any(niss_like_spans(text) for text in texts):
+                self.add(path, "looks like a national number (NISS): a request never names "
+                         "a person", "remove the number; describe the population instead")
+
     def check_text_fields(self) -> None:
         purpose = self.data.get("purpose")
         if isinstance(purpose, str) and len(purpose) >= 100 and len(purpose.split()) < 20:
@@ -435,13 +455,13 @@ class SemanticChecks:
                      f"(this request is kind: {kind})", "remove `synthetic`", key=True)
         requested = {n for _i, n in _strings(self.data.get("variables"))}
         linked = set()
-        for link in self.data.get("linkage") or []:
+        for link in _items(self.data.get("linkage")):
             for _j, name in _strings(_get(link, "variables")):
                 for _k, at in _strings(_get(link, "at")):
                     if re.fullmatch(LINK_PATTERN, at):
                         linked.add(linked_column(name, at))
         if kind == "synthetic" and isinstance(synthetic, dict):
-            for a, analysis in enumerate(synthetic.get("analyses") or []):
+            for a, analysis in enumerate(_items(synthetic.get("analyses"))):
                 if not isinstance(analysis, dict):
                     continue
                 path = ("output", "synthetic", "analyses", a)
