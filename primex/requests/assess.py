@@ -339,14 +339,11 @@ def assess(
     catalogue = catalogue or load_catalogue()
     policy = policy or load_policy()
     frame, snapshot = spell_table(spec, home)
-    k = max(spec.disclosure.k or 0, policy.microdata.k)
-    budget = min(
-        spec.disclosure.max_suppression
-        if spec.disclosure.max_suppression is not None
-        else policy.microdata.max_suppression,
-        policy.microdata.max_suppression,
-    )
-    min_count = max(spec.disclosure.min_count or 0, policy.tables.min_count)
+    # The parameters in force: the service policy tightened by the proposal (one rule).
+    in_force = policy.tighten(spec.policy_overrides(), where="request disclosure")
+    k = in_force.microdata.k
+    budget = in_force.microdata.max_suppression
+    min_count = in_force.tables.min_count
     notes: list[str] = []
     qis = [
         name for name in spec.variables
