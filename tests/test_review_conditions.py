@@ -106,3 +106,15 @@ def test_amend_needs_an_approved_request_a_reason_and_the_officer(
     assert run(chain, "review", "amend", chain.request, "--as", "paul",
                "--conditions", "k=8", "--reason", "x") == 2
     assert "privacy_officer" in capsys.readouterr().err
+
+
+def test_the_committee_report_shows_the_amendment(
+    chain: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(chain, "review", "approve", chain.request, "--as", "olivia") == 0
+    assert run(chain, "review", "amend", chain.request, "--as", "olivia",
+               "--conditions", "k=8", "--reason", "small municipalities") == 0
+    capsys.readouterr()
+    assert run(chain, "audit", "report", "--request", chain.request) == 0
+    out = capsys.readouterr().out
+    assert "conditions amended" in out and "reason: small municipalities" in out
