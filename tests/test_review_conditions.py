@@ -118,3 +118,22 @@ def test_the_committee_report_shows_the_amendment(
     assert run(chain, "audit", "report", "--request", chain.request) == 0
     out = capsys.readouterr().out
     assert "conditions amended" in out and "reason: small municipalities" in out
+
+
+def test_an_output_protected_before_an_amendment_cannot_be_approved(
+    chain: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain.approve({"disclosure": {}, "tightened": [], "notes": []})
+    chain.extract()
+    chain.protect()
+    assert run(chain, "review", "amend", chain.request, "--as", "olivia",
+               "--conditions", "k=8", "--reason", "new information") == 0
+    capsys.readouterr()
+    assert run(chain, "review", "check-output", chain.request, "--as", "olivia",
+               "--approve") == 2
+    assert "amended after this output was protected" in capsys.readouterr().err
+    chain.log.refresh()
+    assert chain.log.state(chain.request).state == "protected"
+    chain.protect()  # protected again under the amended conditions: it can be approved
+    assert run(chain, "review", "check-output", chain.request, "--as", "olivia",
+               "--approve") == 0

@@ -503,6 +503,8 @@ def check_output(
             where=str(protected_dir(h, request_id)),
             hint="protect the output again; never edit protected files by hand",
         )
+    if approve_it:
+        _protected_under_the_conditions_in_force(log, request_id)
     body: dict[str, Any] = {
         "manifest_sha256": manifest.sha256,
         "decision": "approve" if approve_it else "return",
@@ -516,6 +518,18 @@ def check_output(
         highlight=False,
     )
 
+
+
+def _protected_under_the_conditions_in_force(log: AuditLog, request_id: str) -> None:
+    """An output protected before the latest amendment was made under conditions no longer
+    in force: it cannot be approved (return it, or protect it again)."""
+    latest: dict[str, int] = {}
+    for entry in log.entries(request_id):
+        latest[entry.type] = entry.seq
+    if latest.get("amendment", -1) > latest.get("disclosure_result", -1):
+        raise PermissionDenied(
+            "the conditions were amended after this output was protected", where=request_id,
+            hint="protect it again (`primex disclosure protect`), or --return it")
 
 
 @app.command("close")
