@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from primex.catalogue import load_policy
 from primex.errors import PrimexError
 from primex.protection.roles import column_types
 from primex.sdc.synthetic import evaluate as se
@@ -21,6 +22,9 @@ from primex.sdc.synthetic.synthesize import (
     split_holdout,
     synthesize,
 )
+
+# The service's limits (policy.yaml): thresholds have no defaults.
+POLICY_LIMITS = load_policy().synthetic.as_dict()
 
 QIS = ["age", "sex", "region", "category"]
 
@@ -90,7 +94,7 @@ def test_gower_nearest_distance_known_answer() -> None:
 def test_copying_model_fails_and_independent_sample_passes() -> None:
     data = _population(3000, seed=1)
     train, holdout = split_holdout(data, 0.2, seed=7)
-    thresholds = se.SyntheticThresholds()
+    thresholds = se.SyntheticThresholds(**POLICY_LIMITS)
     copied = train.sample(n=len(train), replace=False, random_state=3).reset_index(drop=True)
     bad = se.evaluate(
         train,
@@ -164,7 +168,7 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
         quasi_identifiers=QIS,
         sensitive=["position_group_exit_p4q"],
         params=params,
-        thresholds=se.SyntheticThresholds(),
+        thresholds=se.SyntheticThresholds(**POLICY_LIMITS),
         column_types=column_types(list(data.columns)),
         analyses=[
             {"crosstab": ["sex", "category"]},
@@ -176,7 +180,7 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
         quasi_identifiers=QIS,
         sensitive=["position_group_exit_p4q"],
         params=params,
-        thresholds=se.SyntheticThresholds(),
+        thresholds=se.SyntheticThresholds(**POLICY_LIMITS),
         column_types=column_types(list(data.columns)),
     )
     pd.testing.assert_frame_equal(a, b)
