@@ -66,7 +66,8 @@ def _run(
     work.mkdir(parents=True, exist_ok=True)
     write_coded(data, work / "coded.parquet")
     return protect_request(
-        home, name, spec, conditions, work / "coded.parquet", work, manifest_fn=collect_protected
+        home, name, spec, conditions, work / "coded.parquet", work, manifest_fn=collect_protected,
+        check_input=None,
     )
 
 

@@ -302,14 +302,15 @@ def protect_request(
     work: Path,
     *,
     manifest_fn: Callable[[Path], Any],
+    check_input: Callable[[str, str], None] | None,
     data_id: str = "prima",
-    check_input: Callable[[str, str], None] | None = None,
 ) -> ProtectionOutcome:
     """Protect a request's coded extract; write `<work>/protected/` and the report.
 
     `check_input(name, sha256)` refuses an input the log did not record (the command passes
-    `primex.protection.custody.check_input` bound to the request's entries); the file is read
-    once, so the bytes checked are the bytes protected."""
+    `primex.protection.custody.check_input` bound to the request's entries; None, stated
+    explicitly, only for a request outside any log); the file is read once, so the bytes
+    checked are the bytes protected."""
     if not coded.is_file():
         raise PrimexError(
             "the coded extract is missing",
