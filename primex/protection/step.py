@@ -1,14 +1,17 @@
 """The protection step of one request: coded extract in, files that may leave out.
 
-It reads the coded, linked extract (`<work>/coded.parquet`, no NISS), applies the disclosure
+It reads the coded, linked extract (`<work>/coded.parquet`, no NISS) once, after the caller's
+check that its SHA-256 is the output the log recorded (CONTRACTS C1), applies the disclosure
 parameters in force — the service minimums, tightened by the researcher's proposal, tightened
-again by the privacy officer's approval conditions — and, by the request's `output.kind`:
+again by the privacy officer's latest approval or amendment — and, by `output.kind`:
 
 * microdata: optimal k-anonymity (+ l-diversity on the sensitive variables) with local
   suppression (`protect_microdata`);
 * tables: each table with primary + secondary suppression and the LP attacker audit, the
   request's tables protected together (shared margins), checked against the release ledger
-  for differencing with earlier releases; or cell-key noise when `method: cell_key`;
+  for differencing with earlier releases (members keyed by the SPP record key, CONTRACTS C2;
+  still flagged after LEDGER_ROUNDS re-protections = refused); or cell-key noise keyed by the
+  same record key when `method: cell_key`;
 * synthetic: SDV synthesis evaluated against a holdout (`protect_synthetic`).
 
 It writes the data files into `<work>/protected/` and the disclosure report next to them
