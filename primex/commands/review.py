@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from primex.audit.log import AuditLog, open_log
@@ -38,7 +39,8 @@ from primex.commands.keys import prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
-from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.manifest import collect_protected
+from primex.report_names import REPORT_JSON
 from primex.requests.store import load_submitted
 from primex.sdc.params import LARGER, direction, is_looser
 
@@ -387,7 +389,7 @@ def _print_conditions(conditions: dict[str, Any]) -> None:
         enforced.append(f"{name}={value}" + (" (yours)" if name in tightened else ""))
     out.print("enforced: " + ", ".join(enforced), highlight=False, soft_wrap=True)
     for note in conditions.get("notes") or []:
-        out.print(f"note (not enforced by the software): {note}", highlight=False,
+        out.print(f"note (not enforced by the software): {escape(note)}", highlight=False,
                   soft_wrap=True)
 
 
@@ -430,7 +432,7 @@ def amend(
                     highlight=False)
     dropped = [n for n in (st.conditions or {}).get("notes") or [] if n not in new["notes"]]
     for note in dropped:
-        console().print(f"note dropped: {note}", highlight=False, soft_wrap=True)
+        console().print(f"note dropped: {escape(note)}", highlight=False, soft_wrap=True)
     _print_conditions(new)
 
 
