@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from primex.catalogue import load_policy
-from primex.commands.review import PARAMETERS
+from primex.requests.conditions import PARAMETERS
 from primex.errors import ConfigError, PrimexError
 from primex.sdc.micro import MicrodataPolicy, MicroProblem, anonymize
 from primex.sdc.params import (

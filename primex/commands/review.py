@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
@@ -33,7 +31,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from primex.audit.log import AuditLog, open_log
-from primex.catalogue import Policy, load_policy
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
@@ -41,8 +38,15 @@ from primex.home import Home
 from primex.release.gate import protected_dir
 from primex.release.manifest import collect_protected
 from primex.report_names import REPORT_JSON
+from primex.requests.conditions import (
+    PARAMETERS,
+    build_conditions,
+    check_amendment,
+    json_number,
+    proposed_parameters,
+    service_minimums,
+)
 from primex.requests.store import load_submitted
-from primex.sdc.params import LARGER, direction, is_looser
 
 app = typer.Typer(
     help=(
@@ -58,146 +62,7 @@ Reasons = Annotated[
     list[str], typer.Option("--reason", help="Why (repeatable; kept in the log).")
 ]
 
-# request parameter -> (integer only?, its place in the service policy). Which direction is
-# tighter comes from the policy's typed parameters (primex.sdc.params), written once.
-POLICY_NAMES: dict[str, tuple[bool, str]] = {
-    "k": (True, "microdata.k"),
-    "l": (True, "microdata.l"),
-    "max_suppression": (False, "microdata.max_suppression"),
-    "min_count": (True, "tables.min_count"),
-    "p_percent": (False, "tables.p_percent"),
-    "dominance.n": (True, "tables.dominance.n"),
-    "dominance.k": (False, "tables.dominance.k"),
-}
-PARAMETERS: dict[str, tuple[bool, str]] = {
-    name: (integer, "higher" if direction(Policy, path) == LARGER else "lower")
-    for name, (integer, path) in POLICY_NAMES.items()
-}
-# What each parameter can mean (the disclosure steps' own limits); outside them a value is a
-# typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
-RANGES: dict[str, tuple[Decimal, Decimal]] = {
-    "k": (Decimal(1), Decimal(10**9)),
-    "l": (Decimal(1), Decimal(10**9)),
-    "max_suppression": (Decimal(0), Decimal(1)),
-    "min_count": (Decimal(1), Decimal(10**9)),
-    "p_percent": (Decimal("1e-9"), Decimal(100)),
-    "dominance.n": (Decimal(1), Decimal(10**9)),
-    "dominance.k": (Decimal("1e-9"), Decimal(100)),
-}
-_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)")
 AWAITING = {"submitted": "review the request", "protected": "check the protected output"}
-
-
-def _number(text: str, name: str, integer: bool) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or (integer and value != value.to_integral_value()):
-        kind = "an integer" if integer else "a number"
-        raise PrimexError(
-            f"condition {name}={text!r} is not {kind}", where="--conditions",
-            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
-        )
-    low, high = RANGES[name]
-    if not low <= value <= high or (value and value.normalize().as_tuple().exponent < -9):
-        raise PrimexError(
-            f"condition {name}={text.strip()} is not in {low}..{high} with at most 9 "
-            "decimals", where="--conditions",
-            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
-        )
-    return value
-
-
-def _json_number(value: Decimal) -> int | str:
-    """Canonical JSON carries no floats: integers stay integers, others become "0.02"."""
-    if value == value.to_integral_value():
-        return int(value)
-    return format(value.normalize(), "f")
-
-
-def service_minimums() -> dict[str, Decimal]:
-    p = load_policy()
-    return {
-        "k": Decimal(p.microdata.k),
-        "l": Decimal(p.microdata.l),
-        "max_suppression": Decimal(str(p.microdata.max_suppression)),
-        "min_count": Decimal(p.tables.min_count),
-        "p_percent": Decimal(str(p.tables.p_percent)),
-        "dominance.n": Decimal(p.tables.dominance.n),
-        "dominance.k": Decimal(str(p.tables.dominance.k)),
-    }
-
-
-def _proposed(disclosure: Any) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for name in PARAMETERS:
-        node = disclosure
-        for part in name.split("."):
-            node = getattr(node, part, None) if node is not None else None
-        if node is not None:
-            out[name] = Decimal(str(node))
-    return out
-
-
-def _looser(name: str, value: Decimal, than: Decimal) -> bool:
-    return is_looser(direction(Policy, POLICY_NAMES[name][1]), value, than)
-
-
-def build_conditions(
-    items: list[str], proposed: dict[str, Decimal], minimums: dict[str, Decimal]
-) -> dict[str, Any]:
-    """The approval's `conditions` from `--conditions` items (see the module docstring)."""
-    officer: dict[str, Decimal] = {}
-    notes: list[str] = []
-    for item in items:
-        match = _ASSIGNMENT.fullmatch(item)
-        if match is None:
-            if "=" in item:
-                shown = item.strip() if len(item.strip()) <= 60 else item.strip()[:57] + "..."
-                raise PrimexError(
-                    f"condition {shown!r} contains '=' but is not one NAME=VALUE parameter: "
-                    "it would be kept as text that nothing enforces", where="--conditions",
-                    hint="give each parameter as its own --conditions NAME=VALUE "
-                    f"({', '.join(PARAMETERS)}); write free-text conditions without '='")
-            if item.strip():
-                notes.append(item.strip())
-            continue
-        name, text = match.groups()
-        if name not in PARAMETERS:
-            raise PrimexError(
-                f"unknown disclosure parameter {name!r} in --conditions", where="--conditions",
-                hint=f"one of {', '.join(PARAMETERS)}; free-text conditions contain no '='",
-            )
-        if name in officer:
-            raise PrimexError(f"{name} is given twice", where="--conditions")
-        officer[name] = _number(text, name, PARAMETERS[name][0])
-    problems = []
-    effective: dict[str, Decimal] = {}
-    for name in PARAMETERS:
-        base = proposed.get(name, minimums[name])
-        if _looser(name, base, minimums[name]):  # a spec validated before a policy change
-            base = minimums[name]
-        value = officer.get(name, base)
-        if _looser(name, value, minimums[name]):
-            problems.append(f"{name}={value} is looser than the service minimum {minimums[name]}")
-        elif _looser(name, value, base):
-            problems.append(f"{name}={value} is looser than the researcher's proposal {base}")
-        effective[name] = value
-    if problems:
-        raise PrimexError(
-            "conditions may only tighten: " + "; ".join(problems), where="--conditions",
-            hint="k, l, min_count, p_percent, dominance.n: higher is tighter; "
-            "max_suppression, dominance.k: lower is tighter",
-        )
-    nested: dict[str, Any] = {}
-    for name, value in effective.items():
-        head, _, tail = name.partition(".")
-        if tail:
-            nested.setdefault(head, {})[tail] = _json_number(value)
-        else:
-            nested[name] = _json_number(value)
-    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes}
 
 
 def _open(h: Home) -> AuditLog:
@@ -313,7 +178,7 @@ def show(
         highlight=False, soft_wrap=True,
     )
     minimums = service_minimums()
-    proposed = _proposed(spec.disclosure)
+    proposed = proposed_parameters(spec.disclosure)
     table = Table(title="Disclosure parameters")
     for col in ("parameter", "proposed", "service limit", "approved"):
         table.add_column(col)
@@ -323,8 +188,8 @@ def show(
         value = approved.get(head, {}).get(tail) if tail else approved.get(name)
         table.add_row(
             name,
-            str(_json_number(proposed[name])) if name in proposed else "—",
-            str(_json_number(minimums[name])),
+            str(json_number(proposed[name])) if name in proposed else "—",
+            str(json_number(minimums[name])),
             "" if value is None else str(value),
         )
     out.print(table)
@@ -369,7 +234,7 @@ def approve(
     body = {
         "spec_sha256": sha,
         "conditions": build_conditions(
-            conditions or [], _proposed(spec.disclosure), service_minimums()
+            conditions or [], proposed_parameters(spec.disclosure), service_minimums()
         ),
     }
     seq = _decide(request_id, as_key, "approval", body)
@@ -415,17 +280,9 @@ def amend(
     log = _open(h)
     st = log.state(request_id)
     spec, _raw, _sha = load_submitted(h, request_id)
-    new = build_conditions(conditions or [], _proposed(spec.disclosure), service_minimums())
-    in_force = _flat_parameters((st.conditions or {}).get("disclosure") or {})
-    problems = [
-        f"{name}={_json_number(value)} is looser than the {_json_number(in_force[name])} in "
-        "force" for name, value in _flat_parameters(new["disclosure"]).items()
-        if name in in_force and _looser(name, value, in_force[name])
-    ]
-    if problems:
-        raise PrimexError(
-            "an amendment may only tighten the conditions in force: " + "; ".join(problems),
-            where="--conditions", hint="repeat every condition that stays, tightened or equal")
+    new = build_conditions(conditions or [], proposed_parameters(spec.disclosure),
+                           service_minimums())
+    check_amendment(st.conditions, new)
     body = {"conditions": new, "reason": "; ".join(_reasons(reason))}
     seq = _decide(request_id, as_key, "amendment", body)
     console().print(f"[green]amended[/] the conditions of {request_id} at log entry {seq}",
@@ -434,21 +291,6 @@ def amend(
     for note in dropped:
         console().print(f"note dropped: {escape(note)}", highlight=False, soft_wrap=True)
     _print_conditions(new)
-
-
-def _flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:
-    """{"dominance": {"n": 3}} -> {"dominance.n": Decimal(3)} (decimal strings included)."""
-    out: dict[str, Decimal] = {}
-    for name in PARAMETERS:
-        head, _, tail = name.partition(".")
-        value = disclosure.get(head)
-        value = value.get(tail) if tail and isinstance(value, dict) else value
-        if isinstance(value, int | str) and not isinstance(value, bool):
-            try:
-                out[name] = Decimal(str(value))
-            except InvalidOperation:
-                continue
-    return out
 
 
 @app.command("reject")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 import pandas as pd
@@ -22,16 +23,22 @@ import pandas as pd
 from primex.extract.engine import Engine
 
 
+class PeriodLike(Protocol):
+    label: str
+    end: date
+
+
 class Context(Protocol):
-    """What an indicator computation may use. `primex.extract.run.Context` provides it; a
-    structural type here, because run imports this module (no import cycle)."""
+    """What an indicator computation may use. primex.extract.run builds it (run.Context);
+    declared here as a protocol so this module imports nothing from the run (one-way
+    imports: run -> protocol -> indicators)."""
 
     engine: Engine
     grain: str
-    periods: Sequence[Any]
+    periods: Sequence[PeriodLike]
     data_start_mi: int
     data_end_mi: int
-    series_start: Any
+    series_start: date
     target: str
     series_breakdowns: tuple[str, ...]
     ppr_columns: tuple[str, ...]
@@ -40,6 +47,9 @@ class Context(Protocol):
     def months_in(self) -> dict[str, int]: ...
 
     def outcomes(self, offset: int) -> pd.DataFrame | None: ...
+
+    def transitions(self) -> pd.DataFrame | None: ...
+
 
 GEO_LEVELS = ("region", "province", "arrondissement", "commune")
 PERSON_DIMS = ("sex", "age_band", "nationality_group")

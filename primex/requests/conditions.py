@@ -1,0 +1,198 @@
+"""The conditions a privacy officer attaches to an approval (`review approve --conditions`,
+and the service's approval route): one definition of what may be set and how.
+
+Conditions are either exactly `NAME=VALUE` for a disclosure parameter of the request's
+`disclosure:` block (k, l, max_suppression, min_count, p_percent, dominance.n, dominance.k) or
+free text. Free text is never enforced, so a text that contains `=` is refused (it would read
+as a parameter that nothing applies): parameters go one per condition, notes are written
+without `=`. The `approval` (and each later `amendment`, `review amend`) body then carries::
+
+    "conditions": {"disclosure": {<every parameter, effective value>},
+                   "tightened": [<names the officer changed>], "notes": [<free text>]}
+
+The effective value of a parameter is the officer's if given, else the researcher's
+proposal, else the service minimum (policy.yaml); each is checked never to be looser than
+the service minimum nor than the researcher's proposal; an amendment may besides not loosen
+the conditions in force. Which direction is tighter comes from the policy's typed parameters
+(`primex.sdc.params`), written once. Canonical JSON has no floats, so a non-integer value is
+written as a decimal string ("0.02").
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from primex.catalogue import Policy, load_policy
+from primex.errors import PrimexError
+from primex.sdc.params import LARGER, direction, is_looser
+
+# request parameter -> (integer only?, its place in the service policy)
+POLICY_NAMES: dict[str, tuple[bool, str]] = {
+    "k": (True, "microdata.k"),
+    "l": (True, "microdata.l"),
+    "max_suppression": (False, "microdata.max_suppression"),
+    "min_count": (True, "tables.min_count"),
+    "p_percent": (False, "tables.p_percent"),
+    "dominance.n": (True, "tables.dominance.n"),
+    "dominance.k": (False, "tables.dominance.k"),
+}
+# parameter -> (integer only?, stricter direction)
+PARAMETERS: dict[str, tuple[bool, str]] = {
+    name: (integer, "higher" if direction(Policy, path) == LARGER else "lower")
+    for name, (integer, path) in POLICY_NAMES.items()
+}
+# What each parameter can mean (the disclosure steps' own limits); outside them a value is a
+# typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
+RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "k": (Decimal(1), Decimal(10**9)),
+    "l": (Decimal(1), Decimal(10**9)),
+    "max_suppression": (Decimal(0), Decimal(1)),
+    "min_count": (Decimal(1), Decimal(10**9)),
+    "p_percent": (Decimal("1e-9"), Decimal(100)),
+    "dominance.n": (Decimal(1), Decimal(10**9)),
+    "dominance.k": (Decimal("1e-9"), Decimal(100)),
+}
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)")
+
+
+def _number(text: str, name: str, integer: bool) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or (integer and value != value.to_integral_value()):
+        kind = "an integer" if integer else "a number"
+        raise PrimexError(
+            f"condition {name}={text!r} is not {kind}", where="--conditions",
+            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
+        )
+    low, high = RANGES[name]
+    if not low <= value <= high or (value and value.normalize().as_tuple().exponent < -9):
+        raise PrimexError(
+            f"condition {name}={text.strip()} is not in {low}..{high} with at most 9 "
+            "decimals", where="--conditions",
+            hint=f"e.g. --conditions {name}={'10' if integer else '0.02'}",
+        )
+    return value
+
+
+def json_number(value: Decimal) -> int | str:
+    """Canonical JSON carries no floats: integers stay integers, others become "0.02"."""
+    if value == value.to_integral_value():
+        return int(value)
+    return format(value.normalize(), "f")
+
+
+def service_minimums() -> dict[str, Decimal]:
+    p = load_policy()
+    return {
+        "k": Decimal(p.microdata.k),
+        "l": Decimal(p.microdata.l),
+        "max_suppression": Decimal(str(p.microdata.max_suppression)),
+        "min_count": Decimal(p.tables.min_count),
+        "p_percent": Decimal(str(p.tables.p_percent)),
+        "dominance.n": Decimal(p.tables.dominance.n),
+        "dominance.k": Decimal(str(p.tables.dominance.k)),
+    }
+
+
+def proposed_parameters(disclosure: Any) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        node = disclosure
+        for part in name.split("."):
+            node = getattr(node, part, None) if node is not None else None
+        if node is not None:
+            out[name] = Decimal(str(node))
+    return out
+
+
+def _looser(name: str, value: Decimal, than: Decimal) -> bool:
+    return is_looser(direction(Policy, POLICY_NAMES[name][1]), value, than)
+
+
+def build_conditions(
+    items: list[str], proposed: dict[str, Decimal], minimums: dict[str, Decimal]
+) -> dict[str, Any]:
+    """The approval's `conditions` from `--conditions` items (see the module docstring)."""
+    officer: dict[str, Decimal] = {}
+    notes: list[str] = []
+    for item in items:
+        match = _ASSIGNMENT.fullmatch(item)
+        if match is None:
+            if "=" in item:
+                shown = item.strip() if len(item.strip()) <= 60 else item.strip()[:57] + "..."
+                raise PrimexError(
+                    f"condition {shown!r} contains '=' but is not one NAME=VALUE parameter: "
+                    "it would be kept as text that nothing enforces", where="--conditions",
+                    hint="give each parameter as its own --conditions NAME=VALUE "
+                    f"({', '.join(PARAMETERS)}); write free-text conditions without '='")
+            if item.strip():
+                notes.append(item.strip())
+            continue
+        name, text = match.groups()
+        if name not in PARAMETERS:
+            raise PrimexError(
+                f"unknown disclosure parameter {name!r} in --conditions", where="--conditions",
+                hint=f"one of {', '.join(PARAMETERS)}; free-text conditions contain no '='",
+            )
+        if name in officer:
+            raise PrimexError(f"{name} is given twice", where="--conditions")
+        officer[name] = _number(text, name, PARAMETERS[name][0])
+    problems = []
+    effective: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        base = proposed.get(name, minimums[name])
+        if _looser(name, base, minimums[name]):  # a spec validated before a policy change
+            base = minimums[name]
+        value = officer.get(name, base)
+        if _looser(name, value, minimums[name]):
+            problems.append(f"{name}={value} is looser than the service minimum {minimums[name]}")
+        elif _looser(name, value, base):
+            problems.append(f"{name}={value} is looser than the researcher's proposal {base}")
+        effective[name] = value
+    if problems:
+        raise PrimexError(
+            "conditions may only tighten: " + "; ".join(problems), where="--conditions",
+            hint="k, l, min_count, p_percent, dominance.n: higher is tighter; "
+            "max_suppression, dominance.k: lower is tighter",
+        )
+    nested: dict[str, Any] = {}
+    for name, value in effective.items():
+        head, _, tail = name.partition(".")
+        if tail:
+            nested.setdefault(head, {})[tail] = json_number(value)
+        else:
+            nested[name] = json_number(value)
+    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes}
+
+
+def flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:
+    """{"dominance": {"n": 3}} -> {"dominance.n": Decimal(3)} (decimal strings included)."""
+    out: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = disclosure.get(head)
+        value = value.get(tail) if tail and isinstance(value, dict) else value
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            try:
+                out[name] = Decimal(str(value))
+            except InvalidOperation:
+                continue
+    return out
+
+
+def check_amendment(in_force: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """An amendment may only tighten the conditions in force (both `conditions` bodies)."""
+    current = flat_parameters((in_force or {}).get("disclosure") or {})
+    problems = [
+        f"{name}={json_number(value)} is looser than the {json_number(current[name])} in force"
+        for name, value in flat_parameters(new["disclosure"]).items()
+        if name in current and _looser(name, value, current[name])
+    ]
+    if problems:
+        raise PrimexError(
+            "an amendment may only tighten the conditions in force: " + "; ".join(problems),
+            where="--conditions", hint="repeat every condition that stays, tightened or equal")
