@@ -42,6 +42,7 @@ class Context(Protocol):
     target: str
     series_breakdowns: tuple[str, ...]
     ppr_columns: tuple[str, ...]
+    cache: dict[str, Any]  # results shared by several indicators of one run
 
     @property
     def months_in(self) -> dict[str, int]: ...
