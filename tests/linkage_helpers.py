@@ -51,6 +51,12 @@ def ref_pseudonym(project_key: bytes, nn11: str) -> str:
     ].hex()
 
 
+def ref_record_key(record_key: bytes, person_id: str) -> bytes:
+    """Contract C2, from its text: HMAC-SHA-256(key, b"primex-record-v1\\0" + id)[:16]."""
+    return hmac.new(record_key, b"primex-record-v1\0" + person_id.encode(), hashlib.sha256
+                    ).digest()[:16]
+
+
 def ref_key_id(project_key: bytes) -> str:
     return "v1:" + hashlib.sha256(b"kid" + project_key).digest()[:8].hex()
 

@@ -19,6 +19,7 @@ from linkage_helpers import (
     niss_leaks,
     ref_project_key,
     ref_pseudonym,
+    ref_record_key,
 )
 
 from primex.errors import PrimexError
@@ -55,9 +56,13 @@ def _by_spell(path: Path) -> list[dict]:
 def test_values_by_hand(home: Home) -> None:
     result = build_extract(home, "REQ-X", spec())
     table = pq.read_table(result.extract)
-    assert table.column_names == ["record_id", "niss", *VARIABLES, "spell_start", "spell_end"]
+    assert table.column_names == [
+        "record_id", "niss", "spp_record_key", *VARIABLES, "spell_start", "spell_end"]
     assert sorted(table.column("record_id").to_pylist()) == ["1", "2", "3"]
     s1, s3, s2 = _by_spell(result.extract)  # P3's spell ended before the period
+    key = (home.spp / "record.key").read_bytes()
+    for row in (s1, s2, s3):
+        assert row.pop("spp_record_key") == ref_record_key(key, row["niss"])
     assert (s1["niss"], s2["niss"], s3["niss"]) == (P1, P1, P2)
     assert s1 | {"record_id": None} == {
         "record_id": None, "niss": P1, "age": 32, "sex": "F", "region": "04000",

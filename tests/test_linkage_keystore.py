@@ -69,8 +69,11 @@ def test_no_silent_overwrite_and_rotation_keeps_the_old_key(tmp_path: Path) -> N
     first = keystore.generate_master_key(home, PASS)
     with pytest.raises(PrimexError, match="already exists"):
         keystore.generate_master_key(home, PASS)
-    second = keystore.generate_master_key(home, PASS, force=True)
-    assert first != second
+    recorded: list[tuple[str, str]] = []
+    rotation = keystore.rotate_master_key(
+        home, PASS, current_passphrase=PASS, record=lambda a, b: recorded.append((a, b)))
+    second = rotation.new_master_id
+    assert first != second and recorded == [(first, second)]
     retired = list(home.bcss_keystore.glob("master-key.retired-*.json"))
     assert len(retired) == 1 and stat.S_IMODE(retired[0].stat().st_mode) == 0o600
 

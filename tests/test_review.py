@@ -215,7 +215,13 @@ def test_expire_closes_only_past_retention(chain: Chain, capsys: pytest.CaptureF
     assert run(chain, "review", "expire", "--as", "olivia", "--today", "2028-12-31") == 0
     chain.log.refresh()
     assert chain.log.state(chain.request).state == "approved"
+    # issue 14 #15: without --yes, expire only shows what it would close
     assert run(chain, "review", "expire", "--as", "olivia", "--today", "2029-01-01") == 0
+    chain.log.refresh()
+    assert chain.log.state(chain.request).state == "approved"
+    assert f"would close {chain.request}" in capsys.readouterr().out
+    assert run(chain, "review", "expire", "--yes", "--as", "olivia", "--today",
+               "2029-01-01") == 0
     chain.log.refresh()
     assert chain.log.state(chain.request).state == "closed"
     assert "retention date 2028-12-31 passed" in capsys.readouterr().out

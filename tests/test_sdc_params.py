@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from primex.catalogue import load_policy
-from primex.requests.conditions import PARAMETERS
 from primex.errors import ConfigError, PrimexError
+from primex.requests.conditions import PARAMETERS
 from primex.sdc.micro import MicrodataPolicy, MicroProblem, anonymize
 from primex.sdc.params import (
     CellKeyPolicy,

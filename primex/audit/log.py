@@ -89,11 +89,13 @@ from primex.audit.keys import (
 from primex.audit.tree import MerkleTree
 from primex.audit.workflow import (
     EVENT_TYPES,
+    GLOBAL_EVENTS,
     KEY_EVENTS,
     KeyInfo,
     Registry,
     RequestState,
     apply_event,
+    apply_global_event,
     apply_key_event,
 )
 from primex.errors import IntegrityError, PermissionDenied, PrimexError, ValidationError
@@ -373,6 +375,13 @@ class AuditLog:
                 self._registry, entry.type, entry.body, entry.actor, entry.seq, where
             )
             self._global_last = entry.leaf_hex
+        elif entry.type in GLOBAL_EVENTS:
+            if entry.request is not None:
+                raise IntegrityError(f"{entry.type} carries no request id", where=where)
+            signer = apply_global_event(
+                self._registry, entry.type, entry.body, entry.actor, where
+            )
+            self._global_last = entry.leaf_hex
         else:
             if entry.request is None:
                 raise IntegrityError(f"{entry.type} needs a request id", where=where)
@@ -438,9 +447,9 @@ class AuditLog:
             request = self._new_request_id()
         if request is not None:
             check_name(request, "request id")
-            if type in KEY_EVENTS:
-                raise ValidationError("key events carry no request id", where=type)
-        elif type not in KEY_EVENTS:
+            if type in KEY_EVENTS or type in GLOBAL_EVENTS:
+                raise ValidationError(f"{type} carries no request id", where=type)
+        elif type not in KEY_EVENTS and type not in GLOBAL_EVENTS:
             raise ValidationError(f"{type} needs a request id", where=type)
         registered = self._registry.keys.get(signer.name)
         bootstrap = type == "key_add" and body.get("name") == signer.name

@@ -39,6 +39,7 @@ EVENT_TITLES = {
     "closure": "closed",
     "key_add": "key registered",
     "key_revoke": "key revoked",
+    "linkage_key_rotation": "linkage master key rotated (BCSS)",
 }
 
 
@@ -133,9 +134,15 @@ def _details(e: Entry) -> str:
     if e.type == "access":
         return f"file {b.get('name', '')} {_short(b.get('sha256'))}".replace("  ", " ")
     if e.type == "closure":
-        return _flat(b.get("reason")) if b.get("reason") else ""
+        why = b.get("reasons") or b.get("reason")
+        text = _flat(why) if why else ""
+        if isinstance(b.get("destroyed"), list):
+            text += f"{'; ' if text else ''}{len(b['destroyed'])} work file(s) destroyed"
+        return text
     if e.type == "key_add":
         return f"{b.get('name')} as {b.get('role')} (person {b.get('person')})"
+    if e.type == "linkage_key_rotation":
+        return f"{b.get('old_master_key_id')} -> {b.get('new_master_key_id')}"
     if e.type == "key_revoke":
         return f"{b.get('name')}: {b.get('reason')}"
     return ""

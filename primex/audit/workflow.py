@@ -28,6 +28,8 @@ signoff            president                           output_checked           
 release            spp_operator                        signed_off                   released
 access             researcher (the requester)          released                     released
 closure            privacy_officer, spp_operator       any but rejected/closed      closed
+linkage_key_       bcss_operator                       (no request)
+rotation
 key_add            committee (or self, at bootstrap)   (no request)
 key_revoke         committee                           (no request)
 =================  ==================================  ===========================  ===========
@@ -124,8 +126,14 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     "access": Transition(("researcher",), ("released",), "released", (("sha256", "sha256"),)),
     "closure": Transition(("privacy_officer", "spp_operator"), _WORK, "closed", ()),
+    # No request (sources empty): an installation-wide event, chained like the key events.
+    "linkage_key_rotation": Transition(
+        ("bcss_operator",), (), None,
+        (("old_master_key_id", "str"), ("new_master_key_id", "str")),
+    ),
 }
 EVENT_TYPES = tuple(TRANSITIONS) + KEY_EVENTS
+GLOBAL_EVENTS = tuple(event for event, rule in TRANSITIONS.items() if not rule.sources)
 
 
 @dataclass
@@ -289,6 +297,25 @@ def apply_key_event(
         raise PermissionDenied(f"key {target!r} is already revoked", where=where)
     registry.keys[target].revoked_seq = seq
     return signer_info
+
+
+def apply_global_event(
+    registry: Registry, event: str, body: dict[str, Any], actor: str, where: str
+) -> KeyInfo:
+    """Check an installation-wide event (GLOBAL_EVENTS); returns the key that signs it."""
+    info = registry.keys.get(actor)
+    if info is None:
+        raise PermissionDenied(f"unknown key {actor!r} (not in the registry)", where=where)
+    if not info.active:
+        raise PermissionDenied(f"key {actor!r} is revoked", where=where)
+    rule = TRANSITIONS[event]
+    if info.role not in rule.roles:
+        raise PermissionDenied(
+            f"{event} must be signed by {' or '.join(rule.roles)}, not by {actor!r} "
+            f"({info.role})", where=where,
+        )
+    _check_body(event, body, where)
+    return info
 
 
 def apply_event(

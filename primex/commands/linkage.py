@@ -11,6 +11,7 @@ import typer
 
 from primex.commands.common import check_output, console, home
 from primex.errors import PrimexError
+from primex.home import Home
 
 app = typer.Typer(
     help=(
@@ -44,28 +45,85 @@ def _passphrase(*, confirm: bool = False) -> str | None:
 @app.command("keygen")
 def keygen(
     force: Annotated[bool, typer.Option(
-        "--force", help="Rotate: replace an existing master key (changes every pseudonym; "
-                        "the old key is kept as a retired file).")] = False,
+        "--force", help="Rotate: replace the existing master key (changes every pseudonym; "
+                        "needs the current passphrase or key; the old key is kept as a "
+                        "retired file).")] = False,
+    signer: Annotated[str | None, typer.Option(
+        "--as", help="BCSS operator key that signs the rotation event (with --force).")] = None,
 ) -> None:
-    """Generate the linkage master key in the BCSS keystore.
+    """Generate the linkage master key in the BCSS keystore, or rotate it (--force).
 
     32 random bytes, encrypted with a passphrase (PRIMEX_BCSS_PASSPHRASE, or asked), file mode
-    0600. The key is never printed; only its fingerprint is.
+    0600. The key is never printed; only its fingerprint is. Rotation proves the current key
+    (its passphrase, or the key itself in PRIMEX_LINKAGE_MASTER_KEY), keeps the passphrase
+    unless PRIMEX_BCSS_NEW_PASSPHRASE gives a new one, and records a signed
+    `linkage_key_rotation` event in the audit log.
     """
-    from primex.linkage.admin import has_key_file
+    from primex.linkage.admin import has_key_file, key_in_use
     from primex.linkage.admin import keygen as make_key
 
     h = home()
     if has_key_file(h) and not force:
         raise PrimexError(
             "a master key already exists", where=str(h.bcss_keystore),
-            hint="rotating it changes every pseudonym; pass --force to rotate on purpose",
+            hint="rotating it changes every pseudonym; pass --force --as KEY to rotate on "
+                 "purpose (needs the current passphrase)",
         )
+    if force and has_key_file(h):
+        _rotate(h, signer)
+        return
+    previous = key_in_use(h)
+    if previous is not None:  # the file is gone, but the log shows a key was in use
+        if not force:
+            raise PrimexError(
+                "the keystore has no master key, but the audit log shows that one was in use",
+                where=str(h.bcss_keystore),
+                hint="restore master-key.json from the BCSS backup; if the key is lost, "
+                     "replace it with --force --as KEY (recorded in the audit log)",
+            )
+        _rotate(h, signer, previous=previous)
+        return
     passphrase = _passphrase(confirm=True)
     assert passphrase is not None
-    fingerprint, path = make_key(h, passphrase, force=force)
+    fingerprint, path = make_key(h, passphrase)
     console().print(f"master key {fingerprint} written to {path} (mode 0600)",
                     highlight=False, soft_wrap=True)
+
+
+def _rotate(h: Home, signer: str | None, previous: str | None = None) -> None:
+    from primex.commands.keys import prompt_signer
+    from primex.linkage.admin import ENV_MASTER_KEY, ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, rotate
+
+    if signer is None:
+        raise PrimexError(
+            "a rotation is recorded in the audit log and must be signed", where="--as",
+            hint="give the BCSS operator's key name: --force --as NAME",
+        )
+    current = None
+    if previous is None and not os.environ.get(ENV_MASTER_KEY):
+        current = os.environ.get(ENV_PASSPHRASE) or _ask("Current keystore passphrase",
+                                                         ENV_PASSPHRASE, confirm=False)
+    # the new file keeps the passphrase unless a new one is given
+    new = (os.environ.get(ENV_NEW_PASSPHRASE) or current or os.environ.get(ENV_PASSPHRASE)
+           or _ask("New keystore passphrase", ENV_NEW_PASSPHRASE, confirm=True))
+    audit_signer = prompt_signer(h, signer)
+    rotation, seq = rotate(h, audit_signer, new, current, previous=previous)
+    out = console()
+    kept = (f"the old key file is kept as {rotation.retired} (mode 0600)"
+            if rotation.retired else "the old key file was missing")
+    out.print(f"master key rotated: {rotation.old_master_id} -> {rotation.new_master_id}; "
+              f"{kept}", highlight=False, soft_wrap=True)
+    out.print(f"audit: linkage_key_rotation event #{seq}", highlight=False)
+    if os.environ.get(ENV_MASTER_KEY):
+        out.print(f"note: {ENV_MASTER_KEY} still holds the retired key and is now refused; "
+                  "unset it to use the keystore file", highlight=False, soft_wrap=True)
+
+
+def _ask(prompt: str, env: str, *, confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        raise PrimexError(f"no {prompt.lower()} given", where=env,
+                          hint=f"set {env} or run the command on a terminal")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 @app.command("key-id")

@@ -378,43 +378,95 @@ def _protected_under_the_conditions_in_force(log: AuditLog, request_id: str) -> 
 
 @app.command("close")
 def close(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
-    """Close a request (e.g. withdrawn, or its retention date reached): final."""
-    seq = _decide(request_id, as_key, "closure", {"reasons": _reasons(reason)})
-    console().print(f"closed {request_id} at log entry {seq}", highlight=False)
+    """Close a request (e.g. withdrawn, or its retention date reached): final.
+
+    Destroys the request's work files on the SPP and the BCSS side (extract, coded and
+    protected files) and records what was destroyed (names and SHA-256) in the closure.
+    """
+    from primex.requests.closure import close_request, finish_destruction, leftovers
+
+    reasons = _reasons(reason)
+    h = home()
+    log = _open(h)
+    st = log.state(request_id)
+    signer = prompt_signer(h, as_key)
+    if st.state == "closed" and leftovers(h, request_id):
+        files = finish_destruction(h, log, request_id, signer)
+        console().print(f"{request_id} was already closed; destroyed {len(files)} work "
+                        "file(s) its closure left behind", highlight=False)
+        return
+    entry, files = close_request(h, log, request_id, reasons, signer)
+    console().print(f"closed {request_id} at log entry {entry.seq}; {_destroyed(files)}",
+                    highlight=False, soft_wrap=True)
+
+
+def _destroyed(files: list[Any]) -> str:
+    if not files:
+        return "no work files to destroy"
+    sides = {side: sum(f.side == side for f in files) for side in ("spp", "bcss")}
+    return (f"destroyed {len(files)} work file(s) (SPP {sides['spp']}, BCSS {sides['bcss']}), "
+            "listed with their SHA-256 in the log")
 
 
 @app.command("expire")
 def expire(
-    as_key: AsKey,
+    as_key: Annotated[str | None, typer.Option(
+        "--as", help="Your key name (a privacy_officer key); needed with --yes.")] = None,
     today: Annotated[
         str | None,
         typer.Option("--today", help="Date to compare retention dates with (YYYY-MM-DD)."),
     ] = None,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Close them (and destroy their work files); without it, only show "
+                      "what would be closed.")] = False,
 ) -> None:
-    """Close every request whose retention date (`retention_until`) has passed."""
+    """Show (or, with --yes, close) every request whose retention date has passed.
+
+    Closing destroys the request's work files on both sides, as `review close` does.
+    """
+    from primex.requests.closure import close_request, count, finish_destruction, leftovers
+
     h = home()
     log = _open(h)
     try:
         day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
     except ValueError:
         raise PrimexError(f"not a date: {today!r}", where="--today", hint="YYYY-MM-DD") from None
-    signer = prompt_signer(h, as_key)
-    closed = 0
+    if yes and as_key is None:
+        raise PrimexError("closing needs your key", where="--as",
+                          hint="review expire --yes --as NAME")
+    due: list[tuple[str, dt.date]] = []
+    unfinished: list[str] = []
     for request_id in log.requests():
         st = log.state(request_id)
+        if st.state == "closed" and leftovers(h, request_id):
+            unfinished.append(request_id)
         if st.state in ("rejected", "closed"):
             continue
         spec, _raw, _sha = load_submitted(h, request_id)
         if spec.retention_until < day:
-            log.append(
-                "closure",
-                request_id,
-                {"reasons": [f"retention date {spec.retention_until.isoformat()} reached"]},
-                signer,
-            )
-            closed += 1
-            console().print(
-                f"closed {request_id}: retention date {spec.retention_until} passed",
-                highlight=False,
-            )
-    console().print(f"{closed} request(s) closed at their retention date", highlight=False)
+            due.append((request_id, spec.retention_until))
+    out = console()
+    if not yes:
+        for request_id, until in due:
+            n = count(h, request_id)
+            out.print(f"would close {request_id}: retention date {until} passed; "
+                      f"{n} work file(s) to destroy", highlight=False)
+        for request_id in unfinished:
+            out.print(f"would finish destroying the work files of closed {request_id}",
+                      highlight=False)
+        out.print(f"{len(due)} request(s) would be closed at their retention date; nothing "
+                  "was changed (add --yes --as NAME to close them)", highlight=False)
+        return
+    assert as_key is not None
+    signer = prompt_signer(h, as_key)
+    for request_id in unfinished:
+        files = finish_destruction(h, log, request_id, signer)
+        out.print(f"destroyed {len(files)} work file(s) left by the closure of {request_id}",
+                  highlight=False)
+    for request_id, until in due:
+        entry, files = close_request(
+            h, log, request_id, [f"retention date {until.isoformat()} reached"], signer)
+        out.print(f"closed {request_id} at log entry {entry.seq}: retention date {until} "
+                  f"passed; {_destroyed(files)}", highlight=False, soft_wrap=True)
+    out.print(f"{len(due)} request(s) closed at their retention date", highlight=False)

@@ -2,9 +2,10 @@
 
 The unit is one row per person and spell (consecutive months of one benefit at one CPAS) that
 overlaps the request's period. Columns: `record_id`, `niss` (it goes to the BCSS for coding,
-nowhere else), the requested PRIMA variables, then `spell_start` / `spell_end` (the events the
-BCSS links at). The request's linkage points, its variable list and its spec hash travel in
-the Parquet schema metadata (`primex.linkage`, `primex.variables`, `primex.spec_sha256`).
+nowhere else), `spp_record_key` (the SPP's keyed hash of the person, see `record_key`), the
+requested PRIMA variables, then `spell_start` / `spell_end` (the events the BCSS links at).
+The request's linkage points, its variable list and its spec hash travel in the Parquet
+schema metadata (`primex.linkage`, `primex.variables`, `primex.spec_sha256`).
 
 How each variable is derived (the catalogue's definitions):
 
@@ -40,11 +41,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from primex.atomic import write_via
 from primex.catalogue import geography, load_catalogue
 from primex.errors import PrimexError
+from primex.extract import record_key
 from primex.extract.engine import DuckDBEngine, Engine
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
 from primex.home import Home
@@ -407,6 +410,8 @@ def build_extract(
         b"primex.linkage": json.dumps(parts["linkage"], sort_keys=True).encode(),
         b"primex.kind": KIND.encode(),
     }
+    secret = record_key.load_or_create(home)
+    table = _with_record_key(table, secret)
     table = table.replace_schema_metadata(meta)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / EXTRACT
@@ -424,6 +429,11 @@ def build_extract(
             "variables": parts["variables"],
             "linkage": parts["linkage"],
         },
+        "columns": {
+            "niss": "national number (NISS), for the BCSS coding only; dropped by it",
+            record_key.COLUMN: record_key.DESCRIPTION,
+        },
+        "record_key_id": record_key.key_id(secret),
         "rows": table.num_rows,
         "code_version": code_version(),
         "files": file_entries(folder, [EXTRACT]),
@@ -431,6 +441,14 @@ def build_extract(
     manifest_path = folder / MANIFEST
     atomic_write(manifest_path, dumps(manifest))
     return AdhocResult(folder, path, manifest_path, manifest, table.num_rows)
+
+
+def _with_record_key(table: pa.Table, key: bytes) -> pa.Table:
+    """`spp_record_key` (contract C2) right after `niss`, described in its field metadata."""
+    field = pa.field(record_key.COLUMN, record_key.ARROW_TYPE,
+                     metadata={b"description": record_key.DESCRIPTION.encode()})
+    position = table.column_names.index("niss") + 1
+    return table.add_column(position, field, record_key.record_keys(table.column("niss"), key))
 
 
 def record_extraction(home: Home, request_id: str, result: AdhocResult, signer: Any) -> int:

@@ -1,12 +1,14 @@
 """The BCSS batch: `primex linkage code --request ID --in extract.parquet --out coded.parquet`.
 
-1. read the SPP extract (record_id, niss, PRIMA variables, spell_start / spell_end; the
-   linkage points travel in its Parquet metadata `primex.linkage`);
+1. read the SPP extract (record_id, niss, spp_record_key, PRIMA variables, spell_start /
+   spell_end; the linkage points travel in its Parquet metadata `primex.linkage`); when the
+   request is in the audit log, its SHA-256 must be in the latest `extraction` event;
 2. validate every NISS; invalid ones are counted by reason (never shown) and dropped;
 3. pseudonymise the valid ones under the project key of the request (`K_P`);
 4. join the warehouse variables at the requested quarters (`join.py`);
-5. drop the NISS and every direct identifier of the catalogue, refuse to write if anything
-   that looks like a NISS is still in the output, write `coded.parquet` with `primex.key_id`
+5. drop the NISS and every direct identifier of the catalogue (`spp_record_key`, an opaque
+   binary key of the SPP, passes through unchanged), refuse to write if anything that looks
+   like a NISS is still in any column (`niss_scan`), write `coded.parquet` with `primex.key_id`
    in its schema metadata, the linkage report (JSON + Markdown) and `manifest.json`;
 6. append the signed `coding` event to the audit log when the request is in it.
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ from primex.catalogue import load_catalogue
 from primex.errors import IntegrityError, PrimexError
 from primex.extract.engine import DuckDBEngine
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
+from primex.extract.record_key import COLUMN as RECORD_KEY
+from primex.extract.record_key import RECORD_BYTES as RECORD_KEY_BYTES
 from primex.home import Home
-from primex.linkage import join, keystore, niss
+from primex.linkage import join, keystore, niss, niss_scan
 from primex.linkage.pseudonym import SCHEME, key_id, pseudonymise_column
 
 CODED_KIND = "primex.linkage.coding"
@@ -47,7 +50,6 @@ MANIFEST = "manifest.json"
 STRATA = ("region", "benefit")
 # Columns that identify a person directly even if the catalogue does not list them.
 ALWAYS_DROP = frozenset({"niss", "nn11", "birth_date", "household_id"})
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
 
 
 @dataclass
@@ -67,15 +69,18 @@ def direct_identifiers() -> set[str]:
     return {v.name for v in load_catalogue().by_role("direct_identifier")} | set(ALWAYS_DROP)
 
 
-def read_extract(path: Path) -> pa.Table:
-    if not path.exists():
+def read_extract(path: Path) -> tuple[pa.Table, dict[str, Any]]:
+    """The extract and {name, bytes, sha256} of the very bytes it was parsed from (read
+    once, so the file cannot change between the hash check and the coding)."""
+    if not path.is_file():
         raise PrimexError(
             "extract file not found",
             where=str(path),
             hint="give the extract.parquet the SPP side sent",
         )
     try:
-        table = pq.read_table(path)
+        data = path.read_bytes()
+        table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
         raise PrimexError(
             f"not a readable Parquet file ({type(exc).__name__})", where=str(path)
@@ -87,7 +92,8 @@ def read_extract(path: Path) -> pa.Table:
             where=str(path),
             hint="the SPP extract must carry record_id and niss",
         )
-    return table
+    return table, {"name": path.name, "bytes": len(data),
+                   "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def linkage_of(table: pa.Table) -> list[dict[str, Any]]:
@@ -133,9 +139,10 @@ def code_extract(
             hint=f"e.g. --out {home.bcss_work / request_id / 'coded.parquet'}",
         )
     log, signer = _audit_preflight(home, request_id, signer_name, signer)
-    table = read_extract(in_path)
+    table, received = read_extract(in_path)
     if log is not None:
-        _check_recorded_extract(log, request_id, in_path)
+        _check_recorded_extract(log, request_id, received["sha256"], in_path)
+    _check_record_key(table, in_path)
     meta = table.schema.metadata or {}
     meta_request = meta.get(b"primex.request")
     if meta_request and meta_request.decode() != request_id:
@@ -172,11 +179,14 @@ def code_extract(
         c
         for c in valid.column_names
         if c not in drop
-        and c not in {"record_id", "pseudonym"}
+        and c not in {"record_id", "pseudonym", RECORD_KEY}
         and not (requested is not None and c in {"spell_start", "spell_end"} and c not in requested)
     ]
     arrays = [pseudonyms, valid.column("record_id").combine_chunks()]
     names = ["pseudonym", "record_id"]
+    if RECORD_KEY in valid.column_names:  # contract C2: passed through unchanged
+        arrays.append(valid.column(RECORD_KEY).combine_chunks())
+        names.append(RECORD_KEY)
     for c in keep:
         arrays.append(valid.column(c).combine_chunks())
         names.append(c)
@@ -202,9 +212,7 @@ def code_extract(
         "request": request_id,
         "key_id": kid,
         "scheme": SCHEME,
-        "inputs": [
-            {"name": in_path.name, "bytes": in_path.stat().st_size, "sha256": sha256_file(in_path)}
-        ],
+        "inputs": [received],
         "files": file_entries(out_dir, [out_path.name, REPORT_JSON, REPORT_MD]),
         "code_version": _code_version(),
     }
@@ -282,19 +290,49 @@ def _code_version() -> dict[str, str]:
     return version
 
 
-def _check_recorded_extract(log: Any, request_id: str, in_path: Path) -> None:
-    """The file must be one the SPP recorded in its latest `extraction` event."""
+def _check_recorded_extract(log: Any, request_id: str, in_sha256: str, in_path: Path) -> None:
+    """The file must be one the SPP recorded in its latest `extraction` event (contract C1).
+
+    Fail closed: no extraction event, or one without a manifest that hashes to its
+    `manifest_sha256`, proves nothing, so the coding is refused."""
     extractions = [e for e in log.entries(request_id) if e.type == "extraction"]
-    manifest = extractions[-1].body.get("manifest") if extractions else None
-    if not isinstance(manifest, dict):
-        return  # an extraction recorded without its manifest: nothing to compare with
-    recorded = {f.get("sha256") for f in manifest.get("files", []) if isinstance(f, dict)}
-    if sha256_file(in_path) not in recorded:
+    if not extractions:
+        raise IntegrityError(
+            f"request {request_id} has no extraction event to check the extract against",
+            where=str(in_path), hint="the SPP runs `primex extract request` first",
+        )
+    latest = extractions[-1]
+    manifest = latest.body.get("manifest")
+    if not isinstance(manifest, dict) or sha256_hex(manifest) != latest.body.get(
+        "manifest_sha256"
+    ):
+        raise IntegrityError(
+            f"the latest extraction event (entry {latest.seq}) records no manifest of its "
+            "files, so the extract cannot be proven to be the SPP's",
+            where=str(in_path), hint="the SPP extracts again with `primex extract request`",
+        )
+    files = manifest.get("files")
+    recorded = {f.get("sha256") for f in files if isinstance(f, dict)} if isinstance(
+        files, list) else set()
+    if in_sha256 not in recorded:
         raise IntegrityError(
             "this extract is not the one the SPP recorded for the request (SHA-256 differs "
-            "from the latest extraction event)",
+            f"from the latest extraction event, entry {latest.seq})",
             where=str(in_path),
             hint="ask the SPP for the extract of its latest extraction",
+        )
+
+
+def _check_record_key(table: pa.Table, in_path: Path) -> None:
+    """`spp_record_key` (contract C2) passes through unchanged; it must be what the SPP
+    writes, so that no text column can hide under its name."""
+    if RECORD_KEY in table.column_names and table.schema.field(RECORD_KEY).type != pa.binary(
+        RECORD_KEY_BYTES
+    ):
+        raise PrimexError(
+            f"column {RECORD_KEY} must be fixed_size_binary({RECORD_KEY_BYTES}), not "
+            f"{table.schema.field(RECORD_KEY).type}",
+            where=str(in_path), hint="use the extract.parquet written by the SPP",
         )
 
 
@@ -365,27 +403,29 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def _refuse_leaks(table: pa.Table, *, where: str) -> None:
-    """Last line of defence: no string that is a valid-looking NISS may be written.
+    """Last line of defence: nothing that is a valid NISS may be written, in any column of
+    any type, with or without separators (`niss_scan`).
 
     The pseudonym column is skipped: it is generated here (32 hex characters), and a random
     hex string holds an 11-digit run passing mod 97 about once in 3 000 rows."""
-    for name in table.column_names:
-        if name == "pseudonym":
-            continue
-        col = table.column(name)
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            continue
-        hits = pc.match_substring_regex(col, r"\d{11}")
-        if not pc.any(hits).as_py():
-            continue
-        for value in col.filter(hits).to_pylist():
-            for digits in _ELEVEN_DIGITS.findall(value or ""):
-                if niss.mod97_valid(digits):
-                    raise IntegrityError(
-                        f"column {name!r} still holds national numbers; nothing was written",
-                        where=where,
-                        hint="drop that column from the extract or mark it direct_identifier",
-                    )
+    findings = niss_scan.scan_table(table, skip=frozenset({"pseudonym"}))
+    unscannable = [f for f in findings if f.kind.startswith("unscannable")]
+    if unscannable:  # fail closed: what cannot be checked is not written
+        raise IntegrityError(
+            f"column {unscannable[0].column!r} has a type the NISS guard cannot check "
+            f"({unscannable[0].kind.removeprefix('unscannable type ')}); nothing was written",
+            where=where, hint="drop that column from the extract or store it as text",
+        )
+    if findings:
+        first = findings[0]
+        what = (f"the name of column {first.column}" if first.kind == "column name"
+                else f"column {first.column!r} ({first.kind}, {first.cells} value(s))")
+        more = f" and {len(findings) - 1} more column(s)" if len(findings) > 1 else ""
+        raise IntegrityError(
+            f"{what}{more} still holds national numbers; nothing was written",
+            where=where,
+            hint="drop that column from the extract or mark it direct_identifier",
+        )
 
 
 def _report(

@@ -25,6 +25,8 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +42,7 @@ FORMAT = "primex-bcss-keystore/v1"
 KEY_FILE = "master-key.json"
 ENV_MASTER_KEY = "PRIMEX_LINKAGE_MASTER_KEY"
 ENV_PASSPHRASE = "PRIMEX_BCSS_PASSPHRASE"
+ENV_NEW_PASSPHRASE = "PRIMEX_BCSS_NEW_PASSPHRASE"  # rotation: the new key's passphrase
 MIN_PASSPHRASE = 12
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
@@ -53,43 +56,151 @@ def master_id(master_key: bytes) -> str:
     return "m1:" + hashlib.sha256(b"primex-master-id" + master_key).digest()[:8].hex()
 
 
-def generate_master_key(home: Home, passphrase: str, *, force: bool = False) -> str:
-    """Create a new master key, store it encrypted, return its fingerprint.
+def generate_master_key(home: Home, passphrase: str) -> str:
+    """Create the first master key, store it encrypted, return its fingerprint.
 
-    An existing key is never overwritten silently: with `force` it is kept beside the new
-    one as `master-key.retired-<master_id>.json` (rotation changes every pseudonym).
+    An existing key is never replaced here: rotation (`rotate_master_key`) needs proof of
+    the current key and records a signed event.
     """
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise PrimexError(
-            f"the keystore passphrase must have at least {MIN_PASSPHRASE} characters",
-            where="keystore passphrase",
-            hint="use a long passphrase kept by the BCSS operators (dual control)",
-        )
+    _check_passphrase(passphrase)
     path = key_file(home)
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
     if path.exists():
-        if not force:
-            raise PrimexError(
-                "a master key already exists",
-                where=str(path),
-                hint="rotating it changes every pseudonym; pass --force to rotate on purpose",
-            )
-        old = _read_file(path)
-        path.replace(folder / f"master-key.retired-{old['master_id'].replace(':', '-')}.json")
+        raise PrimexError(
+            "a master key already exists",
+            where=str(path.parent),
+            hint="rotating it changes every pseudonym: `primex linkage keygen --force --as "
+            "KEY` with the current passphrase",
+        )
+    _private_folder(path.parent)
     master = secrets.token_bytes(KEY_BYTES)
     document = _encrypt(master, passphrase)
     _write_private(path, json.dumps(document, indent=2, sort_keys=True).encode() + b"\n")
     return str(document["master_id"])
 
 
+@dataclass(frozen=True)
+class Rotation:
+    old_master_id: str
+    new_master_id: str
+    retired: Path | None  # the old key file kept; None when it was lost
+
+
+def replace_lost_master_key(
+    home: Home, passphrase: str, *, old_master_id: str, record: Callable[[str, str], object]
+) -> Rotation:
+    """A new master key where the keystore file is gone but the log shows a key was in use
+    (`old_master_id`). Like a rotation, `record` appends the signed event before the new
+    key takes its place; there is no old key to prove or to keep."""
+    path = key_file(home)
+    if path.exists():
+        raise PrimexError("a master key already exists", where=str(path.parent),
+                          hint="rotate it with `primex linkage keygen --force --as KEY`")
+    _check_passphrase(passphrase)
+    _private_folder(path.parent)
+    document = _encrypt(secrets.token_bytes(KEY_BYTES), passphrase)
+    new_id = str(document["master_id"])
+    staged = _stage_private(path, json.dumps(document, indent=2, sort_keys=True).encode()
+                            + b"\n")
+    try:
+        record(old_master_id, new_id)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    os.replace(staged, path)
+    return Rotation(old_master_id, new_id, None)
+
+
+def rotate_master_key(
+    home: Home,
+    new_passphrase: str,
+    *,
+    current_passphrase: str | None,
+    record: Callable[[str, str], object],
+) -> Rotation:
+    """Replace the master key by a new one; the caller proves it holds the current key.
+
+    Proof: the current key from `PRIMEX_LINKAGE_MASTER_KEY` (the BCSS secret store) whose
+    fingerprint is the keystore's, else `current_passphrase` decrypting the keystore file.
+    `record(old_master_id, new_master_id)` appends the signed rotation event; it runs after
+    every check and before the new key replaces the old one, so a refused event changes
+    nothing and the log never misses a rotation. The old file is kept as
+    `master-key.retired-<master_id>.json` (0600).
+    """
+    path = key_file(home)
+    if not path.exists():
+        raise PrimexError(
+            "there is no master key to rotate", where=str(path),
+            hint="create the first one with `primex linkage keygen`",
+        )
+    check_permissions(path)
+    current_raw = path.read_bytes()
+    document = _read_file(path)
+    env = os.environ.get(ENV_MASTER_KEY)
+    if env:
+        old = _decode_env_key(env)
+        if master_id(old) != document.get("master_id"):
+            raise PermissionDenied(
+                f"{ENV_MASTER_KEY} is not the keystore's current master key; rotation refused",
+                where=ENV_MASTER_KEY,
+                hint="give the current key from the BCSS secret store, or unset it and give "
+                "the current passphrase",
+            )
+    else:
+        if not current_passphrase:
+            raise PermissionDenied(
+                "rotating the master key needs the current keystore passphrase",
+                where=str(path),
+                hint=f"type it when asked, or set {ENV_PASSPHRASE}",
+            )
+        old = _decrypt(document, current_passphrase, path)
+    _check_passphrase(new_passphrase)
+    master = secrets.token_bytes(KEY_BYTES)
+    new_document = _encrypt(master, new_passphrase)
+    old_id, new_id = master_id(old), str(new_document["master_id"])
+    retired = path.with_name(f"master-key.retired-{old_id.replace(':', '-')}.json")
+    _write_private(retired, current_raw)  # a copy: the current file stays until recorded
+    # the new file is on disk before the event is recorded; only a rename remains after it
+    staged = _stage_private(path, json.dumps(new_document, indent=2, sort_keys=True).encode()
+                            + b"\n")
+    try:
+        record(old_id, new_id)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        retired.unlink(missing_ok=True)
+        raise
+    os.replace(staged, path)
+    return Rotation(old_id, new_id, retired)
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise PrimexError(
+            f"the keystore passphrase must have at least {MIN_PASSPHRASE} characters",
+            where="keystore passphrase",
+            hint="use a long passphrase kept by the BCSS operators (dual control)",
+        )
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
 def load_master_key(home: Home, passphrase: str | None = None) -> bytes:
     """The master key: from `PRIMEX_LINKAGE_MASTER_KEY` if set, else the keystore file."""
     env = os.environ.get(ENV_MASTER_KEY)
-    if env:
-        return _decode_env_key(env)
     path = key_file(home)
+    if env:
+        key = _decode_env_key(env)
+        if path.exists() and _read_file(path).get("master_id") != master_id(key):
+            # after a rotation the secret store may still hold the retired key
+            raise PermissionDenied(
+                f"{ENV_MASTER_KEY} is not the keystore's current master key (rotated?)",
+                where=ENV_MASTER_KEY,
+                hint="put the current key in the secret store, or unset it to use the "
+                "keystore file",
+            )
+        return key
     if not path.exists():
         raise PrimexError(
             "no linkage master key in the BCSS keystore",
@@ -200,11 +311,38 @@ def _decode_env_key(value: str) -> bytes:
             where=ENV_MASTER_KEY,
             hint="export the key with the BCSS secret store tooling; never paste it in a log",
         )
+    if degenerate_key(raw):
+        raise PrimexError(
+            "not a random key (too few distinct bytes, or only text characters)",
+            where=ENV_MASTER_KEY,
+            hint="use 32 random bytes from the BCSS secret store (e.g. `openssl rand -hex 32`)",
+        )
     return raw
+
+
+MIN_DISTINCT_BYTES = 12
+
+
+def degenerate_key(raw: bytes) -> bool:
+    """True for a key nobody drew at random: all zeros, one repeated byte, a short pattern
+    repeated (fewer than 12 distinct values; 32 random bytes have about 30, and fewer than
+    12 happens with probability below 1e-24), or printable ASCII only (a password, not a
+    key: (95/256)^32 ≈ 2e-14 for random bytes)."""
+    return len(set(raw)) < MIN_DISTINCT_BYTES or all(0x20 <= b < 0x7F for b in raw)
 
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write `data` with mode 0600 from the start (no window where it is readable), atomically."""
+    tmp = _stage_private(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _stage_private(path: Path, data: bytes) -> Path:
+    """`data` in a 0600 temporary file beside `path`, on disk (fsync); the caller renames it."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -213,7 +351,7 @@ def _write_private(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)  # in case the umask removed bits we asked for
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return tmp
