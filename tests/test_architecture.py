@@ -196,11 +196,11 @@ _PARAGRAPH = re.compile(r"^\*\*`primex\.([a-z_]+)`\*\*:(.*?)(?=^\*\*`primex\.|^#
 
 def _documented() -> dict[str, set[str]]:
     text = DOC.read_text(encoding="utf-8")
-    out = {sub: set(re.findall(r"`([a-z_/]+\.py)`", body))
+    out = {sub: set(re.findall(r"`([a-z0-9_/]+\.py)`", body))
            for sub, body in _PARAGRAPH.findall(text)}
     top = re.search(r"^Top-level modules:(.*?)^$", text, re.S | re.M)
     assert top, "docs/architecture.md lost its 'Top-level modules:' paragraph"
-    out[""] = set(re.findall(r"`([a-z_]+\.py)`", top.group(1)))
+    out[""] = set(re.findall(r"`([a-z0-9_]+\.py)`", top.group(1)))
     return out
 
 
