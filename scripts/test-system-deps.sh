@@ -18,3 +18,22 @@ if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuS
         chromium fonts-dejavu-core \
         || echo "test-system-deps: chromium install failed (the browser test will be skipped)" >&2
 fi
+# The service tests (issue 17): a real PostgreSQL server (a throw-away cluster on loopback,
+# tests/pg_server.py) and Node.js for the real OpenID Provider of tests/oidc (node-oidc-provider,
+# pinned by its package-lock.json; `npm ci` installs exactly that).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+   || ! command -v node >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+    if [ "$(id -u)" = "0" ] || [ -n "$SUDO" ]; then
+        $SUDO apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+            postgresql nodejs npm \
+            || echo "test-system-deps: postgresql/nodejs install failed (those tests skip)" >&2
+    fi
+fi
+OIDC_DIR="$(dirname "$0")/../tests/oidc"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
+    (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error) \
+        || echo "test-system-deps: npm ci in tests/oidc failed (the OIDC tests skip)" >&2
+fi
