@@ -26,8 +26,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from _peer_data import COLUMNS, generate  # noqa: E402
 
-from primex.disclosure import QIHierarchy as Hierarchy  # noqa: E402
-from primex.disclosure import anonymize, measure_risk  # noqa: E402
+from primex.sdc.micro import GeneralisationHierarchy as Hierarchy  # noqa: E402
+from primex.sdc.micro import anonymize, measure_risk  # noqa: E402
 
 PEERS_VENV = HERE / ".peers-venv"
 PEER_PINS = ["anjana==1.2.3", "pycanon==1.3.5"]

@@ -34,8 +34,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from primex.disclosure import protect_table  # noqa: E402
-from primex.disclosure.table_build import hierarchies_from_sdctable  # noqa: E402
+from primex.sdc.tables import protect_table  # noqa: E402
+from primex.sdc.tables.build import hierarchies_from_sdctable  # noqa: E402
 
 REF = ROOT.parent / "shared" / "reference"
 RULES_SDC = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}}

@@ -45,8 +45,10 @@ def extract_like(n: int, seed: int = 12345) -> pd.DataFrame:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from primex.disclosure.synthetic_eval import SyntheticThresholds
-    from primex.disclosure.synthetic_release import SynthesisParams, protect_synthetic
+    from primex.catalogue import load_policy
+    from primex.protection.roles import column_types
+    from primex.sdc.synthetic.evaluate import SyntheticThresholds
+    from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
 
     n = 10_000 if quick else 100_000
     data = extract_like(n)
@@ -56,7 +58,8 @@ def run(quick: bool = False) -> list[dict]:
         quasi_identifiers=["age", "sex", "region", "nationality_group", "category"],
         sensitive=["position_group_exit_p4q"],
         params=SynthesisParams(),
-        thresholds=SyntheticThresholds(),
+        thresholds=SyntheticThresholds(**load_policy().synthetic.as_dict()),
+        column_types=column_types(list(data.columns)),
         analyses=[{"crosstab": ["region", "category"]}],
     )
     elapsed = time.perf_counter() - start

@@ -151,5 +151,7 @@ def _finish(code: int, argv: list[str] | None) -> int:
     return code
 
 
+STATE.run_cli = main
+
 if __name__ == "__main__":
     main()

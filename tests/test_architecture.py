@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
-FLOW = ["requests", "extract", "linkage", "disclosure", "release"]
-FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact"}
+FLOW = ["requests", "extract", "linkage", "protection", "release"]
+FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
+              "sdc"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {
     **{step: set(FLOW[: i + 1]) for i, step in enumerate(FLOW)},
-    "dashboard": {"dashboard", "extract", "disclosure"},
+    "dashboard": {"dashboard", "extract"},
     "synthetic": {"synthetic"},
-    "catalogue": {"atomic", "catalogue", "errors", "home", "redact"},
+    "catalogue": {"atomic", "catalogue", "errors", "home", "redact", "sdc"},
     "audit": {"audit", "atomic", "catalogue", "errors", "home", "redact"},
+    # The disclosure-control library is pure: data frames and parameters in, results out.
+    "sdc": {"sdc", "errors"},
     # the formats that cross between parties (manifest, package layout, envelope)
     "exchange": {"exchange", "audit", "atomic", "errors"},
     "researcher": {"researcher"},
 }
+# Subpackages checked against FOUNDATION-less rules (they sit at the very bottom).
+BOTTOM = {"catalogue", "sdc"}
 
 
 def _primex_imports(path: Path) -> list[tuple[int, str]]:
@@ -47,7 +53,7 @@ def _modules() -> list[Path]:
 
 @pytest.mark.parametrize("sub", sorted(ALLOWED))
 def test_imports_flow_one_way(sub: str) -> None:
-    allowed = ALLOWED[sub] | (FOUNDATION if sub not in {"catalogue"} else set())
+    allowed = ALLOWED[sub] | (FOUNDATION if sub not in BOTTOM else set())
     bad = []
     for path in sorted((PKG / sub).rglob("*.py")):
         for line, name in _primex_imports(path):
@@ -71,8 +77,155 @@ def test_only_linkage_imports_the_keystore() -> None:
 
 
 def test_every_subpackage_of_the_design_exists() -> None:
-    for sub in [*FLOW, "audit", "dashboard", "synthetic", "catalogue"]:
+    for sub in [*FLOW, "audit", "dashboard", "synthetic", "catalogue", "sdc"]:
         assert (PKG / sub / "__init__.py").exists(), sub
+    for family in ("micro", "tables", "synthetic"):
+        assert (PKG / "sdc" / family / "__init__.py").exists(), family
+
+
+def test_sdc_touches_no_file_home_or_log() -> None:
+    """The library takes frames and parameters: no Home, no path, no open() (the protection
+    step reads and writes the files)."""
+    bad = []
+    for path in sorted((PKG / "sdc").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import | ast.ImportFrom) \
+                else []
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if "pathlib" in names or module in ("pathlib", "tempfile", "os", "shutil") \
+                    or {"os", "tempfile", "shutil"} & set(names):
+                bad.append(f"{path.relative_to(PKG.parent)}:{node.lineno} imports file APIs")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == "open":
+                bad.append(f"{path.relative_to(PKG.parent)}:{node.lineno} calls open()")
+    assert not bad, "primex.sdc must stay free of files:\n" + "\n".join(bad)
+
+
+# -- import cycles, on the AST, function-level imports included -------------------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the primex modules it imports anywhere in its source (a `from pkg import
+    name` counts as importing the submodule `pkg.name` when there is one, else `pkg`)."""
+    modules = {_module_name(p): p for p in _modules()}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join([*up, *([base] if base else [])])
+                for a in node.names:
+                    sub = f"{base}.{a.name}"
+                    edges.add(sub if sub in modules else base)
+        graph[name] = {e for e in edges if e in modules and e != name}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    component = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        component.append(w)
+                        if w == v:
+                            break
+                    if len(component) > 1:
+                        cycles.append(sorted(component))
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_anywhere() -> None:
+    cycles = import_cycles(import_graph())
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_function_level_imports_are_in_the_graph() -> None:
+    # commands import their libraries inside functions (start-up time): those edges count.
+    graph = import_graph()
+    assert "primex.protection.step" in graph["primex.commands.disclosure_request"]
+
+
+# -- docs/architecture.md lists exactly the modules that exist --------------------------------
+
+DOC = PKG.parent / "docs" / "architecture.md"
+_PARAGRAPH = re.compile(
+    r"^\*\*`primex\.([a-z_]+)`\*\*(?: \([^)]*\))?:(.*?)(?=^\*\*`primex\.|^#|\Z)", re.S | re.M)
+
+
+def _documented() -> dict[str, set[str]]:
+    text = DOC.read_text(encoding="utf-8")
+    out = {sub: set(re.findall(r"`([a-z0-9_/]+\.py)`", body))
+           for sub, body in _PARAGRAPH.findall(text)}
+    top = re.search(r"^Top-level modules:(.*?)^$", text, re.S | re.M)
+    assert top, "docs/architecture.md lost its 'Top-level modules:' paragraph"
+    out[""] = set(re.findall(r"`([a-z0-9_]+\.py)`", top.group(1)))
+    return out
+
+
+def test_architecture_doc_lists_every_module_and_no_other() -> None:
+    documented = _documented()
+    problems = []
+    for sub in sorted({p.name for p in PKG.iterdir() if (p / "__init__.py").exists()} | {""}):
+        folder = PKG / sub if sub else PKG
+        files = folder.rglob("*.py") if sub else folder.glob("*.py")
+        actual = {p.relative_to(folder).as_posix() for p in files
+                  if p.name != "__init__.py" and "__pycache__" not in p.parts}
+        listed = documented.get(sub)
+        if listed is None:
+            problems.append(f"primex.{sub} has no paragraph")
+            continue
+        problems += [f"primex.{sub}: {m} exists but is not documented"
+                     for m in sorted(actual - listed)]
+        problems += [f"primex.{sub}: {m} is documented but does not exist"
+                     for m in sorted(listed - actual)]
+    assert not problems, "docs/architecture.md is stale:\n" + "\n".join(problems)
 
 
 # --- sides: what runs on the researcher's machine never reaches into the SPP (issue 15 #4) ---

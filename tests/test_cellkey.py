@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primex.disclosure import cellkey_ptable, protect_table, record_keys
-from primex.disclosure.cellkey import perturb
 from primex.errors import PrimexError
+from primex.sdc.tables import cellkey_ptable, protect_table, record_keys
+from primex.sdc.tables.cellkey import perturb
 
 KEY = b"k" * 32
 
@@ -87,7 +87,7 @@ def test_cellkey_errors() -> None:
         protect_table(micro, ["a"], method="cellkey", cellkey={"key": KEY})
     with pytest.raises(PrimexError, match="cannot exceed D"):
         protect_table(micro, ["a"], method="cellkey", pseudonym="pid",
-                      cellkey={"key": KEY, "D": 2, "js": 3})
+                      cellkey={"key": KEY, "D": 2, "V": 1.0, "js": 3})
     with pytest.raises(PrimexError, match="V must be"):
         protect_table(micro, ["a"], method="cellkey", pseudonym="pid",
-                      cellkey={"key": KEY, "D": 1, "V": 2.0})
+                      cellkey={"key": KEY, "D": 1, "V": 2.0, "js": 0})

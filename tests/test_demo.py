@@ -13,9 +13,9 @@ from stdnum.be import ssn
 from primex import cli
 from primex.audit.log import open_log
 from primex.demo import MARKER, Demo
-from primex.disclosure import synthetic_eval
-from primex.disclosure.synthetic_eval import SyntheticEvaluation
 from primex.home import Home
+from primex.sdc.synthetic import evaluate as synthetic_eval
+from primex.sdc.synthetic.evaluate import SyntheticEvaluation
 
 REPO = Path(__file__).resolve().parents[1]
 ELEVEN_DIGITS = re.compile(rb"(?<!\d)\d{11}(?!\d)")
@@ -108,7 +108,7 @@ def test_failed_synthetic_evaluation_blocks_the_release(
             utility={"quality_score": None, "analyses": []},
         )
 
-    import primex.disclosure.synthetic_release as sr
+    import primex.sdc.synthetic.synthesize as sr
 
     monkeypatch.setattr(sr, "evaluate", failing)
     assert synthetic_eval.evaluate is not failing  # only the release path is patched

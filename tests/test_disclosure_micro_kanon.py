@@ -12,10 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primex.disclosure import QIHierarchy as Hierarchy
-from primex.disclosure import anonymize, measure_risk, protect_microdata, write_report
-from primex.disclosure.micro_report import build_report
 from primex.errors import PrimexError
+from primex.protection.files import read_hierarchy_csv
+from primex.protection.files import write_micro_report as write_report
+from primex.protection.micro_report import build_report
+from primex.protection.microdata import protect_microdata
+from primex.sdc.micro import GeneralisationHierarchy as Hierarchy
+from primex.sdc.micro import anonymize, measure_risk
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdcmicro"
 # peers.md generator: (name, K, a), P(i) ~ 1/i^a, numpy default_rng(12345)
@@ -232,10 +235,10 @@ def test_property_output_is_k_anonymous(case: tuple[pd.DataFrame, int, float]) -
 def test_hierarchy_csv_arx_format(tmp_path: Path) -> None:
     f = tmp_path / "age.csv"
     f.write_text("1;1-2;*\n2;1-2;*\n3;3-4;*\n4;3-4;*\n", encoding="utf-8")
-    h = Hierarchy.from_csv("age", f)
+    h = read_hierarchy_csv("age", f)
     assert h.height == 2
     d = pd.DataFrame({"age": [1, 2, 3, 4, 1, 3]})
-    r = anonymize(d, ["age"], {"age": f}, k=2, max_suppression=0.0)
+    r = anonymize(d, ["age"], {"age": h}, k=2, max_suppression=0.0)  # sdc reads no file
     assert r.levels == {"age": 1}
     assert r.data["age"].astype(str).tolist() == ["1-2", "1-2", "3-4", "3-4", "1-2", "3-4"]
 
@@ -252,7 +255,7 @@ def test_bad_hierarchies(table: pd.DataFrame, fragment: str) -> None:
 def test_value_missing_from_hierarchy() -> None:
     h = Hierarchy.from_frame("a", pd.DataFrame({"a": ["1"], "b": ["*"]}))
     with pytest.raises(PrimexError, match="not in its hierarchy"):
-        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {"a": h}, k=2)
+        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {"a": h}, k=2, max_suppression=0.05)
 
 
 @pytest.mark.parametrize(("kwargs", "fragment"), [
@@ -263,7 +266,7 @@ def test_value_missing_from_hierarchy() -> None:
 ])
 def test_parameter_errors(kwargs: dict, fragment: str) -> None:
     with pytest.raises(PrimexError, match=fragment):
-        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {}, **kwargs)
+        anonymize(pd.DataFrame({"a": [1, 2]}), ["a"], {}, **{"max_suppression": 0.05, **kwargs})
 
 
 def test_protect_with_catalogue_hierarchies_and_report(tmp_path: Path) -> None:
@@ -290,7 +293,7 @@ def test_protect_with_catalogue_hierarchies_and_report(tmp_path: Path) -> None:
 def test_report_shows_not_passed() -> None:
     d = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 1, 2, 2], "s": [1, 1, 1, 1]})
     r = anonymize(d, ["a", "b"], {}, k=2, sensitive="s", l=2, max_suppression=0.0)
-    from primex.disclosure.micro_report import render_markdown
+    from primex.protection.micro_report import render_markdown
 
     md = render_markdown(build_report(r, now="2026-01-01T00:00:00+00:00"))
     assert "NOT PASSED" in md and "2026-01-01" in md
@@ -304,13 +307,15 @@ def test_protect_with_perturbations_is_reproducible() -> None:
                       "position_group": rng.choice(["employee", "job_seeker", "cpas"], n)})
     specs = [{"method": "mdav", "variables": ["amount"], "k": 3},
              {"method": "pram", "variables": ["position_group"]}]
-    a, ra = protect_microdata(d, None, k=3, request_id="R1", perturbations=specs)
+    a, ra = protect_microdata(d, None, k=3, max_suppression=0.05, request_id="R1",
+                              perturbations=specs)
     assert ra["parameters"]["quasi_identifiers"] == ["age", "sex"]  # catalogue roles
-    b, _ = protect_microdata(d, ["age", "sex"], k=3, request_id="R1", perturbations=specs)
+    b, _ = protect_microdata(d, ["age", "sex"], k=3, max_suppression=0.05, request_id="R1",
+                             perturbations=specs)
     pd.testing.assert_frame_equal(a, b)
     assert [p["method"] for p in ra["perturbations"]] == ["mdav", "pram"]
     assert a.groupby("amount").size().min() >= 3
     assert a["amount"].mean() == pytest.approx(d["amount"].mean())
     with pytest.raises(PrimexError, match="quasi-identifiers"):
-        protect_microdata(d, ["age", "sex"], k=3,
+        protect_microdata(d, ["age", "sex"], k=3, max_suppression=0.05,
                           perturbations=[{"method": "noise", "variables": ["age"]}])

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primex.cli import main
-from primex.disclosure import add_noise, eigen_utility, il1s, microaggregate, pram
-from primex.disclosure.perturb import mdav_groups, pram_matrix
 from primex.errors import PrimexError
+from primex.sdc.micro import add_noise, eigen_utility, il1s, microaggregate, pram
+from primex.sdc.micro.perturb import mdav_groups, pram_matrix
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdcmicro"
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primex.disclosure import ldiversity, measure_risk
 from primex.errors import PrimexError
+from primex.sdc.micro import ldiversity, measure_risk
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdcmicro"
 TESTDATA_KEYS = ["urbrur", "roof", "walls", "water", "electcon", "relat", "sex"]
@@ -301,8 +301,8 @@ def test_ldiversity_on_distinct_pairs_equals_the_per_record_computation(
 ) -> None:
     """ldiversity / ldiversity_many work on distinct (key, sensitive) pairs with their counts;
     the per-record l must be exactly the one computed on every record (ldiversity_codes)."""
-    from primex.disclosure._encode import encode_column, encode_frame
-    from primex.disclosure.ldiversity import ldiversity_codes, ldiversity_many
+    from primex.sdc.micro._encode import encode_column, encode_frame
+    from primex.sdc.micro.ldiversity import ldiversity_codes, ldiversity_many
 
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({c: rng.integers(0, 4, n).astype(float) for c in "abc"})

@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primex import cli
-from primex.disclosure import Hierarchy, ProtectedTable, Rules, build_table, protect_table
-from primex.disclosure.primary import apply_rules
-from primex.disclosure.table_build import hierarchies_from_sdctable
 from primex.errors import PrimexError
+from primex.protection.files import write_table
+from primex.sdc.tables import DimensionHierarchy as Hierarchy
+from primex.sdc.tables import ProtectedTable, Rules, build_table, protect_table
+from primex.sdc.tables.build import hierarchies_from_sdctable
+from primex.sdc.tables.primary import apply_rules
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdctable"
 
@@ -193,12 +195,12 @@ def test_pivot_marks_suppressed_cells_and_write_exports(tmp_path: Path) -> None:
     assert len(hidden) > 0
     row = hidden.iloc[0]
     assert piv.loc[row["geo"], row["sex"]] == "x"
-    files = pt.write(tmp_path / "out", "csv")
+    files = write_table(pt, tmp_path / "out", "csv")
     names = sorted(f.name for f in files)
     assert names == ["disclosure-report.json", "disclosure-report.md", "pivot.csv", "table.csv"]
     tidy = pd.read_csv(tmp_path / "out" / "table.csv", dtype={"geo": str})
     assert tidy.loc[tidy.status.isin(["u", "x"]), "value"].isna().all()
-    pt.write(tmp_path / "pq", "parquet")
+    write_table(pt, tmp_path / "pq", "parquet")
     assert pd.read_parquet(tmp_path / "pq" / "table.parquet").shape[0] == len(pt.cells)
 
 
@@ -206,12 +208,12 @@ def test_a_table_that_failed_its_audit_cannot_be_written(tmp_path: Path) -> None
     pt = protect_table(_micro(), ["geo"], hierarchies={"geo": GEO}, rules={"min_count": 30})
     pt.report["passed"] = False
     with pytest.raises(PrimexError, match="failed its disclosure audit"):
-        pt.write(tmp_path / "out")
+        write_table(pt, tmp_path / "out")
     assert not (tmp_path / "out" / "table.csv").exists()
 
 
 def test_linked_tables_share_one_pattern() -> None:
-    from primex.disclosure import protect_linked_tables
+    from primex.sdc.tables import protect_linked_tables
 
     micro = _micro(seed=5, n=300)
     micro["age"] = np.random.default_rng(5).choice(["young", "old"], len(micro))
@@ -269,7 +271,7 @@ def test_cli_table_writes_outputs_and_errors_cleanly(tmp_path: Path) -> None:
 def test_rerun_writes_byte_identical_files(tmp_path: Path) -> None:
     micro = _micro(seed=8)
     for name in ("a", "b"):
-        protect_table(micro, ["geo", "sex"], "amount", hierarchies={"geo": GEO},
-                      rules={"min_count": 20, "p_percent": 10}).write(tmp_path / name)
+        write_table(protect_table(micro, ["geo", "sex"], "amount", hierarchies={"geo": GEO},
+                                  rules={"min_count": 20, "p_percent": 10}), tmp_path / name)
     for f in ("table.csv", "pivot.csv", "disclosure-report.json", "disclosure-report.md"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()

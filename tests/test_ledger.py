@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from primex import cli
-from primex.disclosure import ReleaseLedger, protect_table
 from primex.errors import PrimexError
 from primex.home import Home
+from primex.protection.ledger import ReleaseLedger
+from primex.sdc.tables import protect_table
 
 RULES = {"min_count": 5}
 
@@ -102,3 +103,16 @@ def test_cli_records_then_refuses_a_one_person_difference(tmp_path: Path) -> Non
     out = pd.read_csv(tmp_path / "o2" / "table.csv", dtype=str)
     hidden = out[out.status.isin(["u", "x"])]
     assert {("N", "RI"), ("*", "*")} <= set(map(tuple, hidden[["region", "cat"]].to_numpy()))
+
+
+def test_a_ledger_keyed_by_pseudonyms_is_refused_not_trusted(tmp_path: Path) -> None:
+    """A ledger from before the SPP record key holds per-project pseudonyms, which never
+    match another request's: it cannot prove anything, so it is refused with a clear line."""
+    import duckdb
+
+    path = tmp_path / "ledger.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE members (release_id VARCHAR NOT NULL, "
+                    "pseudonym VARCHAR NOT NULL, leaf VARCHAR NOT NULL)")
+    with pytest.raises(PrimexError, match="predates the SPP record key"):
+        ReleaseLedger(path)

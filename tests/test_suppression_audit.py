@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from primex.disclosure import build_table
-from primex.disclosure.table_audit import audit
+from primex.sdc.tables import build_table
+from primex.sdc.tables.audit import audit
 
 # 2 x 2 table with margins:      c1   c2 | *
 #                           r1    5   10 | 15
@@ -80,8 +80,8 @@ def test_forged_witnesses_are_ignored_and_the_lp_decides() -> None:
 def test_the_large_table_path_hypercubes_passes_an_exact_audit() -> None:
     """The hypercube path (used above 1 500 primaries) on a small table, audited by LP for
     every primary and by its verified witnesses: both must pass, and twice the same."""
-    from primex.disclosure import secondary as sec
-    from primex.disclosure.primary import Rules, apply_rules
+    from primex.sdc.tables import secondary as sec
+    from primex.sdc.tables.primary import Rules, apply_rules
 
     rng = np.random.default_rng(11)
     n = 600

@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from primex.disclosure import synthetic_eval as se
-from primex.disclosure.synthetic_release import (
+from primex.catalogue import load_policy
+from primex.errors import PrimexError
+from primex.protection.roles import column_types
+from primex.sdc.synthetic import evaluate as se
+from primex.sdc.synthetic.synthesize import (
     SynthesisParams,
     apply_constraints,
     protect_synthetic,
@@ -19,7 +22,9 @@ from primex.disclosure.synthetic_release import (
     split_holdout,
     synthesize,
 )
-from primex.errors import PrimexError
+
+# The service's limits (policy.yaml): thresholds have no defaults.
+POLICY_LIMITS = load_policy().synthetic.as_dict()
 
 QIS = ["age", "sex", "region", "category"]
 
@@ -89,7 +94,7 @@ def test_gower_nearest_distance_known_answer() -> None:
 def test_copying_model_fails_and_independent_sample_passes() -> None:
     data = _population(3000, seed=1)
     train, holdout = split_holdout(data, 0.2, seed=7)
-    thresholds = se.SyntheticThresholds()
+    thresholds = se.SyntheticThresholds(**POLICY_LIMITS)
     copied = train.sample(n=len(train), replace=False, random_state=3).reset_index(drop=True)
     bad = se.evaluate(
         train,
@@ -137,7 +142,7 @@ def test_apply_constraints_repairs_rows() -> None:
 def test_refuses_identifying_columns() -> None:
     data = _population(50, seed=3).assign(niss="93051822361")
     with pytest.raises(PrimexError, match="identifying"):
-        synthesize(data, SynthesisParams())
+        synthesize(data, SynthesisParams(), column_types(list(data.columns)))
 
 
 def test_missing_extra_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +168,8 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
         quasi_identifiers=QIS,
         sensitive=["position_group_exit_p4q"],
         params=params,
-        thresholds=se.SyntheticThresholds(),
+        thresholds=se.SyntheticThresholds(**POLICY_LIMITS),
+        column_types=column_types(list(data.columns)),
         analyses=[
             {"crosstab": ["sex", "category"]},
             {"regression": {"y": "amount", "x": ["category"]}},
@@ -174,7 +180,8 @@ def test_gaussian_copula_is_deterministic_and_satisfies_constraints() -> None:
         quasi_identifiers=QIS,
         sensitive=["position_group_exit_p4q"],
         params=params,
-        thresholds=se.SyntheticThresholds(),
+        thresholds=se.SyntheticThresholds(**POLICY_LIMITS),
+        column_types=column_types(list(data.columns)),
     )
     pd.testing.assert_frame_equal(a, b)
     train, _ = split_holdout(data, params.holdout_share, params.seed)

@@ -37,6 +37,7 @@ EVENT_TITLES = {
     "return": "returned for changes",
     "rejection": "rejected",
     "approval": "approved",
+    "amendment": "conditions amended",
     "extraction": "extracted",
     "coding": "coded (BCSS)",
     "disclosure_result": "disclosure control",
@@ -127,6 +128,8 @@ def _details(e: Entry) -> str:
         return f"reasons: {_flat(b.get('reasons'))}"
     if e.type == "approval":
         return f"conditions: {_flat(b.get('conditions')) or 'none'}"
+    if e.type == "amendment":
+        return f"conditions: {_flat(b.get('conditions'))}; reason: {_flat(b.get('reason'))}"
     if e.type == "extraction":
         return f"manifest {_short(b.get('manifest_sha256'))}" + (
             f", snapshot {_flat(b.get('snapshot'))}" if b.get("snapshot") else ""
@@ -233,6 +236,8 @@ def build_report(
                 rr.asked = f"{who} on {when}: {_details(e)}"
             elif e.type == "approval":
                 rr.approved = f"{who} on {when}"
+                rr.conditions = _flat(e.body.get("conditions")) or "none"
+            elif e.type == "amendment":  # the latest version is the one in force
                 rr.conditions = _flat(e.body.get("conditions")) or "none"
             elif e.type in ("rejection", "return"):
                 rr.approved = f"{EVENT_TITLES[e.type]} by {who} on {when}"

@@ -15,6 +15,8 @@ submission         researcher                          (new request), returned  
 return             privacy_officer                     submitted                    returned
 rejection          privacy_officer                     submitted                    rejected
 approval           privacy_officer                     submitted                    approved
+amendment          privacy_officer                     approved, extracted, coded,  (unchanged)
+                                                       protected
 extraction         spp_operator                        approved, extracted, coded,  extracted
                                                        protected
 coding             bcss_operator                       extracted, coded             coded
@@ -91,6 +93,11 @@ TRANSITIONS: dict[str, Transition] = {
     "approval": Transition(
         ("privacy_officer",), ("submitted",), "approved",
         (("spec_sha256", "sha256"), ("conditions", "dict")),
+    ),
+    # A new version of the approval's conditions; later steps use the latest one.
+    "amendment": Transition(
+        ("privacy_officer",), ("approved", "extracted", "coded", "protected"), None,
+        (("conditions", "dict"), ("reason", "str")),
     ),
     "extraction": Transition(
         ("spp_operator",), ("approved", "extracted", "coded", "protected"), "extracted",
@@ -303,6 +310,8 @@ def apply_event(
                 "approval is for another version of the spec (spec_sha256 differs from the "
                 "submitted one)", where=where, hint="review the latest submission",
             )
+        st.conditions = body["conditions"]
+    elif event == "amendment":
         st.conditions = body["conditions"]
     elif event == "extraction":
         st.manifest_sha256 = None

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from primex.catalogue import geography
-from primex.catalogue.model import TOTAL, Hierarchy, Variable
+from primex.catalogue.model import TOTAL, HierarchySpec, Variable
 from primex.errors import PrimexError
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -32,7 +32,7 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 
-def _default_values(var: Variable, h: Hierarchy) -> list[Any]:
+def _default_values(var: Variable, h: HierarchySpec) -> list[Any]:
     if h.method == "categories":
         return list(var.codes)
     if h.method == "geography":
@@ -135,7 +135,7 @@ def build(var: Variable, values: Iterable[Any] | None = None) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(h.levels, columns, strict=True)), dtype="string")
 
 
-def _geography_columns(var: Variable, h: Hierarchy, leaves: list[str]) -> list[list[str]]:
+def _geography_columns(var: Variable, h: HierarchySpec, leaves: list[str]) -> list[list[str]]:
     levels = list(h.levels[:-1])
     if levels[0] == "sector":
         bad = [s for s in leaves if len(s) != 9]

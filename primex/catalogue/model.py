@@ -77,7 +77,10 @@ class Interval(_Strict):
         return value >= self.from_ and (self.to is None or value <= self.to)
 
 
-class Hierarchy(_Strict):
+class HierarchySpec(_Strict):
+    """How the catalogue builds a variable's hierarchy (method, levels); the built tables are
+    `primex.sdc.micro.GeneralisationHierarchy` and `primex.sdc.tables.DimensionHierarchy`."""
+
     method: Method
     levels: tuple[str, ...] = Field(min_length=2)
     widths: tuple[float, ...] = ()
@@ -85,7 +88,7 @@ class Hierarchy(_Strict):
     domain: tuple[int, int] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> Hierarchy:
+    def _check(self) -> HierarchySpec:
         if self.levels[-1] != "total":
             raise ValueError("the last hierarchy level must be 'total'")
         middle = len(self.levels) - 2  # levels between the value and the total
@@ -119,7 +122,7 @@ class Variable(_Strict):
     inputs: tuple[str, ...] = ()
     unit: str | None = None
     categories: tuple[CategoryValue, ...] = ()
-    hierarchy: Hierarchy | None = None
+    hierarchy: HierarchySpec | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Variable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ class _State:
     # soft_wrap: messages are never broken mid-path or mid-id (the terminal wraps them)
     console: Console = field(default_factory=lambda: _TextSafeConsole(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True))
+    # `primex.cli.main`, set by the CLI itself: the demo drives the real commands through it
+    # without importing the CLI that imports the demo (no import cycle).
+    run_cli: Callable[[list[str]], int] | None = None
 
 
 STATE = _State()

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from primex.commands.common import console, home
+from primex.commands.common import STATE, console, home
+from primex.errors import PrimexError
 
 HELP = "Run the whole ad hoc flow and the basic application on synthetic data."
 
@@ -30,11 +31,13 @@ def demo(
     Starts from an empty home folder (a previous demo home is wiped; any other non-empty
     folder is refused). Passphrases are set by the demo itself: DEMO ONLY.
     """
-    from primex.cli import main as run_cli
     from primex.demo import REPO, Demo
 
+    if STATE.run_cli is None:
+        raise PrimexError("the demo runs through the `primex` command", where="demo",
+                          hint="run `primex demo`")
     folder = examples or REPO / "examples" / "requests"
-    run = Demo(home(), folder, console(), run_cli, persons=persons, months=months)
+    run = Demo(home(), folder, console(), STATE.run_cli, persons=persons, months=months)
     if networked:
         from primex.demo_network import Networked
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,32 +31,22 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:
+    from primex.atomic import write_via
+
+    parquet = path.suffix.lower() in (".parquet", ".pq")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        write_via(path, (lambda tmp: df.to_parquet(tmp, index=False)) if parquet
+                  else (lambda tmp: df.to_csv(tmp, index=False)))
     except OSError as exc:
         raise PrimexError(f"cannot write the file ({exc.strerror})", where=str(path),
                           hint="choose a writable output path") from exc
-    os.close(fd)
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PrimexError(f"cannot write the file ({exc.strerror})", where=str(path),
-                              hint="choose a writable output path") from exc
-        raise
 
 
-def _hierarchy(cls: Any, name: str, path: Path) -> Any:
+def _hierarchy(name: str, path: Path) -> Any:
+    from primex.protection.files import read_hierarchy_csv
+
     try:
-        return cls.from_csv(name, path)
+        return read_hierarchy_csv(name, path)
     except UnicodeDecodeError as exc:  # a binary or non-UTF-8 file given as a hierarchy
         raise PrimexError("cannot read hierarchy file: not UTF-8 text", where=str(path),
                           hint="save the hierarchy as a UTF-8 CSV (ARX form)") from exc
@@ -104,7 +92,9 @@ def register(app: typer.Typer) -> None:
             help="Write disclosure-report.json (the risk figures) into this folder.")] = None,
     ) -> None:
         """Re-identification risk as sdcMicro's measure_risk (fk, Fk, individual, global)."""
-        from primex.disclosure import measure_risk, risk_report, write_report
+        from primex.protection.files import write_micro_report as write_report
+        from primex.protection.micro_report import risk_report
+        from primex.sdc.micro import measure_risk
 
         if k < 1:
             raise PrimexError(f"k must be at least 1, got {k}", where="--k", hint="e.g. --k 3")
@@ -156,18 +146,19 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """k-anonymise (optimal generalisation + local suppression) and write the report."""
-        from primex.disclosure import QIHierarchy as Hierarchy
-        from primex.disclosure import protect_microdata, write_report
+        from primex.protection.files import write_micro_report as write_report
+        from primex.protection.microdata import protect_microdata
+        from primex.sdc.micro import GeneralisationHierarchy
 
         check_output(out, "--out")
         check_output(report_dir or out.parent, "--report-dir", folder=True)
         df = _read(file)
         qis = _names(qi, "--qi")
-        hs: dict[str, Any] = {n: _hierarchy(Hierarchy, n, Path(p))
+        hs: dict[str, Any] = {n: _hierarchy(n, Path(p))
                               for n, p in _pairs(hierarchy or [], "--hierarchy").items()}
         if not catalogue:
-            hs = {q: hs.get(q) or Hierarchy.flat(q, df[q].dropna().unique()) for q in qis
-                  if q in df.columns} | hs
+            hs = {q: hs.get(q) or GeneralisationHierarchy.flat(q, df[q].dropna().unique())
+                  for q in qis if q in df.columns} | hs
         imp = None
         if importance:
             given = {n: v for n, v in _pairs(importance.split(","), "--importance").items()}
@@ -214,26 +205,14 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """Microaggregate (MDAV), add noise, or PRAM variables; prints IL1s/eigen or changes."""
-        from primex.disclosure import add_noise, microaggregate, pram
+        from primex.sdc.micro.perturb import perturb_variables
 
         check_output(out, "--out")
         df = _read(file)
         names = _names(variables, "--vars")
-        reports = []
-        if method == "mdav":
-            df, rep = microaggregate(df, names, k)
-            reports.append(rep)
-        elif method in ("noise", "correlated-noise"):
-            kind = "additive" if method == "noise" else "correlated"
-            df, rep = add_noise(df, names, noise, kind, seed)
-            reports.append(rep)
-        elif method == "pram":
-            for i, v in enumerate(names):
-                df, rep = pram(df, v, pd_min, alpha, True, seed + i)
-                reports.append(rep)
-        else:
-            raise PrimexError(f"unknown method {method!r}", where="--method",
-                              hint="mdav, noise, correlated-noise or pram")
+        df, reports = perturb_variables(df, method, names, k=k, noise=noise, pd_min=pd_min,
+                                        alpha=alpha, invariant=True, seed=seed,
+                                        where="--method")
         _write(df, out)
         if as_json:
             _print_json(reports)

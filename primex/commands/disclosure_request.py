@@ -1,6 +1,7 @@
 """`primex disclosure protect ID --as KEY`: the protection step of one request (SPP side).
 
-Reads `<home>/spp/work/<ID>/coded.parquet`, applies the parameters in force (service
+Reads `<home>/spp/work/<ID>/coded.parquet` — refused unless its SHA-256 is among the files
+the latest coding (or extraction) entry recorded —, applies the parameters in force (service
 minimums, the researcher's proposal, the officer's conditions), writes
 `<home>/spp/work/<ID>/protected/` and the disclosure report, and appends the signed
 `disclosure_result` entry binding the report to the manifest of the files that may leave.
@@ -18,8 +19,9 @@ from primex.audit import canonical
 from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
-from primex.errors import PrimexError
-from primex.release.manifest import collect_protected, hash_file
+from primex.errors import PermissionDenied, PrimexError
+from primex.exchange.layout import REPORT_JSON, REPORT_MD
+from primex.release.manifest import collect_protected
 from primex.requests.store import load_submitted
 
 EMPTY_MANIFEST_SHA256 = hashlib.sha256(canonical.dumps({"files": []})).hexdigest()
@@ -57,7 +59,8 @@ def register(app: typer.Typer) -> None:
         """Protect a coded request extract and record the disclosure result in the audit log."""
         # Imported here: pandas and the disclosure package cost every other `primex` command
         # about a second of start-up.
-        from primex.disclosure.request_step import REPORT_JSON, protect_request
+        from primex.protection.custody import check_input
+        from primex.protection.step import protect_request
 
         h = home()
         log = open_log(h, create=False)
@@ -69,10 +72,15 @@ def register(app: typer.Typer) -> None:
                 hint="the BCSS operator codes the extract first (`primex linkage code`)",
             )
         signer = prompt_signer(h, as_key)
+        if signer.role != "spp_operator":  # checked before any work, not at the append
+            raise PermissionDenied(
+                f"key {signer.name!r} has role {signer.role}, not spp_operator", where="--as",
+                hint="the protection step is signed by an SPP operator")
         spec, _raw, _sha = load_submitted(h, request_id)
         work = h.spp_work / request_id
         coded = coded or work / "coded.parquet"
         _check_parquet(coded)
+        entries = log.entries(request_id)
         outcome = protect_request(
             h,
             request_id,
@@ -81,6 +89,7 @@ def register(app: typer.Typer) -> None:
             coded,
             work,
             manifest_fn=collect_protected,
+            check_input=lambda name, sha: check_input(entries, request_id, name, sha),
         )
         report_sha = hashlib.sha256((work / "protected" / REPORT_JSON).read_bytes()).hexdigest()
         log.append(
@@ -92,8 +101,9 @@ def register(app: typer.Typer) -> None:
                 "report_sha256": report_sha,
                 "summary": outcome.report["summary"],
                 "kind": outcome.kind,
-                # C1: the file this step read, checked link by link by `audit verify`
-                "inputs": [{"name": coded.name, "sha256": hash_file(coded).sha256}],
+                # C1: the bytes this step read and protected, checked link by link by
+                # `audit verify`
+                "inputs": outcome.inputs,
             },
             signer,
         )
@@ -104,5 +114,5 @@ def register(app: typer.Typer) -> None:
                 out.print(f"  {f.name}")
         else:
             out.print(f"[red]protection failed[/] {request_id}: {outcome.report['summary']}")
-            out.print(f"  report: {work / 'protected' / 'disclosure-report.md'}")
+            out.print(f"  report: {work / 'protected' / REPORT_MD}")
             raise typer.Exit(1)

@@ -108,7 +108,9 @@ def register(app: typer.Typer) -> None:
         """Protect a table: primary rules, secondary suppression, attacker audit (or cell-key
         noise), then write table, pivot and disclosure report. Refuses to write a table that
         fails its audit."""
-        from primex.disclosure import ReleaseLedger, protect_table
+        from primex.protection.files import write_table
+        from primex.protection.ledger import ReleaseLedger
+        from primex.sdc.tables import protect_table
 
         dim_list = [d.strip() for d in dims.split(",") if d.strip()]
         check_output(out, "--out", folder=True)  # before any work, not after it
@@ -143,11 +145,11 @@ def register(app: typer.Typer) -> None:
                         f"{len(flags)} cell(s) would isolate fewer than {threshold} people "
                         "by differencing with an earlier release", where=f"release {release_id}",
                         hint="change the request (population or breakdown)")
-                pt.write(out, fmt)
+                write_table(pt, out, fmt)
                 ledger.record(release_id, data_id, pt, micro[pseudonym])
                 ledger_note = f"; recorded in the ledger as {release_id}"
         else:
-            pt.write(out, fmt)
+            write_table(pt, out, fmt)
         r = pt.report
         if r["method"] == "suppression":
             console().print(

@@ -4,9 +4,12 @@ The privacy officer's commands. Each decision is one signed log entry (the log r
 the workflow or the separation of duties forbids); `show` reads the stored spec, the risk
 pre-assessment and, once protected, the disclosure report.
 
-Approval conditions (`--conditions`, repeatable) are either `NAME=VALUE` for a disclosure
-parameter of the request's `disclosure:` block (k, l, max_suppression, min_count, p_percent,
-dominance.n, dominance.k) or free text. The `approval` body then carries::
+Approval conditions (`--conditions`, repeatable) are either exactly `NAME=VALUE` for a
+disclosure parameter of the request's `disclosure:` block (k, l, max_suppression, min_count,
+p_percent, dominance.n, dominance.k) or free text. Free text is never enforced, so a text that
+contains `=` is refused (it would read as a parameter that nothing applies): parameters go
+one per `--conditions`, notes are written without `=`. The `approval` (and each later
+`amendment`, `review amend`) body then carries::
 
     "conditions": {"disclosure": {<every parameter, effective value>},
                    "tightened": [<names the officer changed>], "notes": [<free text>]}
@@ -24,6 +27,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from primex.audit.log import AuditLog, open_log
@@ -31,13 +35,15 @@ from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.exchange.layout import REPORT_JSON
 from primex.home import Home
 from primex.release.gate import protected_dir
-from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.manifest import collect_protected
 from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
 from primex.requests.conditions import (
     PARAMETERS,
     build_conditions,
+    check_amendment,
     json_number,
     proposed_parameters,
     service_minimums,
@@ -261,6 +267,58 @@ def approve(
         body["recipient"] = approved
     seq = _decide(request_id, as_key, "approval", body)
     console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
+    _print_conditions(body["conditions"])
+
+
+def _print_conditions(conditions: dict[str, Any]) -> None:
+    """Say what is enforced and what is only text: nothing becomes a condition silently."""
+    out = console()
+    tightened = set(conditions.get("tightened") or [])
+    enforced = []
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = conditions["disclosure"].get(head)
+        value = value.get(tail) if tail and isinstance(value, dict) else value
+        enforced.append(f"{name}={value}" + (" (yours)" if name in tightened else ""))
+    out.print("enforced: " + ", ".join(enforced), highlight=False, soft_wrap=True)
+    for note in conditions.get("notes") or []:
+        out.print(f"note (not enforced by the software): {escape(note)}", highlight=False,
+                  soft_wrap=True)
+
+
+@app.command("amend")
+def amend(
+    request_id: RequestId,
+    as_key: AsKey,
+    reason: Reasons,
+    conditions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--conditions",
+            help="The new full set of conditions, as for `approve` (NAME=VALUE or free "
+            "text). Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Record a new version of the approval's conditions (steps after it apply the latest).
+
+    The new set is complete (conditions not repeated are dropped) and may only tighten the
+    conditions in force: a looser value is refused."""
+    h = home()
+    log = _open(h)
+    st = log.state(request_id)
+    spec, _raw, _sha = load_submitted(h, request_id)
+    new = build_conditions(conditions or [], proposed_parameters(spec.disclosure),
+                           service_minimums())
+    check_amendment(st.conditions, new)
+    body = {"conditions": new, "reason": "; ".join(_reasons(reason))}
+    seq = _decide(request_id, as_key, "amendment", body)
+    console().print(f"[green]amended[/] the conditions of {request_id} at log entry {seq}",
+                    highlight=False)
+    dropped = [n for n in (st.conditions or {}).get("notes") or [] if n not in new["notes"]]
+    for note in dropped:
+        console().print(f"note dropped: {escape(note)}", highlight=False, soft_wrap=True)
+    _print_conditions(new)
 
 
 @app.command("reject")
@@ -335,6 +393,8 @@ def check_output(
             where=str(protected_dir(h, request_id)),
             hint="protect the output again; never edit protected files by hand",
         )
+    if approve_it:
+        _protected_under_the_conditions_in_force(log, request_id)
     body: dict[str, Any] = {
         "manifest_sha256": manifest.sha256,
         "decision": "approve" if approve_it else "return",
@@ -348,6 +408,18 @@ def check_output(
         highlight=False,
     )
 
+
+
+def _protected_under_the_conditions_in_force(log: AuditLog, request_id: str) -> None:
+    """An output protected before the latest amendment was made under conditions no longer
+    in force: it cannot be approved (return it, or protect it again)."""
+    latest: dict[str, int] = {}
+    for entry in log.entries(request_id):
+        latest[entry.type] = entry.seq
+    if latest.get("amendment", -1) > latest.get("disclosure_result", -1):
+        raise PermissionDenied(
+            "the conditions were amended after this output was protected", where=request_id,
+            hint="protect it again (`primex disclosure protect`), or --return it")
 
 
 @app.command("close")

@@ -1,6 +1,6 @@
 """Apply a dissemination profile and the table protection to the indicator cells.
 
-Every figure that reaches the site goes through `primex.disclosure.protect_table`, one call per
+Every figure that reaches the site goes through `primex.sdc.tables.protect_table`, one call per
 table: for each indicator and period, the geographic breakdowns form ONE hierarchical table
 (Belgium → region → province → arrondissement [→ commune], down to the profile's finest
 level), and every other breakdown a flat table under the same total; the engine's secondary
@@ -37,10 +37,10 @@ TOTAL = "*"
 
 def _protect_table() -> Any:
     try:
-        from primex.disclosure import protect_table
+        from primex.sdc.tables import protect_table
     except ImportError:  # the table engine is a sibling module; say so instead of faking it
         raise PrimexError(
-            "table protection is not available (primex.disclosure.protect_table missing)",
+            "table protection is not available (primex.sdc.tables.protect_table missing)",
             hint="install a primex version with the table SDC engine",
         ) from None
     return protect_table

@@ -28,8 +28,6 @@ disclosure step measures the real output again after protection.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +38,9 @@ from primex.catalogue import Catalogue, Policy, geography, load_catalogue, load_
 from primex.errors import PrimexError
 from primex.home import Home
 from primex.requests.spec import RequestSpec
+from primex.sdc.micro.lattice import cheapest_nodes, node_cost
+from primex.sdc.micro.risk import KeyRisk, combination_ids, key_frequencies
+from primex.sdc.micro.risk import key_risk as measure
 
 # Above this share of small cells, secondary suppression hides much of a table (rule of thumb).
 TABLE_SMALL_CELL_TARGET = 0.10
@@ -49,33 +50,8 @@ SUGGESTIONS = 3
 MONTHLY_BENEFITS = ("RI", "ERIS")
 
 
-@dataclass(frozen=True)
-class Risk:
-    records: int
-    sample_uniques: int
-    violating_k: int
-    expected_reidentifications: float
-
-    @property
-    def share_uniques(self) -> float:
-        return self.sample_uniques / self.records if self.records else 0.0
-
-    @property
-    def share_violating(self) -> float:
-        return self.violating_k / self.records if self.records else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "records": self.records,
-            "sample_uniques": self.sample_uniques,
-            "share_sample_uniques": round(self.share_uniques, 6),
-            "records_violating_k": self.violating_k,
-            "share_violating_k": round(self.share_violating, 6),
-            "expected_reidentifications": round(self.expected_reidentifications, 4),
-            "global_risk_pct": round(
-                100 * self.expected_reidentifications / self.records if self.records else 0.0, 4
-            ),
-        }
+# The screen's risk figures and search come from the SDC library (one implementation).
+Risk = KeyRisk
 
 
 @dataclass(frozen=True)
@@ -163,23 +139,6 @@ class Assessment:
 # --- risk on encoded keys --------------------------------------------------------------------
 
 
-def key_frequencies(columns: list[np.ndarray], n: int) -> np.ndarray:
-    """fk of every record: how many of the n records share its combination of codes."""
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    key = _cell_ids(columns, n)
-    return np.bincount(key)[key]
-
-
-def measure(fk: np.ndarray, k: int) -> Risk:
-    return Risk(
-        records=len(fk),
-        sample_uniques=int(np.count_nonzero(fk == 1)),
-        violating_k=int(np.count_nonzero(fk < k)),
-        expected_reidentifications=float(np.sum(1.0 / fk)) if len(fk) else 0.0,
-    )
-
-
 @dataclass
 class _Ladder:
     """One variable's codes at each level of its hierarchy (finest first, `total` last)."""
@@ -225,7 +184,7 @@ def _ladder(catalogue: Catalogue, name: str, values: pd.Series) -> tuple[_Ladder
 
 
 def _cost(node: tuple[int, ...], ladders: list[_Ladder]) -> float:
-    return sum(level / ladder.height for level, ladder in zip(node, ladders, strict=True))
+    return node_cost(node, [ladder.height for ladder in ladders])
 
 
 def _search(
@@ -234,25 +193,9 @@ def _search(
     evaluate: Any,
 ) -> list[tuple[tuple[int, ...], Any]]:
     """Cheapest lattice nodes that satisfy `ok`, skipping generalisations of found ones."""
-    nodes = sorted(
-        itertools.product(*(range(ladder.height + 1) for ladder in ladders)),
-        key=lambda node: (_cost(node, ladders), sum(node), node),
-    )
-    found: list[tuple[tuple[int, ...], Any]] = []
-    started = time.monotonic()
-    for evaluations, node in enumerate(nodes):
-        if len(found) >= SUGGESTIONS or evaluations >= MAX_EVALUATIONS:
-            break
-        if time.monotonic() - started > TIME_BUDGET_S:
-            break
-        if any(all(a >= b for a, b in zip(node, f, strict=True)) for f, _ in found):
-            continue  # dominated: a coarser version of a suggestion already found
-        if not any(node):
-            continue
-        result = evaluate(node)
-        if ok(result):
-            found.append((node, result))
-    return found
+    return cheapest_nodes([ladder.height for ladder in ladders], ok, evaluate,
+                          wanted=SUGGESTIONS, max_evaluations=MAX_EVALUATIONS,
+                          time_budget_s=TIME_BUDGET_S)
 
 
 def _levels(node: tuple[int, ...], ladders: list[_Ladder]) -> dict[str, str]:
@@ -400,14 +343,11 @@ def assess(
     catalogue = catalogue or load_catalogue()
     policy = policy or load_policy()
     frame, snapshot = spell_table(spec, home)
-    k = max(spec.disclosure.k or 0, policy.microdata.k)
-    budget = min(
-        spec.disclosure.max_suppression
-        if spec.disclosure.max_suppression is not None
-        else policy.microdata.max_suppression,
-        policy.microdata.max_suppression,
-    )
-    min_count = max(spec.disclosure.min_count or 0, policy.tables.min_count)
+    # The parameters in force: the service policy tightened by the proposal (one rule).
+    in_force = policy.tighten(spec.policy_overrides(), where="request disclosure")
+    k = in_force.microdata.k
+    budget = in_force.microdata.max_suppression
+    min_count = in_force.tables.min_count
     notes: list[str] = []
     qis = [
         name for name in spec.variables
@@ -488,7 +428,7 @@ def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Ca
 
     def evaluate(node: tuple[int, ...]) -> tuple[int, int]:
         cols = [ladder.codes[level] for level, ladder in zip(node, ladders, strict=True)]
-        ids = _cell_ids(cols, len(frame))
+        ids = combination_ids(cols, len(frame))
         fk = np.bincount(ids)[ids]
         _, first = np.unique(ids, return_index=True)
         counts = fk[first]
@@ -507,17 +447,6 @@ def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Ca
                                           cells=c, small_cells=s))
         suggestions.sort(key=lambda s: (round(s.cost, 9), s.small_cells or 0))
     return TableAssessment(name, dims, cells, small, min_count, within, suggestions, note)
-
-
-def _cell_ids(cols: list[np.ndarray], n: int) -> np.ndarray:
-    """Dense id of each record's combination of codes (0..cells-1)."""
-    key = np.zeros(n, dtype=np.int64)
-    for codes in cols:
-        # re-densify after each column so the mixed-radix key never overflows
-        key = key * (int(codes.max()) + 1 if n else 1) + codes
-        _, key = np.unique(key, return_inverse=True)
-        key = key.astype(np.int64)
-    return key
 
 
 # --- rendering -------------------------------------------------------------------------------

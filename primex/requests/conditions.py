@@ -1,17 +1,21 @@
 """The conditions a privacy officer attaches to an approval (`review approve --conditions`,
 and the service's approval route): one definition of what may be set and how.
 
-Conditions are either `NAME=VALUE` for a disclosure parameter of the request's `disclosure:`
-block (k, l, max_suppression, min_count, p_percent, dominance.n, dominance.k) or free text.
-The `approval` body then carries::
+Conditions are either exactly `NAME=VALUE` for a disclosure parameter of the request's
+`disclosure:` block (k, l, max_suppression, min_count, p_percent, dominance.n, dominance.k) or
+free text. Free text is never enforced, so a text that contains `=` is refused (it would read
+as a parameter that nothing applies): parameters go one per condition, notes are written
+without `=`. The `approval` (and each later `amendment`, `review amend`) body then carries::
 
     "conditions": {"disclosure": {<every parameter, effective value>},
                    "tightened": [<names the officer changed>], "notes": [<free text>]}
 
 The effective value of a parameter is the officer's if given, else the researcher's
 proposal, else the service minimum (policy.yaml); each is checked never to be looser than
-the service minimum nor than the researcher's proposal. Canonical JSON has no floats, so a
-non-integer value is written as a decimal string ("0.02").
+the service minimum nor than the researcher's proposal; an amendment may besides not loosen
+the conditions in force. Which direction is tighter comes from the policy's typed parameters
+(`primex.sdc.params`), written once. Canonical JSON has no floats, so a non-integer value is
+written as a decimal string ("0.02").
 """
 
 from __future__ import annotations
@@ -20,18 +24,24 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from primex.catalogue import load_policy
+from primex.catalogue import Policy, load_policy
 from primex.errors import PrimexError
+from primex.sdc.params import LARGER, direction, is_looser
 
+# request parameter -> (integer only?, its place in the service policy)
+POLICY_NAMES: dict[str, tuple[bool, str]] = {
+    "k": (True, "microdata.k"),
+    "l": (True, "microdata.l"),
+    "max_suppression": (False, "microdata.max_suppression"),
+    "min_count": (True, "tables.min_count"),
+    "p_percent": (False, "tables.p_percent"),
+    "dominance.n": (True, "tables.dominance.n"),
+    "dominance.k": (False, "tables.dominance.k"),
+}
 # parameter -> (integer only?, stricter direction)
 PARAMETERS: dict[str, tuple[bool, str]] = {
-    "k": (True, "higher"),
-    "l": (True, "higher"),
-    "max_suppression": (False, "lower"),
-    "min_count": (True, "higher"),
-    "p_percent": (False, "higher"),
-    "dominance.n": (True, "higher"),
-    "dominance.k": (False, "lower"),
+    name: (integer, "higher" if direction(Policy, path) == LARGER else "lower")
+    for name, (integer, path) in POLICY_NAMES.items()
 }
 # What each parameter can mean (the disclosure steps' own limits); outside them a value is a
 # typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
@@ -100,7 +110,7 @@ def proposed_parameters(disclosure: Any) -> dict[str, Decimal]:
 
 
 def _looser(name: str, value: Decimal, than: Decimal) -> bool:
-    return value < than if PARAMETERS[name][1] == "higher" else value > than
+    return is_looser(direction(Policy, POLICY_NAMES[name][1]), value, than)
 
 
 def build_conditions(
@@ -112,6 +122,13 @@ def build_conditions(
     for item in items:
         match = _ASSIGNMENT.fullmatch(item)
         if match is None:
+            if "=" in item:
+                shown = item.strip() if len(item.strip()) <= 60 else item.strip()[:57] + "..."
+                raise PrimexError(
+                    f"condition {shown!r} contains '=' but is not one NAME=VALUE parameter: "
+                    "it would be kept as text that nothing enforces", where="--conditions",
+                    hint="give each parameter as its own --conditions NAME=VALUE "
+                    f"({', '.join(PARAMETERS)}); write free-text conditions without '='")
             if item.strip():
                 notes.append(item.strip())
             continue
@@ -150,3 +167,32 @@ def build_conditions(
         else:
             nested[name] = json_number(value)
     return {"disclosure": nested, "tightened": sorted(officer), "notes": notes}
+
+
+def flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:
+    """{"dominance": {"n": 3}} -> {"dominance.n": Decimal(3)} (decimal strings included)."""
+    out: dict[str, Decimal] = {}
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = disclosure.get(head)
+        value = value.get(tail) if tail and isinstance(value, dict) else value
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            try:
+                out[name] = Decimal(str(value))
+            except InvalidOperation:
+                continue
+    return out
+
+
+def check_amendment(in_force: dict[str, Any] | None, new: dict[str, Any]) -> None:
+    """An amendment may only tighten the conditions in force (both `conditions` bodies)."""
+    current = flat_parameters((in_force or {}).get("disclosure") or {})
+    problems = [
+        f"{name}={json_number(value)} is looser than the {json_number(current[name])} in force"
+        for name, value in flat_parameters(new["disclosure"]).items()
+        if name in current and _looser(name, value, current[name])
+    ]
+    if problems:
+        raise PrimexError(
+            "an amendment may only tighten the conditions in force: " + "; ".join(problems),
+            where="--conditions", hint="repeat every condition that stays, tightened or equal")

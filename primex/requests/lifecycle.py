@@ -116,7 +116,7 @@ def _summary(entry: Any) -> str:
         if isinstance(reasons, list):
             return "; ".join(str(r) for r in reasons)
         return str(reasons or "")
-    if entry.type == "approval":
+    if entry.type in ("approval", "amendment"):
         conditions = body.get("conditions") or {}
         return "conditions: " + ", ".join(f"{k}={v}" for k, v in conditions.items()) if (
             conditions) else "no extra conditions"

@@ -601,12 +601,14 @@ def policy_minimums(policy: Any) -> dict[str, tuple[float | None, str]]:
             node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
         return node
 
-    return {
-        "k": (get("microdata", "k"), "higher"),
-        "l": (get("microdata", "l"), "higher"),
-        "max_suppression": (get("microdata", "max_suppression"), "lower"),
-        "min_count": (get("tables", "min_count"), "higher"),
-        "p_percent": (get("tables", "p_percent"), "higher"),
-        "dominance.n": (get("tables", "dominance", "n"), "higher"),
-        "dominance.k": (get("tables", "dominance", "k"), "lower"),
-    }
+    from primex.catalogue import Policy
+    from primex.sdc.params import LARGER, direction
+
+    paths = {"k": "microdata.k", "l": "microdata.l",
+             "max_suppression": "microdata.max_suppression", "min_count": "tables.min_count",
+             "p_percent": "tables.p_percent", "dominance.n": "tables.dominance.n",
+             "dominance.k": "tables.dominance.k"}
+    # which direction is tighter: the policy's typed parameters say it, once
+    return {name: (get(*path.split(".")),
+                   "higher" if direction(Policy, path) == LARGER else "lower")
+            for name, path in paths.items()}

@@ -27,8 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.disclosure._encode import combine, encode_frame, group_ids, sum_lookup
 from primex.errors import PrimexError
+from primex.sdc.micro._encode import (
+    combine,
+    combine_columns,
+    encode_frame,
+    group_ids,
+    sum_lookup,
+)
 
 
 @dataclass(frozen=True)
@@ -357,3 +363,66 @@ def risk_from_rows(
     er = float(np.nansum(r))
     return MicroRisk(key_vars, fk, Fk, r, er, er / n if n else 0.0, wsums is not None, alpha)
 
+
+
+# -- a quick screen of a key (the pre-assessment of a request) ---------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRisk:
+    """Unweighted risk of one key where every value, missing included, is a category of its
+    own (a screen before extraction: sdcMicro's wildcard treatment of missing values needs
+    the real extract). `expected_reidentifications` is sdcMicro's global_risk_ER without
+    weights (Σ 1/fk)."""
+
+    records: int
+    sample_uniques: int
+    violating_k: int
+    expected_reidentifications: float
+
+    @property
+    def share_uniques(self) -> float:
+        return self.sample_uniques / self.records if self.records else 0.0
+
+    @property
+    def share_violating(self) -> float:
+        return self.violating_k / self.records if self.records else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "sample_uniques": self.sample_uniques,
+            "share_sample_uniques": round(self.share_uniques, 6),
+            "records_violating_k": self.violating_k,
+            "share_violating_k": round(self.share_violating, 6),
+            "expected_reidentifications": round(self.expected_reidentifications, 4),
+            "global_risk_pct": round(
+                100 * self.expected_reidentifications / self.records if self.records else 0.0, 4
+            ),
+        }
+
+
+def combination_ids(columns: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Dense id (0..cells-1) of each record's combination of non-negative integer codes."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    cards = [int(c.max()) + 1 if len(c) else 1 for c in columns]
+    key, rng = combine_columns([c.astype(np.int64, copy=False) for c in columns], cards, n)
+    ids, _ = group_ids(key, rng)
+    return ids
+
+
+def key_frequencies(columns: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """fk of every record: how many of the n records share its combination of codes."""
+    ids = combination_ids(columns, n)
+    return np.bincount(ids)[ids] if n else np.zeros(0, dtype=np.int64)
+
+
+def key_risk(fk: np.ndarray, k: int) -> KeyRisk:
+    """Sample uniques, records violating k and Σ 1/fk of a key's frequencies."""
+    return KeyRisk(
+        records=len(fk),
+        sample_uniques=int(np.count_nonzero(fk == 1)),
+        violating_k=int(np.count_nonzero(fk < k)),
+        expected_reidentifications=float(np.sum(1.0 / fk)) if len(fk) else 0.0,
+    )

@@ -27,7 +27,7 @@ TOTAL = "*"
 
 
 @dataclass
-class Hierarchy:
+class DimensionHierarchy:
     """One dimension's codes as a tree. Codes are ordered root first, then depth first, so a
     pivot reads naturally; `parent[i]` is -1 for the root."""
 
@@ -64,12 +64,12 @@ class Hierarchy:
         return sorted(out)
 
     @classmethod
-    def flat(cls, name: str, values: Sequence[str]) -> Hierarchy:
+    def flat(cls, name: str, values: Sequence[str]) -> DimensionHierarchy:
         """A one-level hierarchy: every value directly under `*`."""
         return cls.from_paths(name, [[str(v), TOTAL] for v in sorted(set(map(str, values)))])
 
     @classmethod
-    def from_frame(cls, name: str, frame: pd.DataFrame) -> Hierarchy:
+    def from_frame(cls, name: str, frame: pd.DataFrame) -> DimensionHierarchy:
         """Parse the ARX table form (first column finest code, ..., last column `*`)."""
         if frame.shape[1] < 1 or frame.shape[0] < 1:
             raise PrimexError(
@@ -90,7 +90,7 @@ class Hierarchy:
         return cls.from_paths(name, paths)
 
     @classmethod
-    def from_paths(cls, name: str, paths: list[list[str]]) -> Hierarchy:
+    def from_paths(cls, name: str, paths: list[list[str]]) -> DimensionHierarchy:
         parent_of: dict[str, str | None] = {TOTAL: None}
         for path in paths:
             # A code repeated at consecutive levels (e.g. Brussels: province = region) is the
@@ -147,7 +147,7 @@ def hierarchies_from_sdctable(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
 class Table:
     """A dense hierarchical table. Cell arrays are flat in C order over `shape`."""
 
-    dims: list[Hierarchy]
+    dims: list[DimensionHierarchy]
     value: np.ndarray
     count: np.ndarray
     top: np.ndarray  # (n_cells, n_top) largest contributions, descending
@@ -179,7 +179,7 @@ class Table:
         return table_equations(self.dims)
 
 
-def table_equations(dims: list[Hierarchy]) -> sp.csr_matrix:
+def table_equations(dims: list[DimensionHierarchy]) -> sp.csr_matrix:
     shape = tuple(h.size for h in dims)
     n = int(np.prod(shape))
     grid = np.arange(n).reshape(shape)
@@ -211,12 +211,12 @@ def table_equations(dims: list[Hierarchy]) -> sp.csr_matrix:
 
 
 def _hierarchy_for(
-    name: str, column: pd.Series, hierarchies: dict[str, pd.DataFrame | Hierarchy] | None
-) -> Hierarchy:
+    name: str, column: pd.Series, hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None
+) -> DimensionHierarchy:
     given = (hierarchies or {}).get(name)
     if given is None:
-        return Hierarchy.flat(name, column.astype(str).unique().tolist())
-    if isinstance(given, Hierarchy):
+        return DimensionHierarchy.flat(name, column.astype(str).unique().tolist())
+    if isinstance(given, DimensionHierarchy):
         return given
     if not isinstance(given, pd.DataFrame):
         raise PrimexError(
@@ -224,7 +224,7 @@ def _hierarchy_for(
             where=f"hierarchies[{name!r}]",
             hint="pass the ARX table form: first column finest code, ..., last column '*'",
         )
-    return Hierarchy.from_frame(name, given)
+    return DimensionHierarchy.from_frame(name, given)
 
 
 def build_table(
@@ -232,7 +232,7 @@ def build_table(
     dimensions: Sequence[str],
     measure: str | None = None,
     weight: str | None = None,
-    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None = None,
+    hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None = None,
     n_top: int = 2,
 ) -> Table:
     """Aggregate microdata (one row = one contributor) into a dense hierarchical table."""
@@ -325,7 +325,7 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def _aggregate(
-    dims: list[Hierarchy], value: np.ndarray, count: np.ndarray, top: np.ndarray
+    dims: list[DimensionHierarchy], value: np.ndarray, count: np.ndarray, top: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill every total from its children, one dimension at a time, deepest level first."""
     shape = tuple(h.size for h in dims)
@@ -346,3 +346,10 @@ def _aggregate(
             )
             t[tuple(sl)] = -np.sort(-stacked, axis=-1)[..., :k]
     return v.ravel(), c.ravel(), t.reshape(-1, k)
+
+
+def record_cells(table: Table, microdata: pd.DataFrame) -> np.ndarray:
+    """The finest cell of each record (the ledger rolls memberships up from it)."""
+    idx = [microdata[h.name].astype(str).map(h.index).to_numpy(dtype=np.int64)
+           for h in table.dims]
+    return np.ravel_multi_index(tuple(idx), table.shape)

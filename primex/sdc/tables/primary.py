@@ -35,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from primex.disclosure.table_build import Table
 from primex.errors import PrimexError
+from primex.sdc.params import TablePolicy
+from primex.sdc.tables.build import Table
 
 _KNOWN = {"min_count", "dominance", "p_percent", "safety_range", "min_interval"}
 
@@ -64,11 +65,14 @@ class Rules:
         return out
 
     @classmethod
-    def parse(cls, rules: dict[str, Any] | Rules | None) -> Rules:
+    def parse(cls, rules: dict[str, Any] | Rules | TablePolicy | None) -> Rules:
         if isinstance(rules, Rules):
             return rules
-        if rules is None:
-            rules = {"min_count": 10}
+        if isinstance(rules, TablePolicy):
+            rules = rules.rules()
+        if rules is None:  # no hidden threshold: the caller states its rules
+            raise PrimexError("no table rules given", where="rules",
+                              hint='pass a TablePolicy or e.g. {"min_count": 10}')
         if not isinstance(rules, dict):
             raise PrimexError("rules must be a mapping", where="rules",
                               hint='e.g. {"min_count": 10, "p_percent": 10}')

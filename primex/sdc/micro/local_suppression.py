@@ -17,8 +17,8 @@ from itertools import combinations
 
 import numpy as np
 
-from primex.disclosure._encode import class_sizes, combine, combine_columns
-from primex.disclosure.risk import Patterns, pattern_frequencies
+from primex.sdc.micro._encode import class_sizes, combine, combine_columns
+from primex.sdc.micro.risk import Patterns, pattern_frequencies
 
 
 def candidate_sets(importance: list[int]) -> list[tuple[int, ...]]:
@@ -88,7 +88,7 @@ def apply_bits(codes: np.ndarray, bits: np.ndarray) -> np.ndarray:
 
 def fk_of_rows(codes: np.ndarray, cards: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Exact sdcMicro fk (alpha = 1) of distinct rows carrying multiplicities `count`."""
-    from primex.disclosure._encode import group_ids
+    from primex.sdc.micro._encode import group_ids
 
     key, rng = combine(codes + 1, cards + 1)
     pid, g = group_ids(key, rng)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from primex.disclosure.table_protect import ProtectedTable
+from primex.sdc.tables.result import ProtectedTable
 
 
 def _clean(v: Any) -> Any:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.disclosure.utility import eigen_utility, il1s, il1s_mean
 from primex.errors import PrimexError
+from primex.sdc.micro.utility import eigen_utility, il1s, il1s_mean
 
 
 def _numeric(df: pd.DataFrame, variables: Sequence[str]) -> np.ndarray:
@@ -181,3 +181,39 @@ def pram(df: pd.DataFrame, variable: str, pd_min: float = 0.8, alpha: float = 0.
            "frequencies_before": freq.astype(int).tolist(),
            "frequencies_after": np.bincount(new[ok], minlength=len(cats)).astype(int).tolist()}
     return out, rep
+
+
+PERTURBATION_METHODS = ("mdav", "noise", "correlated-noise", "pram")
+
+
+def perturb_variables(
+    df: pd.DataFrame,
+    method: str,
+    variables: Sequence[str],
+    *,
+    k: int,
+    noise: float,
+    pd_min: float,
+    alpha: float,
+    invariant: bool,
+    seed: int,
+    where: str,
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The one choice of perturbation method (the CLI and the protection step both call it):
+    MDAV microaggregation (`k`), additive or correlated noise (`noise` % of the sd), or PRAM
+    on each variable (`pd_min`, `alpha`, `invariant`; variable j gets seed + j)."""
+    if method == "mdav":
+        out, rep = microaggregate(df, variables, k)
+        return out, [rep]
+    if method in ("noise", "correlated-noise"):
+        kind = "additive" if method == "noise" else "correlated"
+        out, rep = add_noise(df, variables, noise, kind, seed)
+        return out, [rep]
+    if method == "pram":
+        reports = []
+        for j, v in enumerate(variables):
+            df, rep = pram(df, v, pd_min, alpha, invariant, (seed + j) % (1 << 63))
+            reports.append(rep)
+        return df, reports
+    raise PrimexError(f"unknown perturbation method {method!r}", where=where,
+                      hint=", ".join(PERTURBATION_METHODS))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ def _norm(v: object) -> str:
 
 
 @dataclass(frozen=True)
-class Hierarchy:
+class GeneralisationHierarchy:
     """One variable's generalisation levels; `table` is the ARX-form table as text."""
 
     name: str
@@ -40,7 +39,9 @@ class Hierarchy:
         return self.table.shape[1] - 1
 
     @classmethod
-    def from_frame(cls, name: str, table: pd.DataFrame, where: str | None = None) -> Hierarchy:
+    def from_frame(
+        cls, name: str, table: pd.DataFrame, where: str | None = None
+    ) -> GeneralisationHierarchy:
         where = where or f"hierarchy {name}"
         if table.shape[0] == 0 or table.shape[1] == 0:
             raise PrimexError("hierarchy table is empty", where=where,
@@ -64,30 +65,26 @@ class Hierarchy:
         return cls(name, t.reset_index(drop=True))
 
     @classmethod
-    def from_csv(cls, name: str, path: Path) -> Hierarchy:
-        """ARX hierarchy CSV: no header, `;` (ARX) or `,` separated."""
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise PrimexError(f"cannot read hierarchy file: {exc.strerror}", where=str(path),
-                              hint="give an existing CSV file") from exc
+    def from_text(cls, name: str, text: str, where: str) -> GeneralisationHierarchy:
+        """ARX hierarchy CSV text: no header, `;` (ARX) or `,` separated. `where` names the
+        file in errors (the caller reads it: this library touches no file)."""
         first = text.splitlines()[0] if text else ""
         sep = ";" if first.count(";") >= first.count(",") and ";" in first else ","
         rows = [line.split(sep) for line in text.splitlines() if line.strip()]
         if not rows:
-            raise PrimexError("hierarchy file is empty", where=str(path),
+            raise PrimexError("hierarchy file is empty", where=where,
                               hint="one line per original value: value;level1;...;*")
         width = len(rows[0])
         for i, r in enumerate(rows):
             if len(r) != width:
                 raise PrimexError(f"line has {len(r)} fields, expected {width}",
-                                  where=f"{path}:{i + 1}", hint="every line needs every level")
-        return cls.from_frame(name, pd.DataFrame(rows, dtype=str), where=str(path))
+                                  where=f"{where}:{i + 1}", hint="every line needs every level")
+        return cls.from_frame(name, pd.DataFrame(rows, dtype=str), where=where)
 
     @classmethod
     def from_functions(
         cls, name: str, values: Iterable[object], *levels: Callable[[object], object]
-    ) -> Hierarchy:
+    ) -> GeneralisationHierarchy:
         """Build from original values and one function per level (a final `*` is added)."""
         vals = list(dict.fromkeys(values))
         cols = {"level0": vals}
@@ -100,7 +97,7 @@ class Hierarchy:
         return cls.from_frame(name, pd.DataFrame(cols))
 
     @classmethod
-    def flat(cls, name: str, values: Iterable[object]) -> Hierarchy:
+    def flat(cls, name: str, values: Iterable[object]) -> GeneralisationHierarchy:
         """value -> * (the only hierarchy of a variable without a catalogue one)."""
         return cls.from_functions(name, values)
 
@@ -155,35 +152,24 @@ def resolve(
     quasi_identifiers: Sequence[str],
     hierarchies: dict[str, object] | None,
     df: pd.DataFrame,
-) -> list[Hierarchy]:
-    """One Hierarchy per QI: a Hierarchy, an ARX table, a CSV path, or value -> * if absent."""
-    out: list[Hierarchy] = []
+) -> list[GeneralisationHierarchy]:
+    """One hierarchy per QI: a GeneralisationHierarchy, an ARX table, or value -> * if absent."""
+    out: list[GeneralisationHierarchy] = []
     hierarchies = hierarchies or {}
     # Hierarchies of variables that are not QIs here are ignored (one dict can serve many runs).
     for q in quasi_identifiers:
         h = hierarchies.get(q)
         if h is None:
             values = list(df[q].dropna().unique())
-            out.append(Hierarchy.flat(q, values or ["*"]))  # an all-missing QI stays missing
-        elif isinstance(h, Hierarchy):
+            # an all-missing QI stays missing
+            out.append(GeneralisationHierarchy.flat(q, values or ["*"]))
+        elif isinstance(h, GeneralisationHierarchy):
             out.append(h)
         elif isinstance(h, pd.DataFrame):
-            out.append(Hierarchy.from_frame(q, h))
-        elif isinstance(h, str | Path):
-            out.append(Hierarchy.from_csv(q, Path(h)))
+            out.append(GeneralisationHierarchy.from_frame(q, h))
         else:
             raise PrimexError(f"hierarchy of {q!r} has an unsupported type {type(h).__name__}",
                               where=f"hierarchies.{q}",
-                              hint="give a DataFrame (ARX form), a CSV path or a Hierarchy")
+                              hint="give a DataFrame (ARX form) or a GeneralisationHierarchy "
+                                   "(primex.protection.files.read_hierarchy_csv reads a CSV)")
     return out
-
-
-def from_catalogue(name: str, values: Iterable[object]) -> Hierarchy:
-    """The catalogue's hierarchy of variable `name` for these values, in ARX form."""
-    try:
-        from primex.catalogue import load_catalogue  # type: ignore[attr-defined]
-    except ImportError as exc:  # the catalogue is written by another step of the project
-        raise PrimexError("the variable catalogue is not available", where=f"hierarchy {name}",
-                          hint="pass an explicit hierarchy CSV with --hierarchy") from exc
-    table = load_catalogue().hierarchy_table(name, list(values))
-    return Hierarchy.from_frame(name, table, where=f"catalogue hierarchy {name}")

@@ -34,29 +34,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from primex.errors import PrimexError
+from primex.sdc.params import SyntheticPolicy
 
-
-@dataclass(frozen=True)
-class SyntheticThresholds:
-    """Pass/fail thresholds for a synthetic release (explicit, never hidden defaults).
-
-    Shares are compared with the holdout baseline: the synthetic value may exceed the
-    baseline's by at most the stated margin.
-    """
-
-    max_identical_all_excess: float = 0.01
-    max_unique_match_excess: float = 0.01
-    max_closer_to_train: float = 0.60
-    max_cap_excess: float = 0.10
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not 0.0 <= float(value) <= 1.0:
-                raise PrimexError(
-                    f"synthetic threshold {name} must be between 0 and 1, got {value}",
-                    where="disclosure.synthetic",
-                )
+# Pass/fail thresholds of a synthetic release: the typed, default-free parameters of
+# primex.sdc.params (the service policy's `synthetic:` block). Shares are compared with the
+# holdout baseline: the synthetic value may exceed the baseline's by at most the stated margin.
+SyntheticThresholds = SyntheticPolicy
 
 
 @dataclass

@@ -3,7 +3,7 @@
 For every primary cell p the attacker solves  min x_p  and  max x_p  subject to every table
 equation (A x = 0), the published cells fixed at their values and x >= 0. The interval
 [low, up] passes when  up >= x_p + upl  and  low <= x_p - lpl  (the protection levels of
-primex.disclosure.primary), never just "up > low".
+primex.sdc.tables.primary), never just "up > low".
 
 Scalable and still exact (every primary gets both LPs, solved by HiGHS):
 
@@ -33,8 +33,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from primex.disclosure._highs import LP
 from primex.errors import PrimexError
+from primex.sdc.tables._highs import LP
 
 _REL_TOL = 1e-6
 

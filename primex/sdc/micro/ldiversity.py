@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from primex.disclosure._encode import combine, encode_column, encode_frame, group_ids
 from primex.errors import PrimexError
+from primex.sdc.micro._encode import combine, encode_column, encode_frame, group_ids
 
 
 @dataclass

@@ -3,7 +3,9 @@
 Stored at `Home.ledger_db` (SPP side, never released). For every released table it records
 the cell definitions that were published (dimensions, population filter, the codes of each
 published cell) and, exactly, who contributed to each of them: one row per contributing
-pseudonym with the finest cell that person fell in, plus the table's hierarchies, so the
+person — keyed by the SPP record key (CONTRACTS C2), which is the same for a person in every
+request, unlike pseudonyms, which are keyed per project and never match across requests —
+with the finest cell that person fell in, plus the table's hierarchies, so the
 members of any published total are recomputed by rolling finest cells up. Nothing is
 approximated: a sketch would miss a difference of one person, which is the attack.
 
@@ -29,8 +31,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from primex.disclosure.table_build import TOTAL, Hierarchy
 from primex.errors import PrimexError
+from primex.sdc.tables.build import TOTAL, DimensionHierarchy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -38,7 +40,7 @@ CREATE TABLE IF NOT EXISTS releases (
     dimensions VARCHAR NOT NULL, hierarchies VARCHAR NOT NULL, recorded_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS members (
-    release_id VARCHAR NOT NULL, pseudonym VARCHAR NOT NULL, leaf VARCHAR NOT NULL
+    release_id VARCHAR NOT NULL, member VARCHAR NOT NULL, leaf VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cells (
     release_id VARCHAR NOT NULL, cell VARCHAR NOT NULL
@@ -58,6 +60,13 @@ class ReleaseLedger:
             raise PrimexError(f"cannot open the release ledger ({e})", where=str(self.path),
                               hint="is another primex process holding it?") from e
         self._con.execute(_SCHEMA)
+        columns = {r[0] for r in self._con.execute("DESCRIBE members").fetchall()}
+        if "member" not in columns:
+            self._con.close()
+            raise PrimexError(
+                "the release ledger predates the SPP record key: its members are per-project "
+                "pseudonyms, which never match another request's", where=str(self.path),
+                hint="move it aside (its releases can no longer be compared) and protect again")
 
     def close(self) -> None:
         self._con.close()
@@ -69,10 +78,11 @@ class ReleaseLedger:
         self.close()
 
     # -- writing -------------------------------------------------------------------------
-    def record(self, release_id: str, data_id: str, pt: Any, pseudonyms: pd.Series,
+    def record(self, release_id: str, data_id: str, pt: Any, members: pd.Series,
                population: str = "") -> int:
-        """Record a released table. `pseudonyms` is aligned with the microdata rows the
-        table was built from. Returns the number of published cells recorded."""
+        """Record a released table. `members` (the SPP record key of each person) is aligned
+        with the microdata rows the table was built from. Returns the number of published
+        cells recorded."""
         if not pt.passed:
             raise PrimexError("a table that failed its audit cannot be recorded as released",
                               where=f"release {release_id}")
@@ -80,7 +90,7 @@ class ReleaseLedger:
                              [release_id]).fetchone():
             raise PrimexError(f"release {release_id!r} is already in the ledger",
                               where="ledger", hint="release ids are unique")
-        dims, leaf_codes, hier = self._leaf_codes(pt, pseudonyms)
+        dims, leaf_codes, hier = self._leaf_codes(pt, members)
         published = pt.cells[~pt.cells["status"].isin(["u", "x"])]
         cell_keys = published[dims].astype(str).agg("\x1f".join, axis=1)
         self._con.execute("BEGIN TRANSACTION")
@@ -89,7 +99,7 @@ class ReleaseLedger:
                 "INSERT INTO releases VALUES (?, ?, ?, ?, ?, now())",
                 [release_id, data_id, population, json.dumps(dims), json.dumps(hier)])
             mem = pd.DataFrame({"release_id": release_id,
-                                "pseudonym": pseudonyms.astype(str).to_numpy(),
+                                "member": members.astype(str).to_numpy(),
                                 "leaf": leaf_codes})
             self._con.register("mem_df", mem)
             self._con.execute("INSERT INTO members SELECT * FROM mem_df")
@@ -105,28 +115,28 @@ class ReleaseLedger:
         return len(cdf)
 
     # -- checking ------------------------------------------------------------------------
-    def check(self, data_id: str, pt: Any, pseudonyms: pd.Series,
+    def check(self, data_id: str, pt: Any, members: pd.Series,
               threshold: int) -> pd.DataFrame:
         """Published cells of `pt` that difference against an earlier release isolates
         1..threshold-1 people. Columns: the table's dimensions, `release_id` (the earlier
         release), `earlier_cell`, `isolated` (how many people the difference isolates)."""
-        dims, leaf_codes, hier = self._leaf_codes(pt, pseudonyms)
+        dims, leaf_codes, hier = self._leaf_codes(pt, members)
         pub = pt.cells[~pt.cells["status"].isin(["u", "x"])].reset_index(drop=True)
         hierarchies = {d: _hier_from_json(d, hier[d]) for d in dims}
         new_m, people = _membership(pub[dims].astype(str), dims, hierarchies,
-                                    pseudonyms.astype(str).to_numpy(), leaf_codes, None)
+                                    members.astype(str).to_numpy(), leaf_codes, None)
         flags = []
         for rid, odims, ohier in self._con.execute(
                 "SELECT release_id, dimensions, hierarchies FROM releases WHERE data_id = ? "
                 "ORDER BY release_id", [data_id]).fetchall():
             odims = json.loads(odims)
             oh = {d: _hier_from_json(d, h) for d, h in json.loads(ohier).items()}
-            mem = self._con.execute("SELECT pseudonym, leaf FROM members WHERE release_id = ?",
+            mem = self._con.execute("SELECT member, leaf FROM members WHERE release_id = ?",
                                     [rid]).df()
             cells = self._con.execute("SELECT cell FROM cells WHERE release_id = ?",
                                       [rid]).df()["cell"]
             ocells = pd.DataFrame(cells.str.split("\x1f").tolist(), columns=odims)
-            old_m, people = _membership(ocells, odims, oh, mem["pseudonym"].to_numpy(),
+            old_m, people = _membership(ocells, odims, oh, mem["member"].to_numpy(),
                                         mem["leaf"].to_numpy(), people)
             # Align person indices (the old release may know people the new one lacks).
             n = len(people)
@@ -151,18 +161,18 @@ class ReleaseLedger:
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
-    def _leaf_codes(pt: Any, pseudonyms: pd.Series) -> tuple[list[str], np.ndarray,
+    def _leaf_codes(pt: Any, members: pd.Series) -> tuple[list[str], np.ndarray,
                                                                 dict[str, Any]]:
         table, rc = pt.table, pt.record_cells
         if table is None or rc is None:
             raise PrimexError("this table does not carry its record memberships",
                               where="ledger", hint="use a table from protect_table()")
-        if len(pseudonyms) != rc.size:
+        if len(members) != rc.size:
             raise PrimexError(
-                f"{len(pseudonyms)} pseudonyms for {rc.size} records", where="ledger",
-                hint="pass the pseudonym column of the microdata the table was built from")
-        if pd.Series(pseudonyms).isna().any():
-            raise PrimexError("some records have no pseudonym", where="ledger")
+                f"{len(members)} record keys or pseudonyms for {rc.size} records", where="ledger",
+                hint="pass the record-key column of the microdata the table was built from")
+        if pd.Series(members).isna().any():
+            raise PrimexError("some records have no member key", where="ledger")
         coords = np.unravel_index(rc, table.shape)
         parts = [np.asarray(h.codes)[c] for h, c in zip(table.dims, coords, strict=True)]
         leaf = parts[0].astype(object)
@@ -172,21 +182,21 @@ class ReleaseLedger:
         return [h.name for h in table.dims], np.asarray(leaf, dtype=object), hier
 
 
-def _hier_from_json(name: str, d: dict[str, Any]) -> Hierarchy:
+def _hier_from_json(name: str, d: dict[str, Any]) -> DimensionHierarchy:
     parent = np.asarray(d["parent"], dtype=np.int64)
     children: list[list[int]] = [[] for _ in d["codes"]]
     for i, p in enumerate(parent):
         if p >= 0:
             children[p].append(i)
-    return Hierarchy(name=name, codes=list(d["codes"]), parent=parent, children=children)
+    return DimensionHierarchy(name=name, codes=list(d["codes"]), parent=parent, children=children)
 
 
-def _membership(cells: pd.DataFrame, dims: list[str], hier: dict[str, Hierarchy],
-                pseudonyms: np.ndarray, leaf: np.ndarray,
+def _membership(cells: pd.DataFrame, dims: list[str], hier: dict[str, DimensionHierarchy],
+                members: np.ndarray, leaf: np.ndarray,
                 people: dict[str, int] | None) -> tuple[sp.csc_matrix, dict[str, int]]:
     """Sparse persons × cells incidence (1 when the person is counted in the cell)."""
     people = {} if people is None else people
-    pid = np.array([people.setdefault(p, len(people)) for p in pseudonyms], dtype=np.int64)
+    pid = np.array([people.setdefault(p, len(people)) for p in members], dtype=np.int64)
     parts = np.array([s.split("\x1f") for s in leaf], dtype=object).reshape(len(leaf), -1)
     rows, cols = [], []
     # For each cell, a person belongs when each of their finest codes is the cell's code or

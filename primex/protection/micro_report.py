@@ -7,18 +7,14 @@ needs (sdcMicro vocabulary: fk, k-anonymity violations, expected re-identificati
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 import primex
-from primex.atomic import write_text
-from primex.disclosure.anonymize import AnonymizationResult
-from primex.disclosure.risk import MicroRisk
-from primex.errors import PrimexError
+from primex.sdc.micro.anonymize import AnonymizationResult
+from primex.sdc.micro.risk import MicroRisk
 
 
 def risk_report(risk: MicroRisk, *, now: str | None = None) -> dict[str, Any]:
@@ -164,21 +160,3 @@ class _Dot(dict):  # type: ignore[type-arg]
         except KeyError as exc:
             raise AttributeError(name) from exc
         return _Dot(v) if isinstance(v, dict) else v
-
-
-def write_report(report: dict[str, Any], folder: Path, stem: str = "disclosure-report") -> list[
-    Path
-]:
-    """Write <stem>.json, .md and .html into `folder` (atomically); returns the paths."""
-    folder = Path(folder)
-    try:
-        paths = [folder / f"{stem}.json", folder / f"{stem}.md", folder / f"{stem}.html"]
-        write_text(paths[0], json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
-        if report.get("kind") == "microdata-protection":
-            write_text(paths[1], render_markdown(report))
-            write_text(paths[2], render_html(report))
-            return paths
-        return paths[:1]
-    except OSError as exc:
-        raise PrimexError(f"cannot write the disclosure report: {exc.strerror}",
-                          where=str(folder), hint="check the folder exists and is writable") from exc

@@ -10,7 +10,7 @@ NISS: `synthesize` refuses a frame with a `niss` column or an 11-digit identifie
   columns stay within their real range (SDV's min/max enforcement); the RI amount stays within
   the range observed for the same category (the legal amount depends on category and month,
   and every real amount is at most that); entry quarters never follow exit quarters.
-* Before anything can be signed off, `primex.disclosure.synthetic_eval.evaluate` measures the
+* Before anything can be signed off, `primex.sdc.synthetic.evaluate.evaluate` measures the
   disclosure risk against a holdout the model never saw, and the privacy officer's thresholds
   decide pass or fail.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -30,9 +30,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from primex.catalogue import load_catalogue
-from primex.disclosure.synthetic_eval import SyntheticEvaluation, SyntheticThresholds, evaluate
 from primex.errors import PrimexError
+from primex.sdc.synthetic.evaluate import SyntheticEvaluation, SyntheticThresholds, evaluate
 
 Model = Literal["gaussian_copula", "ctgan"]
 INSTALL_HINT = (
@@ -77,13 +76,8 @@ def require_sdv() -> Any:
     return Metadata, GaussianCopulaSynthesizer, CTGANSynthesizer
 
 
-def _catalogue_type(column: str) -> str | None:
-    var = load_catalogue().variable_of(column)
-    return var.type if var is not None else None
-
-
-def _sdtype(series: pd.Series, column: str) -> str:
-    kind = _catalogue_type(column)
+def _sdtype(series: pd.Series, column: str, column_types: Mapping[str, str]) -> str:
+    kind = column_types.get(column)
     if kind in ("integer", "decimal"):
         return "numerical"
     if kind is not None:
@@ -126,11 +120,15 @@ def split_holdout(df: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFra
     return df[~is_holdout].reset_index(drop=True), df[is_holdout].reset_index(drop=True)
 
 
-def synthesize(train: pd.DataFrame, params: SynthesisParams) -> pd.DataFrame:
-    """Fit the chosen SDV synthesizer on `train` and sample synthetic rows, deterministically."""
+def synthesize(
+    train: pd.DataFrame, params: SynthesisParams, column_types: Mapping[str, str]
+) -> pd.DataFrame:
+    """Fit the chosen SDV synthesizer on `train` and sample synthetic rows, deterministically.
+    `column_types`: the catalogue type of each column it knows (integer and decimal columns
+    are numerical, other typed ones categorical; an untyped column by its dtype)."""
     _refuse_identifiers(train)
     metadata_cls, gaussian, ctgan = require_sdv()
-    columns = {c: {"sdtype": _sdtype(train[c], c)} for c in train.columns}
+    columns = {c: {"sdtype": _sdtype(train[c], c, column_types)} for c in train.columns}
     data = train.copy()
     for col, meta in columns.items():
         if meta["sdtype"] == "categorical":
@@ -203,12 +201,13 @@ def protect_synthetic(
     sensitive: Sequence[str],
     params: SynthesisParams,
     thresholds: SyntheticThresholds,
+    column_types: Mapping[str, str],
     analyses: Sequence[dict[str, Any]] = (),
 ) -> tuple[pd.DataFrame, SyntheticEvaluation]:
     """Synthesise a coded extract and evaluate it; the caller refuses release unless passed."""
     data = _numeric_decimals(extract.drop(columns=[c for c in extract.columns if c in _NEVER]))
     train, holdout = split_holdout(data, params.holdout_share, params.seed)
-    synthetic = synthesize(train, params)
+    synthetic = synthesize(train, params, column_types)
     evaluation = evaluate(
         train,
         holdout,

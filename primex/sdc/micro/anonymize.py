@@ -23,18 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.disclosure._encode import combine, encode_column, group_ids
-from primex.disclosure.hierarchy import Hierarchy, resolve
-from primex.disclosure.lattice import LatticeProblem, search
-from primex.disclosure.ldiversity import LDiversity, ldiversity_codes
-from primex.disclosure.local_suppression import (
+from primex.errors import PrimexError
+from primex.sdc.micro._encode import combine, encode_column, group_ids
+from primex.sdc.micro.hierarchy import GeneralisationHierarchy, resolve
+from primex.sdc.micro.lattice import LatticeProblem, search
+from primex.sdc.micro.ldiversity import LDiversity, ldiversity_codes
+from primex.sdc.micro.local_suppression import (
     apply_bits,
     choose_suppressions,
     fk_of_rows,
     restore_pass,
 )
-from primex.disclosure.risk import MicroRisk, risk_from_rows, weights_of
-from primex.errors import PrimexError
+from primex.sdc.micro.risk import MicroRisk, risk_from_rows, weights_of
 
 
 @dataclass
@@ -123,7 +123,9 @@ def _default_importance(cards: np.ndarray) -> list[int]:
     return [int(x) for x in imp]
 
 
-def _output_column(orig: pd.Series, h: Hierarchy, level: int, codes: np.ndarray) -> pd.Series:
+def _output_column(
+    orig: pd.Series, h: GeneralisationHierarchy, level: int, codes: np.ndarray
+) -> pd.Series:
     """Generalised column: original values at level 0, hierarchy labels above; NA = blanked."""
     if level == 0:
         blank = codes < 0
@@ -148,18 +150,19 @@ def anonymize(
     quasi_identifiers: Sequence[str],
     hierarchies: dict[str, Any] | None,
     k: int,
-    max_suppression: float = 0.01,
+    *,
+    max_suppression: float,
     sensitive: str | None = None,
     l: int | None = None,  # noqa: E741
     weight: str | None = None,
-    *,
     importance: Sequence[int] | None = None,
     alpha: float = 1.0,
 ) -> AnonymizationResult:
     """Optimal full-domain generalisation then local suppression; deterministic.
 
-    `hierarchies`: {QI: ARX-form DataFrame | CSV path | Hierarchy}; a QI without one gets
-    value -> *.  `max_suppression`: fraction of records that may have a value blanked.
+    `hierarchies`: {QI: ARX-form DataFrame | GeneralisationHierarchy}; a QI without one gets
+    value -> *.  `max_suppression` (no default: the caller's policy states it): fraction of
+    records that may have a value blanked.
     `importance`: one number per QI, lower = more important (blanked last).
     """
     qis = list(quasi_identifiers)

@@ -1,4 +1,4 @@
-"""One call for other steps: protect a request's microdata extract, get data + report.
+"""Protect a request's microdata extract with the catalogue's hierarchies: data + report.
 
 Hierarchies come from the variable catalogue for the quasi-identifiers it knows (explicit
 ones win); a variable unknown to the catalogue can only be kept or blanked (value -> *).
@@ -7,23 +7,31 @@ ones win); a variable unknown to the catalogue can only be kept or blanked (valu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
-from primex.disclosure.anonymize import anonymize
-from primex.disclosure.hierarchy import Hierarchy, from_catalogue
-from primex.disclosure.micro_report import build_report
-from primex.disclosure.perturb import add_noise, microaggregate, pram
+from primex.catalogue import load_catalogue
 from primex.errors import PrimexError
+from primex.protection.micro_report import build_report
+from primex.sdc.micro.anonymize import anonymize
+from primex.sdc.micro.hierarchy import GeneralisationHierarchy
+from primex.sdc.micro.perturb import perturb_variables
+from primex.sdc.micro.problem import MicroProblem
+
+
+def from_catalogue(name: str, values: Iterable[object]) -> GeneralisationHierarchy:
+    """The catalogue's hierarchy of variable `name` for these values, in ARX form."""
+    table = load_catalogue().hierarchy_table(name, list(values))
+    return GeneralisationHierarchy.from_frame(name, table, where=f"catalogue hierarchy {name}")
 
 
 def catalogue_hierarchies(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> tuple[
-    dict[str, Hierarchy], list[str]
+    dict[str, GeneralisationHierarchy], list[str]
 ]:
     """Catalogue hierarchies for the QIs it knows; returns (hierarchies, QIs without one)."""
-    out: dict[str, Hierarchy] = {}
+    out: dict[str, GeneralisationHierarchy] = {}
     without: list[str] = []
     for q in quasi_identifiers:
         try:
@@ -35,8 +43,6 @@ def catalogue_hierarchies(df: pd.DataFrame, quasi_identifiers: Sequence[str]) ->
 
 def catalogue_quasi_identifiers(columns: Sequence[str]) -> list[str]:
     """The columns whose catalogue role is quasi_identifier (in the data's column order)."""
-    from primex.catalogue import load_catalogue
-
     qi = {v.name for v in load_catalogue().by_role("quasi_identifier")}
     return [c for c in columns if c in qi]
 
@@ -48,7 +54,7 @@ def protect_microdata(
     *,
     l: int | None = None,  # noqa: E741
     sensitive: str | None = None,
-    max_suppression: float = 0.05,
+    max_suppression: float,
     hierarchies: dict[str, Any] | None = None,
     weight: str | None = None,
     importance: Sequence[int] | None = None,
@@ -73,10 +79,13 @@ def protect_microdata(
     if missing:
         raise PrimexError(f"quasi-identifier(s) {missing!r} not in the extract",
                           where=request_id or "extract", hint="check the request's variables")
+    # The roles are checked once, here (sdcMicro's sdcMicroObj).
+    problem = MicroProblem.of(df, qis, sensitive=[sensitive] if sensitive else [],
+                              weight=weight)
     cat, without = catalogue_hierarchies(df, [q for q in qis if q not in (hierarchies or {})])
     merged: dict[str, Any] = {**cat, **(hierarchies or {})}
-    res = anonymize(df, qis, merged, k, max_suppression, sensitive, l, weight,
-                    importance=importance)
+    res = anonymize(problem.data, problem.keys, merged, k, max_suppression=max_suppression,
+                    sensitive=sensitive, l=l, weight=problem.weight, importance=importance)
     data = res.data
     reports: list[dict[str, Any]] = []
     for i, spec in enumerate(perturbations or []):
@@ -110,20 +119,8 @@ def _perturb(data: pd.DataFrame, spec: dict[str, Any], request_id: str | None, i
     if clash:
         raise PrimexError(f"{clash} are quasi-identifiers; they are protected by k-anonymity",
                           where=where, hint="perturb only other variables")
-    seed = _seed(request_id, index, spec)
-    if method == "mdav":
-        data, rep = microaggregate(data, variables, int(spec.get("k", 3)))
-        return data, [rep]
-    if method in ("noise", "correlated-noise"):
-        kind = "additive" if method == "noise" else "correlated"
-        data, rep = add_noise(data, variables, float(spec.get("noise", 150.0)), kind, seed)
-        return data, [rep]
-    if method == "pram":
-        reps = []
-        for j, v in enumerate(variables):
-            data, rep = pram(data, v, float(spec.get("pd", 0.8)), float(spec.get("alpha", 0.5)),
-                             bool(spec.get("invariant", True)), (seed + j) % (1 << 63))
-            reps.append(rep)
-        return data, reps
-    raise PrimexError(f"unknown perturbation method {method!r}", where=where,
-                      hint="mdav, noise, correlated-noise or pram")
+    return perturb_variables(
+        data, str(method), variables, k=int(spec.get("k", 3)),
+        noise=float(spec.get("noise", 150.0)), pd_min=float(spec.get("pd", 0.8)),
+        alpha=float(spec.get("alpha", 0.5)), invariant=bool(spec.get("invariant", True)),
+        seed=_seed(request_id, index, spec), where=where)

@@ -8,127 +8,26 @@ once, so no suppressed cell can be recovered by combining the tables.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from primex.disclosure import secondary as sec
-from primex.disclosure.primary import Rules, apply_rules
-from primex.disclosure.table_audit import AuditResult, audit
-from primex.disclosure.table_build import TOTAL, Hierarchy, Table, build_table
 from primex.errors import PrimexError
+from primex.sdc.params import TablePolicy
+from primex.sdc.tables import secondary as sec
+from primex.sdc.tables.audit import AuditResult, audit
+from primex.sdc.tables.build import TOTAL, DimensionHierarchy, Table, build_table, record_cells
+from primex.sdc.tables.cellkey import protect_cellkey
+from primex.sdc.tables.primary import Rules, apply_rules
+from primex.sdc.tables.result import ProtectedTable
 
 METHODS = ("suppression", "cellkey")
-MARKER = "x"
 # Above this many primaries the audit first checks the suppression's verified witnesses and
 # solves LPs only for the primaries they do not prove (see table_audit).
 EXACT_AUDIT_MAX_PRIMARIES = 3000
-
-
-@dataclass
-class ProtectedTable:
-    """A protected table: `.cells` (one column per dimension, value, count, status),
-    `.audit` (interval per primary cell), `.report` (dict, `passed` is the release gate)."""
-
-    cells: pd.DataFrame
-    audit: pd.DataFrame
-    report: dict[str, Any]
-    dimensions: list[str]
-    measure: str | None = None
-    table: Table | None = field(default=None, repr=False)
-    record_cells: np.ndarray | None = field(default=None, repr=False)
-    timings: dict[str, float] = field(default_factory=dict, repr=False)
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.report.get("passed"))
-
-    def published(self) -> pd.DataFrame:
-        """The cells as they may leave: suppressed values and counts blanked."""
-        out = self.cells.copy()
-        hidden = out["status"].isin(["u", "x"])
-        out["value"] = out["value"].astype("float64").where(~hidden)
-        out["count"] = out["count"].astype("Int64").where(~hidden)
-        if self.measure is not None:
-            # Magnitude tables publish values only: contributor counts of published cells
-            # would give the attacker a second, unaudited table (make a count table instead).
-            out = out.drop(columns=["count"])
-        return out
-
-    def pivot(self, rows: str | Sequence[str], columns: str | Sequence[str],
-              marker: str = MARKER) -> pd.DataFrame:
-        """A readable cross-tabulation: suppressed cells shown as `marker`. Dimensions not in
-        rows/columns are taken at their total `*`."""
-        rows = [rows] if isinstance(rows, str) else list(rows)
-        columns = [columns] if isinstance(columns, str) else list(columns)
-        for d in rows + columns:
-            if d not in self.dimensions:
-                raise PrimexError(f"{d!r} is not a dimension of this table", where="pivot",
-                                  hint=f"dimensions: {self.dimensions}")
-        df = self.cells
-        for d in self.dimensions:
-            if d not in rows + columns:
-                df = df[df[d].astype(str) == TOTAL]
-        shown = df["value"].map(_fmt).where(~df["status"].isin(["u", "x"]), marker)
-        df = df.assign(shown=shown)
-        return df.pivot_table(index=rows, columns=columns, values="shown", aggfunc="first",
-                              sort=False, observed=True)
-
-    def write(self, out: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
-        """Write the tidy table (CSV or Parquet), the pivot of the first two dimensions and the
-        disclosure report. Refuses a table that did not pass its audit."""
-        if not self.passed:
-            raise PrimexError(
-                "the table failed its disclosure audit and cannot be written for release",
-                where="protect_table", hint="see report['audit'] for the failing cells",
-            )
-        if fmt not in ("csv", "parquet"):
-            raise PrimexError(f"unknown format {fmt!r}", where="--format",
-                              hint="csv or parquet")
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        pub = self.published()
-        if fmt == "csv":
-            written.append(_atomic(out / "table.csv", pub.to_csv(index=False).encode()))
-        else:
-            with tempfile.NamedTemporaryFile(dir=out, delete=False, suffix=".tmp") as f:
-                tmp = Path(f.name)
-            pub.to_parquet(tmp, index=False)
-            written.append(_replace(tmp, out / "table.parquet"))
-        if len(self.dimensions) >= 2:
-            piv = self.pivot(self.dimensions[0], self.dimensions[1])
-            written.append(_atomic(out / "pivot.csv", piv.to_csv().encode()))
-        from primex.disclosure.table_report import report_json, report_markdown
-
-        written.append(_atomic(out / "disclosure-report.json", report_json(self).encode()))
-        written.append(_atomic(out / "disclosure-report.md", report_markdown(self).encode()))
-        return written
-
-
-def _fmt(v: float) -> str:
-    return str(round(v)) if float(v).is_integer() else f"{v:.2f}"
-
-
-def _atomic(path: Path, data: bytes) -> Path:
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-        tmp = Path(f.name)
-    return _replace(tmp, path)
-
-
-def _replace(tmp: Path, path: Path) -> Path:
-    os.replace(tmp, path)
-    return path
 
 
 def protect_table(
@@ -136,8 +35,8 @@ def protect_table(
     dimensions: Sequence[str],
     measure: str | None = None,
     weight: str | None = None,
-    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None = None,
-    rules: dict[str, Any] | Rules | None = None,
+    hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None = None,
+    rules: dict[str, Any] | Rules | TablePolicy | None = None,
     method: str = "suppression",
     *,
     pseudonym: str | None = None,
@@ -151,8 +50,6 @@ def protect_table(
     if method not in METHODS:
         raise PrimexError(f"unknown method {method!r}", where="method", hint=f"one of {METHODS}")
     if method == "cellkey":
-        from primex.disclosure.cellkey import protect_cellkey
-
         return protect_cellkey(microdata, dimensions, hierarchies=hierarchies,
                                pseudonym=pseudonym, params=cellkey, weight=weight,
                                measure=measure)
@@ -167,8 +64,8 @@ def protect_linked_tables(
     tables: Sequence[Sequence[str]],
     measure: str | None = None,
     weight: str | None = None,
-    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None = None,
-    rules: dict[str, Any] | Rules | None = None,
+    hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None = None,
+    rules: dict[str, Any] | Rules | TablePolicy | None = None,
     force_suppress: pd.DataFrame | None = None,
     _single: bool = False,
 ) -> list[ProtectedTable]:
@@ -292,21 +189,21 @@ def protect_linked_tables(
                       "audit": round(t3 - t2, 3)}
         out.append(pt)
     if _single:
-        out[0].record_cells = _record_cells(table, microdata)
+        out[0].record_cells = record_cells(table, microdata)
     return out
 
 
 def attach_memberships(
     pt: ProtectedTable,
     microdata: pd.DataFrame,
-    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None = None,
+    hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None = None,
     weight: str | None = None,
 ) -> ProtectedTable:
     """Give a table from `protect_linked_tables` its own record memberships (which finest
     cell each record falls in), so that the release ledger can check and record it."""
     if pt.table is None or pt.record_cells is None:
         pt.table = build_table(microdata, pt.dimensions, pt.measure, weight, hierarchies)
-        pt.record_cells = _record_cells(pt.table, microdata)
+        pt.record_cells = record_cells(pt.table, microdata)
     return pt
 
 
@@ -336,11 +233,4 @@ def _cell_index(table: Table, cells: pd.DataFrame) -> np.ndarray:
             raise PrimexError(f"unknown code(s) in force_suppress[{h.name!r}]",
                               where="force_suppress", hint="use codes of the table")
         idx.append(codes.to_numpy(dtype=np.int64))
-    return np.ravel_multi_index(tuple(idx), table.shape)
-
-
-def _record_cells(table: Table, microdata: pd.DataFrame) -> np.ndarray:
-    """The finest cell of each record (the ledger rolls memberships up from it)."""
-    idx = [microdata[h.name].astype(str).map(h.index).to_numpy(dtype=np.int64)
-           for h in table.dims]
     return np.ravel_multi_index(tuple(idx), table.shape)

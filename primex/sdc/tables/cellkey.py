@@ -1,8 +1,9 @@
 """The cell-key method for frequency tables (ABS / tau-Argus / sdcTools cellKey).
 
-* Record key: HMAC-SHA-256(key, pseudonym), the first 52 bits as a fraction in [0, 1). The
-  same person has the same record key in every request and every quarter (as long as the
-  key is the same), unlike cellKey's random uniforms.
+* Record key: HMAC-SHA-256(key, the person's key column), the first 52 bits as a fraction in
+  [0, 1). The protection step passes the SPP record key (stable across requests, unlike
+  per-project pseudonyms), so the same person has the same record key in every request and
+  every quarter (as long as the key is the same), unlike cellKey's random uniforms.
 * Cell key: the fractional part of the sum of the record keys of the cell's records. The sum
   runs over exact integers (52-bit numerators mod 2^52), so the cell key does not depend on
   the order of the records or on float rounding.
@@ -30,8 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.disclosure.table_build import Hierarchy, build_table
 from primex.errors import PrimexError
+from primex.sdc.params import CellKeyPolicy, build
+from primex.sdc.tables.build import DimensionHierarchy, build_table, record_cells
+from primex.sdc.tables.result import ProtectedTable
 
 _BITS = 52
 _MOD = 1 << _BITS
@@ -39,39 +42,45 @@ _MOD = 1 << _BITS
 
 @dataclass(frozen=True)
 class CellKeyParams:
+    """The secret record-key key and the perturbation table's parameters (no defaults)."""
+
     key: bytes
-    D: int = 2
-    V: float = 1.0
-    js: int = 0
+    policy: CellKeyPolicy
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, bytes) or len(self.key) < 16:
+            raise PrimexError("key must be at least 16 bytes", where="cellkey.key")
+
+    @property
+    def D(self) -> int:
+        return self.policy.D
+
+    @property
+    def V(self) -> float:
+        return self.policy.V
+
+    @property
+    def js(self) -> int:
+        return self.policy.js
 
     @classmethod
     def parse(cls, params: dict[str, Any] | CellKeyParams | None) -> CellKeyParams:
         if isinstance(params, CellKeyParams):
-            p = params
-        else:
-            if not params or "key" not in params:
-                raise PrimexError("the cell-key method needs a secret key", where="cellkey.key",
-                                  hint="pass cellkey={'key': <32 random bytes>, 'D': 2, 'V': 1}")
-            unknown = set(params) - {"key", "D", "V", "js"}
-            if unknown:
-                raise PrimexError(f"unknown parameter(s) {sorted(unknown)}", where="cellkey",
-                                  hint="known: key, D, V, js")
-            p = cls(key=params["key"], D=params.get("D", 2), V=params.get("V", 1.0),
-                    js=params.get("js", 0))
-        if not isinstance(p.key, bytes) or len(p.key) < 16:
+            return params
+        if not params or "key" not in params:
+            raise PrimexError("the cell-key method needs a secret key", where="cellkey.key",
+                              hint="pass cellkey={'key': <32 random bytes>, 'D': 2, 'V': 1, "
+                              "'js': 2}")
+        unknown = set(params) - {"key", "D", "V", "js"}
+        if unknown:
+            raise PrimexError(f"unknown parameter(s) {sorted(unknown)}", where="cellkey",
+                              hint="known: key, D, V, js")
+        key = params["key"]
+        if not isinstance(key, bytes) or len(key) < 16:
             raise PrimexError("key must be at least 16 bytes", where="cellkey.key")
-        if not (isinstance(p.D, int) and 1 <= p.D <= 50):
-            raise PrimexError(f"D must be an integer in 1..50, got {p.D!r}", where="cellkey.D")
-        if not (isinstance(p.js, int) and 0 <= p.js < 100):
-            raise PrimexError(f"js must be an integer in 0..99, got {p.js!r}",
-                              where="cellkey.js")
-        if p.js > p.D:
-            raise PrimexError(f"js ({p.js}) cannot exceed D ({p.D})", where="cellkey.js",
-                              hint="a count in 1..js must be able to move to 0 within D")
-        if not (isinstance(p.V, int | float) and 0 < p.V <= p.D**2):
-            raise PrimexError(f"V must be in (0, D^2], got {p.V!r}", where="cellkey.V",
-                              hint="the variance of noise bounded by D cannot exceed D^2")
-        return p
+        policy = build(CellKeyPolicy, {k: v for k, v in params.items() if k != "key"},
+                       where="cellkey")
+        return cls(key=key, policy=policy)
 
 
 def record_keys(pseudonyms: Sequence[str] | pd.Series, key: bytes) -> np.ndarray:
@@ -161,31 +170,27 @@ def perturb(counts: np.ndarray, ckeys: np.ndarray, ptable: pd.DataFrame) -> np.n
 def protect_cellkey(
     microdata: pd.DataFrame,
     dimensions: Sequence[str],
-    hierarchies: dict[str, pd.DataFrame | Hierarchy] | None,
+    hierarchies: dict[str, pd.DataFrame | DimensionHierarchy] | None,
     pseudonym: str | None,
     params: dict[str, Any] | CellKeyParams | None,
     weight: str | None = None,
     measure: str | None = None,
-) -> Any:
-    from primex.disclosure.table_protect import ProtectedTable
-
+) -> ProtectedTable:
     if measure is not None or weight is not None:
         raise PrimexError("the cell-key method here protects frequency tables only",
                           where="method=cellkey",
                           hint="drop measure/weight, or use method='suppression'")
-    p = CellKeyParams.parse(params)
     if pseudonym is None or pseudonym not in microdata.columns:
         raise PrimexError("the cell-key method needs the pseudonym column", where="pseudonym",
                           hint="pass pseudonym='<column with the keyed pseudonym>'")
+    p = CellKeyParams.parse(params)
     if microdata[pseudonym].isna().any():
         raise PrimexError("some records have no pseudonym", where=f"microdata[{pseudonym!r}]")
     table = build_table(microdata, dimensions, hierarchies=hierarchies)
     keys = record_keys(microdata[pseudonym].astype(str).tolist(), p.key)
     # Sum record keys per cell modulo 2^52, exactly: leaf sums, then every total from its
     # leaves with the same aggregation as the counts (it only adds).
-    from primex.disclosure.table_protect import _record_cells
-
-    leaf = _record_cells(table, microdata)
+    leaf = record_cells(table, microdata)
     hi_, lo_ = keys >> 26, keys & ((1 << 26) - 1)  # split so float64 sums stay exact
     sums = []
     for part in (hi_, lo_):
@@ -219,7 +224,7 @@ def protect_cellkey(
             "cells_changed": int((noise != 0).sum()),
             "max_abs_noise": int(np.abs(noise).max()) if noise.size else 0,
             "margins": "perturbed independently (not additive)",
-            "record_key": "HMAC-SHA-256(key, pseudonym), first 52 bits",
+            "record_key": f"HMAC-SHA-256(key, {pseudonym}), first 52 bits",
         },
     }
     return ProtectedTable(cells=cells, audit=pd.DataFrame(), report=report,

@@ -1,14 +1,17 @@
 """The protection step of one request: coded extract in, files that may leave out.
 
-It reads the coded, linked extract (`<work>/coded.parquet`, no NISS), applies the disclosure
+It reads the coded, linked extract (`<work>/coded.parquet`, no NISS) once, after the caller's
+check that its SHA-256 is the output the log recorded (CONTRACTS C1), applies the disclosure
 parameters in force — the service minimums, tightened by the researcher's proposal, tightened
-again by the privacy officer's approval conditions — and, by the request's `output.kind`:
+again by the privacy officer's latest approval or amendment — and, by `output.kind`:
 
 * microdata: optimal k-anonymity (+ l-diversity on the sensitive variables) with local
   suppression (`protect_microdata`);
 * tables: each table with primary + secondary suppression and the LP attacker audit, the
   request's tables protected together (shared margins), checked against the release ledger
-  for differencing with earlier releases; or cell-key noise when `method: cell_key`;
+  for differencing with earlier releases (members keyed by the SPP record key, CONTRACTS C2;
+  still flagged after LEDGER_ROUNDS re-protections = refused); or cell-key noise keyed by the
+  same record key when `method: cell_key`;
 * synthetic: SDV synthesis evaluated against a holdout (`protect_synthetic`).
 
 It writes the data files into `<work>/protected/` and the disclosure report next to them
@@ -20,11 +23,12 @@ and the flow never imports backwards).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
-import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,15 +38,27 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from primex import __version__
-from primex.atomic import write_bytes, write_via
+from primex.atomic import write_bytes
 from primex.catalogue import Policy, load_catalogue, load_policy
-from primex.disclosure.protect import protect_microdata
-from primex.errors import PrimexError
+from primex.errors import IntegrityError, PrimexError
+from primex.exchange.layout import REPORT_JSON, REPORT_MD
 from primex.home import Home
+from primex.protection.files import write_frame
+from primex.protection.ledger import ReleaseLedger
+from primex.protection.micro_report import render_markdown as micro_md
+from primex.protection.microdata import protect_microdata
+from primex.protection.roles import column_types, roles
+from primex.sdc.micro.ldiversity import ldiversity_many
+from primex.sdc.synthetic.evaluate import SyntheticThresholds
+from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
+from primex.sdc.tables.cellkey import CellKeyParams
+from primex.sdc.tables.protect import attach_memberships, protect_linked_tables, protect_table
 
-IDENTIFYING = ("niss", "pseudonym", "record_id", "spp_record_key")  # C2: never released
-REPORT_JSON = "disclosure-report.json"
-REPORT_MD = "disclosure-report.md"
+# Never released: identifiers and the SPP record key (CONTRACTS C2).
+RECORD_KEY = "spp_record_key"
+IDENTIFYING = ("niss", "pseudonym", "record_id", RECORD_KEY)
+# Re-protection rounds against the differencing ledger before the step gives up (refuses).
+LEDGER_ROUNDS = 4
 
 
 @dataclass
@@ -52,6 +68,8 @@ class ProtectionOutcome:
     files: list[Path]
     report: dict[str, Any]
     manifest_sha256: str | None
+    # The file the step read: [{"name", "sha256"}] (the disclosure_result's `inputs`).
+    inputs: list[dict[str, str]] = field(default_factory=list)
 
 
 def effective_policy(spec: Any, conditions: dict[str, Any] | None) -> Policy:
@@ -79,39 +97,48 @@ def effective_policy(spec: Any, conditions: dict[str, Any] | None) -> Policy:
     )
 
 
-def _roles(columns: list[str]) -> tuple[list[str], list[str]]:
-    """Quasi-identifiers and sensitive columns of an extract, from the catalogue roles."""
-    cat = load_catalogue()
-    qis, sensitive = [], []
-    for col in columns:
-        var = cat.variable_of(col)
-        if var is None:
-            continue
-        if var.role == "quasi_identifier":
-            qis.append(col)
-        elif var.role == "sensitive":
-            sensitive.append(col)
-    return qis, sensitive
-
-
-def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
-    if fmt == "csv":
-        return write_bytes(path.with_suffix(".csv"), df.to_csv(index=False).encode("utf-8"))
-    # No pandas index, no creation time: the same data gives the same bytes.
-    return write_via(path.with_suffix(".parquet"), lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def cellkey_secret(home: Home) -> bytes:
     """The SPP-side secret for cell-key record keys (not the linkage key: the BCSS holds
-    that). Created once, file mode 0600, so the same pseudonym keeps the same record key."""
+    that). Created once, file mode 0600; with the stable SPP record key of each person it
+    gives the same person the same cell-key record key in every request."""
     path = home.spp / "cellkey.secret"
-    if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    if not path.exists():
+        write_bytes(path, secrets.token_hex(32).encode("ascii"), mode=0o600)
+    try:
+        secret = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        secret = b""
+    if len(secret) < 16:
+        raise IntegrityError("the cell-key secret is damaged", where=str(path),
+                             hint="restore it from the SPP backup (a new one changes the noise)")
+    return secret
+
+
+def _record_keys(data: pd.DataFrame, request_id: str) -> pd.Series:
+    """The SPP record key of every row, as hex text (CONTRACTS C2: stable across requests,
+    unlike pseudonyms, which are keyed per project). Refuses a file without them: the
+    differencing ledger and the cell-key method cannot work on per-project keys."""
+    if RECORD_KEY not in data.columns:
+        raise PrimexError(
+            f"the coded extract has no {RECORD_KEY} column", where=request_id,
+            hint="tables are checked against earlier releases by the SPP record key: "
+            "extract and code the request again")
+    keys = data[RECORD_KEY]
+    if keys.isna().any():
+        raise PrimexError(f"some rows have no {RECORD_KEY}", where=request_id,
+                          hint="extract and code the request again")
+    # a list comprehension: a million keys in about 0.25 s (pandas .map is 4 times slower)
+    return pd.Series([v.hex() if isinstance(v, bytes) else str(v) for v in keys.tolist()],
+                     index=keys.index, name=RECORD_KEY, dtype=object)
+
+
+def _release(df: pd.DataFrame, path: Path, fmt: str) -> Path:
+    """Write a frame that may leave; one holding an identifier or the record key is a bug."""
+    leaked = [c for c in df.columns if c in IDENTIFYING]
+    if leaked:
+        raise IntegrityError(f"refusing to write identifying column(s) {leaked} for release",
+                             where=str(path), hint="this is a bug of the protection step")
+    return write_frame(df, path, fmt)
 
 
 def _formatted(column: pd.Series, format_value: Callable[[Any], str]) -> pd.Series:
@@ -124,7 +151,7 @@ def _formatted(column: pd.Series, format_value: Callable[[Any], str]) -> pd.Seri
 
 
 def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.DataFrame, dict]:
-    qis, sensitive = _roles(list(data.columns))
+    qis, sensitive = roles(list(data.columns))
     if not qis:
         raise PrimexError(
             "no quasi-identifier among the extract's columns",
@@ -150,8 +177,6 @@ def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.
     )
     if len(sensitive) > 1:
         # l-diversity is enforced on the first sensitive variable; the others are measured.
-        from primex.disclosure.ldiversity import ldiversity_many
-
         report["l_diversity_other"] = {}
         for s, ld in ldiversity_many(protected, qis, sensitive[1:]).items():
             distinct = getattr(ld, "distinct", None)
@@ -169,19 +194,12 @@ def _tables(
     out: Path,
     data_id: str,
 ) -> tuple[list[Path], dict[str, Any]]:
-    from primex.disclosure import ReleaseLedger, protect_linked_tables, protect_table
-    from primex.disclosure.table_protect import attach_memberships
-
     t = policy.tables
-    rules = {
-        "min_count": t.min_count,
-        "dominance": {"n": t.dominance.n, "k": t.dominance.k},
-        "p_percent": t.p_percent,
-    }
+    rules = t.rules()
     files: list[Path] = []
     reports: dict[str, Any] = {}
     method = spec.output.method or "suppression"
-    pseudonyms = data["pseudonym"] if "pseudonym" in data.columns else None
+    members = _record_keys(data, request_id)
     fmt = spec.output.format
     # Tables with the same measure are protected together, so that no suppressed cell can be
     # recovered by combining them (shared margins).
@@ -193,18 +211,17 @@ def _tables(
     for measure, tables in groups.items():
         measure_col = None if measure == "count" else measure.split(":", 1)[1]
         if method == "cell_key":
-            if pseudonyms is None:
-                raise PrimexError("cell-key noise needs the pseudonym column", where=request_id)
+            keyed = data.assign(**{RECORD_KEY: members})
             for table in tables:
                 if measure_col is not None:
                     pt = protect_table(data, table.dimensions, measure=measure_col, rules=rules)
                 else:
                     pt = protect_table(
-                        data,
+                        keyed,
                         table.dimensions,
                         method="cellkey",
-                        pseudonym="pseudonym",
-                        cellkey={"key": cellkey_secret(home), "D": 2, "V": 1.0, "js": 2},
+                        pseudonym=RECORD_KEY,
+                        cellkey=CellKeyParams(cellkey_secret(home), policy.cell_key),
                     )
                 results.append((table, pt))
             continue
@@ -213,18 +230,19 @@ def _tables(
         forced: pd.DataFrame | None = None
         # Protect the group together; then check every table against earlier releases on
         # the same data (the ledger) and re-protect with the flagged cells forced to
-        # suppression, until no difference with an earlier release isolates anyone.
-        for _round in range(4):
+        # suppression, until no difference with an earlier release isolates anyone. A group
+        # still flagged after the last round is refused, never released.
+        for _round in range(LEDGER_ROUNDS):
             pts = protect_linked_tables(
                 data, dims, measure=measure_col, rules=rules, force_suppress=forced
             )
-            if pseudonyms is None or not all(pt.passed for pt in pts):
-                break
+            if not all(pt.passed for pt in pts):
+                break  # the audit failed: nothing is released anyway
             new_flags = []
             with ReleaseLedger(home.ledger_db) as ledger:
                 for table, pt in zip(tables, pts, strict=True):
                     attach_memberships(pt, data)
-                    flags = ledger.check(data_id, pt, pseudonyms, threshold=t.min_count)
+                    flags = ledger.check(data_id, pt, members, threshold=t.min_count)
                     if len(flags):
                         ledger_flags[table.name] = ledger_flags.get(table.name, 0) + len(flags)
                         cells = flags[list(table.dimensions)].astype(str)
@@ -237,6 +255,14 @@ def _tables(
             extra = pd.concat(new_flags, ignore_index=True)
             forced = extra if forced is None else pd.concat([forced, extra], ignore_index=True)
             forced = forced.drop_duplicates().reset_index(drop=True)
+        else:
+            names = ", ".join(tb.name for tb in tables)
+            raise PrimexError(
+                f"tables {names}: after {LEDGER_ROUNDS} rounds of re-protection, differences "
+                "with earlier releases still isolate fewer than "
+                f"{t.min_count} people; nothing is released", where=request_id,
+                hint="change the request (population or breakdown) so that it does not nest "
+                "in an earlier release")
         results.extend(zip(tables, pts, strict=True))
     for table, pt in results:
         rep = pt.report
@@ -254,8 +280,8 @@ def _tables(
             published = pt.published()
             # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
             published["value"] = published["value"].round(2)
-            files.append(_write_frame(published, out / table.name, fmt))
-    if pseudonyms is not None and method != "cell_key" and all(pt.passed for _, pt in results):
+            files.append(_release(published, out / table.name, fmt))
+    if method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
             for table, pt in results:
                 attach_memberships(pt, data)
@@ -266,7 +292,7 @@ def _tables(
                         release_id,
                         data_id,
                         pt,
-                        pseudonyms,
+                        members,
                         population=json.dumps(spec.population.model_dump(mode="json")),
                     )
     return files, {"method": method, "rules": rules, "tables": reports}
@@ -281,16 +307,27 @@ def protect_request(
     work: Path,
     *,
     manifest_fn: Callable[[Path], Any],
+    check_input: Callable[[str, str], None] | None,
     data_id: str = "prima",
 ) -> ProtectionOutcome:
-    """Protect a request's coded extract; write `<work>/protected/` and the report."""
-    if not coded.exists():
+    """Protect a request's coded extract; write `<work>/protected/` and the report.
+
+    `check_input(name, sha256)` refuses an input the log did not record (the command passes
+    `primex.protection.custody.check_input` bound to the request's entries; None, stated
+    explicitly, only for a request outside any log); the file is read once, so the bytes
+    checked are the bytes protected."""
+    if not coded.is_file():
         raise PrimexError(
             "the coded extract is missing",
             where=str(coded),
             hint="the BCSS operator runs `primex linkage code` first",
         )
-    columns = [c for c in pq.read_schema(coded).names if not c.startswith("__index_level_")]
+    raw = coded.read_bytes()
+    inputs = [{"name": coded.name, "sha256": hashlib.sha256(raw).hexdigest()}]
+    if check_input is not None:
+        check_input(inputs[0]["name"], inputs[0]["sha256"])
+    columns = [c for c in pq.read_schema(io.BytesIO(raw)).names
+               if not c.startswith("__index_level_")]
     leaked = [c for c in columns if c == "niss"]
     if leaked:
         raise PrimexError(
@@ -311,33 +348,27 @@ def protect_request(
     release_cols = [c for c in columns if c not in IDENTIFYING]
     # Only tables need the pseudonyms (cell keys, the differencing ledger); not reading them
     # otherwise saves a million Python strings.
-    data = pd.read_parquet(coded, columns=None if kind == "tables" else release_cols)
+    data = pd.read_parquet(io.BytesIO(raw), columns=None if kind == "tables" else release_cols)
+    del raw
     if kind == "microdata":
         protected, details = _microdata(data[release_cols], policy, request_id)
         passed = bool(details.get("passed"))
         if passed:
-            files.append(_write_frame(protected, out / "microdata", spec.output.format))
+            files.append(_release(protected, out / "microdata", spec.output.format))
     elif kind == "tables":
         files, details = _tables(data, spec, policy, request_id, home, out, data_id)
         passed = bool(files) and all(t["passed"] for t in details["tables"].values())
     else:
-        from primex.disclosure.synthetic_eval import SyntheticThresholds
-        from primex.disclosure.synthetic_release import SynthesisParams, protect_synthetic
-
         syn_spec = spec.output.synthetic
         s = policy.synthetic
-        qis, sensitive = _roles(release_cols)
+        qis, sensitive = roles(release_cols)
         synthetic, evaluation = protect_synthetic(
             data[release_cols],
             quasi_identifiers=qis,
             sensitive=sensitive,
             params=SynthesisParams(model=syn_spec.model if syn_spec else "gaussian_copula"),
-            thresholds=SyntheticThresholds(
-                max_identical_all_excess=s.max_identical_all_excess,
-                max_unique_match_excess=s.max_unique_match_excess,
-                max_closer_to_train=s.max_closer_to_train,
-                max_cap_excess=s.max_cap_excess,
-            ),
+            column_types=column_types(release_cols),
+            thresholds=SyntheticThresholds(**s.as_dict()),
             analyses=[
                 a.model_dump(exclude_none=True) for a in (syn_spec.analyses if syn_spec else [])
             ],
@@ -348,7 +379,7 @@ def protect_request(
         }
         passed = evaluation.passed
         if passed:
-            files.append(_write_frame(synthetic, out / "synthetic", spec.output.format))
+            files.append(_release(synthetic, out / "synthetic", spec.output.format))
     manifest_sha = None
     if passed and files:
         manifest_sha = manifest_fn(work).sha256
@@ -357,14 +388,14 @@ def protect_request(
         "request": request_id,
         "passed": passed,
         "manifest_sha256": manifest_sha,
-        "parameters": policy.model_dump(mode="json"),
+        "parameters": policy.as_dict(),
         "summary": _summary(kind, passed, details),
         "details": details,
         "code_version": __version__,
     }
     write_bytes(out / REPORT_JSON, json.dumps(report, indent=2, default=str).encode())
     write_bytes(out / REPORT_MD, render_markdown(report).encode())
-    return ProtectionOutcome(passed, kind, files, report, manifest_sha)
+    return ProtectionOutcome(passed, kind, files, report, manifest_sha, inputs)
 
 
 def _summary(kind: str, passed: bool, details: dict[str, Any]) -> str:
@@ -420,8 +451,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     details = report["details"]
     if report["kind"] == "microdata":
-        from primex.disclosure.micro_report import render_markdown as micro_md
-
         lines += ["## Microdata protection", "", micro_md(details)]
     elif report["kind"] == "tables":
         lines += ["## Tables", ""]

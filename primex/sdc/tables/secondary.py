@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from primex.disclosure._highs import LP
-from primex.disclosure.table_build import Hierarchy
+from primex.sdc.tables._highs import LP
+from primex.sdc.tables.build import DimensionHierarchy
 
 # Status codes: publishable, primary, secondary, forced publish, and W: a cell of a cover
 # table that no linked table publishes (unknown to the attacker, free to use).
@@ -92,7 +92,7 @@ class CertificateStore:
         return up, down
 
 
-def _box(dims: list[Hierarchy], coord: tuple[int, ...], level: int) -> list[np.ndarray]:
+def _box(dims: list[DimensionHierarchy], coord: tuple[int, ...], level: int) -> list[np.ndarray]:
     """Per dimension, the subtree of the (level+1)-th ancestor of the cell's code."""
     out = []
     for h, c in zip(dims, coord, strict=True):
@@ -115,7 +115,7 @@ class Protector:
 
     def __init__(
         self,
-        dims: list[Hierarchy],
+        dims: list[DimensionHierarchy],
         A: sp.csr_matrix,
         x: np.ndarray,
         status: np.ndarray,
@@ -420,7 +420,7 @@ def neighbour_cost(A: sp.spmatrix, status: np.ndarray) -> np.ndarray:
 
 
 def suppress(
-    dims: list[Hierarchy],
+    dims: list[DimensionHierarchy],
     A: sp.csr_matrix,
     x: np.ndarray,
     status: np.ndarray,

@@ -17,13 +17,17 @@ global optimum of the metric, not a heuristic one.
 from __future__ import annotations
 
 import heapq
+import itertools
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from primex.disclosure._encode import class_sizes, combine_columns
-from primex.disclosure.hierarchy import Hierarchy
+from primex.sdc.micro._encode import class_sizes, combine_columns
+from primex.sdc.micro.hierarchy import GeneralisationHierarchy
 
 
 @dataclass
@@ -32,7 +36,7 @@ class LatticeProblem:
 
     leaf: np.ndarray  # D x p int32
     count: np.ndarray  # D float64
-    hierarchies: list[Hierarchy]
+    hierarchies: list[GeneralisationHierarchy]
     k: int
     budget: float  # records that may be suppressed
     sens: np.ndarray | None = None  # D int64 sensitive codes (rows are distinct (key, s))
@@ -230,3 +234,41 @@ def search(problem: LatticeProblem, max_evaluations: int = 100_000) -> SearchRes
     if best is None:
         return SearchResult(None, float("inf"), float("nan"), evaluated, pruned, feasible)
     return SearchResult(best[1], best[0], best[2], evaluated, pruned, feasible)
+
+
+def node_cost(node: tuple[int, ...], heights: Sequence[int]) -> float:
+    """Sum over variables of the chosen level scaled to 0..1 by the hierarchy's height."""
+    return sum(level / height for level, height in zip(node, heights, strict=True) if height)
+
+
+def cheapest_nodes(
+    heights: Sequence[int],
+    ok: Callable[[Any], bool],
+    evaluate: Callable[[tuple[int, ...]], Any],
+    *,
+    wanted: int,
+    max_evaluations: int,
+    time_budget_s: float,
+) -> list[tuple[tuple[int, ...], Any]]:
+    """The `wanted` cheapest lattice nodes (by `node_cost`) whose `evaluate` result is `ok`,
+    skipping generalisations of nodes already found and the root: quick suggestions for a
+    researcher, not the optimum `search` finds for the protection step."""
+    nodes = sorted(
+        itertools.product(*(range(h + 1) for h in heights)),
+        key=lambda node: (node_cost(node, heights), sum(node), node),
+    )
+    found: list[tuple[tuple[int, ...], Any]] = []
+    started = time.monotonic()
+    for evaluations, node in enumerate(nodes):
+        if len(found) >= wanted or evaluations >= max_evaluations:
+            break
+        if time.monotonic() - started > time_budget_s:
+            break
+        if any(all(a >= b for a, b in zip(node, f, strict=True)) for f, _ in found):
+            continue  # dominated: a coarser version of a suggestion already found
+        if not any(node):
+            continue
+        result = evaluate(node)
+        if ok(result):
+            found.append((node, result))
+    return found

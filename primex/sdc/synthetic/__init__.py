@@ -1,0 +1,1 @@
+"""Synthetic microdata: SDV synthesis (optional extra) and its disclosure/utility evaluation."""
