@@ -243,3 +243,22 @@ def test_only_the_officer_or_operator_closes(chain: Chain, capsys: pytest.Captur
 def test_expire_rejects_a_bad_date(chain: Chain, capsys: pytest.CaptureFixture) -> None:
     assert run(chain, "review", "expire", "--as", "olivia", "--today", "31/12/2029") == 2
     assert "--today" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ("return", "--reason", "check the file of 85.07.30-033.28"),
+    ("reject", "--reason", "person 85073003328 is not in scope"),
+    ("approve", "--conditions", "note: ask about 85 07 30 033 28"),
+])
+def test_a_niss_in_an_officer_text_is_refused_and_nothing_is_logged(
+    chain: Chain, capsys: pytest.CaptureFixture, args: tuple[str, ...]
+) -> None:
+    """Issue 14 #9: free text of the officer goes into the immutable log."""
+    chain.log.refresh()
+    before = chain.log.size
+    assert run(chain, "review", args[0], chain.request, "--as", "olivia", *args[1:]) == 2
+    err = capsys.readouterr().err
+    assert "national number" in err and len(err.strip().splitlines()) == 1
+    assert "033" not in err  # the number is not echoed
+    chain.log.refresh()
+    assert chain.log.size == before

@@ -112,6 +112,7 @@ from primex.audit.workflow import (
 )
 from primex.errors import IntegrityError, PrimexError, ValidationError
 from primex.home import Home
+from primex.redact import niss_like_spans
 
 __all__ = [
     "ENTRIES", "SIG_DOMAIN", "AuditLog", "Entry", "open_log", "parse_entry", "signed_bytes",
@@ -382,6 +383,7 @@ class AuditLog:
             self.registry, signer.name, signer.public_key_bytes, type, body,
             f"request {request}" if request else type,
         )
+        _refuse_national_numbers(type, request, body)
         if request is not None and request in self._state.requests:
             self._verify(request, self._state.requests[request])
         seq = self.size
@@ -556,6 +558,32 @@ def _key_body(identity: Identity) -> dict[str, Any]:
     if identity.encryption_public_key is not None:
         body["x25519"] = identity.encryption_public_key
     return body
+
+
+# Fields people type (reasons, notes, comments, titles): the log is immutable, so a national
+# number typed into one would stay there for good. Hashes, ids and counts are not free text.
+FREE_TEXT_FIELDS = frozenset({"title", "reasons", "reason", "notes", "comment", "text"})
+
+
+def _free_texts(value: Any, field: str | None = None) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _free_texts(item, key if key in FREE_TEXT_FIELDS else field)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _free_texts(item, field)
+    elif isinstance(value, str) and field is not None:
+        yield field, value
+
+
+def _refuse_national_numbers(type: str, request: str | None, body: dict[str, Any]) -> None:
+    for field, text in _free_texts(body):
+        if niss_like_spans(text):
+            raise ValidationError(
+                f"the {field} of this {type} looks like it holds a national number (NISS)",
+                where=f"request {request}" if request else type,
+                hint="never write a person's number into the log; describe the case instead",
+            )
 
 
 def open_log(home: Home, *, create: bool = True) -> AuditLog:
