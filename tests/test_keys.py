@@ -132,3 +132,35 @@ def test_cli_keys_init_list_revoke(
     pem = (tmp_path / "keys" / "comm" / "signing.pem").read_text().splitlines()[1]
     assert main([*h, "audit", "log"]) == 0
     assert pem not in capsys.readouterr().out
+
+
+def test_cli_keys_register_a_key_made_in_a_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The committee registers a public key a person made elsewhere (the portal's WebCrypto
+    key): a signature by that key then verifies against the registry; no private key here."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from primex.audit.keys import verify_signature
+
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
+    h = ["--home", str(tmp_path)]
+    assert main([*h, "keys", "init", "--role", "committee", "--name", "comm"]) == 0
+    browser = Ed25519PrivateKey.generate()  # stands for the person's browser
+    raw = browser.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    b64 = base64.b64encode(raw).decode()
+    args = [*h, "keys", "register", "rosa-web", "--role", "researcher", "--person", "rosa"]
+    assert main([*args, "--ed25519", "not-base64", "--by", "comm"]) == 2
+    assert "--ed25519" in capsys.readouterr().err
+    assert main([*args, "--ed25519", b64, "--by", "rosa"]) == 2  # only the committee signs
+    capsys.readouterr()
+    assert main([*args, "--ed25519", b64, "--by", "comm"]) == 0
+    assert "registered rosa-web" in capsys.readouterr().out
+    info = open_log(Home(tmp_path)).registry.keys["rosa-web"]
+    assert (info.role, info.person, info.public_key) == ("researcher", "rosa", raw)
+    assert verify_signature(info.public_key, browser.sign(b"decision"), b"decision")
+    assert not (tmp_path / "keys" / "rosa-web").exists()  # nothing private was made here
+    assert main([*args, "--ed25519", b64, "--by", "comm"]) == 2  # a name is registered once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import sys
@@ -15,6 +16,7 @@ from rich.table import Table
 from primex.audit.keys import (
     LOG_KEY_NAME,
     ROLES,
+    Identity,
     Signer,
     check_name,
     check_role,
@@ -22,6 +24,7 @@ from primex.audit.keys import (
     env_passphrase,
     list_identities,
     load_signer,
+    parse_x25519_public_key,
     vkey,
 )
 from primex.audit.log import ENTRIES, open_log
@@ -114,6 +117,51 @@ def init(
     if identity.encryption_public_key:
         out.print("release encryption key (put it in the request's requester.public_key):")
         out.print(identity.encryption_public_key, soft_wrap=True, highlight=False)
+
+
+@app.command("register")
+def register(
+    name: Annotated[str, typer.Argument(help="Key name, e.g. rosa-browser.")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+    ed25519: Annotated[
+        str,
+        typer.Option("--ed25519", help="The person's Ed25519 public key, base64 of 32 bytes "
+                     "(as the portal's key page shows it)."),
+    ],
+    by: Annotated[str, typer.Option("--by", help="Committee key that signs the registration.")],
+    person: Annotated[
+        str | None, typer.Option("--person", help="The person behind the key (default: the name).")
+    ] = None,
+    x25519: Annotated[
+        str | None,
+        typer.Option("--x25519", help="A researcher's release encryption key, "
+                     "primex-x25519:<base64>."),
+    ] = None,
+) -> None:
+    """Register a public key made elsewhere (a person's browser or own machine): the private
+    key never comes here. The committee checks the key with its owner before signing."""
+    check_role(role)
+    check_name(name, "name")
+    try:
+        raw = base64.b64decode(ed25519, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise PrimexError("not an Ed25519 public key (base64 of 32 bytes)", where="--ed25519",
+                          hint="copy the key exactly as the person's key page shows it")
+    encryption = parse_x25519_public_key(x25519) if x25519 is not None else None
+    h = home()
+    if not (h.audit / ENTRIES).exists():
+        raise PrimexError("no audit log in this home", where=str(h.root),
+                          hint="register keys where the SPP's log is (`primex keys init` first)")
+    log = open_log(h)
+    if name in log.registry.keys:
+        raise PrimexError(f"a key named {name!r} is already registered", where="name",
+                          hint="choose another name; revoke the old key if it is lost")
+    committee = prompt_signer(h, by)
+    entry = log.register_key(Identity(name, role, person or name, raw, encryption), committee)
+    console().print(f"registered [bold]{name}[/] ({role}) at log entry {entry.seq}; "
+                    f"verifier key: {vkey(name, raw)}", soft_wrap=True, highlight=False)
 
 
 @contextmanager
