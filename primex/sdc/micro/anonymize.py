@@ -26,7 +26,7 @@ import pandas as pd
 from primex.errors import PrimexError
 from primex.sdc.micro._encode import combine, encode_column, group_ids
 from primex.sdc.micro.hierarchy import GeneralisationHierarchy, resolve
-from primex.sdc.micro.lattice import LatticeProblem, search
+from primex.sdc.micro.lattice import LatticeProblem, SearchResult, search
 from primex.sdc.micro.ldiversity import LDiversity, ldiversity_codes
 from primex.sdc.micro.local_suppression import (
     apply_bits,
@@ -145,6 +145,31 @@ def _ldiversity_rows(codes: np.ndarray, cards: np.ndarray, sens: np.ndarray, s_c
     return LDiversity(sensitive, d[rid], e[rid])
 
 
+def _search_keeping(
+    prob: LatticeProblem, keep: Sequence[bool], avoid_total: bool,
+    floors: Sequence[int] | None,
+) -> tuple[SearchResult, str | None]:
+    """The optimum in the largest sub-lattice that keeps the requested variables: first no
+    total at all (when `avoid_total`), then no total for the `keep` variables, then all."""
+    top = [max(h - 1, 0) for h in prob.heights]
+    tries: list[tuple[list[int] | None, str | None]] = []
+    if avoid_total:
+        tries.append((top, None))
+    if any(keep):
+        tries.append(([t if kp else h for t, h, kp in zip(top, prob.heights, keep,
+                                                          strict=True)],
+                      "no level below the total of every variable reaches k within the "
+                      "budget; variables not marked keep may be generalised to the total"))
+    tries.append((None, None if not tries else
+                  "no level below the total of the kept variables reaches k within the "
+                  "budget; the whole lattice was searched"))
+    for caps, why in tries:
+        res = search(prob, caps=caps, floors=floors)
+        if res.node is not None or caps is None:
+            return res, why
+    raise AssertionError("unreachable: the last try is the whole lattice")
+
+
 def anonymize(
     df: pd.DataFrame,
     quasi_identifiers: Sequence[str],
@@ -157,6 +182,10 @@ def anonymize(
     weight: str | None = None,
     importance: Sequence[int] | None = None,
     alpha: float = 1.0,
+    loss_weights: Sequence[float] | None = None,
+    keep: Sequence[bool] | None = None,
+    avoid_total: bool = False,
+    min_levels: Sequence[int] | None = None,
 ) -> AnonymizationResult:
     """Optimal full-domain generalisation then local suppression; deterministic.
 
@@ -164,6 +193,11 @@ def anonymize(
     value -> *.  `max_suppression` (no default: the caller's policy states it): fraction of
     records that may have a value blanked.
     `importance`: one number per QI, lower = more important (blanked last).
+    `loss_weights`: one weight per QI of its information loss in the search (default 1).
+    `avoid_total`: search first the levels below each hierarchy's total (no requested
+    variable removed entirely) and take the whole lattice only if none fits the budget;
+    `keep`: per QI, never its total when any node below it fits (still searched last).
+    `min_levels`: per QI, the lowest hierarchy level allowed (officer's conditions).
     """
     qis = list(quasi_identifiers)
     _check_params(df, qis, k, max_suppression, sensitive, l)
@@ -195,11 +229,16 @@ def anonymize(
     risk_before = risk_from_rows(leaf_d, leaf_cards, count, w_d, rid, qis, alpha)
 
     budget = math.floor(max_suppression * n + 1e-9)
-    prob = LatticeProblem(leaf_d, count, hs, int(k), float(budget), sens_d, l)
-    res = search(prob)
+    wts = None if loss_weights is None else np.asarray(list(loss_weights), dtype=np.float64)
+    if wts is not None and (len(wts) != p or not np.all(wts > 0)):
+        raise PrimexError(f"loss_weights needs {p} positive numbers", where="loss_weights",
+                          hint="one weight per quasi-identifier, e.g. 1")
+    prob = LatticeProblem(leaf_d, count, hs, int(k), float(budget), sens_d, l, wts)
+    res, search_note = _search_keeping(prob, keep if keep is not None else [False] * p,
+                                       avoid_total, min_levels)
     reasons: list[str] = []
     node = res.node
-    note = None
+    note = search_note
     if node is None:
         # No level combination fits the budget when blanks are counted as their own class;
         # the wildcard rule may still make the most general one pass (checked below).
