@@ -26,6 +26,9 @@ from primex import cli
 REPO = Path(__file__).resolve().parents[1]
 REQUESTS = sorted((REPO / "examples" / "requests").glob("*.yaml"))
 KEY = re.compile(r"primex-x25519:[A-Za-z0-9+/=]+")
+# The officer's enforceable conditions, exercised on one request: applied by the protection
+# step and visible in its report.
+CONDITIONS = {"banded-age-region": ["age=age_10y", "min_count=12"]}
 ROLES = [("privacy_officer", "olivia"), ("president", "paul"), ("bcss_operator", "bcss"),
          ("spp_operator", "spp")]
 
@@ -109,7 +112,8 @@ def test_request_ends_in_a_useful_release(
     assert rid_match is not None
     rid = rid_match.group(0)
     work = installation.home / "spp" / "work" / rid
-    ok("review", "approve", rid, "--as", "olivia")
+    conditions = [a for c in CONDITIONS.get(request_file.stem, []) for a in ("--conditions", c)]
+    ok("review", "approve", rid, "--as", "olivia", *conditions)
     ok("extract", "request", rid, "--as", "spp")
     ok("linkage", "code", "--request", rid, "--in", str(work / "extract.parquet"),
        "--as", "bcss")
@@ -117,6 +121,13 @@ def test_request_ends_in_a_useful_release(
     ok("disclosure", "protect", rid, "--as", "spp")
     report = json.loads((work / "protected" / "disclosure-report.json").read_text())
     assert report["passed"] is True
+    if request_file.stem in CONDITIONS:
+        tables = report["details"]["tables"]
+        assert {t["generalised"].get("age") for t in tables.values()} == {"age_10y"}
+        assert report["parameters"]["tables"]["min_count"] == 12
+    if report["kind"] == "microdata":  # a variable marked keep is never removed entirely
+        kept = {q for q, v in report["details"].get("priorities", {}).items() if v == "keep"}
+        assert not kept & set(report["details"]["utility"]["generalised_to_total"])
     share = published_share(report)
     assert share >= 0.5, f"{request_file.name}: only {share:.0%} published without suppression"
     ok("review", "check-output", rid, "--as", "olivia", "--approve")

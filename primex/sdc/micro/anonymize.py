@@ -15,6 +15,7 @@ blank fewer values per record.  Both counts are reported.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -145,29 +146,54 @@ def _ldiversity_rows(codes: np.ndarray, cards: np.ndarray, sens: np.ndarray, s_c
     return LDiversity(sensitive, d[rid], e[rid])
 
 
+# Sub-lattices tried before the whole lattice (each search is a few ms on distinct rows).
+MAX_SUBLATTICES = 64
+
+
 def _search_keeping(
     prob: LatticeProblem, keep: Sequence[bool], avoid_total: bool,
     floors: Sequence[int] | None,
 ) -> tuple[SearchResult, str | None]:
-    """The optimum in the largest sub-lattice that keeps the requested variables: first no
-    total at all (when `avoid_total`), then no total for the `keep` variables, then all."""
-    top = [max(h - 1, 0) for h in prob.heights]
-    tries: list[tuple[list[int] | None, str | None]] = []
+    """The optimum that removes the fewest requested variables entirely.
+
+    With `avoid_total`, the sub-lattices where at most r variables may reach their total
+    are searched for r = 0, 1, ... (variables marked `keep` last), and the least-loss
+    feasible node of the smallest r wins: a variable is generalised to its total only when
+    no node with fewer totals reaches k within the budget. Without it (or past
+    MAX_SUBLATTICES searches), the whole lattice: the optimum of the loss alone."""
+    heights = prob.heights
+    p = len(heights)
+    top = [max(h - 1, 0) for h in heights]
+    searches = 0
     if avoid_total:
-        tries.append((top, None))
-    if any(keep):
-        tries.append(([t if kp else h for t, h, kp in zip(top, prob.heights, keep,
-                                                          strict=True)],
-                      "no level below the total of every variable reaches k within the "
-                      "budget; variables not marked keep may be generalised to the total"))
-    tries.append((None, None if not tries else
-                  "no level below the total of the kept variables reaches k within the "
-                  "budget; the whole lattice was searched"))
-    for caps, why in tries:
-        res = search(prob, caps=caps, floors=floors)
-        if res.node is not None or caps is None:
-            return res, why
-    raise AssertionError("unreachable: the last try is the whole lattice")
+        free = [j for j in range(p) if not keep[j] and heights[j] > 0]
+        kept = [j for j in range(p) if keep[j] and heights[j] > 0]
+        for pool, label in ((free, None), (free + kept, "keep")):
+            for r in range(len(pool) + 1):
+                if label == "keep" and not any(j in kept for j in pool[:r] or []) and r == 0:
+                    continue
+                best: tuple[SearchResult, tuple[int, ...]] | None = None
+                for subset in itertools.combinations(pool, r):
+                    if label == "keep" and not set(subset) & set(kept):
+                        continue  # tried in the first pass
+                    searches += 1
+                    if searches > MAX_SUBLATTICES:
+                        break
+                    caps = [heights[j] if j in subset else top[j] for j in range(p)]
+                    res = search(prob, caps=caps, floors=floors)
+                    if res.node is not None and (best is None or res.loss < best[0].loss):
+                        best = (res, subset)
+                if best is not None:
+                    why = None if r == 0 else (
+                        "no generalisation below the total of every variable reaches k within "
+                        "the budget; the fewest variables were generalised to their total"
+                        + (" (including a variable marked keep)" if label else ""))
+                    return best[0], why
+                if searches > MAX_SUBLATTICES:
+                    break
+            if searches > MAX_SUBLATTICES:
+                break
+    return search(prob, floors=floors), None
 
 
 def anonymize(
