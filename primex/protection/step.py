@@ -324,6 +324,8 @@ def _tables(
             published = pt.published()
             # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
             published["value"] = published["value"].round(2)
+            if table.measure == "count":  # counts are integers: 704, not 704.0
+                published["value"] = published["value"].astype("Int64")
             files.append(_release(published, out / table.name, fmt))
     if method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
