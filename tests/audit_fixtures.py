@@ -3,16 +3,24 @@ and a request walked through its whole life cycle."""
 
 from __future__ import annotations
 
+import base64
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from primex.audit import keys
-from primex.audit.canonical import sha256_hex
-from primex.audit.log import AuditLog, Entry, open_log
+from primex.audit.canonical import dumps, sha256_hex
+from primex.audit.log import AuditLog, Entry, open_log, parse_entry, utc_now
 from primex.audit.witness import cosign_latest
 from primex.home import Home
 
+REPO = Path(__file__).resolve().parents[1]
 PASS = "correct horse battery"
 ACTORS = {
     "committee": "comm",
@@ -30,6 +38,11 @@ MANIFEST = {
     ]
 }
 MANIFEST_SHA = sha256_hex(MANIFEST)
+# The chain of custody (CONTRACTS.md C1): extraction -> coding -> disclosure result.
+EXTRACT_FILE = {"name": "extract.parquet", "bytes": 30720, "sha256": "7" * 64}
+CODED_FILE = {"name": "coded.parquet", "bytes": 28672, "sha256": "c" * 64}
+EXTRACT_MANIFEST = {"files": [EXTRACT_FILE]}
+CODING_MANIFEST = {"inputs": [EXTRACT_FILE], "files": [CODED_FILE]}
 
 
 @dataclass
@@ -67,11 +80,14 @@ def body(event: str, **over: Any) -> dict[str, Any]:
         "return": {"reasons": ["purpose too vague"]},
         "rejection": {"reasons": ["no legal basis"]},
         "approval": {"spec_sha256": SPEC, "conditions": {"k": 10, "text": "no region"}},
-        "extraction": {"manifest_sha256": "3" * 64, "snapshot": "2026Q3"},
-        "coding": {"manifest_sha256": "4" * 64, "key_id": "v1:0011223344556677"},
+        "extraction": {"manifest_sha256": sha256_hex(EXTRACT_MANIFEST),
+                       "manifest": EXTRACT_MANIFEST, "snapshot": "2026Q3"},
+        "coding": {"manifest_sha256": sha256_hex(CODING_MANIFEST), "manifest": CODING_MANIFEST,
+                   "key_id": "v1:0011223344556677"},
         "disclosure_result": {
             "manifest_sha256": MANIFEST_SHA, "passed": True, "report_sha256": "5" * 64,
             "summary": {"suppressed_cells": 3, "k": 10},
+            "inputs": [{"name": CODED_FILE["name"], "sha256": CODED_FILE["sha256"]}],
         },
         "output_check": {"manifest_sha256": MANIFEST_SHA, "decision": "approve"},
         "signoff": {"manifest_sha256": MANIFEST_SHA, "manifest": MANIFEST},
@@ -113,4 +129,88 @@ def release(world: World, rid: str) -> Entry:
         {"manifest_sha256": MANIFEST_SHA, "package_sha256": "6" * 64, "recipient": "alice",
          "checkpoint": {"size": cp.size, "root": cp.root_b64}},
         world.s("spp"),
+    )
+
+
+# --- insider attacks through the CLI (issue 14) -----------------------------------------------
+ZERO_SIG = base64.b64encode(bytes(64)).decode()
+
+
+def forge_line(home: Home, type_: str, request: str | None, b: dict[str, Any], actor: str,
+               *, sig: str = ZERO_SIG) -> int:
+    """Append an entry that is well-formed and correctly chained (seq, prev, origin, time)
+    but carries a signature the actor never made (all zeros by default); returns its seq."""
+    path = home.audit / "entries.jsonl"
+    lines = path.read_bytes().splitlines()
+    entries = [parse_entry(raw, i, None) for i, raw in enumerate(lines)]
+    prev = None
+    for e in entries:
+        if e.request == request:
+            prev = e.leaf_hex
+    obj: dict[str, Any] = {
+        "v": 1, "origin": entries[0].origin, "seq": len(lines), "time": utc_now(),
+        "type": type_, "request": request, "prev": prev, "body": b, "actor": actor,
+        "sig": sig,
+    }
+    with path.open("ab") as fh:
+        fh.write(dumps(obj) + b"\n")
+    return len(lines)
+
+
+def cli(home: Home, *args: str, capsys: Any) -> tuple[int, str, str]:
+    """Run `primex --home HOME ARGS...` in-process; (exit code, stdout, stderr)."""
+    from primex.cli import main
+
+    capsys.readouterr()
+    rc = main(["--home", str(home.root), *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def one_line_error(err: str) -> str:
+    """The refusal the CLI printed: exactly one line, no traceback."""
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def tree_state(root: Path) -> dict[str, bytes | None]:
+    """Every file under `root` (path -> bytes; folders -> None), to prove nothing changed."""
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*")) if ".lock" not in p.name
+    }
+
+
+
+_MAIN = "import sys; from primex.cli import main; sys.exit(main(sys.argv[1:]))"
+# the capabilities with which root reads and writes regardless of file modes
+_BYPASS = "-dac_override,-dac_read_search,-fowner,-linux_immutable"
+
+
+def run_primex(
+    *args: str, modes_apply: bool = False, max_file_bytes: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `primex ARGS` in a child process.
+
+    `modes_apply`: file modes bind the child even as root (it runs under `setpriv` without
+    the capabilities that bypass them), so read-only tests really run in CI as root.
+    `max_file_bytes`: a full disk (RLIMIT_FSIZE; writes beyond it fail with EFBIG)."""
+    cmd = [sys.executable, "-c", _MAIN, *map(str, args)]
+    if modes_apply and os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to test read-only files as root"
+        cmd = [setpriv, f"--bounding-set={_BYPASS}", "--", *cmd]
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+             **(env or {})},
+        preexec_fn=limit if max_file_bytes is not None else None,
     )

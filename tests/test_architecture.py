@@ -221,3 +221,39 @@ def test_architecture_doc_lists_every_module_and_no_other() -> None:
         problems += [f"primex.{sub}: {m} is documented but does not exist"
                      for m in sorted(listed - actual)]
     assert not problems, "docs/architecture.md is stale:\n" + "\n".join(problems)
+
+
+def _imported_names(path: Path, module: str) -> list[tuple[int, str]]:
+    """(line, name) of every `from <module> import name` in `path`, function level too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        (node.lineno, a.name) for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == module for a in node.names
+    ]
+
+
+def test_committee_verifier_does_not_import_the_log_writer() -> None:
+    """The committee's verifier replays with primex.audit.state and decides with
+    primex.audit.trust; it never loads the SPP's log writer (primex.audit.log) or the
+    store's mutating LogFile, so it cannot write to the log it checks."""
+    bad = []
+    for name in ("verify.py", "resume.py", "state.py", "trust.py", "entry.py", "reasons.py"):
+        path = PKG / "audit" / name
+        bad += [f"{name}:{line} imports {mod}" for line, mod in _primex_imports(path)
+                if mod == "primex.audit.log"]
+        bad += [f"{name}:{line} imports LogFile" for line, imported in
+                _imported_names(path, "primex.audit.store") if imported == "LogFile"]
+    assert not bad, "the committee side imports the SPP's log writer: " + ", ".join(bad)
+
+
+def test_trust_decisions_live_in_one_module() -> None:
+    """Signature checks of log entries and of checkpoints are made in primex.audit.trust
+    (entries) and primex.audit.checkpoint (signed notes) only; the rest of the audit package
+    asks them. (release/open.py, the researcher's offline package check, is outside.)"""
+    allowed = {"trust.py", "checkpoint.py", "keys.py"}
+    bad = [
+        f"audit/{p.name}:{line}" for p in sorted((PKG / "audit").glob("*.py"))
+        if p.name not in allowed
+        for line, name in _imported_names(p, "primex.audit.keys") if name == "verify_signature"
+    ]
+    assert not bad, "entry signatures checked outside primex.audit.trust: " + ", ".join(bad)

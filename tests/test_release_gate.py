@@ -165,9 +165,13 @@ def test_replayed_president_signature(chain: Chain) -> None:
     with chain.log.path.open("ab") as fh:
         fh.write(dumps(obj) + b"\n")
     chain.log.refresh()
-    assert chain.log.state(b).state == "signed_off"  # the bookkeeping was fooled...
-    chain.witness()
-    err = refused(chain, "bad_signature", request=b)  # ...the gate is not
+    # issue 14 #2: the log's state is verified, so neither the bookkeeping, the witness
+    # nor the gate takes the replayed signature for a sign-off of B
+    with pytest.raises(IntegrityError, match="replayed"):
+        chain.log.state(b)
+    with pytest.raises(IntegrityError, match="replayed"):
+        chain.witness()
+    err = refused(chain, "bad_signature", request=b)
     assert "replayed" in err.what
     assert a != b
 

@@ -10,7 +10,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from audit_fixtures import MANIFEST_SHA, SPEC, World, body, make_world, release, walk_to
+from audit_fixtures import (
+    CODED_FILE,
+    EXTRACT_FILE,
+    MANIFEST_SHA,
+    SPEC,
+    World,
+    body,
+    forge_line,
+    make_world,
+    release,
+    walk_to,
+)
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -20,7 +31,7 @@ from primex.audit.canonical import loads, sha256_hex
 from primex.audit.keys import verify_signature
 from primex.audit.log import open_log, signed_bytes
 from primex.audit.verify import verify_log
-from primex.errors import PermissionDenied, PrimexError, ValidationError
+from primex.errors import IntegrityError, PermissionDenied, PrimexError, ValidationError
 
 
 @pytest.fixture
@@ -242,13 +253,18 @@ class LifeCycle(RuleBasedStateMachine):
         self.model: dict[str, dict[str, Any]] = {}
         self.cosigned: set[int] = set()
         self.revoked: set[str] = set()
+        self.forged: dict[str, int] = {}  # request -> seq of the insider's forged entry
 
     def teardown(self) -> None:
         files.fsync = self._fsync
-        result = verify_log(self.world.home, full=True, record=False)
+        result = verify_log(self.world.home, require_witness=False, full=True, record=False)
         self.world.log.close()
         self.tmp.cleanup()
-        assert result.ok, result.failures
+        if not self.forged:
+            assert result.ok, result.failures
+        else:  # the committee finds the first forgery, as a bad signature
+            first = result.failures[0]
+            assert (first.check, first.seq) == ("signature", min(self.forged.values()))
 
     def _predict(self, event: str, rid: str | None, actor: str, b: dict[str, Any]) -> bool:
         role, person = ACTORS[actor]
@@ -319,9 +335,13 @@ class LifeCycle(RuleBasedStateMachine):
         expected = self._predict(event, rid, actor, b)
         try:
             entry = self.world.log.append(event, rid, b, self.world.s(actor))
+        except IntegrityError as exc:  # nothing is added on top of a forged history
+            assert rid in self.forged and "does not verify" in exc.what, exc
+            return
         except (PermissionDenied, ValidationError) as exc:
             assert not expected, f"refused a legal {event} by {actor}: {exc}"
             return
+        assert rid not in self.forged, f"appended {event} on top of a forged history"
         assert expected, f"accepted an illegal {event} by {actor} on {rid}"
         assert entry.request is not None
         self._update(event, entry.request, actor, b, entry.seq)
@@ -360,8 +380,11 @@ class LifeCycle(RuleBasedStateMachine):
             return body(event, decision="return")
         if event == "output_check" and variant == 3:
             return body(event, decision="perhaps")
-        if event == "disclosure_result" and variant == 1:
-            return body(event, passed=False)
+        if event == "disclosure_result":  # its input: the coded file, or the extract
+            read = CODED_FILE if rid in self.model and self.model[rid]["coded"] else \
+                EXTRACT_FILE
+            inputs = [{"name": read["name"], "sha256": read["sha256"]}]
+            return body(event, passed=variant != 1, inputs=inputs)
         if event == "access" and variant == 1:
             return body(event, sha256="8" * 64)
         if event == "release":
@@ -383,8 +406,29 @@ class LifeCycle(RuleBasedStateMachine):
     def cosign(self) -> None:
         from primex.audit.witness import cosign_latest
 
-        cp = cosign_latest(self.world.home, self.world.s("comm"))
+        try:
+            cp = cosign_latest(self.world.home, self.world.s("comm"))
+        except IntegrityError as exc:  # the witness never vouches for a forged entry
+            assert self.forged and "does not verify" in exc.what, exc
+            return
+        assert not self.forged, "the witness cosigned over a forged entry"
         self.cosigned.add(cp.size)
+
+    @rule(pick=st.integers(0, 5), chance=st.integers(0, 5))
+    def insider_forges_the_next_step(self, pick: int, chance: int) -> None:
+        """An insider appends the request's next step with a correct chain and a zero
+        signature (issue 14 #2): from then on nothing may act on that request."""
+        rids = sorted(r for r in self.model if r not in self.forged)
+        if chance or not rids:  # rare: most runs stay honest
+            return
+        rid = rids[pick % len(rids)]
+        if self.model[rid]["state"] not in self.NEXT:
+            return
+        event, actor = self.NEXT[self.model[rid]["state"]]
+        if actor in self.revoked or event == "release":  # a step the rules would allow
+            return
+        seq = forge_line(self.world.home, event, rid, self._body(event, rid, 0), actor)
+        self.forged[rid] = seq
 
     @rule(name=st.sampled_from(["pres", "olga", "spp"]), chance=st.integers(0, 9))
     def revoke(self, name: str, chance: int) -> None:
@@ -398,6 +442,10 @@ class LifeCycle(RuleBasedStateMachine):
         log = self.world.log
         reg = log.registry
         for rid, m in self.model.items():
+            if rid in self.forged:  # never read as a real state
+                with pytest.raises(IntegrityError, match="does not verify"):
+                    log.state(rid)
+                continue
             st_ = log.state(rid)
             assert st_.state == m["state"]
             releases = [e for e in st_.history if e.type == "release"]

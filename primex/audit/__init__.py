@@ -2,6 +2,12 @@
 
 Modules (each has its own docstring with the details):
 
+* :mod:`primex.audit.trust`: every trust decision (signatures, registration, role,
+  revocation, succession, chain, witness cosignature, chain of custody), with typed
+  reasons from :mod:`primex.audit.reasons`; ``verify_request_history(log, request)``.
+* :mod:`primex.audit.entry` (one entry), :mod:`primex.audit.state` (the replay: tree,
+  registry, request states; no files), :mod:`primex.audit.store` (the entries file, lock,
+  torn tail, checkpoint files).
 * :mod:`primex.audit.keys`: identities. ``create_identity(home, role, name, passphrase)``,
   ``load_signer(home, name, passphrase=None) -> Signer`` (``.name .role .person
   .public_key_bytes .sign(data)``), ``load_encryption_private_key(home, name)``.
@@ -9,6 +15,7 @@ Modules (each has its own docstring with the details):
   body, signer) -> Entry`` refuses what the workflow forbids (PermissionDenied /
   ValidationError); ``.entries(request)``, ``.state(request) -> RequestState``,
   ``.register_key``, ``.revoke_key``, ``.checkpoint()``, ``.inclusion_proof(seq, size)``,
+  every reader verified (a forged entry is refused, never acted on),
   ``.witnessed_checkpoint(seq)``, ``.batch()``.
 * :mod:`primex.audit.workflow`: the state machine as data (``TRANSITIONS``, ``STATES``)
   and ``apply_event``, used by both the log and the verifier.

@@ -16,3 +16,12 @@ def fsync(fd: int) -> None:
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over `path`."""
     write_bytes(path, data, mode=mode)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a new file's directory entry durable (through :func:`fsync`, see above)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fsync(fd)
+    finally:
+        os.close(fd)

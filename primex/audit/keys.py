@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,6 +223,18 @@ def create_identity(
             f"a key named {name!r} already exists", where=str(folder),
             hint="pick another name; key names are never reused",
         )
+    existed = folder.exists()
+    try:
+        return _create_files(folder, role, name, person, passphrase)
+    except BaseException:  # a full disk half-way: no key folder without its identity
+        if not existed:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _create_files(
+    folder: Path, role: str, name: str, person: str, passphrase: str | None
+) -> Identity:
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     enc = _encryption(passphrase)

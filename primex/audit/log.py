@@ -16,7 +16,8 @@
   witness's cosignatures once it has cosigned); ``checkpoint``: the latest.
 * ``torn/``: bytes of a half-written tail cut off at open (a crash during an unacknowledged
   append), kept for inspection.
-* ``.lock``: the lock file writers hold (flock) while appending.
+* ``.lock``: the lock file writers hold (flock, exclusive) while appending; readers hold
+  it shared (on a read-only home without it they read unlocked, see primex.audit.store).
 
 Entry 0 (genesis) registers the ``log`` key that signs checkpoints. Then, while no committee
 key is registered, key_add entries are signed by the key they add (bootstrap); after that,
@@ -29,10 +30,12 @@ API::
     log.append("approval", entry.request, {...}, officer)   # PermissionDenied if not allowed
     with log.batch():                                        # group commit: one fsync
         ...
-    log.entries(request=None) -> list[Entry]
+    log.entries(request=None) -> list[Entry]                 # signatures verified
     log.state(request) -> RequestState                       # .state .requester .spec_sha256
                                                              # .conditions .manifest_sha256
-                                                             # .history
+                                                             # .history (all verified)
+    log.verified_history(request) -> trust.VerifiedHistory
+    log.entry(seq) -> Entry                                  # verified
     log.register_key(identity, signer)                       # key_add
     log.revoke_key(name, reason, committee_signer)           # key_revoke
     log.checkpoint() -> Checkpoint                           # issue (or reuse) a signed one
@@ -43,40 +46,42 @@ API::
 Durability: an append holds the lock, re-reads what other writers added, checks the event
 against the workflow, writes the line with one ``write`` to an O_APPEND descriptor and
 fsyncs before returning (inside ``batch()`` the fsync happens once, when the block ends: the
-entries are acknowledged then). A line without its final newline can only come from an
-append that never returned; it is cut off (and saved under ``torn/``) the next time a
-writer takes the lock. A complete line that does not parse is never repaired: the log is
-refused with an IntegrityError naming the entry.
+entries are acknowledged then). A last line without its final newline is kept if it is a
+complete entry (the next writer adds the newline); otherwise it can only come from an append
+that never returned, and it is cut off (and saved under ``torn/``) the next time a writer
+takes the lock. A complete line that does not parse is never repaired: the log is refused
+with an IntegrityError naming the entry.
+
+Trust: every state a caller can read is verified. Opening replays every entry with the rules
+(time, chain, registry, workflow) and checks the signature of every key event at once (the
+registry is what everything else relies on); ``state(request)``, ``entries(request)``,
+``entry(seq)`` and ``append`` on a request first verify the signature of every entry of that
+request's history (cached, so ~10 signatures once per request and open). A forged entry is
+refused with an IntegrityError naming it; nothing is acted on. The decisions themselves are
+in :mod:`primex.audit.trust`, the replay in :mod:`primex.audit.state`, the file in
+:mod:`primex.audit.store`.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import errno
-import fcntl
 import json
-import os
-import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _q  # C; the canonical encoder's own
 from pathlib import Path
 from typing import Any
 
-from primex.audit import files, merkle
-from primex.audit.canonical import dumps, loads
+from primex.audit import merkle, trust
+from primex.audit.canonical import dumps
 from primex.audit.checkpoint import (
     Checkpoint,
     NoteSignature,
-    read_checkpoint,
     sign_checkpoint,
-    verify_cosignature,
-    verify_log_signature,
 )
+from primex.audit.entry import SIG_DOMAIN, Entry, parse_entry, signed_bytes, utc_now
 from primex.audit.keys import (
     LOG_KEY_NAME,
     Identity,
@@ -86,7 +91,9 @@ from primex.audit.keys import (
     load_identity,
     load_signer,
 )
-from primex.audit.tree import MerkleTree
+from primex.audit.reasons import Forbidden, Reason
+from primex.audit.state import LogState
+from primex.audit.store import ENTRIES, CheckpointFiles, LogFile
 from primex.audit.workflow import (
     EVENT_TYPES,
     GLOBAL_EVENTS,
@@ -94,104 +101,15 @@ from primex.audit.workflow import (
     KeyInfo,
     Registry,
     RequestState,
-    apply_event,
-    apply_global_event,
-    apply_key_event,
+    WitnessCheck,
 )
-from primex.errors import IntegrityError, PermissionDenied, PrimexError, ValidationError
+from primex.errors import IntegrityError, PrimexError, ValidationError
 from primex.home import Home
 
-SIG_DOMAIN = b"primex-audit-entry/v1\n"
-FIELDS = frozenset(
-    {"v", "origin", "seq", "time", "type", "request", "prev", "body", "actor", "sig"}
-)
-TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-ENTRIES = "entries.jsonl"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One log entry. `leaf_hash` is its RFC 9162 leaf hash (bytes); `raw` its line."""
-
-    seq: int
-    time: str
-    type: str
-    request: str | None
-    prev: str | None
-    body: dict[str, Any]
-    actor: str
-    sig: str
-    leaf_hash: bytes
-    origin: str
-    raw: bytes
-
-    @property
-    def leaf_hex(self) -> str:
-        return self.leaf_hash.hex()
-
-    def signed_bytes(self) -> bytes:
-        return signed_bytes(loads(self.raw))
-
-
-def signed_bytes(obj: dict[str, Any]) -> bytes:
-    """What the actor signs: the domain prefix and the canonical entry without `sig`."""
-    return SIG_DOMAIN + dumps({k: v for k, v in obj.items() if k != "sig"})
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_entry(raw: bytes, seq: int, origin: str | None) -> Entry:
-    """Parse and structurally check line number `seq` (IntegrityError naming it)."""
-    where = f"entry {seq}"
-    obj = loads(raw, where=where)
-    if not isinstance(obj, dict) or set(obj) != FIELDS:
-        extra = sorted(set(obj) - FIELDS) if isinstance(obj, dict) else []
-        missing = sorted(FIELDS - set(obj)) if isinstance(obj, dict) else sorted(FIELDS)
-        raise IntegrityError(
-            f"entry fields are wrong (missing {missing}, unexpected {extra})", where=where
-        )
-    if obj["v"] != 1:
-        raise IntegrityError(f"unknown entry version {obj['v']!r}", where=where)
-    if obj["seq"] != seq:
-        raise IntegrityError(
-            f"entry says seq {obj['seq']!r} but is line {seq} (deleted or reordered entries?)",
-            where=where,
-        )
-    if origin is not None and obj["origin"] != origin:
-        raise IntegrityError(
-            f"entry belongs to another log (origin {obj['origin']!r})", where=where
-        )
-    if not isinstance(obj["origin"], str) or not obj["origin"]:
-        raise IntegrityError("entry origin is missing", where=where)
-    if not isinstance(obj["time"], str) or not TIME_RE.match(obj["time"]):
-        raise IntegrityError(
-            "entry time is not UTC ISO-8601 with microseconds and Z", where=where
-        )
-    if obj["type"] not in EVENT_TYPES:
-        raise IntegrityError(f"unknown entry type {obj['type']!r}", where=where)
-    req = obj["request"]
-    if req is not None and (not isinstance(req, str) or not _ID.match(req)):
-        raise IntegrityError("entry request id is malformed", where=where)
-    prev = obj["prev"]
-    if prev is not None and (not isinstance(prev, str) or not _HEX64.match(prev)):
-        raise IntegrityError("entry prev is not a hex leaf hash", where=where)
-    if not isinstance(obj["body"], dict) or not isinstance(obj["actor"], str):
-        raise IntegrityError("entry body or actor is malformed", where=where)
-    try:
-        sig = base64.b64decode(obj["sig"], validate=True)
-    except (binascii.Error, TypeError) as exc:
-        raise IntegrityError("entry signature is not base64", where=where) from exc
-    if len(sig) != 64:
-        raise IntegrityError("entry signature is not 64 bytes", where=where)
-    return Entry(
-        seq=seq, time=obj["time"], type=obj["type"], request=req, prev=prev,
-        body=obj["body"], actor=obj["actor"], sig=obj["sig"],
-        leaf_hash=merkle.leaf_hash(raw), origin=obj["origin"], raw=raw,
-    )
+__all__ = [
+    "ENTRIES", "SIG_DOMAIN", "AuditLog", "Entry", "open_log", "parse_entry", "signed_bytes",
+    "utc_now",
+]
 
 
 class AuditLog:
@@ -199,64 +117,51 @@ class AuditLog:
 
     def __init__(self, home: Home, *, keep_entries: bool = True) -> None:
         self.home = home
-        self._keep = keep_entries  # the verifier replays huge logs without keeping entries
+        self._keep = keep_entries
         self.dir = home.audit
-        self.path = self.dir / ENTRIES
-        self._lock_fd: int | None = None
-        self._lock_depth = 0
+        self.file = LogFile(self.dir)
+        self.path = self.file.path
+        self.checkpoints = CheckpointFiles(self.dir)
         self._batch = False
-        self._fd: int | None = None
         self._log_signer: Signer | None = None
         self._reset()
 
     # --- in-memory view -----------------------------------------------------------------
     def _reset(self) -> None:
-        self._entries: list[Entry] = []
-        self._tree = MerkleTree()
-        self._registry = Registry()
-        self._requests: dict[str, RequestState] = {}
-        self._global_last: str | None = None
-        self._last_time = ""
+        self._state = LogState(keep=self._keep)
         self._offset = 0
-        self._origin: str | None = None
+        self._unterminated = False  # the last entry read had no newline (yet)
+        self._torn: bytes | None = None  # a half-written tail after the last entry
+        self._verified: dict[str, int] = {}  # request -> entries of its history verified
 
     @property
     def origin(self) -> str:
-        if self._origin is None:
+        if self._state.origin is None:
             raise IntegrityError("the log has no genesis entry", where=str(self.path))
-        return self._origin
+        return self._state.origin
 
     @property
     def registry(self) -> Registry:
-        return self._registry
+        """The key registry; every key event in it was signature-checked at replay."""
+        return self._state.registry
 
     @property
     def size(self) -> int:
-        return len(self._tree)
+        return self._state.size
 
     def __len__(self) -> int:
-        return len(self._tree)
+        return self._state.size
 
     def log_key(self) -> KeyInfo:
         """The registered key that signs checkpoints (the genesis `log` key)."""
-        keys = self._registry.by_role("log")
+        keys = self.registry.by_role("log")
         if not keys:
             raise IntegrityError("no active log key in the registry", where=str(self.path))
         return keys[0]
 
     # --- files and locking --------------------------------------------------------------
-    def _open_fd(self) -> int:
-        if self._fd is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        return self._fd
-
     def close(self) -> None:
-        for attr in ("_fd", "_lock_fd"):
-            fd = getattr(self, attr)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, attr, None)
+        self.file.close()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -264,156 +169,162 @@ class AuditLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        if self._lock_depth:
-            self._lock_depth += 1
-            try:
-                yield
-            finally:
-                self._lock_depth -= 1
-            return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if self._lock_fd is None:
-            self._lock_fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        self._lock_depth = 1
-        try:
-            yield
-        finally:
-            self._lock_depth = 0
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
     def refresh(self) -> None:
         """Read entries other writers appended since we last looked."""
-        with self._locked():
+        with self.file.locked(exclusive=False):
             self._refresh()
 
     def _refresh(self) -> None:
-        fd = self._open_fd()
-        size = os.fstat(fd).st_size
-        if size < self._offset:
-            raise IntegrityError(
-                f"the log shrank from {self._offset} to {size} bytes while open "
-                "(truncation or rollback)", where=str(self.path),
-            )
-        if size == self._offset:
-            return
-        data = os.pread(fd, size - self._offset, self._offset)
-        if not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            self._repair_torn_tail(data[cut:], self._offset + cut)
-            data = data[:cut]
+        data, tail = self.file.read_from(self._offset)
+        if self._unterminated and data.startswith(b"\n"):
+            data, self._offset = data[1:], self._offset + 1  # a writer added its newline
+            self._unterminated = False
         start = 0
         while start < len(data):
             end = data.index(b"\n", start)
-            raw = data[start:end]
-            entry = parse_entry(raw, len(self._tree), self._origin)
-            self._apply(entry, strict_witness=False)
+            self._apply_line(data[start:end])
             self._offset += end + 1 - start
             start = end + 1
+        self._torn = None
+        if tail and not self._unterminated:
+            entry = self._complete_entry(tail)
+            if entry is not None:  # complete and valid: only its newline is missing
+                self._apply_checked(entry)
+                self._offset += len(tail)
+                self._unterminated = True
+            else:
+                self._torn = tail  # cut by the next write, never by a reader
 
-    def _repair_torn_tail(self, tail: bytes, keep: int) -> None:
-        """Cut a half-written last line (an append that crashed before it returned)."""
-        torn = self.dir / "torn"
-        torn.mkdir(exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        (torn / f"at-byte-{keep}-{stamp}.bin").write_bytes(tail)
-        os.ftruncate(self._open_fd(), keep)
-        files.fsync(self._open_fd())
+    def _write(self, line: bytes, *, sync: bool) -> None:
+        """Append under the exclusive lock; first finish or cut what the last writer left."""
+        if self._unterminated:
+            self.file.write(b"\n", sync=False)
+            self._offset += 1
+            self._unterminated = False
+        elif self._torn is not None:
+            self.file.cut_tail(self._torn, self._offset)
+            self._torn = None
+        self.file.write(line, sync=sync)
+
+    def _complete_entry(self, tail: bytes) -> Entry | None:
+        """`tail` as an entry if it is one complete, well-formed line (a prefix of a
+        canonical line never parses: its closing brace comes last)."""
+        try:
+            return parse_entry(tail, self.size, self._state.origin)
+        except PrimexError:
+            return None
+
+    def _apply_line(self, raw: bytes) -> None:
+        self._apply_checked(parse_entry(raw, self.size, self._state.origin))
+
+    def _apply_checked(self, entry: Entry, *, strict_witness: bool = False) -> KeyInfo:
+        return self._state.apply(entry, self._witness_check(strict_witness))
 
     # --- applying entries ---------------------------------------------------------------
-    def _witness_check(self, strict: bool) -> Any:
+    def _witness_check(self, strict: bool) -> WitnessCheck:
         def check(size: int, root_b64: str, signoff_seq: int) -> None:
             where = f"checkpoint {size}"
-            if size > len(self._tree):
-                raise PermissionDenied(
-                    f"the cited checkpoint (size {size}) is beyond the log ({len(self._tree)})",
+            if size > self.size:
+                raise Forbidden(
+                    Reason.WORKFLOW,
+                    f"the cited checkpoint (size {size}) is beyond the log ({self.size})",
                     where=where,
                 )
-            if base64.b64encode(self._tree.root(size)).decode() != root_b64:
+            if base64.b64encode(self._state.tree.root(size)).decode() != root_b64:
                 raise IntegrityError(
                     "the cited checkpoint's root is not this log's root at that size",
                     where=where,
                 )
             if strict and self.witnessed_at(size) is None:
-                raise PermissionDenied(
+                raise Forbidden(
+                    Reason.WORKFLOW,
                     f"the cited checkpoint (size {size}) has no valid cosignature from the "
-                    "committee's witness", where=where,
-                    hint="run `primex audit witness cosign` (committee) first",
+                    "committee's witness",
+                    where=where,
+                    hint="run `primex audit witness cosign` (committee), then retry",
                 )
 
         return check
 
-    def _apply(self, entry: Entry, *, strict_witness: bool) -> KeyInfo:
-        """Check `entry` against the log so far and add it; raise without changing anything."""
-        where = f"entry {entry.seq}"
-        if self._origin is None and (
-            entry.seq != 0 or entry.type != "key_add" or entry.body.get("role") != "log"
-        ):
-            raise IntegrityError(
-                    "the first entry must register the log key (genesis)", where=where
-                )
-        if entry.time < self._last_time:
-            raise IntegrityError(
-                f"time goes backwards ({entry.time} after {self._last_time})", where=where
+    # --- verified reading ---------------------------------------------------------------
+    def _verify(self, request: str, st: RequestState) -> None:
+        done = self._verified.get(request, 0)
+        if done < len(st.history):
+            trust.check_history(st.history[done:], self.registry)
+            self._verified[request] = len(st.history)
+
+    def verified_history(self, request: str) -> trust.VerifiedHistory:
+        """`request`'s state and entries, every signature verified (Untrusted if not)."""
+        st = self.state(request)
+        return trust.VerifiedHistory(request, st, tuple(st.history))
+
+    def entries(self, request: str | None = None) -> list[Entry]:
+        """All entries, or those of one request, oldest first; every signature verified."""
+        self.refresh()
+        if request is None:
+            for rid, st in self._state.requests.items():
+                self._verify(rid, st)
+            return list(self._state.entries)
+        st = self._state.requests.get(request)
+        if st is None:
+            return []
+        self._verify(request, st)
+        return list(st.history)
+
+    def entry(self, seq: int) -> Entry:
+        """Entry `seq`, its signature verified (with the rest of its request's history)."""
+        entry = self._state.entries[seq]
+        if entry.request is not None:
+            self._verify(entry.request, self._state.requests[entry.request])
+        return entry
+
+    def latest(self, limit: int, request: str | None = None) -> list[Entry]:
+        """The last `limit` entries (0: all), or of one request; only those (and their
+        requests' histories) are signature-checked, so a listing of a huge log stays fast."""
+        if request is not None:
+            found = self.entries(request)
+            return found[-limit:] if limit else found
+        self.refresh()
+        chosen = self._state.entries[-limit:] if limit else self._state.entries
+        if chosen:
+            self.verify_range(chosen[0].seq, chosen[-1].seq + 1)
+        return list(chosen)
+
+    def key_events(self) -> list[Entry]:
+        """The key_add / key_revoke entries (signature-checked when they were replayed)."""
+        self.refresh()
+        return [e for e in self._state.entries if e.request is None]
+
+    def verify_range(self, start: int, end: int) -> None:
+        """Verify the signature of every entry in [start, end) (with their requests'
+        histories): what a witness checks before it cosigns a checkpoint of size `end`."""
+        self.refresh()
+        touched = {e.request for e in self._state.entries[start:end] if e.request is not None}
+        for rid in sorted(touched):
+            self._verify(rid, self._state.requests[rid])
+
+    def requests(self) -> list[str]:
+        """The ids of all requests, in order of first submission."""
+        self.refresh()
+        return list(self._state.requests)
+
+    def state(self, request: str) -> RequestState:
+        """The state of `request`, derived from its entries, all signatures verified."""
+        self.refresh()
+        st = self._state.requests.get(request)
+        if st is None:
+            raise PrimexError(
+                f"unknown request {request!r}", where="request",
+                hint="see `primex request status` for the known requests",
             )
-        chain_last = (
-            self._global_last if entry.request is None
-            else (self._requests[entry.request].last_leaf
-                  if entry.request in self._requests else None)
-        )
-        if entry.prev != chain_last:
-            raise IntegrityError(
-                f"prev link broken for {entry.request or 'key events'} (reordered, deleted "
-                "or inserted entry)", where=where,
-            )
-        if entry.type in KEY_EVENTS:
-            if entry.request is not None:
-                raise IntegrityError("key events carry no request id", where=where)
-            signer = apply_key_event(
-                self._registry, entry.type, entry.body, entry.actor, entry.seq, where
-            )
-            self._global_last = entry.leaf_hex
-        elif entry.type in GLOBAL_EVENTS:
-            if entry.request is not None:
-                raise IntegrityError(f"{entry.type} carries no request id", where=where)
-            signer = apply_global_event(
-                self._registry, entry.type, entry.body, entry.actor, where
-            )
-            self._global_last = entry.leaf_hex
-        else:
-            if entry.request is None:
-                raise IntegrityError(f"{entry.type} needs a request id", where=where)
-            info = self._registry.keys.get(entry.actor)
-            if info is None:
-                raise PermissionDenied(
-                    f"unknown key {entry.actor!r} (not in the registry)", where=where,
-                    hint="register it with `primex keys init` (signed by the committee)",
-                )
-            st = self._requests.get(entry.request)
-            st = apply_event(
-                st, entry.request, entry.type, entry.body, info, entry.seq,
-                self._witness_check(strict_witness),
-            )
-            self._requests[entry.request] = st
-            if self._keep:
-                st.history.append(entry)
-            st.last_leaf = entry.leaf_hex
-            signer = info
-        if self._origin is None:
-            self._origin = entry.origin
-        if self._keep:
-            self._entries.append(entry)
-        self._tree.append(entry.leaf_hash)
-        self._last_time = entry.time
-        return signer
+        self._verify(request, st)
+        return st
 
     # --- appending ----------------------------------------------------------------------
     def _new_request_id(self) -> str:
         year = datetime.now(UTC).year
-        n = len(self._requests) + 1
-        while f"REQ-{year}-{n:04d}" in self._requests:
+        n = len(self._state.requests) + 1
+        while f"REQ-{year}-{n:04d}" in self._state.requests:
             n += 1
         return f"REQ-{year}-{n:04d}"
 
@@ -424,11 +335,13 @@ class AuditLog:
 
         A `submission` with request None gets a new request id (``REQ-<year>-<nnnn>``).
         Returns once the entry is on disk (fsync), or at the end of an enclosing batch().
+        Appending to a request first verifies its whole history (nothing is added on top
+        of a forged entry).
         """
-        with self._locked():
+        with self.file.locked(exclusive=True):
             if not self._batch:
                 self._refresh()
-            if self._origin is None:
+            if self._state.origin is None:
                 raise IntegrityError(
                     "the log has no genesis entry", where=str(self.path),
                     hint="open it with open_log(home)",
@@ -451,29 +364,19 @@ class AuditLog:
                 raise ValidationError(f"{type} carries no request id", where=type)
         elif type not in KEY_EVENTS and type not in GLOBAL_EVENTS:
             raise ValidationError(f"{type} needs a request id", where=type)
-        registered = self._registry.keys.get(signer.name)
-        bootstrap = type == "key_add" and body.get("name") == signer.name
-        if registered is None and not bootstrap:
-            raise PermissionDenied(
-                f"key {signer.name!r} is not registered in the audit log",
-                where=f"request {request}" if request else type,
-                hint="register it with `primex keys init` (signed by the committee)",
-            )
-        if registered is not None and registered.public_key != signer.public_key_bytes:
-            raise PermissionDenied(
-                f"key {signer.name!r} does not match the registered public key",
-                where=signer.name, hint="use the key that was registered under this name",
-            )
-        seq = len(self._tree)
-        chain = (
-            self._global_last if request is None
-            else (self._requests[request].last_leaf if request in self._requests else None)
+        trust.check_signer_key(
+            self.registry, signer.name, signer.public_key_bytes, type, body,
+            f"request {request}" if request else type,
         )
+        if request is not None and request in self._state.requests:
+            self._verify(request, self._state.requests[request])
+        seq = self.size
+        chain = self._state.chain_last(request)
         # Encode the body once (canonical rules checked); the envelope fields are ids, names
         # and times this method produced or checked, spliced around it in sorted key order.
         body_json = dumps(body).decode("utf-8")
         body = json.loads(body_json)  # a private copy the caller cannot mutate
-        time = max(utc_now(), self._last_time)
+        time = max(utc_now(), self._state.last_time)
         head = (
             f'{{"actor":{_q(signer.name)},"body":{body_json},"origin":{_q(self.origin)},'
             f'"prev":{"null" if chain is None else _q(chain)},'
@@ -487,9 +390,9 @@ class AuditLog:
             actor=signer.name, sig=sig, leaf_hash=merkle.leaf_hash(raw), origin=self.origin,
             raw=raw,
         )
-        self._apply(entry, strict_witness=True)  # raises before anything is written
+        self._apply_checked(entry, strict_witness=True)  # raises before anything is written
         try:
-            self._write(raw + b"\n")
+            self._write(raw + b"\n", sync=not self._batch)
         except OSError as exc:
             self._reset()  # memory ran ahead of the disk: re-read everything next time
             raise PrimexError(
@@ -497,30 +400,21 @@ class AuditLog:
                 hint="check disk space and permissions; the entry was not recorded",
             ) from exc
         self._offset += len(raw) + 1
+        if request is not None:  # our own signature: no need to check it again
+            self._verified[request] = len(self._state.requests[request].history)
         return entry
-
-    def _write(self, line: bytes) -> None:
-        fd = self._open_fd()
-        view = memoryview(line)
-        while view:
-            n = os.write(fd, view)
-            if n <= 0:
-                raise OSError(errno.EIO, "short write")
-            view = view[n:]
-        if not self._batch:
-            files.fsync(fd)
 
     @contextmanager
     def batch(self) -> Iterator[AuditLog]:
         """Group commit: appends inside the block are fsynced once, when it ends."""
-        with self._locked():
+        with self.file.locked(exclusive=True):
             self._refresh()
             self._batch = True
             try:
                 yield self
             finally:
                 self._batch = False
-                files.fsync(self._open_fd())
+                self.file.sync()
 
     def _genesis(self) -> None:
         """Create entry 0: the log key registering itself, with a fresh origin."""
@@ -536,13 +430,8 @@ class AuditLog:
             "request": None, "prev": None, "body": body, "actor": signer.name,
         }
         obj["sig"] = base64.b64encode(signer.sign(signed_bytes(obj))).decode()
-        raw = dumps(obj)
-        self._write(raw + b"\n")
-        dir_fd = os.open(self.dir, os.O_RDONLY)
-        try:
-            files.fsync(dir_fd)  # make the new file's directory entry durable too
-        finally:
-            os.close(dir_fd)
+        self._write(dumps(obj) + b"\n", sync=True)
+        self.file.sync_dir()  # make the new file's directory entry durable too
 
     # --- keys ---------------------------------------------------------------------------
     def register_key(self, identity: Identity, signer: Signer) -> Entry:
@@ -553,46 +442,21 @@ class AuditLog:
         """key_revoke, signed by a committee key."""
         return self.append("key_revoke", None, {"name": name, "reason": reason}, signer)
 
-    # --- reading ------------------------------------------------------------------------
-    def entries(self, request: str | None = None) -> list[Entry]:
-        """All entries, or those of one request, oldest first."""
-        self.refresh()
-        if request is None:
-            return list(self._entries)
-        st = self._requests.get(request)
-        return list(st.history) if st else []
-
-    def requests(self) -> list[str]:
-        """The ids of all requests, in order of first submission."""
-        self.refresh()
-        return list(self._requests)
-
-    def state(self, request: str) -> RequestState:
-        """The state of `request`, derived from its entries."""
-        self.refresh()
-        st = self._requests.get(request)
-        if st is None:
-            raise PrimexError(
-                f"unknown request {request!r}", where="request",
-                hint="see `primex request status` for the known requests",
-            )
-        return st
-
     # --- Merkle tree --------------------------------------------------------------------
     def root(self, size: int | None = None) -> bytes:
-        return self._tree.root(size)
+        return self._state.tree.root(size)
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
-        return merkle.inclusion_proof(seq, len(self._tree) if size is None else size, self._tree)
+        return merkle.inclusion_proof(seq, self.size if size is None else size, self._state.tree)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
-        n = len(self._tree) if size2 is None else size2
-        return merkle.consistency_proof(size1, n, self._tree)
+        n = self.size if size2 is None else size2
+        return merkle.consistency_proof(size1, n, self._state.tree)
 
     # --- checkpoints --------------------------------------------------------------------
     @property
     def checkpoint_dir(self) -> Path:
-        return self.dir / "checkpoints"
+        return self.checkpoints.dir
 
     def _log_signer_loaded(self) -> Signer:
         if self._log_signer is None:
@@ -607,59 +471,44 @@ class AuditLog:
 
     def checkpoint(self) -> Checkpoint:
         """A log-signed checkpoint of the current size (stored; reused if it exists)."""
-        with self._locked():
+        with self.file.locked(exclusive=True):
             self._refresh()
-            size = len(self._tree)
-            existing = self.stored_checkpoint(size)
-            if existing is not None:
+            existing = self.stored_checkpoint(self.size)
+            if existing is not None and existing.root == self.root():
                 return existing
-            cp = sign_checkpoint(self.origin, size, self._tree.root(), self._log_signer_loaded())
-            self._store_checkpoint(cp)
+            if existing is not None:  # never sign a second root for one size (a fork)
+                raise IntegrityError(
+                    f"the stored checkpoint of size {self.size} has another root than the "
+                    "log: entries were removed or rewritten and others appended since",
+                    where=str(self.checkpoints.dir / str(self.size)),
+                    hint="the committee runs `primex audit verify`; keep a copy of the log",
+                )
+            cp = sign_checkpoint(self.origin, self.size, self.root(), self._log_signer_loaded())
+            self.checkpoints.store(cp)
             return cp
 
-    def _store_checkpoint(self, cp: Checkpoint) -> None:
-        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        files.atomic_write(self.checkpoint_dir / str(cp.size), cp.text.encode())
-        latest = self.latest_checkpoint()
-        if latest is None or latest.size <= cp.size:
-            files.atomic_write(self.dir / "checkpoint", cp.text.encode())
-
     def stored_checkpoint(self, size: int) -> Checkpoint | None:
-        path = self.checkpoint_dir / str(size)
-        if not path.exists():
-            return None
-        return read_checkpoint(path)
+        return self.checkpoints.get(size)
 
     def stored_checkpoints(self) -> list[Checkpoint]:
-        if not self.checkpoint_dir.is_dir():
-            return []
-        sizes = sorted(int(p.name) for p in self.checkpoint_dir.iterdir() if p.name.isdigit())
-        return [cp for s in sizes if (cp := self.stored_checkpoint(s)) is not None]
+        return self.checkpoints.all()
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        path = self.dir / "checkpoint"
-        if not path.exists():
-            return None
-        return read_checkpoint(path)
+        return self.checkpoints.latest()
 
     def add_cosignature(self, size: int, sig: NoteSignature) -> Checkpoint:
         """Attach a witness cosignature to the stored checkpoint of `size`."""
-        with self._locked():
+        with self.file.locked(exclusive=True):
             cp = self.stored_checkpoint(size)
             if cp is None:
                 raise PrimexError(f"no stored checkpoint of size {size}", where="checkpoints")
             cp = cp.with_signature(sig)
-            self._store_checkpoint(cp)
+            self.checkpoints.store(cp)
             return cp
 
     def cosigners(self, cp: Checkpoint) -> dict[str, int]:
         """Active committee keys with a valid cosignature on `cp` -> their timestamps."""
-        out: dict[str, int] = {}
-        for key in self._registry.by_role("committee"):
-            ts = verify_cosignature(cp, key.name, key.public_key)
-            if ts is not None:
-                out[key.name] = ts
-        return out
+        return trust.cosigners(cp, self.registry)
 
     def witnessed_at(self, size: int) -> Checkpoint | None:
         """The stored checkpoint of exactly `size` if it is this log's and witness-cosigned."""
@@ -667,23 +516,16 @@ class AuditLog:
             cp = self.stored_checkpoint(size)
         except IntegrityError:
             return None
-        if cp is None or size > len(self._tree) or cp.root != self._tree.root(size):
+        if cp is None or size > self.size:
             return None
-        try:
-            verify_log_signature(cp, self.origin, self.log_key().public_key)
-        except IntegrityError:
-            return None
-        return cp if self.cosigners(cp) else None
+        witnessed = trust.is_witnessed(
+            cp, self.root(size), self.origin, self.log_key().public_key, self.registry
+        )
+        return cp if witnessed else None
 
     def witnessed_checkpoint(self, seq: int) -> Checkpoint | None:
         """The smallest witness-cosigned checkpoint that includes entry `seq`, or None."""
-        if not self.checkpoint_dir.is_dir():
-            return None
-        sizes = sorted(
-            int(p.name) for p in self.checkpoint_dir.iterdir()
-            if p.name.isdigit() and int(p.name) > seq
-        )
-        for size in sizes:
+        for size in self.checkpoints.sizes(above=seq):
             cp = self.witnessed_at(size)
             if cp is not None:
                 return cp
@@ -707,18 +549,30 @@ def open_log(home: Home, *, create: bool = True) -> AuditLog:
 
     Creating writes the genesis entry, which registers the `log` key (created under
     home.keys/log if missing). Reading replays every entry, checking its canonical form,
-    position, prev link, time order and workflow rules (not signatures: that is
-    `primex audit verify`); a damaged log raises IntegrityError naming the first bad entry.
+    position, prev link, time order, workflow rules and the signature of every key event;
+    request entries are signature-checked when their request is read (see the module
+    docstring). A damaged log raises IntegrityError naming the first bad entry. Opening an
+    existing log writes nothing (a read-only home works).
     """
     log = AuditLog(home)
-    if not log.path.exists() and not create:
-        raise PrimexError(
-            "no audit log yet", where=str(log.path),
-            hint="it is created by the first `primex keys init`",
-        )
-    with log._locked():
-        log._refresh()
-        if not len(log._tree):
-            log._genesis()
+    if not log.path.exists():
+        if not create:
+            raise PrimexError(
+                "no audit log yet", where=str(log.path),
+                hint="it is created by the first `primex keys init`",
+            )
+        with log.file.locked(exclusive=True):
             log._refresh()
+            if not log.size:
+                log._genesis()
+                log._refresh()
+        return log
+    log.refresh()
+    if not log.size and create:
+        with log.file.locked(exclusive=True):
+            log._refresh()
+            if not log.size:
+                log._genesis()
+                log._refresh()
     return log
+

@@ -8,10 +8,18 @@ witnessed checkpoint) and who opened it, each with its time and log entry number
 key registry changes and the result of the verification. ``render_markdown`` and
 ``render_html`` (Jinja2, autoescaped) print it. Nothing here reads data files: the report
 holds only what the log holds (no NISS is ever in the log).
+
+Only verified entries are reported as facts: a request whose history holds an entry whose
+signature does not verify is listed as NOT TRUSTED with that entry, never with its story.
+Text from the log (titles, conditions, reasons, names) cannot carry markup into the
+report: ``<`` ``>`` and backticks are escaped in Markdown (HTML is autoescaped), and
+bidirectional-override and other control characters, which can make a reader see another
+text than the one recorded, are shown as visible ``\\uXXXX`` codes in both forms.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,6 +27,7 @@ from typing import Any
 from jinja2 import Environment
 
 from primex.audit.log import Entry, open_log, utc_now
+from primex.audit.reasons import Untrusted
 from primex.audit.verify import VerifyResult, verify_log
 from primex.errors import ValidationError
 from primex.home import Home
@@ -41,6 +50,21 @@ EVENT_TITLES = {
     "key_revoke": "key revoked",
     "linkage_key_rotation": "linkage master key rotated (BCSS)",
 }
+
+
+# Bidi embeddings/overrides/isolates and marks, and every other control character but
+# newline and tab: shown as a visible code, never passed through.
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2069\ufeff]"
+)
+
+
+def visible(text: Any) -> Any:
+    """`text` with bidi-override and control characters replaced by visible codes."""
+    if not isinstance(text, str):
+        return text
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _short(h: Any) -> str:
@@ -189,7 +213,14 @@ def build_report(
     for rid in log.requests():
         if request is not None and rid != request:
             continue
-        st = log.state(rid)
+        try:
+            st = log.state(rid)  # every signature of its history verified
+        except Untrusted as exc:  # never tell a forged story as a fact
+            out.append(RequestReport(
+                rid, None, None, None, "NOT TRUSTED",
+                asked=f"its history holds an entry that does not verify: {exc.one_line()}",
+            ))
+            continue
         entries = [e for e in st.history if keep(e)]
         if not entries:
             continue
@@ -224,28 +255,38 @@ def build_report(
     keys = [
         Event(e.seq, e.time, EVENT_TITLES[e.type], e.actor, roles.get(e.actor, "?"),
               _details(e))
-        for e in log.entries() if e.request is None and keep(e)
+        for e in log.key_events() if keep(e)
     ] if request is None else []
     period = f"{lo or 'start'} to {hi or 'now'}"
     return Report(utc_now()[:19] + "Z", log.origin, len(log), verdict, period, out, keys)
 
 
 def _md_cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """One table cell or list value: no markup, no hidden characters, no line breaks."""
+    return (
+        visible(str(text)).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        .replace("<", "&lt;").replace(">", "&gt;").replace("`", "\\`")
+    )
+
+
+def _md_code(text: Any) -> str:
+    """Text inside a `code span`: a backtick would end it, so it is dropped."""
+    return str(visible(str(text))).replace("`", "").replace("\n", " ")
 
 
 def render_markdown(report: Report) -> str:
     lines = [
         "# Audit report",
         "",
-        f"- Log: `{report.origin}`, {report.size} entries; period {report.period}",
+        f"- Log: `{_md_code(report.origin)}`, {report.size} entries; period "
+        f"{_md_cell(report.period)}",
         f"- Generated: {report.generated}",
-        f"- **{report.verification}**",
+        f"- **{_md_cell(report.verification)}**",
         "",
     ]
     for r in report.requests:
         lines += [
-            f"## {r.request}: {_md_cell(r.title or '')}",
+            f"## {_md_cell(r.request)}: {_md_cell(r.title or '')}",
             "",
             f"- **Who asked what:** {_md_cell(r.asked)} (organisation: "
             f"{_md_cell(r.organisation or '—')})",
@@ -254,20 +295,21 @@ def render_markdown(report: Report) -> str:
             f"- **What was suppressed:** {_md_cell(r.suppressed)}",
             f"- **Who signed:** {_md_cell(r.signed)}",
             f"- **What left:** {_md_cell(r.released)}",
-            f"- **Current state:** {r.state}",
+            f"- **Current state:** {_md_cell(r.state)}",
             "",
         ]
         if r.files:
             lines += ["| file | bytes | SHA-256 |", "| --- | ---: | --- |"]
             lines += [
-                f"| {_md_cell(f.get('name'))} | {f.get('bytes')} | `{f.get('sha256')}` |"
+                f"| {_md_cell(f.get('name'))} | {_md_cell(f.get('bytes'))} | "
+                f"`{_md_code(f.get('sha256'))}` |"
                 for f in r.files
             ]
             lines.append("")
         lines += ["| # | time (UTC) | event | by | details |", "| ---: | --- | --- | --- | --- |"]
         lines += [
-            f"| {e.seq} | {e.time[:19].replace('T', ' ')} | {e.what} | {e.actor} ({e.role}) "
-            f"| {_md_cell(e.details)} |"
+            f"| {e.seq} | {e.time[:19].replace('T', ' ')} | {_md_cell(e.what)} | "
+            f"{_md_cell(e.actor)} ({_md_cell(e.role)}) | {_md_cell(e.details)} |"
             for e in r.events
         ]
         lines.append("")
@@ -277,8 +319,8 @@ def render_markdown(report: Report) -> str:
         lines += ["## Key registry", "", "| # | time (UTC) | event | by | details |",
                   "| ---: | --- | --- | --- | --- |"]
         lines += [
-            f"| {e.seq} | {e.time[:19].replace('T', ' ')} | {e.what} | {e.actor} | "
-            f"{_md_cell(e.details)} |"
+            f"| {e.seq} | {e.time[:19].replace('T', ' ')} | {_md_cell(e.what)} | "
+            f"{_md_cell(e.actor)} | {_md_cell(e.details)} |"
             for e in report.keys
         ]
         lines.append("")
@@ -331,5 +373,5 @@ generated {{ r.generated }}.</p>
 
 
 def render_html(report: Report) -> str:
-    env = Environment(autoescape=True)
+    env = Environment(autoescape=True, finalize=visible)
     return env.from_string(_HTML).render(r=report)

@@ -14,13 +14,22 @@ it matches, those bytes are the ones verified before, so their signatures, canon
 and rules hold; the leaves file must reproduce the recorded root; only the new entries are
 parsed, replayed (from the recorded state) and signature-checked. A request's state is
 decoded only when a new entry touches it. Any mismatch means "replay everything".
+
+The record is authenticated: ``meta.json`` holds the SHA-256 of the three other files and an
+HMAC-SHA-256 over itself under the committee's verifier key ``home.witness/verify.key``
+(32 random bytes, mode 0600, created with the first record, never leaving the committee's
+machine). Whoever edits an entry and "fixes" the recorded prefix hash (or the leaves, or the
+states) without that key gets a full replay, which finds the edit.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -34,8 +43,34 @@ KEY_FIELDS = [f.name for f in fields(KeyInfo) if f.name != "public_key"]
 STATE_FIELDS = [f.name for f in fields(RequestState) if f.name != "history"]
 
 
+PARTS = ("leaves.bin", "state.json", "requests.jsonl")
+
+
 def _dir(home: Home) -> Path:
     return home.witness / "verified"
+
+
+def _key_path(home: Home) -> Path:
+    return home.witness / "verify.key"
+
+
+def _mac(key: bytes, meta: dict[str, Any]) -> str:
+    body = json.dumps({k: v for k, v in meta.items() if k != "mac"}, sort_keys=True)
+    return hmac.new(key, b"primex-verified/v1\n" + body.encode(), hashlib.sha256).hexdigest()
+
+
+def _key(home: Home, *, create: bool) -> bytes | None:
+    path = _key_path(home)
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        if not create:
+            return None
+        key = secrets.token_bytes(32)
+        files.atomic_write(path, key, mode=0o600)
+        os.chmod(path, 0o600)
+        return key
+    return key if len(key) == 32 else None
 
 
 @dataclass
@@ -66,7 +101,21 @@ def load(home: Home, data: bytes) -> tuple[Resume | None, str | None]:
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None, None
+    key = _key(home, create=False)
+    if key is None or not isinstance(meta, dict) or not hmac.compare_digest(
+        str(meta.get("mac", "")), _mac(key, meta)
+    ):
+        return None, (
+            "the committee's verification record is not authenticated by its verifier key "
+            "(edited, or the key is missing); replaying and re-verifying everything"
+        )
     try:
+        for part in PARTS:
+            if hashlib.sha256((folder / part).read_bytes()).hexdigest() != meta["parts"][part]:
+                return None, (
+                    f"the committee's verification record ({part}) changed after it was "
+                    "written; replaying and re-verifying everything"
+                )
         n, size = int(meta["prefix_bytes"]), int(meta["size"])
         root = base64.b64decode(meta["root"])
         if len(data) < n or hashlib.sha256(memoryview(data)[:n]).hexdigest() != meta[
@@ -106,7 +155,10 @@ def record(
     """Write the record (see the module docstring); `untouched` rows are copied as they are."""
     folder = _dir(home)
     folder.mkdir(parents=True, exist_ok=True)
-    files.atomic_write(folder / "leaves.bin", b"".join(tree.levels[0][:size]))
+    key = _key(home, create=True)
+    assert key is not None
+    leaves = b"".join(tree.levels[0][:size])
+    files.atomic_write(folder / "leaves.bin", leaves)
     lines = [rid.encode() + b"\t" + row + b"\n" for rid, row in untouched.items()]
     lines += [
         rid.encode() + b"\t"
@@ -114,15 +166,20 @@ def record(
         + b"\n"
         for rid, st in states.items()
     ]
-    files.atomic_write(folder / "requests.jsonl", b"".join(lines))
+    rows = b"".join(lines)
+    files.atomic_write(folder / "requests.jsonl", rows)
     state: dict[str, Any] = {
         "origin": origin, "global_last": global_last, "last_time": last_time,
         "keys": [[*(getattr(k, f) for f in KEY_FIELDS),
                   base64.b64encode(k.public_key).decode()] for k in registry.keys.values()],
     }
-    files.atomic_write(folder / "state.json", json.dumps(state).encode())
-    meta = {
+    state_bytes = json.dumps(state).encode()
+    files.atomic_write(folder / "state.json", state_bytes)
+    meta: dict[str, Any] = {
         "origin": origin, "size": size, "root": base64.b64encode(root).decode(),
         "prefix_bytes": len(prefix), "prefix_sha256": hashlib.sha256(prefix).hexdigest(),
+        "parts": {name: hashlib.sha256(data).hexdigest() for name, data in
+                  zip(PARTS, (leaves, state_bytes, rows), strict=True)},
     }
+    meta["mac"] = _mac(key, meta)
     files.atomic_write(folder / "meta.json", json.dumps(meta).encode())  # last: commits

@@ -11,7 +11,13 @@ the first failing entry (or checkpoint) and why. Checks, in order, per entry:
    bindings (approval ↔ submission spec, output check/sign-off/release ↔ the passed
    disclosure result's manifest, a release cites a witness-cosigned checkpoint that
    includes the sign-off, an access names a released file);
-5. ``signature``: the actor's Ed25519 signature over the entry.
+5. ``custody`` (CONTRACTS.md C1): a coding's ``manifest.inputs`` are files of the latest
+   extraction, a disclosure result's ``inputs`` files of the latest coding (or extraction);
+6. ``signature``: the actor's Ed25519 signature over the entry.
+
+Each failure carries the typed :class:`~primex.audit.reasons.Reason` of the refusal (from
+:mod:`primex.audit.trust`, the one place of trust decisions); the check name is the
+reason's.
 
 Then over the tree (RFC 9162): every stored checkpoint (``checkpoint``: log signature,
 origin, size not beyond the log (truncation), root equal to the log's root at that size
@@ -23,7 +29,8 @@ Speed: a full replay checks every Ed25519 signature (≈ 9 k/s per core on an id
 here, spread over every core for big logs: minutes for 1 M entries) and parses every entry
 strictly. The committee rarely needs that: after every successful run the verifier records
 what it verified (:mod:`primex.audit.resume`, under ``home.witness/verified/``). The next
-run hashes the verified prefix of the log in one pass; if the bytes are unchanged it resumes
+run checks the record's MAC (committee key), hashes the verified prefix of the log in one
+pass; if the bytes are unchanged it resumes
 from the recorded state and checks only the new entries in full; checkpoints and the witness
 are always checked in full. If any old byte changed, it says so and replays everything.
 ``full=True`` (``--full``) always replays everything.
@@ -42,20 +49,25 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from primex.audit import merkle, resume
+from primex.audit import merkle, resume, trust
+from primex.audit.canonical import loads
 from primex.audit.checkpoint import Checkpoint, parse_checkpoint, verify_log_signature
-from primex.audit.keys import verify_signature
-from primex.audit.log import ENTRIES, SIG_DOMAIN, AuditLog, parse_entry
+from primex.audit.entry import parse_entry, signed_message
+from primex.audit.reasons import Forbidden, Reason, reason_of
+from primex.audit.state import LogState
+from primex.audit.store import ENTRIES, CheckpointFiles
 from primex.audit.witness import Witness
+from primex.audit.workflow import WitnessCheck
 from primex.errors import IntegrityError, PrimexError
 from primex.home import Home
 
 
 @dataclass(frozen=True)
 class Failure:
-    check: str  # entry time chain registry workflow signature checkpoint witness fork tail
+    check: str  # entry time chain registry workflow custody signature checkpoint witness fork
     message: str
     seq: int | None = None  # the failing entry, if the failure is about one entry
+    reason: Reason | None = None  # the typed reason, for failures about one entry
 
     def line(self) -> str:
         at = f"entry {self.seq}" if self.seq is not None else "log"
@@ -87,22 +99,13 @@ class VerifyResult:
 def _bad_signature(actor: str, seq: int) -> Failure:
     return Failure(
         "signature", f"the signature by {actor!r} does not verify (entry altered, or signed "
-        "by another key)", seq,
+        "by another key)", seq, Reason.BAD_SIGNATURE,
     )
 
 
-def _classify(exc: PrimexError) -> str:
-    text = exc.what
-    if "time goes backwards" in text:
-        return "time"
-    if "prev link" in text:
-        return "chain"
-    if (
-        "unknown key" in text or "revoked" in text or "committee key" in text
-        or "bootstrap" in text or "already registered" in text
-    ):
-        return "registry"
-    return "workflow"
+def _refusal(exc: PrimexError, seq: int) -> Failure:
+    reason = reason_of(exc)
+    return Failure(reason.check, exc.what, seq, reason)
 
 
 _PARALLEL_MIN = 20_000  # below this, forking workers costs more than it saves
@@ -119,7 +122,7 @@ def _check_range(bounds: tuple[int, int]) -> int | None:
         i = raw.rfind(b',"sig":"')
         j = raw.index(b'"', i + 8)
         try:
-            key.verify(base64.b64decode(raw[i + 8 : j]), _signed_bytes(raw))
+            key.verify(base64.b64decode(raw[i + 8 : j]), signed_message(raw))
         except InvalidSignature:
             return first + k
     return None
@@ -141,35 +144,82 @@ def _parallel_signatures(lines: list[bytes], pubs: list[bytes], first: int) -> i
     return min(bad) if bad else None
 
 
-def _signed_bytes(raw: bytes) -> bytes:
-    """The signed message, cut out of the canonical line (`sig` sits between `seq` and
-    `time` in sorted key order, and nothing after it can contain `,"sig":"`)."""
-    i = raw.rfind(b',"sig":"')
-    j = raw.index(b'"', i + 8) + 1
-    return SIG_DOMAIN + raw[:i] + raw[j:]
-
-
 def _check_checkpoint(
-    log: AuditLog, cp: Checkpoint, label: str, result: VerifyResult, check: str
+    state: LogState, log_key: bytes, cp: Checkpoint, label: str, result: VerifyResult,
+    check: str,
 ) -> None:
+    assert state.origin is not None
     try:
-        verify_log_signature(cp, log.origin, log.log_key().public_key)
+        verify_log_signature(cp, state.origin, log_key)
     except IntegrityError as exc:
         result.failures.append(Failure(check, f"{label}: {exc.what}"))
         return
-    if cp.size > log.size:
+    if cp.size > state.size:
         result.failures.append(Failure(
             check,
-            f"{label} has size {cp.size} but the log has only {log.size} entries "
+            f"{label} has size {cp.size} but the log has only {state.size} entries "
             "(truncated or rolled back)",
         ))
         return
-    if log.root(cp.size) != cp.root:
+    if state.tree.root(cp.size) != cp.root:
         result.failures.append(Failure(
             check,
             f"{label} (size {cp.size}) has another root than the log at that size "
             "(history rewritten, or a fork)",
         ))
+
+
+def _witness_check(state: LogState, cps: CheckpointFiles) -> WitnessCheck:
+    """The release rule during the replay: the cited checkpoint is this log's at that size,
+    stored, log-signed and cosigned by a committee key active at that point."""
+    def check(size: int, root_b64: str, signoff_seq: int) -> None:
+        where = f"checkpoint {size}"
+        if size > state.size:
+            raise Forbidden(Reason.WORKFLOW, f"the cited checkpoint (size {size}) is "
+                                  f"beyond the log ({state.size})", where=where)
+        if base64.b64encode(state.tree.root(size)).decode() != root_b64:
+            raise IntegrityError(
+                "the cited checkpoint's root is not this log's root at that size", where=where
+            )
+        try:
+            cp = cps.get(size)
+        except IntegrityError:
+            cp = None
+        keys = state.registry.by_role("log")
+        assert state.origin is not None
+        if not keys or not trust.is_witnessed(
+            cp, state.tree.root(size), state.origin, keys[0].public_key, state.registry
+        ):
+            raise Forbidden(
+                Reason.WORKFLOW, f"the cited checkpoint (size {size}) has no valid "
+                "cosignature from the committee's witness", where=where,
+            )
+
+    return check
+
+
+def _read_entries(path: os.PathLike[str], result: VerifyResult) -> tuple[bytes, bool]:
+    """The log's bytes as complete lines; True if the last entry lacked only its newline."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if not data or data.endswith(b"\n"):
+        return data, False
+    cut = data.rfind(b"\n") + 1
+    try:
+        loads(data[cut:])  # a prefix of a canonical line never parses: this one is complete
+    except IntegrityError:
+        complete = data.count(b"\n", 0, cut)
+        result.warnings.append(
+            f"half-written tail of {len(data) - cut} bytes after entry "
+            f"{complete - 1}: an append that never completed (never "
+            "acknowledged); it is ignored here and cut off by the next writer"
+        )
+        return data[:cut], False
+    result.warnings.append(
+        "the last entry lacks its final newline; it is verified like every other entry "
+        "(the next writer adds the newline)"
+    )
+    return data + b"\n", True
 
 
 def verify_log(
@@ -178,6 +228,7 @@ def verify_log(
     full: bool = False,
     extra_checkpoints: Sequence[str] = (),
     record: bool = True,
+    require_witness: bool = True,
 ) -> VerifyResult:
     """Replay and check the log of `home` (see the module docstring)."""
     started = time.perf_counter()
@@ -186,25 +237,17 @@ def verify_log(
     if not path.exists():
         result.failures.append(Failure("entry", f"no audit log at {path}"))
         return result
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        complete = data.count(b"\n", 0, cut)
-        result.warnings.append(
-            f"half-written tail of {len(data) - cut} bytes after entry "
-            f"{complete - 1}: an append that never completed (never "
-            "acknowledged); it is ignored here and cut off by the next writer"
-        )
-        data = data[:cut]
-    log = AuditLog(home, keep_entries=False)  # in-memory replay, the rules of append
+    data, unterminated = _read_entries(path, result)
+    state = LogState(keep=False)  # in-memory replay, the rules of append
+    cps = CheckpointFiles(home.audit)
     rec, why = (None, None) if full else resume.load(home, data)
     if why:
         result.warnings.append(why)
     start = 0
     untouched: dict[str, bytes] = {}
     if rec is not None:  # resume after the prefix the committee verified before
-        log._tree, log._registry, log._origin = rec.tree, rec.registry, rec.origin
-        log._global_last, log._last_time = rec.global_last, rec.last_time
+        state.tree, state.registry, state.origin = rec.tree, rec.registry, rec.origin
+        state.global_last, state.last_time = rec.global_last, rec.last_time
         start = rec.size
         result.signatures_covered = start
         lines = data[rec.prefix_bytes :].split(b"\n")[:-1]
@@ -218,77 +261,131 @@ def verify_log(
                 st = rec.materialise(rid)
                 del untouched[rid]
                 if st is not None:
-                    log._requests[rid] = st
+                    state.requests[rid] = st
     else:
         lines = data.split(b"\n")[:-1] if data else []
     cores = os.cpu_count() or 1
     deferred = len(lines) >= _PARALLEL_MIN and cores > 1 and hasattr(os, "fork")
     pubs: list[bytes] = []  # deferred: the key each entry must verify under
+    check = _witness_check(state, cps)
     for seq in range(start, start + len(lines)):
         raw = lines[seq - start]
         try:
-            entry = parse_entry(raw, seq, log._origin)
+            entry = parse_entry(raw, seq, state.origin)
         except PrimexError as exc:
-            result.failures.append(Failure("entry", exc.what, seq))
+            result.failures.append(Failure("entry", exc.what, seq, Reason.MALFORMED))
             break
         try:
-            key = log._apply(entry, strict_witness=True)
+            key = state.apply(entry, check, custody=True)
         except PrimexError as exc:
-            result.failures.append(Failure(_classify(exc), exc.what, seq))
+            result.failures.append(_refusal(exc, seq))
             break
         if deferred:
             pubs.append(key.public_key)
-        elif not verify_signature(
-            key.public_key, base64.b64decode(entry.sig), _signed_bytes(raw)
-        ):
+            continue
+        try:
+            trust.check_signature(key, entry)
+        except PrimexError:
             result.failures.append(_bad_signature(entry.actor, seq))
             break
-        else:
-            result.signatures_verified += 1
+        result.signatures_verified += 1
     if deferred and pubs:
         bad = _parallel_signatures(lines, pubs, start)
         if bad is None:
             result.signatures_verified += len(pubs)
         else:  # the earliest problem comes first, whatever check found it
-            actor = parse_entry(lines[bad - start], bad, log._origin).actor
+            actor = parse_entry(lines[bad - start], bad, state.origin).actor
             result.failures.insert(0, _bad_signature(actor, bad))
             result.signatures_verified += bad - start
-    result.size = log.size
-    result.root = log.root()
-    result.requests = len(log._requests) + len(untouched)
-    if log.size == 0:
+    result.size = state.size
+    result.root = state.tree.root()
+    result.requests = len(state.requests) + len(untouched)
+    if state.size == 0 or result.failures:  # a broken entry: the tree checks would repeat it
         result.seconds = time.perf_counter() - started
         return result
-    if result.failures:  # a broken entry: the tree checks below would only repeat it
-        result.seconds = time.perf_counter() - started
-        return result
-    for cp in log.stored_checkpoints():
-        _check_checkpoint(log, cp, f"stored checkpoint {cp.size}", result, "checkpoint")
+    _check_tree(home, state, cps, result, extra_checkpoints, require_witness)
+    if result.ok and record and not unterminated and (rec is None or start != state.size):
+        try:
+            resume.record(
+                home, size=state.size, root=state.tree.root(), prefix=memoryview(data),
+                tree=state.tree, registry=state.registry, origin=state.origin or "",
+                global_last=state.global_last, last_time=state.last_time,
+                states=state.requests, untouched=untouched,
+            )
+        except OSError as exc:  # a read-only evidence copy: verified, just not recorded
+            result.warnings.append(
+                f"could not record what was verified ({exc.strerror}); the next run "
+                "replays everything"
+            )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _check_tree(
+    home: Home, state: LogState, cps: CheckpointFiles, result: VerifyResult,
+    extra_checkpoints: Sequence[str], require_witness: bool,
+) -> None:
+    """Checkpoints, the witness and gossiped checkpoints against the replayed tree."""
+    assert state.origin is not None
+    keys = state.registry.by_role("log")
+    if not keys:
+        result.failures.append(Failure("registry", "no active log key in the registry"))
+        return
+    log_key = keys[0].public_key
+    stored: list[Checkpoint] = []
+    for size in cps.sizes():
+        try:
+            cp = cps.get(size)
+        except IntegrityError as exc:
+            result.failures.append(Failure("checkpoint", f"stored checkpoint {size}: {exc.what}"))
+            continue
+        if cp is None:
+            continue
+        _check_checkpoint(state, log_key, cp, f"stored checkpoint {cp.size}", result,
+                          "checkpoint")
+        stored.append(cp)
         result.checkpoints_checked += 1
     try:
-        latest = log.latest_checkpoint()
+        latest = cps.latest()
     except IntegrityError as exc:
         result.failures.append(Failure("checkpoint", f"latest checkpoint: {exc.what}"))
         latest = None
     if latest is not None:
-        _check_checkpoint(log, latest, "latest checkpoint", result, "checkpoint")
-        if latest.size < log.size:
+        _check_checkpoint(state, log_key, latest, "latest checkpoint", result, "checkpoint")
+        if latest.size < state.size:
             result.warnings.append(
-                f"{log.size - latest.size} entries are not yet covered by a checkpoint"
+                f"{state.size - latest.size} entries are not yet covered by a checkpoint"
             )
-    witness = Witness(home)
     try:
-        held = witness.latest(log.origin)
+        held = Witness(home).latest(state.origin)
     except IntegrityError as exc:
         result.failures.append(Failure("witness", f"witness state: {exc.what}"))
         held = None
     if held is not None:
-        _check_checkpoint(log, held, "the checkpoint the witness cosigned", result, "witness")
+        _check_checkpoint(state, log_key, held, "the checkpoint the witness cosigned",
+                          result, "witness")
         result.witnessed_size = held.size
+        if held.size not in {cp.size for cp in stored}:
+            result.failures.append(Failure(
+                "checkpoint",
+                f"the log no longer holds the checkpoint of size {held.size} that the witness "
+                "cosigned (checkpoint files deleted or replaced)",
+            ))
+    elif require_witness:
+        result.failures.append(Failure(
+            "witness",
+            "not proven: no witness state for this log on this machine, so a rolled-back or "
+            "forked log cannot be told from the real one (run the verification where the "
+            "committee's witness state lives, or pass --no-witness to check the rest only)",
+        ))
     else:
-        result.warnings.append("no witness state for this log on this machine")
+        result.warnings.append("no witness state for this log on this machine (--no-witness)")
+        if not stored:
+            result.warnings.append(
+                "the log holds no checkpoint: nothing proves what it published"
+            )
     seen: dict[int, bytes] = {}
-    for cp in [*log.stored_checkpoints(), *([held] if held else [])]:
+    for cp in [*stored, *([held] if held else [])]:
         seen.setdefault(cp.size, cp.root)
     for i, text in enumerate(extra_checkpoints):
         try:
@@ -298,7 +395,7 @@ def verify_log(
             continue
         if cp.size in seen and seen[cp.size] != cp.root:
             try:
-                verify_log_signature(cp, log.origin, log.log_key().public_key)
+                verify_log_signature(cp, state.origin, log_key)
                 result.failures.append(Failure(
                     "fork", f"two log-signed checkpoints for size {cp.size} with different "
                     "roots: the log showed different histories (split view)",
@@ -306,13 +403,5 @@ def verify_log(
             except IntegrityError as exc:
                 result.failures.append(Failure("checkpoint", f"checkpoint #{i + 1}: {exc.what}"))
             continue
-        _check_checkpoint(log, cp, f"checkpoint #{i + 1}", result, "checkpoint")
+        _check_checkpoint(state, log_key, cp, f"checkpoint #{i + 1}", result, "checkpoint")
         seen.setdefault(cp.size, cp.root)
-    if result.ok and record and (rec is None or start != log.size):
-        resume.record(
-            home, size=log.size, root=log.root(), prefix=memoryview(data), tree=log._tree,
-            registry=log._registry, origin=log.origin, global_last=log._global_last,
-            last_time=log._last_time, states=log._requests, untouched=untouched,
-        )
-    result.seconds = time.perf_counter() - started
-    return result

@@ -22,6 +22,10 @@ API::
     w.add_checkpoint(note_text, old_size, proof, signer) -> NoteSignature
     w.latest(origin) -> Checkpoint | None
     cosign_latest(home, signer) -> Checkpoint   # log.checkpoint() + proof + cosign + store
+
+``cosign_latest`` refuses a revoked (or unregistered) committee key, and verifies the
+signature of every entry the witness has not cosigned yet (with its request's history)
+before cosigning: the committee never vouches for a forged entry.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from primex.audit.checkpoint import (
     verify_log_signature,
 )
 from primex.audit.keys import Signer, note_key_id
-from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.audit.trust import check_cosigner
+from primex.errors import ConfigError, IntegrityError, PermissionDenied
 from primex.home import Home
 
 
@@ -173,21 +178,32 @@ def cosign_latest(home: Home, signer: Signer) -> Checkpoint:
             where="witness",
         )
     log = open_log(home)
+    check_cosigner(log.registry, signer.name, signer.public_key_bytes)  # not revoked
     witness = Witness(home)
+    held = witness.latest(log.origin)
+    # never cosign over a forged entry the witness has not seen: checked before any write
+    log.verify_range(held.size if held is not None else 0, len(log))
     if log.origin not in witness.logs():
         witness.trust_log(log.origin, log.log_key().public_key)
     try:
         cp = log.checkpoint()
-    except PrimexError:  # the committee's machine holds no log key: take the published one
-        latest = log.latest_checkpoint()
+    except (ConfigError, PermissionDenied):  # no log key on the committee's machine
+        latest = log.latest_checkpoint()  # take the published one
         if latest is None:
             raise
         cp = latest
+    if cp.size > len(log) or log.root(cp.size) != cp.root:
+        raise WitnessError(
+            409, f"the log's checkpoint of size {cp.size} is not the log's root at that size "
+            "(rollback or rewritten history)",
+        )
     held = witness.latest(log.origin)
     old = held.size if held is not None else 0
     if held is not None and 0 < old <= cp.size <= len(log):
         proof = log.consistency_proof(old, cp.size)
     else:
         proof = []
+    if old <= cp.size <= len(log):  # entries appended meanwhile
+        log.verify_range(old, cp.size)
     sig = witness.add_checkpoint(cp.text, old, proof, signer)
     return log.add_cosignature(cp.size, sig)

@@ -1,7 +1,9 @@
 """The request life cycle as data, and the one function that applies an event to a state.
 
 Both the log (refusing an append) and the verifier (replaying the log) call
-:func:`apply_event`, so there is exactly one definition of what is allowed.
+:func:`apply_event`, so there is exactly one definition of what is allowed. Who may sign
+(the role column, the registry, revocation, signatures) is decided by
+:mod:`primex.audit.trust`, which reads the role column from this table.
 
 States: submitted, returned, rejected, approved, extracted, coded, protected,
 output_checked, signed_off, released, closed (``rejected`` and ``closed`` are final).
@@ -50,15 +52,13 @@ access come from the requester.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from primex.audit.canonical import sha256_hex
-from primex.audit.keys import ROLES, check_name
-from primex.errors import PermissionDenied, ValidationError
+from primex.audit.reasons import Forbidden, Invalid, Reason
 
 STATES = (
     "submitted", "returned", "rejected", "approved", "extracted", "coded", "protected",
@@ -187,6 +187,10 @@ class RequestState:
     signoff_manifest: dict[str, Any] | None = None
     released_manifest_sha256: str | None = None
     coded: bool = False
+    # C1 chain of custody: SHA-256 of the files the latest extraction / coding recorded
+    # (None: no manifest recorded); the verifier checks each next step's inputs against them
+    extraction_files: list[str] | None = None
+    coding_files: list[str] | None = None
     persons: dict[str, str] = field(default_factory=dict)  # person -> role in this request
     history: list[Any] = field(default_factory=list)  # Entry objects, oldest first
     last_leaf: str | None = None
@@ -202,12 +206,12 @@ of this log that includes the signoff."""
 
 def _check_body(event: str, body: dict[str, Any], where: str) -> None:
     if not isinstance(body, dict):
-        raise ValidationError(f"{event} body must be an object", where=where)
+        raise Invalid(Reason.WORKFLOW, f"{event} body must be an object", where=where)
     spec = TRANSITIONS[event].required if event in TRANSITIONS else ()
     for name, kind in spec:
         if name not in body:
-            raise ValidationError(
-                f"{event} needs body field {name!r}", where=f"{where}.body",
+            raise Invalid(
+                Reason.WORKFLOW, f"{event} needs body field {name!r}", where=f"{where}.body",
                 hint=f"required fields: {', '.join(n for n, _ in spec)}",
             )
         value = body[name]
@@ -221,10 +225,16 @@ def _check_body(event: str, body: dict[str, Any], where: str) -> None:
         }[kind]
         if not ok:
             hint = "64 lowercase hex digits" if kind == "sha256" else f"a {kind}"
-            raise ValidationError(
+            raise Invalid(
+                Reason.WORKFLOW,
                 f"{event} body field {name!r} is invalid", where=f"{where}.body.{name}",
                 hint=f"expected {hint}",
             )
+
+
+def _recorded_files(body: dict[str, Any]) -> list[str] | None:
+    manifest = body.get("manifest")
+    return sorted(_manifest_hashes(manifest)) if isinstance(manifest, dict) else None
 
 
 def _manifest_hashes(manifest: dict[str, Any] | None) -> set[str]:
@@ -232,90 +242,10 @@ def _manifest_hashes(manifest: dict[str, Any] | None) -> set[str]:
     return {f.get("sha256") for f in files if isinstance(f, dict)} - {None}
 
 
-def apply_key_event(
-    registry: Registry, event: str, body: dict[str, Any], actor: str, seq: int,
-    where: str,
-) -> KeyInfo:
-    """Check and apply a key_add / key_revoke; returns the key that must verify the entry.
-
-    Bootstrap: while no committee key is registered, a key_add may be signed by the key it
-    adds (proof of possession). Afterwards every key change is signed by a committee key.
-    """
-    if event == "key_add":
-        for name, kind in (("name", "str"), ("role", "str"), ("person", "str"),
-                           ("ed25519", "str")):
-            if not isinstance(body.get(name), str):
-                raise ValidationError(
-                    f"key_add needs body field {name!r} ({kind})", where=f"{where}.body"
-                )
-        name = check_name(body["name"])
-        if body["role"] not in ROLES:
-            raise ValidationError(
-                f"unknown role {body['role']!r}", where=f"{where}.body.role",
-                hint=f"one of {', '.join(ROLES)}",
-            )
-        if name in registry.keys:
-            raise PermissionDenied(
-                f"key name {name!r} is already registered", where=where,
-                hint="key names are never reused; pick another name",
-            )
-        try:
-            pub = base64.b64decode(body["ed25519"], validate=True)
-        except ValueError as exc:
-            raise ValidationError("ed25519 is not base64", where=f"{where}.body") from exc
-        if len(pub) != 32:
-            raise ValidationError("ed25519 key must be 32 bytes", where=f"{where}.body")
-        new = KeyInfo(name, body["role"], body["person"], pub, seq)
-        if not registry.has_committee:
-            if actor != name:
-                raise PermissionDenied(
-                    f"bootstrap key_add of {name!r} must be signed by that key, not {actor!r}",
-                    where=where,
-                )
-            signer = new
-        else:
-            signer_info = registry.active(actor)
-            if signer_info is None or signer_info.role != "committee":
-                raise PermissionDenied(
-                    f"only a committee key may add keys once the committee is registered "
-                    f"({actor!r} is not an active committee key)",
-                    where=where, hint="sign the key_add with `--by COMMITTEE_KEY`",
-                )
-            signer = signer_info
-        registry.keys[name] = new
-        return signer
-    # key_revoke
-    target = body.get("name")
-    signer_info = registry.active(actor)
-    if signer_info is None or signer_info.role != "committee":
-        raise PermissionDenied(
-            f"only an active committee key may revoke keys ({actor!r} may not)", where=where
-        )
-    if not isinstance(target, str) or target not in registry.keys:
-        raise ValidationError(f"key_revoke names an unknown key {target!r}", where=where)
-    if not registry.keys[target].active:
-        raise PermissionDenied(f"key {target!r} is already revoked", where=where)
-    registry.keys[target].revoked_seq = seq
-    return signer_info
-
-
-def apply_global_event(
-    registry: Registry, event: str, body: dict[str, Any], actor: str, where: str
-) -> KeyInfo:
-    """Check an installation-wide event (GLOBAL_EVENTS); returns the key that signs it."""
-    info = registry.keys.get(actor)
-    if info is None:
-        raise PermissionDenied(f"unknown key {actor!r} (not in the registry)", where=where)
-    if not info.active:
-        raise PermissionDenied(f"key {actor!r} is revoked", where=where)
-    rule = TRANSITIONS[event]
-    if info.role not in rule.roles:
-        raise PermissionDenied(
-            f"{event} must be signed by {' or '.join(rule.roles)}, not by {actor!r} "
-            f"({info.role})", where=where,
-        )
+def check_global_event(event: str, body: dict[str, Any], where: str) -> None:
+    """The body of an installation-wide event (GLOBAL_EVENTS: no request, chained like the
+    key events); who may sign it is decided by primex.audit.trust from the roles above."""
     _check_body(event, body, where)
-    return info
 
 
 def apply_event(
@@ -327,40 +257,34 @@ def apply_event(
     seq: int,
     witness_check: WitnessCheck | None = None,
 ) -> RequestState:
-    """Check that `actor` may record `event` on `request` now; return the new state.
+    """Check that the request's state allows `event` now; return the new state.
 
-    Raises PermissionDenied (wrong role, wrong state, separation of duties) or
-    ValidationError (missing/invalid body fields, hash bindings). `state` is updated in
-    place when given (callers replay entries in order).
+    `actor` was already authorised by :func:`primex.audit.trust.authorize_actor` (registered,
+    active, role of this table). Raises Forbidden (wrong state, separation of duties) or
+    Invalid (missing/invalid body fields, hash bindings), each with its Reason. `state` is
+    updated in place when given (callers replay entries in order).
     """
     where = f"request {request}"
     if event not in TRANSITIONS:
-        raise ValidationError(
-            f"unknown event type {event!r}", where=where,
+        raise Invalid(
+            Reason.WORKFLOW, f"unknown event type {event!r}", where=where,
             hint=f"one of: {', '.join(EVENT_TYPES)}",
         )
     rule = TRANSITIONS[event]
     current = state.state if state is not None else None
-    if not actor.active:
-        raise PermissionDenied(f"key {actor.name!r} is revoked", where=where)
-    if actor.role not in rule.roles:
-        raise PermissionDenied(
-            f"{event} must be signed by {' or '.join(rule.roles)}, not by {actor.name!r} "
-            f"({actor.role})",
-            where=where,
-        )
     if current not in rule.sources:
         now = "does not exist" if current is None else f"is {current}"
         allowed = ", ".join(s or "new" for s in rule.sources)
-        raise PermissionDenied(
-            f"{event} is not allowed: the request {now}", where=where,
+        raise Forbidden(
+            Reason.WORKFLOW, f"{event} is not allowed: the request {now}", where=where,
             hint=f"{event} is allowed when the request is: {allowed}",
         )
     _check_body(event, body, where)
     st = state if state is not None else RequestState(request)
     role_before = st.persons.get(actor.person)
     if role_before is not None and role_before != actor.role:
-        raise PermissionDenied(
+        raise Forbidden(
+            Reason.SEPARATION,
             f"{actor.person!r} already acted as {role_before} on this request and may not "
             f"act as {actor.role}", where=where,
             hint="separation of duties: one person holds one role per request",
@@ -369,8 +293,8 @@ def apply_event(
     target = rule.target
     if event == "submission":
         if current == "returned" and actor.person != st.requester_person:
-            raise PermissionDenied(
-                "only the original requester may resubmit", where=where,
+            raise Forbidden(
+                Reason.SEPARATION, "only the original requester may resubmit", where=where,
             )
         st.requester, st.requester_person = actor.name, actor.person
         st.spec_sha256 = body["spec_sha256"]
@@ -381,7 +305,8 @@ def apply_event(
         st.organisation = org if isinstance(org, str) else st.organisation
     elif event == "approval":
         if body["spec_sha256"] != st.spec_sha256:
-            raise ValidationError(
+            raise Invalid(
+                Reason.WORKFLOW,
                 "approval is for another version of the spec (spec_sha256 differs from the "
                 "submitted one)", where=where, hint="review the latest submission",
             )
@@ -391,8 +316,11 @@ def apply_event(
     elif event == "extraction":
         st.manifest_sha256 = None
         st.coded = False
+        st.extraction_files = _recorded_files(body)
+        st.coding_files = None
     elif event == "coding":
         st.coded = True
+        st.coding_files = _recorded_files(body)
     elif event == "disclosure_result":
         if body["passed"]:
             st.manifest_sha256 = body["manifest_sha256"]
@@ -408,7 +336,8 @@ def apply_event(
             st.manifest_sha256 = None
             target = st._back()
         else:
-            raise ValidationError(
+            raise Invalid(
+                Reason.WORKFLOW,
                 f"output_check decision {body['decision']!r} is not approve or return",
                 where=f"{where}.body.decision",
             )
@@ -422,28 +351,32 @@ def apply_event(
         cp = body["checkpoint"]
         size, root = cp.get("size"), cp.get("root")
         if not isinstance(size, int) or isinstance(size, bool) or not isinstance(root, str):
-            raise ValidationError(
-                "release checkpoint must be {size: int, root: base64}",
+            raise Invalid(
+                Reason.WORKFLOW, "release checkpoint must be {size: int, root: base64}",
                 where=f"{where}.body.checkpoint",
             )
         assert st.signoff_seq is not None  # signed_off implies a signoff
         if size <= st.signoff_seq:
-            raise PermissionDenied(
-                f"the cited checkpoint (size {size}) does not include the signoff "
+            raise Forbidden(
+                Reason.WORKFLOW, f"the cited checkpoint (size {size}) does not include the signoff "
                 f"(entry {st.signoff_seq})", where=where,
                 hint="issue a checkpoint after the signoff and have the witness cosign it",
             )
         if witness_check is None:
-            raise PermissionDenied("no witness check available for a release", where=where)
+            raise Forbidden(
+                Reason.WORKFLOW, "no witness check available for a release", where=where
+            )
         witness_check(size, root, st.signoff_seq)
         st.released_manifest_sha256 = body["manifest_sha256"]
     elif event == "access":
         if actor.person != st.requester_person:
-            raise PermissionDenied(
+            raise Forbidden(
+                Reason.SEPARATION,
                 f"access by {actor.name!r}: only the requester opens a release", where=where
             )
         if body["sha256"] not in _manifest_hashes(st.signoff_manifest):
-            raise PermissionDenied(
+            raise Forbidden(
+                Reason.WORKFLOW,
                 "access to a file that is not in the released manifest", where=where,
                 hint="only files listed in the signed manifest leave the service",
             )
@@ -455,7 +388,8 @@ def apply_event(
 
 def _same_manifest(body: dict[str, Any], expected: str | None, what: str, where: str) -> None:
     if body["manifest_sha256"] != expected:
-        raise ValidationError(
+        raise Invalid(
+            Reason.WORKFLOW,
             f"manifest_sha256 does not match {what}", where=f"{where}.body.manifest_sha256",
             hint="the files must be exactly those the previous step approved",
         )
@@ -464,7 +398,8 @@ def _same_manifest(body: dict[str, Any], expected: str | None, what: str, where:
 def _check_manifest(body: dict[str, Any], where: str) -> None:
     manifest = body.get("manifest")
     if not isinstance(manifest, dict) or sha256_hex(manifest) != body["manifest_sha256"]:
-        raise ValidationError(
+        raise Invalid(
+            Reason.WORKFLOW,
             "manifest does not hash to manifest_sha256 (SHA-256 of its canonical JSON)",
             where=f"{where}.body.manifest",
             hint="compute it with primex.audit.canonical.sha256_hex(manifest)",

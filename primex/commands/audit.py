@@ -43,8 +43,16 @@ def verify(
                      "repeatable. Two roots for one size prove a fork."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    no_witness: Annotated[
+        bool, typer.Option("--no-witness", help="Check everything but rollback and forks, "
+                           "without the committee's witness state (the result then proves "
+                           "less; without this flag a missing witness state fails).")
+    ] = False,
 ) -> None:
-    """Replay the whole log and check everything; names the first failing entry (exit 2)."""
+    """Replay the whole log and check everything; names the first failing entry (exit 2).
+
+    Without the committee's witness state for this log the result is "not proven" (exit 2)
+    unless --no-witness is given."""
     h = home()
     texts = []
     for p in checkpoint or []:
@@ -63,14 +71,15 @@ def verify(
             "no audit log yet", where=str(h.audit / ENTRIES),
             hint="it is created by the first `primex keys init`; check --home",
         )
-    r = verify_log(h, full=full, extra_checkpoints=texts)
+    r = verify_log(h, full=full, extra_checkpoints=texts, require_witness=not no_witness)
     if as_json:
         typer.echo(json.dumps({
             "ok": r.ok, "size": r.size, "root": r.root.hex(), "requests": r.requests,
             "signatures_verified": r.signatures_verified,
             "signatures_covered": r.signatures_covered,
             "checkpoints_checked": r.checkpoints_checked, "witnessed_size": r.witnessed_size,
-            "failures": [{"seq": f.seq, "check": f.check, "message": f.message}
+            "failures": [{"seq": f.seq, "check": f.check, "message": f.message,
+                          "reason": f.reason.name if f.reason else None}
                          for f in r.failures],
             "warnings": r.warnings, "seconds": round(r.seconds, 3),
         }, indent=2))
@@ -149,7 +158,7 @@ def show_log(
         raise ValidationError(f"--limit {limit} is negative", where="--limit",
                               hint="the number of latest entries to show, or 0 for all")
     log = open_log(home(), create=False)
-    entries = log.entries(request)[-limit:] if limit > 0 else log.entries(request)
+    entries = log.latest(limit, request)  # every entry shown is signature-checked
     table = Table(title=f"audit log ({len(log)} entries)")
     for col in ("#", "time (UTC)", "type", "request", "by"):
         table.add_column(col)

@@ -101,6 +101,8 @@ def register(app: typer.Typer) -> None:
                 "report_sha256": report_sha,
                 "summary": outcome.report["summary"],
                 "kind": outcome.kind,
+                # C1: the bytes this step read and protected, checked link by link by
+                # `audit verify`
                 "inputs": outcome.inputs,
             },
             signer,

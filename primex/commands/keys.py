@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from primex.audit.keys import (
+    LOG_KEY_NAME,
     ROLES,
     Signer,
     check_name,
@@ -21,6 +25,7 @@ from primex.audit.keys import (
     vkey,
 )
 from primex.audit.log import ENTRIES, open_log
+from primex.audit.witness import cosign_latest
 from primex.commands.common import console, home
 from primex.errors import PermissionDenied, PrimexError
 from primex.home import Home
@@ -98,16 +103,38 @@ def init(
     passphrase = env_passphrase(name)
     if passphrase is None:
         passphrase = ask_passphrase(name, f"New passphrase for {name}", confirm=True)
-    log = log or open_log(h)
-    identity = create_identity(h, role, name, passphrase, person=person)
-    signer = committee or load_signer(h, name, passphrase)
-    entry = log.register_key(identity, signer)
+    with _all_or_nothing(h, name):
+        log = log or open_log(h)
+        identity = create_identity(h, role, name, passphrase, person=person)
+        signer = committee or load_signer(h, name, passphrase)
+        entry = log.register_key(identity, signer)
     out = console()
     out.print(f"created and registered [bold]{name}[/] ({role}) at log entry {entry.seq}")
     out.print(f"verifier key: {identity.vkey}", soft_wrap=True, highlight=False)
     if identity.encryption_public_key:
         out.print("release encryption key (put it in the request's requester.public_key):")
         out.print(identity.encryption_public_key, soft_wrap=True, highlight=False)
+
+
+@contextmanager
+def _all_or_nothing(h: Home, name: str) -> Iterator[None]:
+    """`keys init` leaves nothing half-made: on any failure (a full or read-only disk, a
+    refused registration) the new key folder, and on a new home the new log and log key,
+    are removed again; an OSError becomes one line."""
+    made = [p for p in (h.root, h.keys, h.keys / name, h.audit, h.keys / LOG_KEY_NAME)
+            if not p.exists()]
+    try:
+        yield
+    except (OSError, PrimexError) as exc:
+        for path in reversed(made):  # innermost first; never anything that existed before
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        if isinstance(exc, PrimexError):
+            raise
+        raise PrimexError(
+            f"could not create the key ({exc.strerror or exc})", where=str(h.root),
+            hint="free disk space or get write access to the home; nothing was kept",
+        ) from exc
 
 
 @app.command("list")
@@ -149,5 +176,20 @@ def revoke(
                           hint='e.g. --reason "laptop lost on 2026-03-02"')
     h = home()
     log = open_log(h)
-    entry = log.revoke_key(name, reason, prompt_signer(h, by))
-    console().print(f"revoked [bold]{name}[/] at log entry {entry.seq}")
+    committee = prompt_signer(h, by)
+    entry = log.revoke_key(name, reason, committee)
+    # Checkpoint and cosign at once: once the witness holds a checkpoint that includes the
+    # revocation, cutting it off the log (a truncated tail, a restored backup) makes the
+    # witness refuse every later checkpoint, so no release can cite one (issue 14 #5).
+    try:
+        cp = cosign_latest(h, committee)
+    except PrimexError as exc:
+        raise PrimexError(
+            f"revoked {name} at log entry {entry.seq}, but the witness did not cosign a "
+            f"checkpoint including it: {exc.what}", where=exc.where,
+            hint="run `primex audit witness cosign` before any release relies on the registry",
+        ) from exc
+    console().print(
+        f"revoked [bold]{name}[/] at log entry {entry.seq}; checkpoint of size {cp.size} "
+        "cosigned by the committee's witness", highlight=False,
+    )

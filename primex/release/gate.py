@@ -25,17 +25,16 @@ built from.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from primex.audit import merkle
+from primex.audit import merkle, trust
 from primex.audit.checkpoint import Checkpoint
-from primex.audit.keys import verify_signature
 from primex.audit.log import AuditLog, Entry, open_log
+from primex.audit.reasons import Forbidden, Reason, Untrusted
 from primex.audit.workflow import KeyInfo
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
@@ -119,66 +118,23 @@ def protected_dir(home: Home, request_id: str) -> Path:
 
 
 def verify_entry(log: AuditLog, entry: Entry, roles: tuple[str, ...], what: str) -> KeyInfo:
-    """Check `entry`'s signature, its signer's role, registration and revocation."""
-    where = f"request {entry.request}, entry {entry.seq} ({entry.type})"
-    info = log.registry.keys.get(entry.actor)
-    if info is None or info.added_seq >= entry.seq:
+    """Check `entry`'s signature, its signer's role, registration and revocation (the
+    decisions are primex.audit.trust's; here they become the gate's refusal reasons)."""
+    try:
+        return trust.verify_signer(log, entry, roles)
+    except (Forbidden, Untrusted) as exc:
         raise _refuse(
-            "unknown_key",
-            f"the {what} is signed by {entry.actor!r}, which was not registered before it",
-            where,
-        )
-    if info.role not in roles:
-        raise _refuse(
-            "wrong_role",
-            f"the {what} is signed by {entry.actor!r} ({info.role}), not by a "
-            f"{' or '.join(roles)} key",
-            where,
-            hint="only the president signs off; ask the president to run `primex signoff`",
-        )
-    if info.revoked_seq is not None:
-        raise _refuse(
-            "revoked_key",
-            f"the key {entry.actor!r} that signed the {what} was revoked at entry "
-            f"{info.revoked_seq}",
-            where,
-            hint="a new sign-off with a valid key is needed (the committee revoked this one)",
-        )
-    if not verify_signature(info.public_key, base64.b64decode(entry.sig), entry.signed_bytes()):
-        raise _refuse(
-            "bad_signature",
-            f"the {what}'s signature does not verify for this request and position in the "
-            "log (forged, altered or replayed from another entry)",
-            where,
+            _TRUST_REASONS.get(exc.reason, "bad_signature"), f"the {what}: {exc.what}",
+            f"request {entry.request}, entry {entry.seq} ({entry.type})",
             hint="the committee should run `primex audit verify`",
-        )
-    _verify_registration(log, info)
-    return info
+        ) from None
 
 
-def _verify_registration(log: AuditLog, info: KeyInfo) -> None:
-    """The key_add that registered `info` is itself validly signed (committee, or self at
-    bootstrap), so a key slipped into the registry without a signature is refused."""
-    where = f"entry {info.added_seq} (key_add {info.name})"
-    entry = log.entries()[info.added_seq]
-    if entry.type != "key_add" or entry.body.get("name") != info.name:
-        raise _refuse("bad_key_registration", "the registry points at the wrong entry", where)
-    if entry.actor == info.name:
-        signer_key = info.public_key
-    else:
-        signer = log.registry.keys.get(entry.actor)
-        if signer is None or signer.role != "committee" or signer.added_seq >= entry.seq:
-            raise _refuse(
-                "bad_key_registration",
-                f"{info.name!r} was registered by {entry.actor!r}, not a committee key",
-                where,
-            )
-        signer_key = signer.public_key
-    if not verify_signature(signer_key, base64.b64decode(entry.sig), entry.signed_bytes()):
-        raise _refuse(
-            "bad_key_registration", f"the registration of {info.name!r} is not validly signed",
-            where,
-        )
+_TRUST_REASONS = {
+    Reason.UNKNOWN_KEY: "unknown_key", Reason.WRONG_ROLE: "wrong_role",
+    Reason.REVOKED_KEY: "revoked_key", Reason.BAD_SIGNATURE: "bad_signature",
+    Reason.BAD_REGISTRATION: "bad_key_registration",
+}
 
 
 def _last(history: list[Entry], kind: str, before: int | None = None) -> Entry | None:
@@ -214,8 +170,12 @@ def check_release(
     log = log or open_log(home, create=False)
     log.refresh()
     where = f"request {request_id}"
-    state = log.state(request_id)
-    history = log.entries(request_id)
+    try:  # 0. every entry of the request's history is validly signed (primex.audit.trust)
+        verified = trust.verify_request_history(log, request_id)
+    except (Forbidden, Untrusted) as exc:
+        raise _refuse(_TRUST_REASONS.get(exc.reason, "bad_signature"), exc.what,
+                      exc.where or where, hint=exc.hint) from None
+    state, history = verified.state, list(verified.entries)
     if state.state == "released":
         raise _refuse("already_released", "this request was already released", where)
     signoff = _last(history, "signoff")
@@ -370,7 +330,7 @@ def _evidence_entries(
 ) -> list[Entry]:
     """The request's history up to the sign-off, the genesis entry (log key and origin), and
     the registration of every key that signed one of them or cosigned the checkpoint."""
-    everything = log.entries()
+    everything = _EntryAt(log)  # verified one at a time, not the whole log
     chosen = {e.seq: e for e in history if e.seq <= signoff.seq}
     chosen[0] = everything[0]
     cosigners = set(log.cosigners(checkpoint))
@@ -389,3 +349,12 @@ def _evidence_entries(
         )
     return [chosen[s] for s in sorted(chosen)]
 
+
+class _EntryAt:
+    """`log.entry(seq)` by index (each entry verified on demand by primex.audit.log)."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    def __getitem__(self, seq: int) -> Entry:
+        return self._log.entry(seq)
