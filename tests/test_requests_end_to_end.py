@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from primex import cli
@@ -103,11 +104,14 @@ def test_request_ends_in_a_useful_release(
     spec = installation.root / request_file.name
     spec.write_text(KEY.sub(installation.researcher_key, request_file.read_text("utf-8")),
                     encoding="utf-8")
+    assessed = ""
     for step in ("validate", "assess"):
-        rc, _out, err = run("request", step, str(spec))
+        rc, assessed, err = run("request", step, str(spec))
         if rc != 0:  # refused early: one line that names what to change
             assert rc == 2 and "hint:" in err, err
             return
+    spells = re.search(r"(\d[\d ]*)\s+person-spells", " ".join(assessed.split()))
+    assert spells is not None, assessed[:300]
     rid_match = re.search(r"REQ-\d{4}-\d{4}", ok("request", "submit", str(spec), "--as", "alice"))
     assert rid_match is not None
     rid = rid_match.group(0)
@@ -115,6 +119,9 @@ def test_request_ends_in_a_useful_release(
     conditions = [a for c in CONDITIONS.get(request_file.stem, []) for a in ("--conditions", c)]
     ok("review", "approve", rid, "--as", "olivia", *conditions)
     ok("extract", "request", rid, "--as", "spp")
+    # assess described what is extracted: one population rule for both (issue 16)
+    extracted = pq.read_metadata(work / "extract.parquet").num_rows
+    assert int(spells.group(1).replace(" ", "")) == extracted
     ok("linkage", "code", "--request", rid, "--in", str(work / "extract.parquet"),
        "--as", "bcss")
     shutil.copy(installation.home / "bcss" / "work" / rid / "coded.parquet", work)
