@@ -500,6 +500,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     details = report["details"]
     if report["kind"] == "microdata":
         lines += ["## Microdata protection", "", micro_md(details)]
+        u = details.get("utility")
+        if u:
+            lines += ["## What protection cost", "",
+                      f"{100 * u['records_without_suppression']:.1f} % of the records have no "
+                      "suppressed value. Information loss per variable (0 = as collected, "
+                      "1 = removed): " + ", ".join(
+                          f"{q} {v:.3f}" for q, v in u["information_loss"].items()) + ".",
+                      "Generalised to the total (removed): "
+                      + (", ".join(u["generalised_to_total"]) or "none") + ".",
+                      "Priorities: " + ", ".join(
+                          f"{q} {v}" for q, v in (details.get("priorities") or {}).items())
+                      + ".", ""]
     elif report["kind"] == "tables":
         lines += ["## Tables", ""]
         for name, t in details["tables"].items():
@@ -509,6 +521,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{t['differencing_flags']} cells forced by the differencing ledger, audit "
                 f"{'passed' if t['passed'] else 'FAILED'}."
             )
+            levels = ", ".join(f"{d} → {lv}" for d, lv in t.get("generalised", {}).items())
+            lines.append(
+                f"  Utility: {100 * t.get('published_share', 0):.1f} % of the cells published; "
+                f"dimensions banded before suppression: {levels or 'none'}.")
     else:
         ev = details["evaluation"]
         lines += [
