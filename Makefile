@@ -7,7 +7,7 @@ PYTHON ?= python3
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOME_DIR ?= primex-home
 
-.PHONY: install demo test fuzz lint bench clean
+.PHONY: install demo serve test fuzz lint bench clean
 
 $(STAMP): pyproject.toml scripts/install-extras.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ install: $(STAMP)
 
 demo: install
 	$(VENV)/bin/primex --home $(HOME_DIR) demo
+
+# The service on 127.0.0.1 with the embedded database, demo accounts and a demo OpenID
+# Provider (tests/oidc, pinned by its package-lock; needs Node.js); prints how to log in.
+serve: install
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	$(VENV)/bin/primex --home $(HOME_DIR)-serve serve demo --oidc-provider tests/oidc/provider.js
 
 lint: install
 	$(VENV)/bin/ruff check primex tests benchmarks
@@ -45,4 +51,4 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(HOME_DIR) $(HOME_DIR)-serve .pytest_cache .ruff_cache

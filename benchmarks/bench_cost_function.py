@@ -43,7 +43,8 @@ def main() -> None:
         r = anonymize(data, keys, hs, k=k, max_suppression=0.05, avoid_total=True)
         took, cpu = time.perf_counter() - t, time.process_time() - c
         totals = [q for q in keys if r.levels[q] == r.params["hierarchy_heights"][q]]
-        print(f"{n // 1_000_000}M x {p} keys, k={k}: {took:.2f} s wall, {cpu:.2f} s CPU (goal <= {goal:.1f} s) "
+        print(f"{n // 1_000_000}M x {p} keys, k={k}: {took:.2f} s wall, {cpu:.2f} s CPU "
+              f"(goal <= {goal:.1f} s) "
               f"levels {r.levels} suppressed {r.records_suppressed} records, "
               f"loss {r.information_loss['loss']:.4f}, to total {totals or 'none'}, "
               f"passed {r.passed}")

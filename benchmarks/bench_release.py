@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from primex.release import envelope
+from primex.exchange import envelope
 
 
 def _median(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -81,8 +81,8 @@ def _end_to_end_once(size: int) -> tuple[float, float, float]:
 
     from primex.audit.keys import load_encryption_private_key
     from primex.catalogue import load_catalogue
-    from primex.release.open import open_package
     from primex.release.package import build_release
+    from primex.researcher.open import open_package
 
     with tempfile.TemporaryDirectory() as tmp, mock.patch("os.fsync", lambda fd: None):
         chain = make_chain(Path(tmp))

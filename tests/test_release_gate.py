@@ -21,8 +21,8 @@ from primex.release.gate import (
     check_release,
     verify_entry,
 )
-from primex.release.open import open_package
 from primex.release.package import build_release, write_archive
+from primex.researcher.open import open_package
 
 
 @pytest.fixture

@@ -11,12 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primex.errors import IntegrityError, PrimexError
-from primex.release.manifest import (
-    FileEntry,
-    collect_protected,
-    make_manifest,
-    manifest_from_dict,
-)
+from primex.exchange.manifest import FileEntry, make_manifest, manifest_from_dict
+from primex.release.manifest import collect_protected
 
 
 def _protected(tmp_path: Path, files: dict[str, bytes]) -> Path:

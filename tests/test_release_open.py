@@ -16,9 +16,9 @@ from primex.audit.canonical import dumps, loads
 from primex.audit.keys import load_encryption_private_key
 from primex.cli import main
 from primex.errors import IntegrityError, PrimexError
-from primex.release.envelope import open_sealed, seal
-from primex.release.open import open_package, verify_package
+from primex.exchange.envelope import open_sealed, seal
 from primex.release.package import Released, build_release
+from primex.researcher.open import open_package, verify_package
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +276,45 @@ def test_recording_access(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     (out / "data" / "totals.csv").write_bytes(b"changed\n")
     assert main(["--home", home, "release", "access", str(out), "--as", "alice"]) == 2
     assert "no longer the released ones" in capsys.readouterr().err
+
+
+# --- issue 14 #1/#2: the researcher checks the readable reports and the recipient too ------
+
+
+def _reseal_for(chain: Chain, package: Path, target: Path, researcher: str) -> Path:
+    """The very same archive, sealed for another researcher's key (what a builder that
+    ignored the sign-off's recipient would send)."""
+    members = _members(chain, package)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with target.open("wb") as out:
+        seal(io.BytesIO(buf.getvalue()), out, chain.ids[researcher].encryption_public_key or "")
+    return target
+
+
+def test_package_for_another_recipient_than_signed_is_refused(tmp_path: Path) -> None:
+    chain = make_chain(tmp_path / "h", extra={"eve": "researcher"})
+    chain.up_to_signoff()
+    rel = build_release(chain.home, chain.request, chain.signers["spp"])
+    forged = _reseal_for(chain, rel.path, tmp_path / "eve.primex", "eve")
+    eve = load_encryption_private_key(chain.home, "eve", PASS)
+    with pytest.raises(IntegrityError, match="for another recipient key"):
+        open_package(forged, eve, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("report", ["disclosure-report.md", "disclosure-report.html"])
+def test_readable_report_not_signed_is_refused(
+    released: tuple[Chain, Released], tmp_path: Path, report: str
+) -> None:
+    chain, rel = released
+
+    def swap(members: dict[str, bytes]) -> None:
+        members[report] = b"niss,age\n85073112390,20\n"
+
+    forged = _forge(chain, rel.path, tmp_path / "f.primex", swap)
+    with pytest.raises(IntegrityError, match=f"{report} is not"):
+        open_package(forged, _key(chain), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -23,8 +23,8 @@ from release_chain import FILES, PASS, make_chain
 
 from primex.audit.keys import load_encryption_private_key
 from primex.errors import PrimexError
-from primex.release.open import verify_package
 from primex.release.package import build_release
+from primex.researcher.open import verify_package
 
 ACTORS = ["alice", "olivia", "paul", "paul2", "spp", "bob", "committee"]
 PRESIDENTS = {"paul", "paul2"}

@@ -130,7 +130,8 @@ def test_cli_submit_invalid_file_prints_every_problem(
 ) -> None:
     path = write(tmp_path, valid_request(**{"variables: [age,": "variables: [agee,",
                                              "kind: microdata": "kind: micro"}))
-    code = cli.main(["--home", str(home.root), "request", "submit", str(path), "--as", "alice"])
+    code = cli.main(["--home", str(home.root), "request", "submit", str(path), "--as", "alice",
+                     "--third-party-recipient"])
     assert code == 2
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and all(line.startswith(f"{path}:") for line in out)
@@ -143,7 +144,12 @@ def test_cli_submit_and_status(
 ) -> None:
     path = write(tmp_path, valid_request())
     root = str(home.root)
-    assert cli.main(["--home", root, "request", "submit", str(path), "--as", "alice"]) == 0
+    # the example's key is not hers: issue 14 #11 refuses it unless she asks the officer
+    assert cli.main(["--home", root, "request", "submit", str(path), "--as", "alice"]) == 2
+    assert "NOT registered" in capsys.readouterr().err
+    assert open_log(home).requests() == []
+    assert cli.main(["--home", root, "request", "submit", str(path), "--as", "alice",
+                     "--third-party-recipient"]) == 0
     captured = capsys.readouterr()
     rid = open_log(home).requests()[0]
     assert rid in captured.out
@@ -164,7 +170,8 @@ def test_wrong_passphrase_is_a_clean_error(
 ) -> None:
     monkeypatch.setenv("PRIMEX_PASSPHRASE", "wrong passphrase")
     path = write(tmp_path, valid_request())
-    code = cli.main(["--home", str(home.root), "request", "submit", str(path), "--as", "alice"])
+    code = cli.main(["--home", str(home.root), "request", "submit", str(path), "--as", "alice",
+                     "--third-party-recipient"])
     assert code == 2
     err = capsys.readouterr().err
     assert "passphrase" in err and "Traceback" not in err

@@ -3,6 +3,8 @@ confirms, and signs exactly that manifest."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from pathlib import Path
 
@@ -34,7 +36,18 @@ def test_signoff_shows_then_signs_the_manifest(chain: Chain, capsys: pytest.Capt
     chain.log.refresh()
     entry = chain.log.entries(chain.request)[-1]
     assert entry.type == "signoff" and entry.actor == "paul"
-    assert entry.body == {"manifest_sha256": manifest.sha256, "manifest": manifest.as_dict()}
+    # issue 14 #1/#2: the sign-off also binds the readable reports and the recipient's key
+    raw_key = base64.b64decode(chain.ids["alice"].encryption_public_key.split(":")[1])
+    digest = hashlib.sha256(raw_key).hexdigest()
+    assert entry.body == {
+        "manifest_sha256": manifest.sha256, "manifest": manifest.as_dict(),
+        "reports": {"files": [{
+            "name": "disclosure-report.md",
+            "bytes": len(b"# Disclosure report\n\npassed\n"),
+            "sha256": hashlib.sha256(b"# Disclosure report\n\npassed\n").hexdigest(),
+        }]},
+        "recipient": ":".join(digest[i:i + 4] for i in range(0, 64, 4)),
+    }
     assert chain.log.state(chain.request).state == "signed_off"
 
 

@@ -81,7 +81,14 @@ from primex.audit.checkpoint import (
     NoteSignature,
     sign_checkpoint,
 )
-from primex.audit.entry import SIG_DOMAIN, Entry, parse_entry, signed_bytes, utc_now
+from primex.audit.entry import (
+    SIG_DOMAIN,
+    TIME_RE,
+    Entry,
+    parse_entry,
+    signed_bytes,
+    utc_now,
+)
 from primex.audit.keys import (
     LOG_KEY_NAME,
     Identity,
@@ -329,15 +336,21 @@ class AuditLog:
         return f"REQ-{year}-{n:04d}"
 
     def append(
-        self, type: str, request: str | None, body: dict[str, Any], signer: Signer
+        self, type: str, request: str | None, body: dict[str, Any], signer: Signer,
+        *, time: str | None = None,
     ) -> Entry:
         """Sign and append one event; PermissionDenied/ValidationError if not allowed.
 
         A `submission` with request None gets a new request id (``REQ-<year>-<nnnn>``).
+        `time` (UTC, microseconds, Z) is for an entry the actor signed elsewhere (the
+        service's prepare/commit): the time they signed; never earlier than the last entry.
         Returns once the entry is on disk (fsync), or at the end of an enclosing batch().
         Appending to a request first verifies its whole history (nothing is added on top
         of a forged entry).
         """
+        if time is not None and not TIME_RE.match(time):
+            raise ValidationError("entry time is not UTC ISO-8601 with microseconds and Z",
+                                  where="append", hint="e.g. 2026-11-24T10:00:00.000000Z")
         with self.file.locked(exclusive=True):
             if not self._batch:
                 self._refresh()
@@ -346,10 +359,11 @@ class AuditLog:
                     "the log has no genesis entry", where=str(self.path),
                     hint="open it with open_log(home)",
                 )
-            return self._append_locked(type, request, body, signer)
+            return self._append_locked(type, request, body, signer, time)
 
     def _append_locked(
-        self, type: str, request: str | None, body: dict[str, Any], signer: Signer
+        self, type: str, request: str | None, body: dict[str, Any], signer: Signer,
+        time: str | None = None,
     ) -> Entry:
         if type not in EVENT_TYPES:
             raise ValidationError(
@@ -376,7 +390,7 @@ class AuditLog:
         # and times this method produced or checked, spliced around it in sorted key order.
         body_json = dumps(body).decode("utf-8")
         body = json.loads(body_json)  # a private copy the caller cannot mutate
-        time = max(utc_now(), self._state.last_time)
+        time = time or max(utc_now(), self._state.last_time)
         head = (
             f'{{"actor":{_q(signer.name)},"body":{body_json},"origin":{_q(self.origin)},'
             f'"prev":{"null" if chain is None else _q(chain)},'

@@ -15,12 +15,12 @@ from primex.audit.log import open_log
 from primex.commands.common import check_output, console, home
 from primex.commands.keys import ask_passphrase, prompt_signer
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
-from primex.release.access import record_access
-from primex.release.envelope import recipient_of
+from primex.exchange.envelope import fingerprint, format_public_key, recipient_of
+from primex.exchange.manifest import hash_file
 from primex.release.gate import check_release
-from primex.release.manifest import hash_file
-from primex.release.open import Opened, open_package, verify_package
 from primex.release.package import build_release
+from primex.researcher.access import read_opened_folder
+from primex.researcher.open import Opened, open_package, verify_package
 
 app = typer.Typer(
     help=(
@@ -66,8 +66,9 @@ def check(request_id: RequestId) -> None:
         f"[green]release of {request_id} would pass the gate[/]: manifest "
         f"{ev.manifest.sha256[:16]}… ({len(ev.manifest.files)} files), signed off by "
         f"{ev.signoff.actor} at entry {ev.signoff.seq}, witnessed in checkpoint "
-        f"{ev.checkpoint.size}",
+        f"{ev.checkpoint.size}\n  {ev.recipient_view.describe()}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -85,6 +86,14 @@ def build(
     if out is not None:
         check_output(out, "--out")
     released = build_release(h, request_id, prompt_signer(h, as_key), out=out)
+    if released.resumed is not None:  # a rerun: the entry existed; nothing new was logged
+        console().print(
+            f"[green]released[/] {request_id} → {released.path} ({released.resumed}: "
+            f"the package is the one log entry {released.seq} records, sha256 "
+            f"{released.package_sha256})",
+            highlight=False, soft_wrap=True,
+        )
+        return
     console().print(
         f"[green]released[/] {request_id} → {released.path}\n"
         f"  package sha256 {released.package_sha256}\n"
@@ -95,7 +104,7 @@ def build(
     )
 
 
-def _show(opened: Opened, folder: Path | None) -> None:
+def _show(opened: Opened, folder: Path | None, key: X25519PrivateKey) -> None:
     out = console()
     table = Table(title=f"{opened.request}: {opened.title}")
     for col in ("file", "bytes", "sha256"):
@@ -108,6 +117,8 @@ def _show(opened: Opened, folder: Path | None) -> None:
         f"sign-off in checkpoint {opened.checkpoint_size}",
         highlight=False,
     )
+    mine = fingerprint(format_public_key(key.public_key()))
+    out.print(f"encrypted for: your key {mine}", highlight=False, soft_wrap=True)
     out.print(f"log key:     {opened.log_vkey}", highlight=False, soft_wrap=True)
     for wkey, ts in opened.witnesses.items():
         when = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -141,7 +152,7 @@ def open_command(
     opened = open_package(
         package, private, target, expected_log=log_key, expected_witnesses=witness_key or ()
     )
-    _show(opened, opened.folder)
+    _show(opened, opened.folder, private)
 
 
 @app.command("verify")
@@ -192,11 +203,11 @@ def verify(
             hint="give --key YOUR_KEY to check the contents, or run it where the audit log is",
         )
     if key is not None:
+        private = _private_key(key)
         opened = verify_package(
-            package, _private_key(key), expected_log=log_key,
-            expected_witnesses=witness_key or (),
+            package, private, expected_log=log_key, expected_witnesses=witness_key or (),
         )
-        _show(opened, None)
+        _show(opened, None, private)
 
 
 @app.command("access")
@@ -206,7 +217,14 @@ def access(
 ) -> None:
     """Record in the audit log that you accessed the files of an opened release (online)."""
     h = home()
-    entries = record_access(h, folder, prompt_signer(h, as_key))
+    opened = read_opened_folder(folder)
+    signer = prompt_signer(h, as_key)
+    log = open_log(h, create=False)
+    with log.batch():  # the log is written here, never by the researcher-side modules
+        entries = [
+            log.append("access", opened.request, {"name": f.name, "sha256": f.sha256}, signer)
+            for f in opened.manifest.files
+        ]
     console().print(
         f"recorded access to {len(entries)} file(s) at log entries "
         f"{', '.join(str(e.seq) for e in entries)}",

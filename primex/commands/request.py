@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from primex.commands.common import STATE, console, home
+from primex.commands.remote import ServerOption
 from primex.errors import ValidationError
 from primex.redact import redact
 
@@ -86,10 +87,29 @@ def submit_command(
     as_key: Annotated[
         str, typer.Option("--as", help="Your key name (from `primex keys init`).")
     ],
+    third_party: Annotated[
+        bool,
+        typer.Option(
+            "--third-party-recipient",
+            help="requester.public_key is not registered to you or your organisation: the "
+            "privacy officer must then approve that recipient explicitly.",
+        ),
+    ] = False,
+    server: ServerOption = None,
 ) -> None:
     """Validate, store and submit a request; prints the request id."""
+    from primex.release.recipient_views import check_researcher_can_submit_recipient
     from primex.requests.lifecycle import submit
 
+    if server:
+        # The recipient is checked where the registry is: by the gate before anything leaves.
+        from primex.commands import remote
+
+        return remote.submit(server, file, as_key)
+
+    notice = check_researcher_can_submit_recipient(home(), file, as_key, third_party=third_party)
+    if notice is not None:
+        STATE.err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
     try:
         receipt = submit(home(), file, as_key)
     except ValidationError as exc:
@@ -111,9 +131,17 @@ def status_command(
         str | None, typer.Argument(help="A request id; without it, every request.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    server: ServerOption = None,
+    as_key: Annotated[str | None, typer.Option(
+        "--as", help="Your key name (signs the call, with --server).")] = None,
 ) -> None:
     """Show the state of one request (with its history) or of every request."""
     from primex.requests.lifecycle import render_status, status
+
+    if server:
+        from primex.commands import remote
+
+        return remote.status(server, as_key, request_id, as_json)
 
     report = status(home(), request_id)
     if as_json:

@@ -33,11 +33,12 @@ from rich.table import Table
 from primex.audit.log import AuditLog, open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.release.gate import protected_dir
-from primex.release.manifest import collect_protected
-from primex.report_names import REPORT_JSON
+from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
 from primex.requests.conditions import (
     PARAMETERS,
     build_conditions,
@@ -177,6 +178,8 @@ def show(
         + f"output: {spec.output.kind} ({spec.output.format}); spec sha256 {sha[:16]}…",
         highlight=False, soft_wrap=True,
     )
+    out.print(describe_recipient(log, request_id, spec.requester.public_key),
+              highlight=False, soft_wrap=True)
     minimums = service_minimums()
     proposed = proposed_parameters(spec.disclosure)
     table = Table(title="Disclosure parameters")
@@ -227,16 +230,40 @@ def approve(
             "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
         ),
     ] = None,
+    recipient: Annotated[
+        str | None,
+        typer.Option(
+            "--recipient",
+            help="Approve a recipient key that is not registered to the requester: its full "
+            "fingerprint, as `review show` prints it.",
+        ),
+    ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Approve the submitted request, optionally with conditions."""
+    if server:
+        from primex.commands import remote
+
+        if recipient:
+            raise PrimexError(
+                "--recipient cannot be given through the service yet", where="--recipient",
+                hint="approve a third-party recipient on the SPP side without --server",
+            )
+        return remote.decide(server, as_key, request_id, "approval",
+                             {"conditions": conditions or []})
     h = home()
     spec, _raw, sha = load_submitted(h, request_id)
-    body = {
+    body: dict[str, Any] = {
         "spec_sha256": sha,
         "conditions": build_conditions(
             conditions or [], proposed_parameters(spec.disclosure), service_minimums()
         ),
     }
+    approved = check_officer_can_approve_recipient(
+        _open(h), request_id, spec.requester.public_key, recipient
+    )
+    if approved is not None:  # issue 14 #11: a third-party recipient, approved by name
+        body["recipient"] = approved
     seq = _decide(request_id, as_key, "approval", body)
     console().print(f"[green]approved[/] {request_id} at log entry {seq}", highlight=False)
     _print_conditions(body["conditions"])
@@ -299,15 +326,27 @@ def amend(
 
 
 @app.command("reject")
-def reject(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+def reject(request_id: RequestId, as_key: AsKey, reason: Reasons,
+           server: ServerOption = None) -> None:
     """Reject the submitted request (final)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "rejection",
+                             {"reasons": _reasons(reason)})
     seq = _decide(request_id, as_key, "rejection", {"reasons": _reasons(reason)})
     console().print(f"[red]rejected[/] {request_id} at log entry {seq}", highlight=False)
 
 
 @app.command("return")
-def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons) -> None:
+def return_command(request_id: RequestId, as_key: AsKey, reason: Reasons,
+                   server: ServerOption = None) -> None:
     """Return the request to the researcher for changes (they may submit it again)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "return",
+                             {"reasons": _reasons(reason)})
     seq = _decide(request_id, as_key, "return", {"reasons": _reasons(reason)})
     console().print(f"returned {request_id} for changes at log entry {seq}", highlight=False)
 
@@ -333,10 +372,16 @@ def check_output(
     reason: Annotated[
         list[str] | None, typer.Option("--reason", help="Why (repeatable).")
     ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Record the check of the protected output (exactly one of --approve / --return)."""
     if approve_it == return_it:
         raise PrimexError("give exactly one of --approve or --return", where="check-output")
+    if server:
+        from primex.commands import remote
+
+        return remote.decide(server, as_key, request_id, "output_check", {
+            "decision": "approve" if approve_it else "return", "reasons": reason or []})
     h = home()
     log = _open(h)
     st = log.state(request_id)

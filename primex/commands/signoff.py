@@ -11,6 +11,7 @@ from rich.table import Table
 from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.commands.remote import ServerOption
 from primex.errors import PrimexError
 from primex.release.signoff import SignoffView, prepare_signoff, sign_off
 
@@ -32,6 +33,10 @@ def _show(view: SignoffView) -> None:
         table.add_row(f.name, f"{f.bytes:,}", f.sha256)
     out.print(table)
     out.print(f"manifest sha256: [bold]{view.manifest.sha256}[/]", highlight=False)
+    for f in view.reports.files if view.reports else ():
+        out.print(f"readable report that leaves too: {f.name} ({f.bytes:,} bytes, sha256 "
+                  f"{f.sha256})", highlight=False, soft_wrap=True)
+    out.print(f"encrypted for: {view.recipient.describe()}", highlight=False, soft_wrap=True)
     verdict = "PASSED" if view.report.get("passed") is True else "NOT PASSED"
     out.print(
         f"disclosure report: {verdict} ({view.report.get('kind', 'unknown kind')})",
@@ -54,8 +59,14 @@ def signoff(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Sign without asking for confirmation.")
     ] = False,
+    server: ServerOption = None,
 ) -> None:
-    """Show the manifest and the disclosure summary, then sign the manifest hash."""
+    """Show the manifest, the readable reports, the recipient key and the disclosure
+    summary, then sign exactly those (data files, reports and recipient)."""
+    if server:
+        from primex.commands import remote
+
+        return remote.signoff(server, as_key, request_id, yes)
     h = home()
     log = open_log(h, create=False)
     view = prepare_signoff(h, log, request_id)

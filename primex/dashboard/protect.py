@@ -59,10 +59,24 @@ def _geo_hierarchy(levels: list[str], leaves: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*reversed(levels), "total"])
 
 
+def weight(numerator: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The number the threshold is applied to: the smaller of the distinct persons behind a
+    cell and its numerator as shown (rounded half up). A quarterly average of 9.3 persons
+    rests on 12 distinct persons but shows 9: the reader sees 9, so 9 is what must reach the
+    threshold (THE rule, stated once: no figure a reader sees rests on fewer than min_count
+    persons). A non-zero cell always weighs at least 1."""
+    num = np.nan_to_num(np.asarray(numerator, dtype=np.float64))
+    shown = np.floor(num + 0.5).astype(np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    w = np.minimum(n, shown)
+    return np.where((n > 0) & (w < 1), 1, w)
+
+
 def _expand(leaf: pd.DataFrame, dim: str) -> pd.DataFrame:
-    """One row per contributor: `n` rows per cell, each with an equal share of the numerator."""
+    """One row per contributor: `weight` rows per cell, each with an equal share of the
+    numerator (so the engine's frequency rule counts what the reader sees)."""
     leaf = leaf[leaf["n"] > 0]
-    reps = leaf["n"].to_numpy(dtype=np.int64)
+    reps = weight(leaf["numerator"].to_numpy(), leaf["n"].to_numpy())
     share = (leaf["numerator"].to_numpy(dtype=np.float64) / np.maximum(reps, 1))
     return pd.DataFrame({
         dim: np.repeat(leaf["key"].to_numpy(dtype=object), reps),
@@ -89,7 +103,7 @@ def _protect_family(protect_table: Any, part: pd.DataFrame, family: list[str],
     dim = "geo" if family and family[0] in GEO_LEVELS else (family[0] if family else "all")
     leaf = part[part["breakdown"] == family[-1]] if family else \
         part[part["breakdown"] == "total"].assign(key="all")
-    n = leaf["n"].fillna(0).to_numpy(dtype=np.int64)
+    n = weight(leaf["numerator"].to_numpy(), leaf["n"].fillna(0).to_numpy(dtype=np.int64))
     if not (n > 0).any():
         return {}, {}
     if ((n == 0) | (n >= profile.min_count)).all() and not force_total:
@@ -157,30 +171,111 @@ def protect_cells(cells: pd.DataFrame, profile: Profile, method: str) -> pd.Data
             rank[idx] = np.maximum(rank[idx], new)
             got = np.array([values.get(c, np.nan) for c in code[idx]], dtype=np.float64)
             num[idx] = np.where(np.isnan(num[idx]), got, num[idx])
+    # A coarser cell is judged on its own shown figure too: the engine sees the finest cells
+    # only, and twenty communes of 0.4 (each weighing 1) make an arrondissement of 8.
+    own = weight(cells["numerator"].to_numpy(dtype=np.float64),
+                 cells["n"].fillna(0).to_numpy(dtype=np.int64))
+    nonzero = cells["numerator"].fillna(0).to_numpy(dtype=np.float64) != 0
+    small = nonzero & (own < profile.min_count)
+    rank[small] = np.maximum(rank[small], _RANK["u"])
+    _close_differences(cells, rank, np.where(np.isnan(num), 0.0, num), profile)
     _link_months(cells, rank)
     cells["status"] = letters[np.maximum(rank, 1)]
     return _finish(cells, np.where(np.isnan(num), 0.0, num), profile)
 
 
+def parent_codes(cells: pd.DataFrame, profile: Profile) -> np.ndarray:
+    """For each cell, the code of the cell it adds up into in the same indicator and period:
+    `*` (the total) for a region or a non-geographic key, the coarser allowed geographic
+    level's code for a finer one, '' for the total itself."""
+    geo = [b for b in GEO_LEVELS if profile.allows(b)]
+    out = np.full(len(cells), TOTAL, dtype=object)
+    breakdown = cells["breakdown"].to_numpy(dtype=object)
+    keys = cells["key"].astype(str).to_numpy(dtype=object)
+    out[breakdown == "total"] = ""
+    for i, level in enumerate(geo):
+        if i == 0:
+            continue
+        coarser = geo[i - 1]
+        table = geography.parents(level).set_index(level)[coarser].to_dict()
+        mask = breakdown == level
+        out[mask] = [table.get(k, TOTAL) for k in keys[mask]]
+    return out
+
+
+def _close_differences(cells: pd.DataFrame, rank: np.ndarray, num: np.ndarray,
+                       profile: Profile) -> None:
+    """Differences between published counts are figures too. Around every parent cell of a
+    count table (a total and the cells that add up into it), hide more children until:
+    a shown parent has no hidden child or at least two whose sum (parent minus the shown
+    children, as published) reaches the threshold; a hidden parent has at least two hidden
+    children (else the children's sum would give it away). Repeated to a fixpoint because
+    hiding a child can open its own children's table."""
+    if len(cells) == 0:
+        return
+    counts = ~cells["indicator"].map(lambda i: INDICATORS[i].is_ratio).to_numpy(dtype=bool)
+    parent = parent_codes(cells, profile)
+    code = np.where(cells["breakdown"] == "total", TOTAL, cells["key"].astype(str))
+    level = cells["breakdown"].to_numpy(dtype=object)
+    geo = [b for b in GEO_LEVELS if profile.allows(b)]
+    shown_value = np.round(num, profile.decimals)
+    hidden_at = _RANK["x"]
+    for _, group in cells[counts & (cells["period_type"] != "month")].groupby(
+            ["indicator", "period_type", "period"], sort=False):
+        idx = group.index.to_numpy()
+        # children of a parent within one table: (parent level, parent code, child level)
+        families: dict[tuple[str, str, str], list[int]] = {}
+        where: dict[tuple[str, str], int] = {}
+        for i in idx:
+            where[(level[i], code[i])] = i
+            if level[i] == "total":
+                continue
+            if level[i] in geo and geo.index(level[i]) > 0:
+                plevel = geo[geo.index(level[i]) - 1]
+            else:
+                plevel = "total"
+            families.setdefault((plevel, parent[i], level[i]), []).append(i)
+        total_i = where.get(("total", TOTAL))
+        changed = True
+        while changed:
+            changed = False
+            for (plevel, pcode, _), kids in families.items():
+                p = total_i if plevel == "total" else where.get((plevel, pcode))
+                if p is None:
+                    continue
+                kids_nz = [k for k in kids if num[k] != 0]
+                hidden = [k for k in kids_nz if rank[k] >= hidden_at]
+                shown = sorted((k for k in kids_nz if rank[k] < hidden_at),
+                               key=lambda k: (num[k], code[k]))
+                if rank[p] >= hidden_at:
+                    bad = len(kids_nz) > 0 and len(hidden) < 2
+                else:
+                    rest = shown_value[p] - sum(shown_value[k] for k in shown)
+                    bad = bool(hidden) and (len(hidden) < 2 or rest < profile.min_count)
+                if bad and shown:
+                    rank[shown[0]] = max(rank[shown[0]], hidden_at)
+                    changed = True
+
+
 def _link_months(cells: pd.DataFrame, rank: np.ndarray) -> None:
     """A quarter's (year's) average is the mean of its monthly counts: if the average or one
     month is hidden, hide the average and all its months, else one could be recomputed."""
-    months = cells.index[cells["period_type"] == "month"]
-    if len(months) == 0:
+    is_month = (cells["period_type"] == "month").to_numpy()
+    if not is_month.any():
         return
     hidden = rank >= _RANK["x"]
-    totals = cells[(cells["period_type"] != "month") & (cells["breakdown"] == "total")]
-    for idx, row in totals.iterrows():
-        label = str(row["period"])
+    months: dict[tuple[str, str], list[int]] = {}
+    for i, ind, period in zip(np.flatnonzero(is_month), cells["indicator"].to_numpy()[is_month],
+                              cells["period"].to_numpy()[is_month], strict=True):
+        months.setdefault((ind, str(period)), []).append(int(i))
+    totals = np.flatnonzero(~is_month & (cells["breakdown"] == "total").to_numpy())
+    for idx in totals:
+        label = str(cells["period"].iat[idx])
+        ind = cells["indicator"].iat[idx]
         year = label[:4]
-        if "Q" in label:
-            q = int(label[-1])
-            wanted = {f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)}
-        else:
-            wanted = {f"{year}-{m:02d}" for m in range(1, 13)}
-        mine = cells.index[(cells["period_type"] == "month")
-                           & (cells["indicator"] == row["indicator"])
-                           & cells["period"].isin(wanted)].to_numpy()
+        span = range(3 * int(label[-1]) - 2, 3 * int(label[-1]) + 1) if "Q" in label \
+            else range(1, 13)
+        mine = [i for m in span for i in months.get((ind, f"{year}-{m:02d}"), [])]
         if hidden[idx] or hidden[mine].any():
             rank[mine] = np.maximum(rank[mine], _RANK["x"])
             rank[idx] = max(rank[idx], _RANK["x"])

@@ -97,7 +97,7 @@ def _dim(breakdown: str) -> str:
     if breakdown == "total":
         return "''"
     if breakdown not in (*GEO_LEVELS, *PERSON_DIMS, "category", "benefit", "duration_band",
-                         "position_group"):
+                         "position_group", "piis_type", "outcome"):
         raise ValueError(f"unknown breakdown {breakdown}")
     return f"COALESCE(CAST({breakdown} AS VARCHAR), 'unknown')"
 
@@ -357,6 +357,236 @@ def _outcome(offset: int, by_position: bool) -> Callable[[Context, tuple[str, ..
                 agg = data.groupby(keys, sort=True)["at_work"].agg(["sum", "count"]).reset_index()
                 part = agg.rename(columns={"sum": "numerator", "count": "denominator"})
                 part["key"] = "" if b == "total" else part[b].astype(str)
+            part["breakdown"] = b
+            part["n"] = part["numerator"].astype("int64")
+            part["n_den"] = part["denominator"].astype("int64")
+            part["numerator"] = part["numerator"].astype("float64")
+            part["denominator"] = part["denominator"].astype("float64")
+            out.append(part)
+        if not out:
+            return pd.DataFrame(columns=CELL_COLUMNS)
+        return _frame(pd.concat(out, ignore_index=True), "quarter")
+
+    return compute
+
+
+# --- profiles of the beneficiaries ---------------------------------------------------------
+
+
+def _stock_all(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    """RI and ERIS together: average monthly number of persons (one benefit a month)."""
+    rows = ctx.engine.query(
+        _union(
+            "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS BIGINT) AS pm, "
+            "COUNT(DISTINCT niss) AS n FROM {src} WHERE period IS NOT NULL {pf} "
+            "GROUP BY period, {dim}",
+            breakdowns, ctx,
+        )
+    ).to_pandas()
+    rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
+    return _frame(rows, ctx.grain)
+
+
+PROFILE_CONDITIONS = {
+    "share_women": "sex = 'F'",
+    "share_18_24": "age_band = '18-24'",
+    "share_50_64": "age_band IN ('50-54', '55-59', '60-64')",
+    "share_non_eu": "nationality_group = 'NON_EU'",
+    "share_eu": "nationality_group = 'EU'",
+    "share_cohabitant": "category = '1'",
+    "share_isolated": "category = '2'",
+    "share_family": "category = '3'",
+    "share_eris": "benefit = 'ERIS'",
+}
+_PROFILE_ALL_BD = ("total", "region", "province", "arrondissement", "sex", "age_band")
+
+
+def _profile_share(ind_id: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Share of the average monthly RI+ERIS beneficiaries meeting the indicator's condition
+    (PROFILE_CONDITIONS: fixed SQL predicates of this module, never user input). The nine
+    shares come from ONE pass over the person-months (cached in the run's context): the
+    threshold applies to the average shown, which never exceeds the distinct persons, so
+    the cell's distinct persons (`n_den`) bound `n`."""
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        if "profiles" not in ctx.cache:
+            sums = ", ".join(f"CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {i}"
+                             for i, cond in PROFILE_CONDITIONS.items())
+            ctx.cache["profiles"] = ctx.engine.query(
+                _union(
+                    "SELECT period, {name} AS breakdown, {dim} AS key, " + sums + ", "
+                    "CAST(COUNT(*) AS BIGINT) AS pm, COUNT(DISTINCT niss) AS n_den "
+                    "FROM bmv WHERE period IS NOT NULL {pf} GROUP BY period, {dim}",
+                    _PROFILE_ALL_BD, ctx,
+                )
+            ).to_pandas()
+        rows = ctx.cache["profiles"]
+        rows = rows[rows["breakdown"].isin(breakdowns)].copy()
+        months = rows["period"].map(ctx.months_in).astype("float64")
+        rows["numerator"] = rows[ind_id] / months
+        rows["denominator"] = rows["pm"] / months
+        rows["n"] = rows["n_den"]
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+def _rate_benefit(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Beneficiaries of one benefit aged 18-64 per 1 000 inhabitants aged 18-64."""
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        num = ctx.engine.query(
+            _union(
+                "SELECT period, {name} AS breakdown, {dim} AS key, "
+                "CAST(SUM(am) AS BIGINT) AS pm, COUNT(DISTINCT niss) AS n FROM {src} "
+                "WHERE period IS NOT NULL AND am > 0 AND benefit = ? {pf} "
+                "GROUP BY period, {dim}",
+                breakdowns, ctx,
+            ),
+            [benefit] * len(breakdowns),
+        ).to_pandas()
+        den = ctx.engine.query(
+            _union(
+                "SELECT period, {name} AS breakdown, {dim} AS key, "
+                "CAST(SUM(population) AS BIGINT) AS pop "
+                "FROM pop1864 WHERE 1 = 1 {pf} GROUP BY period, {dim}",
+                breakdowns, ctx,
+            )
+        ).to_pandas()
+        rows = den.merge(num, on=["period", "breakdown", "key"], how="left")
+        rows["pm"] = rows["pm"].fillna(0)
+        rows["n"] = rows["n"].fillna(0).astype("int64")
+        rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
+        rows["denominator"] = rows["pop"].astype("float64")
+        rows["n_den"] = rows["pop"].astype("int64")
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+def _reentries(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    """Entries of persons whose previous spell ended at most 12 months before."""
+    rows = ctx.engine.query(
+        _union(
+            "SELECT f.period_first AS period, {name} AS breakdown, {dim} AS key, "
+            "COUNT(*) AS numerator, COUNT(DISTINCT f.niss) AS n FROM sp_first f "
+            "WHERE f.period_first IS NOT NULL AND f.first_mi > ? AND EXISTS (SELECT 1 FROM "
+            "sp_last l WHERE l.niss = f.niss AND l.last_mi < f.first_mi "
+            "AND f.first_mi - l.last_mi <= 12) {pf} GROUP BY f.period_first, {dim}",
+            breakdowns, ctx, "f.period_first",
+        ).replace("COALESCE(CAST(", "COALESCE(CAST(f."),
+        [ctx.data_start_mi] * len(breakdowns),
+    ).to_pandas()
+    rows["numerator"] = rows["numerator"].astype("float64")
+    return _frame(rows, ctx.grain)
+
+
+# --- contracts: PIIS, art. 60 §7, art. 61 (table `ct`) -------------------------------------
+
+
+def _contracts_started(kind: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        rows = ctx.engine.query(
+            _union(
+                "SELECT period_start AS period, {name} AS breakdown, {dim} AS key, "
+                "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM ct "
+                "WHERE kind = ? AND period_start IS NOT NULL {pf} GROUP BY period_start, {dim}",
+                breakdowns, ctx, "period_start",
+            ),
+            [kind] * len(breakdowns),
+        ).to_pandas()
+        rows["numerator"] = rows["numerator"].astype("float64")
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+def _contracts_share(kind: str, condition: str, by: str = "period_start",
+                     ) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Contracts of `kind` started (or ended: by='period_end') in the period meeting
+    `condition` (a fixed SQL predicate of this module), as a % of all of them."""
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        rows = ctx.engine.query(
+            _union(
+                f"SELECT {by} AS period, {{name}} AS breakdown, {{dim}} AS key, "
+                f"CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT) AS numerator, "
+                "COUNT(*) AS denominator, "
+                f"COUNT(DISTINCT CASE WHEN {condition} THEN niss END) AS n, "
+                f"COUNT(DISTINCT niss) AS n_den FROM ct WHERE kind = ? AND {by} IS NOT NULL "
+                f"{{pf}} GROUP BY {by}, {{dim}}",
+                breakdowns, ctx, by,
+            ),
+            [kind] * len(breakdowns),
+        ).to_pandas()
+        rows["numerator"] = rows["numerator"].astype("float64")
+        rows["denominator"] = rows["denominator"].astype("float64")
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+def _contracts_distribution(kind: str, column: str, by: str = "period_start",
+                            ) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Contracts of `kind` started (ended) in the period by `column`, % of all of them."""
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        num = ctx.engine.query(
+            _union(
+                f"SELECT {by} AS period, {{name}} AS breakdown, {{dim}} AS key, "
+                "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM ct "
+                f"WHERE kind = ? AND {by} IS NOT NULL {{pf}} GROUP BY {by}, {{dim}}",
+                breakdowns, ctx, by,
+            ),
+            [kind] * len(breakdowns),
+        ).to_pandas()
+        den = ctx.engine.query(
+            f"SELECT {by} AS period, COUNT(*) AS denominator, COUNT(DISTINCT niss) AS n_den "
+            f"FROM ct WHERE kind = ? AND {by} IS NOT NULL GROUP BY {by}", [kind],
+        ).to_pandas()
+        rows = num.merge(den, on="period", how="inner")
+        rows["numerator"] = rows["numerator"].astype("float64")
+        rows["denominator"] = rows["denominator"].astype("float64")
+        return _frame(rows, ctx.grain)
+
+    del column  # the breakdown names the column (piis_type, outcome, duration_band)
+    return compute
+
+
+def _running(column: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Persons with a contract (`a60`, `a61` or `piis` of act_pop) running in the period."""
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        rows = ctx.engine.query(
+            _union(
+                "SELECT period, {name} AS breakdown, {dim} AS key, "
+                f"CAST(SUM({column}) AS BIGINT) AS numerator, "
+                f"CAST(SUM({column}) AS BIGINT) AS n FROM act_pop "
+                "WHERE 1 = 1 {pf} GROUP BY period, {dim}",
+                breakdowns, ctx,
+            )
+        ).to_pandas()
+        rows["numerator"] = rows["numerator"].astype("float64")
+        return _frame(rows, ctx.grain)
+
+    return compute
+
+
+# --- transition matrices (BCSS positions a year apart) -------------------------------------
+
+
+def _transition(cohort: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
+    """Persons of the cohort by (position a year before → position at the period's end), as a
+    % of the cohort found in the warehouse at both dates."""
+    def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+        frame = ctx.transitions()
+        if frame is None or frame.empty:
+            return pd.DataFrame(columns=CELL_COLUMNS)
+        frame = frame[frame["cohort"] == cohort]
+        out = []
+        for b in breakdowns:
+            data = frame if b in ctx.series_breakdowns else frame[frame["period"] == ctx.target]
+            if b != "transition" or data.empty:
+                continue
+            keys = data["from_group"].astype(str) + ">" + data["to_group"].astype(str)
+            g = data.assign(key=keys).groupby(["period", "key"], sort=True).size()
+            part = g.rename("numerator").reset_index()
+            part["denominator"] = part["period"].map(data.groupby("period").size())
             part["breakdown"] = b
             part["n"] = part["numerator"].astype("int64")
             part["n_den"] = part["denominator"].astype("int64")
@@ -653,3 +883,208 @@ KEY_LABELS = {
         "cpas": "CPAS (RI/ERIS)", "inactive": "not active", "other": "other",
     },
 }
+
+# --- profiles, socio-geography, PIIS trajectory, activation, transitions -------------------
+# (their sheets in four languages: primex.dashboard.sheets)
+
+_SOURCE_NOTE = "Shares are of the average monthly number of RI and ERIS beneficiaries."
+_PROFILE_BD = ("total", "region", "province", "arrondissement")
+_add(Indicator(
+    id="stock_total", name_en="Beneficiaries of RI or ERIS",
+    name_fr="Bénéficiaires du RI ou de l'ERIS", name_nl="Gerechtigden op RI of ERIS",
+    definition="Average monthly number of persons paid RI or ERIS by a CPAS (one benefit a "
+               "month per person).",
+    interest="The whole population relying on the CPAS for a minimum income.",
+    precautions="A person paid both in a month counts once, under RI.",
+    numerator="person-months with RI or ERIS / months in the period", denominator=None,
+    unit="persons", breakdowns=_STOCK_BD, grains=_BOTH, compute=_stock_all, headline=True,
+))
+for _id, _en, _fr, _nl in (
+    ("share_women", "Share of women", "Part de femmes", "Aandeel vrouwen"),
+    ("share_18_24", "Share of young people aged 18-24", "Part de jeunes de 18 à 24 ans",
+     "Aandeel jongeren van 18 tot 24 jaar"),
+    ("share_50_64", "Share of persons aged 50-64", "Part de personnes de 50 à 64 ans",
+     "Aandeel personen van 50 tot 64 jaar"),
+    ("share_non_eu", "Share of non-EU nationals", "Part de ressortissants hors UE",
+     "Aandeel niet-EU-onderdanen"),
+    ("share_eu", "Share of other EU nationals", "Part de ressortissants d'un autre pays de l'UE",
+     "Aandeel onderdanen van een andere EU-lidstaat"),
+    ("share_cohabitant", "Share in category 1 (cohabitant)", "Part en catégorie 1 (cohabitant)",
+     "Aandeel in categorie 1 (samenwonend)"),
+    ("share_isolated", "Share in category 2 (living alone)", "Part en catégorie 2 (isolé)",
+     "Aandeel in categorie 2 (alleenstaand)"),
+    ("share_family", "Share in category 3 (family at charge)",
+     "Part en catégorie 3 (famille à charge)", "Aandeel in categorie 3 (gezin ten laste)"),
+    ("share_eris", "Share of ERIS among RI and ERIS", "Part de l'ERIS dans le RI et l'ERIS",
+     "Aandeel ERIS in RI en ERIS"),
+):
+    _add(Indicator(
+        id=_id, name_en=_en, name_fr=_fr, name_nl=_nl,
+        definition=f"{_en} among the average monthly RI and ERIS beneficiaries, in %.",
+        interest="Describes who relies on the CPAS and how that changes between areas and "
+                 "over time.",
+        precautions=_SOURCE_NOTE + " Characteristics are those recorded in the month paid.",
+        numerator=f"person-months with RI or ERIS where {PROFILE_CONDITIONS[_id]}",
+        denominator="person-months with RI or ERIS", unit="%",
+        breakdowns=(*_PROFILE_BD, "age_band" if _id == "share_women" else "sex"),
+        grains=_BOTH, compute=_profile_share(_id),
+    ))
+for _b, _en, _fr, _nl in (
+    ("RI", "RI beneficiaries per 1 000 inhabitants aged 18-64",
+     "Bénéficiaires du RI pour 1 000 habitants de 18 à 64 ans",
+     "Leefloongerechtigden per 1 000 inwoners van 18 tot 64 jaar"),
+    ("ERIS", "ERIS beneficiaries per 1 000 inhabitants aged 18-64",
+     "Bénéficiaires de l'ERIS pour 1 000 habitants de 18 à 64 ans",
+     "ERIS-gerechtigden per 1 000 inwoners van 18 tot 64 jaar"),
+):
+    _add(Indicator(
+        id=f"rate_{_b.lower()}_18_64", name_en=_en, name_fr=_fr, name_nl=_nl,
+        definition=f"Average monthly number of {_b} beneficiaries aged 18 to 64, per 1 000 "
+                   "inhabitants aged 18 to 64 of the same area.",
+        interest="Compares areas of different size, for each benefit separately.",
+        precautions="As for the RI and ERIS rate: CPAS commune for the beneficiaries, commune "
+                    "of residence for the population; synthetic population in a demo.",
+        numerator=f"person-months with {_b}, aged 18-64 / months in the period",
+        denominator="inhabitants aged 18-64", unit="per 1 000",
+        breakdowns=(*_GEO_ALL, "sex"), grains=_BOTH, compute=_rate_benefit(_b),
+    ))
+_add(Indicator(
+    id="reentries_12m", name_en="Returns to RI or ERIS within 12 months",
+    name_fr="Retours au RI ou à l'ERIS dans les 12 mois",
+    name_nl="Terugkeer naar RI of ERIS binnen 12 maanden",
+    definition="Entries (new spells) of persons whose previous spell ended at most 12 months "
+               "before.",
+    interest="A high number of returns points to exits that do not last.",
+    precautions=_CENSOR + " Spells ended before the data start are not seen.",
+    numerator="spells starting in the period after a spell ended in the last 12 months",
+    denominator=None, unit="persons", breakdowns=_PERSON_BD, grains=_BOTH,
+    compute=_reentries,
+))
+_PIIS_BD = ("total", "region", "province", "sex", "age_band")
+_add(Indicator(
+    id="piis_new", name_en="New PIIS contracts", name_fr="Nouveaux contrats PIIS",
+    name_nl="Nieuwe GPMI-contracten",
+    definition="PIIS (individualised social integration project) contracts starting in the "
+               "period.",
+    interest="The volume of new integration trajectories the CPAS open.",
+    precautions="A person may sign several contracts; contracts are counted, not persons.",
+    numerator="PIIS contracts starting in the period", denominator=None, unit="persons",
+    breakdowns=(*_PIIS_BD, "piis_type"), grains=_BOTH, compute=_contracts_started("piis"),
+))
+_add(Indicator(
+    id="piis_running", name_en="Persons with a PIIS running",
+    name_fr="Personnes avec un PIIS en cours", name_nl="Personen met een lopend GPMI",
+    definition="Persons supported by a CPAS with a PIIS contract running at some time in the "
+               "period.",
+    interest="How many people are on an integration trajectory.",
+    precautions="Only persons paid RI/ERIS or on an employment measure in the period count.",
+    numerator="persons with a PIIS running in the period", denominator=None, unit="persons",
+    breakdowns=_PIIS_BD, grains=_BOTH, compute=_running("piis"),
+))
+_add(Indicator(
+    id="piis_type_share", name_en="New PIIS contracts by type",
+    name_fr="Nouveaux contrats PIIS par type", name_nl="Nieuwe GPMI-contracten per type",
+    definition="PIIS contracts starting in the period by type (studies, employment, social, "
+               "training), as a % of all new PIIS contracts.",
+    interest="Which integration paths the CPAS choose.",
+    precautions="The type is the one recorded when the contract was signed.",
+    numerator="new PIIS contracts of the type", denominator="new PIIS contracts", unit="%",
+    breakdowns=("piis_type",), grains=_BOTH,
+    compute=_contracts_distribution("piis", "piis_type"),
+))
+_add(Indicator(
+    id="piis_success", name_en="PIIS contracts completed successfully",
+    name_fr="Contrats PIIS menés à bien", name_nl="Succesvol afgeronde GPMI-contracten",
+    definition="PIIS contracts ended in the period with the outcome 'success', as a % of the "
+               "PIIS contracts ended in the period with a known outcome.",
+    interest="How progress on the integration trajectory is measured: the share of "
+             "contracts whose goals were reached.",
+    precautions="The outcome is the CPAS's assessment; practices differ between CPAS.",
+    numerator="PIIS contracts ended with success", denominator="PIIS contracts ended",
+    unit="%", breakdowns=_PIIS_BD, grains=_BOTH,
+    compute=_contracts_share("piis", "outcome = 'success'", "period_end"),
+))
+_add(Indicator(
+    id="piis_duration", name_en="Duration of ended PIIS contracts",
+    name_fr="Durée des contrats PIIS terminés", name_nl="Duur van afgelopen GPMI-contracten",
+    definition="PIIS contracts ended in the period by duration band, as a % of all PIIS "
+               "contracts ended in the period.",
+    interest="Long contracts (studies) and short ones (job search) do not measure the same.",
+    precautions="Contracts still running are not counted.",
+    numerator="ended PIIS contracts in the duration band", denominator="ended PIIS contracts",
+    unit="%", breakdowns=("duration_band",), grains=_BOTH,
+    compute=_contracts_distribution("piis", "duration_band", "period_end"),
+))
+_add(Indicator(
+    id="piis_outcome", name_en="Ended PIIS contracts by outcome",
+    name_fr="Contrats PIIS terminés par issue", name_nl="Afgelopen GPMI-contracten per resultaat",
+    definition="PIIS contracts ended in the period by outcome, as a % of all ended.",
+    interest="Completes the success share: how the other contracts end.",
+    precautions="As for the success share.",
+    numerator="ended PIIS contracts with the outcome", denominator="ended PIIS contracts",
+    unit="%", breakdowns=("outcome",), grains=_BOTH,
+    compute=_contracts_distribution("piis", "outcome", "period_end"),
+))
+for _m, _label in (("art60", "art. 60 §7"), ("art61", "art. 61")):
+    _add(Indicator(
+        id=f"{_m}_persons", name_en=f"Persons in an {_label} job",
+        name_fr=f"Personnes en mise à l'emploi {_label}",
+        name_nl=f"Personen in een tewerkstelling {_label}",
+        definition=f"Persons with an {_label} contract running at some time in the period.",
+        interest="The number of people the CPAS put to work.",
+        precautions="Geography: the CPAS of the contract. Regions fund these jobs since 2015.",
+        numerator=f"persons with an {_label} contract in the period", denominator=None,
+        unit="persons", breakdowns=_PERSON_BD, grains=_BOTH, compute=_running(_m[0] + _m[3:]),
+    ))
+    _add(Indicator(
+        id=f"{_m}_starts", name_en=f"New {_label} contracts",
+        name_fr=f"Nouveaux contrats {_label}", name_nl=f"Nieuwe contracten {_label}",
+        definition=f"{_label} contracts starting in the period.",
+        interest="The inflow into activation jobs.",
+        precautions="Contracts are counted, not persons.",
+        numerator=f"{_label} contracts starting in the period", denominator=None,
+        unit="persons", breakdowns=_PIIS_BD, grains=_BOTH, compute=_contracts_started(_m),
+    ))
+_add(Indicator(
+    id="art60_completed", name_en="Art. 60 §7 contracts completed",
+    name_fr="Contrats art. 60 §7 menés à terme", name_nl="Voltooide contracten art. 60 §7",
+    definition="Art. 60 §7 contracts ended in the period that ran to their term, as a % of "
+               "the art. 60 §7 contracts ended in the period.",
+    interest="A completed contract usually opens the right to unemployment benefits.",
+    precautions="An early end can also be a move to a regular job.",
+    numerator="art. 60 §7 contracts completed", denominator="art. 60 §7 contracts ended",
+    unit="%", breakdowns=_PIIS_BD, grains=_BOTH,
+    compute=_contracts_share("art60", "outcome = 'completed'", "period_end"),
+))
+for _c, _en, _fr, _nl, _def in (
+    ("from_cpas", "Where RI/ERIS beneficiaries stand a year later",
+     "Situation un an plus tard des bénéficiaires du RI/ERIS",
+     "Situatie een jaar later van RI/ERIS-gerechtigden",
+     "Persons with RI or ERIS in the last month of the quarter a year before the period"),
+    ("to_cpas", "Where RI/ERIS beneficiaries stood a year before",
+     "Situation un an plus tôt des bénéficiaires du RI/ERIS",
+     "Situatie een jaar eerder van RI/ERIS-gerechtigden",
+     "Persons with RI or ERIS in the last month of the period"),
+):
+    _add(Indicator(
+        id=f"transition_{_c}", name_en=_en, name_fr=_fr, name_nl=_nl,
+        definition=f"{_def}, by their socio-economic position (BCSS data warehouse group) on "
+                   "the last day of the quarter a year before and on the last day of the "
+                   "period: a transition matrix, each cell as a % of the cohort.",
+        interest="Labour-market mobility: moves between work, unemployment, the CPAS and "
+                 "inactivity.",
+        precautions="Positions are the warehouse's, one per person and quarter, closest to the "
+                    "labour market: a person with partial RI and part-time work is a worker. "
+                    "Persons the warehouse does not find at both dates are left out.",
+        numerator="persons of the cohort in the cell",
+        denominator="persons of the cohort found in the warehouse at both dates", unit="%",
+        breakdowns=("transition",), grains=("quarter",), compute=_transition(_c),
+    ))
+BREAKDOWN_LABELS.update({"piis_type": "PIIS type", "outcome": "Outcome",
+                         "transition": "Transition"})
+KEY_LABELS.update({
+    "piis_type": {"student": "studies", "employment": "employment", "social": "social",
+                  "training": "training"},
+    "outcome": {"success": "success", "failure": "failure", "ongoing": "ongoing",
+                "completed": "completed", "dropped": "dropped"},
+})

@@ -16,6 +16,7 @@ from typing import Any
 import primex
 from primex.atomic import write_bytes as atomic_write  # noqa: F401  (used by the steps)
 from primex.errors import IntegrityError
+from primex.exchange.manifest import hash_file
 
 MANIFEST = "manifest.json"
 KIND = "primex.extract.protocol-run"
@@ -24,18 +25,12 @@ PROTOCOL_CODE = ("engine.py", "indicators.py", "manifest.py", "outcomes.py", "pr
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return hash_file(Path(path)).sha256
 
 
 def file_entries(folder: Path, names: list[str]) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "bytes": (folder / n).stat().st_size, "sha256": sha256_file(folder / n)}
-        for n in sorted(names)
-    ]
+    """`{name, bytes, sha256}` per file: the entries of the one manifest format."""
+    return [{**hash_file(folder / n).as_dict(), "name": n} for n in sorted(names)]
 
 
 def code_version() -> dict[str, str]:

@@ -45,6 +45,10 @@ from primex.home import Home
 
 PRIMA_TABLES = ("person", "benefit_month", "employment_measure", "piis", "population", "snapshot")
 OUTPUT = "indicators.parquet"
+# Optional one-row table of a SAMPLE of PRIMA (the synthetic store writes it): the fraction of
+# Belgium's beneficiaries it holds. Rates then divide by the population times that fraction,
+# so a sample is compared with a population of its own scale. Absent (real PRIMA): 1.
+SAMPLE_TABLE = "sample_design"
 OUTCOME_LAGS = (4, 8)  # quarters after leaving RI (outcome_work_4q / _8q, position_4q / _8q)
 # columns of bm a series breakdown may use in the person-period table `ppr`
 PPR_DIMS = ("region", "province", "arrondissement", "commune", "category", "sex", "age_band",
@@ -113,7 +117,10 @@ class Context:
     data_end_mi: int
     series_start: date
     outcomes_for: Callable[[int], pd.DataFrame | None] = field(repr=False)
+    transitions_for: Callable[[], pd.DataFrame | None] = field(default=lambda: None,
+                                                               repr=False)
     target: str = ""
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     series_breakdowns: tuple[str, ...] = ("total", "region")
     ppr_columns: tuple[str, ...] = ("region",)
 
@@ -123,6 +130,70 @@ class Context:
 
     def outcomes(self, offset: int) -> pd.DataFrame | None:
         return self.outcomes_for(offset)
+
+    def transitions(self) -> pd.DataFrame | None:
+        return self.transitions_for()
+
+
+# --- labour-market transitions (BCSS data warehouse positions) ------------------------------
+
+TRANSITION_LAG = 4  # quarters between the two positions of a transition
+
+
+def _shift(label: str, quarters: int) -> str:
+    index = int(label[:4]) * 4 + int(label[-1]) - 1 + quarters
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def _transition_cohorts(engine: Engine, periods: list[str]) -> pa.Table:
+    """SPP side: for each observed quarter q, the persons with RI or ERIS in the last month of
+    q - 4 (cohort `from_cpas`: where do they stand a year later?) and in the last month of q
+    (cohort `to_cpas`: where did they stand a year before?), with their region."""
+    wanted: dict[int, list[tuple[str, str]]] = {}  # month index -> (period, cohort)
+    for q in periods:
+        for cohort, at in (("from_cpas", _shift(q, -TRANSITION_LAG)), ("to_cpas", q)):
+            year, qn = int(at[:4]), int(at[-1])
+            wanted.setdefault(year * 12 + 3 * qn - 1, []).append((q, cohort))
+    columns = ["niss", "region", "period", "cohort"]
+    if not wanted:
+        return pa.Table.from_pandas(pd.DataFrame(columns=columns).astype("string"),
+                                    preserve_index=False)
+    marks = ", ".join("?" for _ in wanted)
+    frame = engine.query(  # one pass over the person-months
+        "SELECT DISTINCT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, "
+        f"COALESCE(region, 'unknown') AS region, mi FROM bm WHERE mi IN ({marks})",
+        list(wanted)).to_pandas()
+    parts = []
+    for mi, targets in wanted.items():
+        rows = frame[frame["mi"] == mi].drop_duplicates("niss")[["niss", "region"]]
+        for q, cohort in targets:
+            parts.append(rows.assign(period=q, cohort=cohort))
+    out = pd.concat(parts, ignore_index=True)[columns] if parts else \
+        pd.DataFrame(columns=columns)
+    return pa.Table.from_pandas(out.astype("string"), preserve_index=False)
+
+
+def bcss_transitions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
+    """BCSS side (modelled like primex.extract.outcomes.bcss_positions): each person's
+    position group on the last day of q - 4 and of q. Never returns the NISS."""
+    columns = ["period", "cohort", "region", "from_group", "to_group"]
+    if people.num_rows == 0:
+        return pd.DataFrame(columns=columns)
+    with tempfile.TemporaryDirectory(prefix="primex-bcss-") as tmp:
+        handover = Path(tmp) / "cohorts.parquet"
+        pq.write_table(people, handover)
+        with DuckDBEngine(warehouse) as wh:
+            wh.connection.execute("SET enable_progress_bar = false")
+            wh.register_parquet("cohorts", handover)
+            periods = sorted(set(people.column("period").to_pylist()))
+            pairs = ", ".join(f"('{p}', '{_shift(p, -TRANSITION_LAG)}')" for p in periods)
+            result = wh.query(
+                "SELECT c.period, c.cohort, c.region, a.position_group AS from_group, "
+                "b.position_group AS to_group FROM cohorts c "
+                f"JOIN (VALUES {pairs}) AS q(period, before) ON q.period = c.period "
+                "JOIN dwh_position a ON a.niss = c.niss AND a.quarter = q.before "
+                "JOIN dwh_position b ON b.niss = c.niss AND b.quarter = c.period").to_pandas()
+    return result[columns]
 
 
 @dataclass(frozen=True)
@@ -157,6 +228,10 @@ def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict
         engine.connection.execute("SET enable_progress_bar = false")  # no bar on stdout
         for t in PRIMA_TABLES:
             engine.execute(f"CREATE TEMP VIEW {t} AS SELECT * FROM prima.{t}")
+        if engine.query("SELECT COUNT(*) AS k FROM information_schema.tables WHERE "
+                        "table_catalog = 'prima' AND table_name = ?",
+                        [SAMPLE_TABLE]).to_pylist()[0]["k"]:
+            engine.execute(f"CREATE TEMP VIEW {SAMPLE_TABLE} AS SELECT * FROM prima.{SAMPLE_TABLE}")
         files.append({"name": path.name, "sha256": sha256_file(path)})
     else:  # parquet: one file per table in a folder (e.g. an export of a real PRIMA copy)
         engine.connection.execute("SET enable_progress_bar = false")
@@ -168,7 +243,25 @@ def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict
                                   hint="source.prima.kind parquet expects <table>.parquet files")
             engine.register_parquet(t, f)
             files.append({"name": f.name, "sha256": sha256_file(f)})
+        f = path / f"{SAMPLE_TABLE}.parquet"
+        if f.exists():
+            engine.register_parquet(SAMPLE_TABLE, f)
+            files.append({"name": f.name, "sha256": sha256_file(f)})
     return engine, files
+
+
+def _sample_fraction(engine: Engine) -> float:
+    try:
+        rows = engine.query(f"SELECT fraction FROM {SAMPLE_TABLE}").to_pylist()
+    except Exception:  # the engine's own error type: no such table means a full PRIMA
+        return 1.0
+    if not rows:
+        return 1.0
+    fraction = rows[0]["fraction"]
+    if fraction is None or not 0 < float(fraction) <= 1:
+        raise PrimexError(f"{SAMPLE_TABLE}.fraction must be in (0, 1]", where=SAMPLE_TABLE,
+                          hint="drop the table for a full PRIMA copy")
+    return float(fraction)
 
 
 def _snapshot_row(engine: Engine) -> dict[str, Any]:
@@ -201,7 +294,8 @@ def _band(age: str) -> str:  # the bands of the population table
 
 
 def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: int,
-             end_mi: int, ppr_columns: tuple[str, ...] = ("region",)) -> None:
+             end_mi: int, ppr_columns: tuple[str, ...] = ("region",),
+             sample_fraction: float = 1.0) -> None:
     """The temporary tables the indicators read (standard SQL only)."""
     engine.execute("CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
                    "province VARCHAR, region VARCHAR)")
@@ -312,11 +406,43 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         CREATE TEMP TABLE pop1864 AS
         SELECT per.period, x.commune, COALESCE(g.arrondissement,
           SUBSTRING(x.commune, 1, 2) || '000') AS arrondissement, g.province, g.region,
-          x.sex, x.population
+          x.sex, CAST(ROUND(x.population * CAST(? AS DOUBLE)) AS BIGINT) AS population
         FROM population x JOIN per ON x.year = per.pop_year
         LEFT JOIN geo g ON g.commune = x.commune
         WHERE x.age_band IN ('18-24', '25-29', '30-34', '35-39', '40-44', '45-49', '50-54',
-                             '55-59', '60-64')""")
+                             '55-59', '60-64')""", [sample_fraction])
+    # contracts (PIIS, art. 60 §7, art. 61): the period each starts in, the period each ends
+    # in (only when it ended with a known outcome by the last stable month) and its length
+    start_mi = "CAST(EXTRACT(YEAR FROM c.start_date) * 12 + EXTRACT(MONTH FROM c.start_date) " \
+               "- 1 AS INTEGER)"
+    end_mi_sql = "CAST(EXTRACT(YEAR FROM c.end_date) * 12 + EXTRACT(MONTH FROM c.end_date) " \
+                 "- 1 AS INTEGER)"
+    engine.execute(f"""
+        CREATE TEMP TABLE ct AS
+        WITH c AS (
+          SELECT 'piis' AS kind, CAST(niss AS BIGINT) AS niss, cpas,
+            CAST(piis_type AS VARCHAR) AS piis_type, start_date, end_date,
+            CAST(outcome AS VARCHAR) AS outcome FROM piis WHERE start_date <= ?
+          UNION ALL
+          SELECT CAST(measure AS VARCHAR), CAST(niss AS BIGINT), cpas, NULL, start_date,
+            end_date, CAST(outcome AS VARCHAR) FROM employment_measure WHERE start_date <= ?)
+        SELECT c.kind, c.niss, c.piis_type, c.outcome, s.period AS period_start,
+          e.period AS period_end,
+          CASE WHEN {end_mi_sql} - {start_mi} + 1 <= 3 THEN '01-03'
+               WHEN {end_mi_sql} - {start_mi} + 1 <= 6 THEN '04-06'
+               WHEN {end_mi_sql} - {start_mi} + 1 <= 12 THEN '07-12'
+               WHEN {end_mi_sql} - {start_mi} + 1 <= 24 THEN '13-24' ELSE '25+' END
+            AS duration_band,
+          c.cpas AS commune,
+          COALESCE(g.arrondissement, SUBSTRING(c.cpas, 1, 2) || '000') AS arrondissement,
+          g.province, g.region, pr.sex, pr.nationality_group,
+          {_band(_age(start_mi))} AS age_band
+        FROM c JOIN pr ON pr.niss = c.niss
+        LEFT JOIN geo g ON g.commune = c.cpas
+        LEFT JOIN per s ON {start_mi} BETWEEN s.start_mi AND s.end_mi
+        LEFT JOIN per e ON c.end_date IS NOT NULL AND c.outcome <> 'ongoing'
+          AND {end_mi_sql} BETWEEN e.start_mi AND e.end_mi AND {end_mi_sql} <= ?""",
+                   [snapshot, snapshot, end_mi])
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -421,6 +547,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
     engine, source_files = _open_prima(protocol, home)
     try:
         snap_row = _snapshot_row(engine)
+        sample_fraction = _sample_fraction(engine)
         max_rec = engine.query(
             "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
         snapshot_date = snapshot or max_rec
@@ -443,7 +570,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             series = series[-protocol.series:]
         ppr_columns = tuple(b for b in protocol.series_breakdowns if b in PPR_DIMS)
         try:
-            _prepare(engine, series, snapshot_date, lo, hi, ppr_columns)
+            _prepare(engine, series, snapshot_date, lo, hi, ppr_columns, sample_fraction)
         except Exception as exc:  # the engine's own error type: PRIMA content it cannot read
             # the engine's message may quote a value (a NISS): name only the kind of error
             raise PrimexError(
@@ -471,8 +598,18 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             frame = cache["all"]
             return frame[frame["lag_q"] == str(offset)].drop(columns="lag_q")
 
+        def transitions_for() -> pd.DataFrame | None:
+            if protocol.outcomes.kind != "bcss_model" or protocol.grain != "quarter":
+                return None
+            if "transitions" not in cache:
+                # the matrices are published for the target quarter only
+                people = _transition_cohorts(engine, [target.label])
+                cache["transitions"] = bcss_transitions(warehouse, people)
+            return cache["transitions"]
+
         ctx = Context(engine=engine, grain=protocol.grain, periods=series, data_start_mi=lo,
                       data_end_mi=hi, series_start=series[0].start, outcomes_for=outcomes_for,
+                      transitions_for=transitions_for,
                       target=target.label,
                       # small distributions stay whole: their latest complete period may be
                       # an earlier one (exits are known a month late)
@@ -524,7 +661,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
         "sources": [
             {"name": "prima", "kind": protocol.prima.kind,
              "path": str(protocol.prima.resolve(home.root)), "files": source_files,
-             "snapshot": snap_row},
+             "snapshot": snap_row, "sample_fraction": sample_fraction},
             {"name": "outcomes", "kind": protocol.outcomes.kind,
              "path": str(warehouse) if protocol.outcomes.kind != "none" else None,
              "files": outcome_files},

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from primex.catalogue import load_catalogue, split_linked
 from primex.errors import PrimexError
-from primex.release.manifest import Manifest
+from primex.exchange.manifest import Manifest
 
 # Columns the pipeline adds that are not catalogue variables.
 _TECHNICAL = {

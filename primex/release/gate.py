@@ -8,6 +8,8 @@ from the log's own bookkeeping (the log replay does not check signatures), that:
 1. the request is `signed_off` (not yet released) and its last `signoff` entry is the one
    that follows the passed disclosure result and the officer's output check;
 2. the signed manifest hashes to the signed `manifest_sha256` and equals the rebuilt one;
+   nothing else lies in `protected/` but the disclosure report and the readable reports the
+   sign-off lists by SHA-256 (`reports`);
 3. the sign-off signature verifies under a key registered for the `president` role, added
    before the sign-off by a valid registration, and not revoked;
 4. the latest `disclosure_result` before the sign-off passed, is for that same manifest and
@@ -15,7 +17,15 @@ from the log's own bookkeeping (the log replay does not check signatures), that:
    disclosure report on disk says `passed` for that manifest and hashes to the
    `report_sha256` of the entry;
 5. the sign-off entry is included (RFC 9162 inclusion proof, verified here) in a checkpoint
-   that the log signed and an active committee key cosigned.
+   that the log signed and an active committee key cosigned;
+6. every entry of the request's history up to the sign-off is signed by a valid,
+   unrevoked key of the role the workflow requires (so a forged submission or approval
+   stops the release, whatever the log's replay says);
+7. the recipient (`requester.public_key` of the approved spec) is a researcher key the
+   committee registered to the requester or their organisation, or the recipient the
+   privacy officer approved by fingerprint (:mod:`primex.release.recipient`);
+8. no file that leaves has an identifying column or a national-number-like value
+   (:mod:`primex.release.leak_scan`).
 
 Each refusal raises :class:`ReleaseRefused` (a PermissionDenied: the workflow does not allow
 it yet) or :class:`ReleaseTampered` (an IntegrityError: something does not verify), with
@@ -35,19 +45,20 @@ from primex.audit import merkle, trust
 from primex.audit.checkpoint import Checkpoint
 from primex.audit.log import AuditLog, Entry, open_log
 from primex.audit.reasons import Forbidden, Reason, Untrusted
-from primex.audit.workflow import KeyInfo
+from primex.audit.workflow import TRANSITIONS, KeyInfo
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.exchange import envelope
+from primex.exchange.manifest import Manifest, manifest_from_dict
 from primex.home import Home
-from primex.release import envelope
+from primex.release.leak_scan import Finding, scan_bytes, scan_file
 from primex.release.manifest import (
     PROTECTED_DIR,
-    REPORT_HTML,
+    READABLE_REPORTS,
     REPORT_JSON,
-    REPORT_MD,
-    Manifest,
+    STEP_MANIFEST,
     collect_protected,
-    manifest_from_dict,
 )
+from primex.release.recipient import KeyOwner, RecipientView, key_owners, recipient_view
 from primex.requests.store import read_stored
 from primex.requests.yaml_loader import load_yaml
 
@@ -80,6 +91,11 @@ REASONS: dict[str, type[ReleaseRefused] | type[ReleaseTampered]] = {
     "revoked_key": ReleaseRefused,
     "not_witnessed": ReleaseRefused,
     "no_recipient": ReleaseRefused,
+    "unregistered_recipient": ReleaseRefused,
+    "identifying_column": ReleaseRefused,
+    "niss_found": ReleaseRefused,
+    "unsigned_file": ReleaseTampered,
+    "recipient_not_signed": ReleaseTampered,
     "manifest_mismatch": ReleaseTampered,
     "malformed_signoff": ReleaseTampered,
     "bad_signature": ReleaseTampered,
@@ -109,8 +125,9 @@ class Evidence:
     entries: tuple[Entry, ...]  # request history up to the sign-off, and the key entries
     proofs: dict[int, list[bytes]]  # seq -> inclusion proof in `checkpoint`
     report_json: bytes
-    report_extra: dict[str, bytes]  # the report's readable forms (.md, .html) if present
+    report_extra: dict[str, bytes]  # the readable reports (.md, .html) the sign-off binds
     recipient: str
+    recipient_view: RecipientView
 
 
 def protected_dir(home: Home, request_id: str) -> Path:
@@ -159,13 +176,7 @@ def read_recipient(home: Home, spec_sha256: str | None, request_id: str) -> str:
     return str(key)
 
 
-def check_release(
-    home: Home,
-    request_id: str,
-    *,
-    log: AuditLog | None = None,
-    recipient: str | None = None,
-) -> Evidence:
+def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -> Evidence:
     """Run every check of the gate; return the verified evidence or raise the refusal."""
     log = log or open_log(home, create=False)
     log.refresh()
@@ -191,30 +202,9 @@ def check_release(
         raise _refuse("no_signoff", "entries follow the sign-off; it no longer applies", where)
 
     # 2. the manifest: signed == hashed == rebuilt from the files
-    body = signoff.body
-    try:
-        signed = manifest_from_dict(body.get("manifest"), where=f"{where}: signoff.manifest")
-    except PrimexError as exc:
-        raise _refuse("malformed_signoff", exc.what, where) from None
-    if signed.sha256 != body.get("manifest_sha256"):
-        raise _refuse(
-            "malformed_signoff", "the signed manifest does not hash to manifest_sha256", where
-        )
+    signed = _signed_manifest(signoff, where)
     protected = protected_dir(home, request_id)
-    try:
-        rebuilt = collect_protected(protected.parent)
-    except PrimexError as exc:
-        raise _refuse(
-            "manifest_mismatch", f"the protected files cannot be manifested: {exc.what}", where
-        ) from None
-    if rebuilt.sha256 != signed.sha256:
-        raise _refuse(
-            "manifest_mismatch",
-            "the files to release are not the signed ones: "
-            + "; ".join(signed.differences(rebuilt)),
-            where=str(protected),
-            hint="release exactly what was signed off, or protect again and get a new sign-off",
-        )
+    _check_files_on_disk(protected, signed, where)
 
     # 3. the president's signature
     verify_entry(log, signoff, ("president",), "sign-off")
@@ -249,7 +239,22 @@ def check_release(
             hint="`primex review check-output ID --as OFFICER --approve`",
         )
     verify_entry(log, check, ("privacy_officer",), "output check")
-    report_json, report_extra = _check_report(protected, disclosure, signed)
+    report_json = _check_report(protected, disclosure, signed)
+    report_extra = _check_readable_reports(protected, signoff, where)
+
+    # 6. every signature of the request's history, then 7. the recipient it approved
+    verify_history(log, [e for e in history if e.seq <= signoff.seq])
+    recipient, view = check_recipient(home, log, request_id, history)
+    if signoff.body.get("recipient") != view.fingerprint:
+        raise _refuse(
+            "recipient_not_signed",
+            f"the president's sign-off is not for the recipient key {view.fingerprint}",
+            f"entry {signoff.seq}",
+            hint="the sign-off binds the recipient's fingerprint; a new sign-off is needed",
+        )
+
+    # 8. what leaves holds no identifying column and no national number
+    _scan_release(protected, signed, {REPORT_JSON: report_json, **report_extra})
 
     # 5. witnessed checkpoint and inclusion proof of the sign-off
     checkpoint = log.witnessed_checkpoint(signoff.seq)
@@ -290,13 +295,116 @@ def check_release(
         proofs=proofs,
         report_json=report_json,
         report_extra=report_extra,
-        recipient=recipient or read_recipient(home, state.spec_sha256, request_id),
+        recipient=recipient,
+        recipient_view=view,
     )
 
 
-def _check_report(
-    protected: Path, disclosure: Entry, signed: Manifest
-) -> tuple[bytes, dict[str, bytes]]:
+def _signed_manifest(signoff: Entry, where: str) -> Manifest:
+    body = signoff.body
+    try:
+        signed = manifest_from_dict(body.get("manifest"), where=f"{where}: signoff.manifest")
+    except PrimexError as exc:
+        raise _refuse("malformed_signoff", exc.what, where) from None
+    if signed.sha256 != body.get("manifest_sha256"):
+        raise _refuse(
+            "malformed_signoff", "the signed manifest does not hash to manifest_sha256", where
+        )
+    return signed
+
+
+def _check_files_on_disk(protected: Path, signed: Manifest, where: str) -> None:
+    """The data files are exactly the signed ones (names, bytes, SHA-256)."""
+    try:
+        rebuilt = collect_protected(protected.parent)
+    except PrimexError as exc:
+        raise _refuse(
+            "manifest_mismatch", f"the protected files cannot be manifested: {exc.what}", where
+        ) from None
+    if rebuilt.sha256 != signed.sha256:
+        raise _refuse(
+            "manifest_mismatch",
+            "the files to release are not the signed ones: "
+            + "; ".join(signed.differences(rebuilt)),
+            where=str(protected),
+            hint="release exactly what was signed off, or protect again and get a new sign-off",
+        )
+
+
+def verify_history(log: AuditLog, history: list[Entry]) -> None:
+    """Every entry of a request's history is signed by a valid key of the role its event
+    requires (the log's replay checks links and workflow rules, not signatures)."""
+    for entry in history:
+        rule = TRANSITIONS.get(entry.type)
+        if rule is None:
+            raise _refuse(
+                "bad_signature", f"unknown event type {entry.type!r} in the history",
+                f"request {entry.request}, entry {entry.seq}",
+            )
+        verify_entry(log, entry, rule.roles, entry.type)
+
+
+def verified_owners(log: AuditLog, key: str) -> list[KeyOwner]:
+    """Owners of `key` whose registration is validly signed (a forged key_add is none)."""
+    owners = []
+    for owner in key_owners(log, key):
+        try:
+            trust.check_registration(owner.info, log.entry(owner.info.added_seq), log.registry)
+        except PrimexError:
+            continue
+        owners.append(owner)
+    return owners
+
+
+def check_recipient(
+    home: Home, log: AuditLog, request_id: str, history: list[Entry]
+) -> tuple[str, RecipientView]:
+    """The recipient of the spec the (verified) approval approved, and that it is allowed."""
+    where = f"request {request_id}"
+    approval = _last(history, "approval")
+    spec_sha256 = approval.body.get("spec_sha256") if approval is not None else None
+    recipient = read_recipient(home, spec_sha256, request_id)
+    state = log.state(request_id)
+    view = recipient_view(
+        log, recipient, requester_person=state.requester_person,
+        organisation=state.organisation, history=history,
+        owners=verified_owners(log, recipient),
+    )
+    if not view.allowed:
+        raise _refuse(
+            "unregistered_recipient", view.describe(), where,
+            hint="the researcher registers their key (`primex keys init --role researcher`, "
+            "added by the committee) and resubmits, or the officer approves this recipient "
+            "(`primex review approve ID --recipient FINGERPRINT`)",
+        )
+    return recipient, view
+
+
+def _scan_release(protected: Path, signed: Manifest, reports: dict[str, bytes]) -> None:
+    """Every file that leaves: the data files (re-hashed as read) and the reports."""
+    for entry in signed.files:
+        findings, same = scan_file(protected, entry)
+        if not same:
+            raise _refuse(
+                "manifest_mismatch", f"{entry.name} changed while it was being checked",
+                str(protected), hint="nothing was released; find out who writes to it",
+            )
+        _refuse_findings(findings, protected / entry.name)
+    for name, data in sorted(reports.items()):
+        _refuse_findings(scan_bytes(name, data), protected / name)
+
+
+def _refuse_findings(findings: list[Finding], path: Path) -> None:
+    if findings:
+        first = findings[0]
+        raise _refuse(
+            first.reason, first.describe(), str(path),
+            hint="identifying data never leaves: fix the protection step's output and "
+            "protect again (nothing was released)",
+        )
+
+
+def _check_report(protected: Path, disclosure: Entry, signed: Manifest) -> bytes:
     where = str(protected / REPORT_JSON)
     try:
         raw = (protected / REPORT_JSON).read_bytes()
@@ -317,12 +425,60 @@ def _check_report(
             "the disclosure report is for another manifest than the signed one",
             where,
         )
-    extra = {
-        name: (protected / name).read_bytes()
-        for name in (REPORT_MD, REPORT_HTML)
-        if (protected / name).is_file()
-    }
-    return raw, extra
+    return raw
+
+
+def signed_reports(signoff: Entry, where: str) -> Manifest | None:
+    """The readable reports the sign-off binds (`reports`: a manifest), or None."""
+    raw = signoff.body.get("reports")
+    if raw is None:
+        return None
+    try:
+        reports = manifest_from_dict(raw, where=f"{where}: signoff.reports")
+    except PrimexError as exc:
+        raise _refuse("malformed_signoff", exc.what, where) from None
+    unknown = set(reports.names) - set(READABLE_REPORTS)
+    if unknown:
+        raise _refuse(
+            "malformed_signoff", f"the sign-off lists unknown reports {sorted(unknown)}", where
+        )
+    return reports
+
+
+def _check_readable_reports(protected: Path, signoff: Entry, where: str) -> dict[str, bytes]:
+    """The readable reports that leave: exactly those the sign-off lists, byte for byte.
+
+    Anything else in `protected/` besides the data files (checked against the manifest), the
+    JSON report (bound by the disclosure result) and a step's `manifest.json` (never
+    packaged) is refused: a report written or changed after the sign-off never leaves."""
+    reports = signed_reports(signoff, where)
+    bound = {f.name: f for f in reports.files} if reports else {}
+    extra: dict[str, bytes] = {}
+    for name in READABLE_REPORTS:
+        path = protected / name
+        if name not in bound:
+            if path.exists() or path.is_symlink():
+                raise _refuse(
+                    "unsigned_file",
+                    f"{name} is not covered by the president's sign-off",
+                    str(path),
+                    hint="remove it, or protect again and get a new sign-off; only signed "
+                    "bytes leave",
+                )
+            continue
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        if data is None or (len(data), hashlib.sha256(data).hexdigest()) != (
+            bound[name].bytes, bound[name].sha256
+        ):
+            raise _refuse(
+                "unsigned_file",
+                f"{name} is not the report the president signed off (missing or changed)",
+                str(path),
+                hint="restore the signed report, or protect again and get a new sign-off",
+            )
+        extra[name] = data
+    assert STEP_MANIFEST not in extra  # never packaged from disk: the package writes its own
+    return extra
 
 
 def _evidence_entries(

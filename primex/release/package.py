@@ -1,13 +1,13 @@
 """Build the encrypted release package of a signed-off request, and record the release.
 
-The plaintext is a ZIP archive (sealed by :mod:`primex.release.envelope`):
+The plaintext is a ZIP archive (sealed by :mod:`primex.exchange.envelope`):
 
     release.json              what this is: request, title, recipient, manifest hash, checkpoint
     manifest.json             the signed manifest, canonical JSON (its SHA-256 is signed)
     data/<name>               the released files, exactly as in the manifest
     datapackage.json          the codebook (Frictionless Data Package, see codebook.py)
     disclosure-report.json    the disclosure report the disclosure result hashed
-    disclosure-report.md/.html  its readable forms (when the protection step wrote them)
+    disclosure-report.md/.html  its readable forms, exactly those the sign-off lists
     evidence/entries.jsonl    log entries, byte for byte: the request's history up to the
                               sign-off, the genesis entry (log origin and key) and the
                               registration of every key that signed them or the checkpoint
@@ -17,33 +17,54 @@ The plaintext is a ZIP archive (sealed by :mod:`primex.release.envelope`):
 
 `build_release` runs the gate, writes the package (the data files are hashed again while
 they are copied, so a file changed after the gate's check is caught), seals it for the
-research centre's key, appends the `release` entry (signed by the spp_operator) and only
-then moves the package to its final name. If the append is refused nothing is left behind.
+research centre's key into `.<name>.pending` next to the target (fsync, atomic rename,
+fsync of the folder: complete on disk), appends the `release` entry (signed by the
+spp_operator, it records the package's SHA-256) and only then renames the pending package to
+its final name. Crash-safe and idempotent: a crash before the entry leaves no release (a
+rerun builds again); a crash after it leaves a pending package whose SHA-256 the entry
+records, and a rerun finishes the rename instead of refusing; a rerun after a complete
+build is refused (`already_released`, naming the package the entry records). If the
+append is refused nothing is left behind.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 from primex.atomic import fsync_dir
 from primex.audit.keys import Signer
 from primex.audit.log import AuditLog, open_log
-from primex.errors import IntegrityError
+from primex.errors import IntegrityError, PrimexError
+from primex.exchange.envelope import seal
+from primex.exchange.layout import (
+    CHECKPOINT,
+    CODEBOOK,
+    DATA_PREFIX,
+    ENTRIES,
+    FORMAT,
+    MANIFEST,
+    META,
+    PROOFS,
+    REPORT_JSON,
+)
+from primex.exchange.manifest import hash_file
 from primex.home import Home
 from primex.release.codebook import Describe, build_codebook
-from primex.release.envelope import seal
-from primex.release.gate import Evidence, check_release
+from primex.release.gate import Evidence, ReleaseRefused, check_release
 
-FORMAT = "primex-release-package/v1"
 SUFFIX = ".primex"
+PENDING = ".pending"
 # ZIP timestamps are fixed: the archive depends only on its contents.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -56,6 +77,7 @@ class Released:
     manifest_sha256: str
     recipient: str
     seq: int  # the release entry
+    resumed: str | None = None  # "finished": a rerun completed a build that crashed
 
 
 # Parquet compresses its own columns: deflating it again costs time and saves nothing.
@@ -76,7 +98,7 @@ def _add_data(archive: zipfile.ZipFile, ev: Evidence) -> None:
         digest = hashlib.sha256()
         size = 0
         with (ev.protected / entry.name).open("rb") as src, archive.open(
-            _info(f"data/{entry.name}"), "w", force_zip64=True
+            _info(f"{DATA_PREFIX}{entry.name}"), "w", force_zip64=True
         ) as dst:
             while chunk := src.read(1 << 20):
                 digest.update(chunk)
@@ -113,24 +135,115 @@ def write_archive(target: Path, ev: Evidence, describe: Describe | None = None) 
         },
     }
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr(_info("release.json"), json.dumps(meta, indent=2, sort_keys=True))
-        archive.writestr(_info("manifest.json"), ev.manifest.canonical_bytes())
+        archive.writestr(_info(META), json.dumps(meta, indent=2, sort_keys=True))
+        archive.writestr(_info(MANIFEST), ev.manifest.canonical_bytes())
         _add_data(archive, ev)
         archive.writestr(
-            _info("datapackage.json"), json.dumps(codebook, indent=2, ensure_ascii=False)
+            _info(CODEBOOK), json.dumps(codebook, indent=2, ensure_ascii=False)
         )
-        archive.writestr(_info("disclosure-report.json"), ev.report_json)
+        archive.writestr(_info(REPORT_JSON), ev.report_json)
         for name, data in sorted(ev.report_extra.items()):
             archive.writestr(_info(name), data)
         archive.writestr(
-            _info("evidence/entries.jsonl"), b"".join(e.raw + b"\n" for e in ev.entries)
+            _info(ENTRIES), b"".join(e.raw + b"\n" for e in ev.entries)
         )
-        archive.writestr(_info("evidence/checkpoint"), cp.text)
-        archive.writestr(_info("evidence/proofs.json"), json.dumps(proofs, indent=1))
+        archive.writestr(_info(CHECKPOINT), cp.text)
+        archive.writestr(_info(PROOFS), json.dumps(proofs, indent=1))
 
 
 def default_path(home: Home, request_id: str) -> Path:
     return home.releases / f"{request_id}{SUFFIX}"
+
+
+def pending_path(target: Path) -> Path:
+    """Where the sealed package waits, complete, until its release entry is written."""
+    return target.parent / f".{target.name}{PENDING}"
+
+
+def _sha256(path: Path) -> str | None:
+    return hash_file(path).sha256 if path.is_file() and not path.is_symlink() else None
+
+
+def _finish_recorded(log: AuditLog, request_id: str, target: Path) -> Released | None:
+    """A rerun after the release entry: confirm the package, or finish a crashed rename.
+    Anything it cannot read is left to the gate, which refuses with its typed reason."""
+    try:
+        if log.state(request_id).state != "released":
+            return None
+    except PrimexError:
+        return None
+    entry = [e for e in log.entries(request_id) if e.type == "release"][-1]
+    wanted = entry.body.get("package_sha256")
+    pending = pending_path(target)
+    if _sha256(target) == wanted:  # nothing to do; say so (exit 2) as for any refusal
+        raise ReleaseRefused(
+            "already_released",
+            f"this request was already released: {target} is the package log entry "
+            f"{entry.seq} records",
+            where=f"request {request_id}",
+            hint="send that file; a request is released once",
+        )
+    if _sha256(pending) != wanted:
+        return None  # the gate refuses: already released, this package is not here
+    os.replace(pending, target)
+    fsync_dir(target.parent)
+    return Released(
+        request_id, target, str(wanted), str(entry.body.get("manifest_sha256")),
+        str(entry.body.get("recipient")), entry.seq, "finished",
+    )
+
+
+_STAGING = ".pack-"
+
+
+def _remove_leftovers(work: Path, pending: Path) -> None:
+    """What a killed build left behind: its plaintext staging folder (in the request's SPP
+    work folder, never next to the packages) and its half-sealed temporary file."""
+    for stale in work.glob(f"{_STAGING}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in pending.parent.glob(f"{glob.escape(pending.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+
+
+def _write_pending(ev: Evidence, pending: Path, describe: Describe | None) -> str:
+    """Seal the package into `pending` (temp file, fsync, rename, fsync dir); its SHA-256.
+
+    The plaintext archive is staged in the request's SPP work folder, which holds the same
+    files already, so no unencrypted package ever sits where packages are sent from."""
+    work = ev.protected.parent
+    _remove_leftovers(work, pending)
+    fd, sealed_tmp = tempfile.mkstemp(prefix=f"{pending.name}.", suffix=".tmp",
+                                      dir=pending.parent)
+    os.close(fd)
+    sealed = Path(sealed_tmp)
+    try:
+        with tempfile.TemporaryDirectory(dir=work, prefix=_STAGING) as tmp:
+            plain = Path(tmp) / "package.zip"
+            write_archive(plain, ev, describe)
+            digest = hashlib.sha256()
+            with plain.open("rb") as src, sealed.open("wb") as dst:
+                seal(src, cast(BinaryIO, _Hashing(dst, digest)), ev.recipient)
+                dst.flush()
+                os.fsync(dst.fileno())
+        os.replace(sealed, pending)
+        fsync_dir(pending.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            sealed.unlink()
+    return digest.hexdigest()
+
+
+class _Hashing:
+    """A write-only stream that hashes what it forwards (the package is hashed once)."""
+
+    def __init__(self, out: BinaryIO, digest: Any) -> None:
+        self.out, self.digest = out, digest
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.out.write(data)
 
 
 def build_release(
@@ -140,45 +253,39 @@ def build_release(
     *,
     out: Path | None = None,
     log: AuditLog | None = None,
-    recipient: str | None = None,
     describe: Describe | None = None,
 ) -> Released:
     """Gate, package, seal, record the release entry; return where the package is."""
     log = log or open_log(home, create=False)
-    ev = check_release(home, request_id, log=log, recipient=recipient)
     target = out or default_path(home, request_id)
+    log.refresh()
+    done = _finish_recorded(log, request_id, target)
+    if done is not None:
+        return done
+    ev = check_release(home, request_id, log=log)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, sealed_tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    sealed = Path(sealed_tmp)
+    pending = pending_path(target)
+    digest = _write_pending(ev, pending, describe)
+    body = {
+        "manifest_sha256": ev.manifest.sha256,
+        "package_sha256": digest,
+        "recipient": ev.recipient,
+        "checkpoint": {"size": ev.checkpoint.size, "root": ev.checkpoint.root_b64},
+    }
     try:
-        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pack-") as tmp:
-            plain = Path(tmp) / "package.zip"
-            write_archive(plain, ev, describe)
-            with plain.open("rb") as src, sealed.open("wb") as dst:
-                seal(src, dst, ev.recipient)
-                dst.flush()
-                os.fsync(dst.fileno())
-        digest = hashlib.sha256()
-        with sealed.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        entry = log.append(
-            "release",
-            request_id,
-            {
-                "manifest_sha256": ev.manifest.sha256,
-                "package_sha256": digest.hexdigest(),
-                "recipient": ev.recipient,
-                "checkpoint": {"size": ev.checkpoint.size, "root": ev.checkpoint.root_b64},
-            },
-            signer,
-        )
-        os.replace(sealed, target)
-        fsync_dir(target.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            sealed.unlink()
-    return Released(
-        request_id, target, digest.hexdigest(), ev.manifest.sha256, ev.recipient, entry.seq
-    )
+        entry = log.append("release", request_id, body, signer)
+    except BaseException:
+        # refused (or interrupted): unless the entry made it into the log after all, the
+        # pending package must not stay behind; when in doubt it stays (a rerun decides)
+        with contextlib.suppress(PrimexError, OSError):
+            log.refresh()
+            recorded = any(
+                e.type == "release" and e.body.get("package_sha256") == digest
+                for e in log.entries(request_id)
+            )
+            if not recorded:
+                pending.unlink(missing_ok=True)
+        raise
+    os.replace(pending, target)
+    fsync_dir(target.parent)
+    return Released(request_id, target, digest, ev.manifest.sha256, ev.recipient, entry.seq)

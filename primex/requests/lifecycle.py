@@ -70,28 +70,8 @@ def submit(home: Home, path: Path, key_name: str, passphrase: str | None = None)
             f"{key_name!r}: the release will be encrypted for the key in the file"
         )
     log = open_log(home, create=False)
-    if spec.id is not None and spec.id not in log.requests():
-        raise ValidationError(
-            f"unknown request id {spec.id}", where=f"{path}: id",
-            hint="leave `id` out for a new request; it is assigned at submission",
-        )
-    digest = store.sha256_hex(raw)
-    for rid in log.requests():
-        st = log.state(rid)
-        if st.spec_sha256 == digest and st.state not in ("rejected", "closed"):
-            raise PrimexError(
-                f"this exact request was already submitted as {rid} (state: {st.state})",
-                where=str(path),
-                hint=f"follow it with `primex request status {rid}`; to resubmit a returned "
-                f"request, edit it and add `id: {rid}`",
-            )
+    body = submission_body(log, spec, raw, str(path))
     digest, created = store.store_bytes(home, raw)
-    body = {
-        "spec_sha256": digest,
-        "title": spec.title,
-        "organisation": spec.requester.organisation,
-        "kind": spec.output.kind,
-    }
     try:
         entry = log.append("submission", spec.id, body, signer)
     except BaseException:
@@ -100,6 +80,33 @@ def submit(home: Home, path: Path, key_name: str, passphrase: str | None = None)
         raise
     assert entry.request is not None
     return Receipt(entry.request, digest, entry.seq, spec.id is not None, tuple(warnings))
+
+
+def submission_body(log: Any, spec: Any, raw: bytes, source: str) -> dict[str, Any]:
+    """The body of the `submission` entry for a valid spec, after the checks the log cannot
+    make (a known id for a resubmission, not the same bytes as a live request). Shared by
+    `submit` and the service, where the researcher signs the entry on their own machine."""
+    if spec.id is not None and spec.id not in log.requests():
+        raise ValidationError(
+            f"unknown request id {spec.id}", where=f"{source}: id",
+            hint="leave `id` out for a new request; it is assigned at submission",
+        )
+    digest = store.sha256_hex(raw)
+    for rid in log.requests():
+        st = log.state(rid)
+        if st.spec_sha256 == digest and st.state not in ("rejected", "closed"):
+            raise PrimexError(
+                f"this exact request was already submitted as {rid} (state: {st.state})",
+                where=source,
+                hint=f"follow it with `primex request status {rid}`; to resubmit a returned "
+                f"request, edit it and add `id: {rid}`",
+            )
+    return {
+        "spec_sha256": digest,
+        "title": spec.title,
+        "organisation": spec.requester.organisation,
+        "kind": spec.output.kind,
+    }
 
 
 def _summary(entry: Any) -> str:
@@ -122,16 +129,20 @@ def _summary(entry: Any) -> str:
     return ""
 
 
-def status(home: Home, request_id: str | None = None) -> dict[str, Any]:
-    """The state of one request with its history, or a one-line summary of every request."""
+def status(
+    home: Home, request_id: str | None = None, *, log: Any = None
+) -> dict[str, Any]:
+    """The state of one request with its history, or a one-line summary of every request.
+    `log`: an AuditLog already open (the service keeps one instead of replaying per call)."""
     from primex.audit.log import AuditLog, open_log
 
-    if not AuditLog(home).path.exists():  # reading must not create a log as a side effect
+    # reading must not create a log as a side effect
+    if log is None and not AuditLog(home).path.exists():
         if request_id is None:
             return {"requests": []}
         raise PrimexError(f"unknown request {request_id!r}", where=str(home.audit),
                           hint="no audit log here yet: check --home")
-    log = open_log(home, create=False)
+    log = log if log is not None else open_log(home, create=False)
     if request_id is None:
         rows = []
         for rid in log.requests():

@@ -22,7 +22,7 @@ from primex.synthetic import persons as P
 from primex.synthetic import spells as S
 from primex.synthetic import warehouse as W
 from primex.synthetic.config import EPOCH_MONTH, GENERATOR_VERSION, SynthConfig, month_days
-from primex.synthetic.population import synthetic_population
+from primex.synthetic.population import BELGIUM_MONTHLY_RI_ERIS, synthetic_population
 from primex.synthetic.store import (
     PRIMA_DDL,
     WAREHOUSE_DDL,
@@ -176,6 +176,15 @@ def generate(
                 cfg.months,
                 GENERATOR_VERSION,
             ],
+        )
+        # the full-scale population above faces a sample of beneficiaries: say how big
+        con.execute(
+            "CREATE TABLE sample_design (fraction DOUBLE NOT NULL, basis VARCHAR NOT NULL)"
+        )
+        con.execute(
+            "INSERT INTO sample_design SELECT LEAST(1.0, COUNT(*) / COUNT(DISTINCT month) / ?), "
+            "? FROM benefit_month",
+            [BELGIUM_MONTHLY_RI_ERIS, f"mean monthly RI+ERIS count / {BELGIUM_MONTHLY_RI_ERIS}"],
         )
 
     step("warehouse positions", 0.55)

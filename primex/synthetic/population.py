@@ -48,6 +48,12 @@ AGE_BANDS = (
 # national age structure, rounded (synthetic): shares of the population per band
 _AGE_SHARES = np.array([20.3, 8.0, 6.3, 6.5, 6.6, 6.5, 6.6, 6.9, 7.0, 6.5, 18.8]) / 100
 _FEMALE_SHARE = 0.507
+# Order of magnitude of the monthly number of RI + ERIS beneficiaries in Belgium, 2023-2024:
+# RI about 164,000 (2024, VRT NWS via v-nieuws: press, not an SPP IS publication) plus ERIS,
+# about 15-20 % of RI (estimate from the 2013 annual ratio). The synthetic PRIMA is a SAMPLE:
+# its sample fraction is its own monthly count divided by this, and `sample_design` records
+# it so that rates divide by a population of the same scale (primex.extract.run).
+BELGIUM_MONTHLY_RI_ERIS = 190_000
 _GROWTH = 0.005  # per year after 2020 (synthetic)
 _POPULATION_SEED = 20200101
 

@@ -9,6 +9,9 @@ behind). The checks (see docs/release.md):
   manifest;
 * data: the files are exactly those of `manifest.json` (names, bytes, SHA-256), and the
   codebook's resources agree with it;
+* readable reports (`disclosure-report.md`, `.html`): each is listed with its SHA-256 in
+  the president's sign-off (`reports`), or the package is refused; the sign-off names your
+  key's fingerprint as the recipient;
 * log entries (`evidence/entries.jsonl`): canonical form, each signature under the key its
   own registration entry gives, each registration signed by itself (bootstrap) or by a
   committee key; the request's history is an unbroken `prev` chain from its submission to
@@ -46,26 +49,28 @@ from primex.audit.checkpoint import (
     verify_cosignature,
     verify_log_signature,
 )
+from primex.audit.entry import Entry, parse_entry
 from primex.audit.keys import verify_signature, vkey
-from primex.audit.log import Entry, parse_entry
 from primex.audit.workflow import TRANSITIONS
 from primex.errors import IntegrityError, PrimexError
-from primex.release.envelope import open_sealed
-from primex.release.manifest import Manifest, check_name, manifest_from_dict
-
-META = "release.json"
-_FIXED = {
+from primex.exchange.envelope import fingerprint, format_public_key, open_sealed
+from primex.exchange.layout import (
+    CHECKPOINT,
+    CODEBOOK,
+    ENTRIES,
+    FIXED_MEMBERS,
+    FORMAT,
+    MANIFEST,
     META,
-    "manifest.json",
-    "datapackage.json",
-    "disclosure-report.json",
-    "disclosure-report.md",
-    "disclosure-report.html",
-    "evidence/entries.jsonl",
-    "evidence/checkpoint",
-    "evidence/proofs.json",
-}
-_REQUIRED = _FIXED - {"disclosure-report.md", "disclosure-report.html"}
+    PROOFS,
+    READABLE_REPORTS,
+    REPORT_JSON,
+    REQUIRED_MEMBERS,
+)
+from primex.exchange.manifest import Manifest, check_name, manifest_from_dict
+
+_FIXED = FIXED_MEMBERS
+_REQUIRED = REQUIRED_MEMBERS
 _MAX_META = 64 << 20
 
 
@@ -233,17 +238,18 @@ def _parse_entries(raw: bytes, where: str) -> list[Entry]:
 
 
 def verify_archive(arc: Archive, expected_log: str | None = None,
-                   expected_witnesses: Sequence[str] = ()) -> tuple[dict[str, Any], Opened]:
+                   expected_witnesses: Sequence[str] = (),
+                   recipient: str | None = None) -> tuple[dict[str, Any], Opened]:
     """Every check of the module docstring on an opened archive; returns (meta, summary)."""
     where = arc.where
     meta = arc.json(META)
-    if not isinstance(meta, dict) or meta.get("format") != "primex-release-package/v1":
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _fail("unknown package format", where)
     request = meta.get("request")
 
     # data against the manifest
-    manifest_raw = arc.read("manifest.json")
-    manifest = manifest_from_dict(canonical.loads(manifest_raw, where=f"{where}: manifest.json"))
+    manifest_raw = arc.read(MANIFEST)
+    manifest = manifest_from_dict(canonical.loads(manifest_raw, where=f"{where}: {MANIFEST}"))
     if set(arc.data) != set(manifest.names):
         raise _fail(
             "the data files are not those of the manifest: "
@@ -254,7 +260,7 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
             raise _fail(f"data/{f.name} has another size than the manifest says", where)
         if arc.sha256(f.name) != f.sha256:
             raise _fail(f"data/{f.name} does not match its SHA-256 in the signed manifest", where)
-    codebook = arc.json("datapackage.json")
+    codebook = arc.json(CODEBOOK)
     resources = {r.get("path"): r for r in codebook.get("resources", [])}
     for f in manifest.files:
         res = resources.get(f"data/{f.name}", {})
@@ -262,7 +268,7 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
             raise _fail(f"the codebook disagrees with the manifest on {f.name}", where)
 
     # log entries and their signatures
-    entries = _parse_entries(arc.read("evidence/entries.jsonl"), where)
+    entries = _parse_entries(arc.read(ENTRIES), where)
     keys = _keys(entries, where)
     history = [e for e in entries if e.request == request]
     prev = None
@@ -282,6 +288,9 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
         or meta.get("manifest_sha256") != manifest.sha256
     ):
         raise _fail("the president signed another manifest than the enclosed one", where)
+    _check_readable_reports(arc, signoff, where)
+    if recipient is not None and signoff.body.get("recipient") != recipient:
+        raise _fail("the president signed off this release for another recipient key", where)
     results = [e for e in history if e.type == "disclosure_result"]
     checks = [e for e in history if e.type == "output_check"]
     if not results or results[-1].body.get("passed") is not True or (
@@ -289,7 +298,7 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
     ):
         raise _fail("no passed disclosure result for this manifest before the sign-off", where)
     _signed_by(results[-1], keys, ("spp_operator",), where)
-    report = arc.read("disclosure-report.json")
+    report = arc.read(REPORT_JSON)
     if hashlib.sha256(report).hexdigest() != results[-1].body.get("report_sha256"):
         raise _fail("the disclosure report is not the one the disclosure result recorded", where)
     if not checks or checks[-1].seq < results[-1].seq or checks[-1].body.get(
@@ -304,7 +313,7 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
     origin = genesis.origin
     log_pub = keys[genesis.body["name"]].public_key
     try:
-        cp = parse_checkpoint(arc.read("evidence/checkpoint").decode("utf-8"), where=where)
+        cp = parse_checkpoint(arc.read(CHECKPOINT).decode("utf-8"), where=where)
         verify_log_signature(cp, origin, log_pub)
     except (IntegrityError, UnicodeDecodeError) as exc:
         raise _fail(f"checkpoint: {exc}", where) from None
@@ -316,7 +325,7 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
     }
     if not witnesses:
         raise _fail("the checkpoint carries no valid committee witness cosignature", where)
-    proofs = arc.json("evidence/proofs.json")
+    proofs = arc.json(PROOFS)
     if proofs.get("size") != cp.size or proofs.get("root") != cp.root_b64:
         raise _fail("the inclusion proofs are for another checkpoint", where)
     for e in entries:
@@ -334,6 +343,28 @@ def verify_archive(arc: Archive, expected_log: str | None = None,
         manifest=manifest, president=president, signed_at=signoff.time,
         checkpoint_size=cp.size, log_vkey=log_vkey, witnesses=witnesses,
     )
+
+
+def _fingerprint(private_key: X25519PrivateKey) -> str:
+    return fingerprint(format_public_key(private_key.public_key()))
+
+
+def _check_readable_reports(arc: Archive, signoff: Entry, where: str) -> None:
+    """A readable report travels only when the sign-off lists it with these exact bytes."""
+    raw = signoff.body.get("reports")
+    try:
+        signed = manifest_from_dict(raw, where=f"{where}: signoff.reports") if raw else None
+    except IntegrityError as exc:
+        raise _fail(f"the sign-off's report list is malformed ({exc.what})", where) from None
+    bound = {f.name: f.sha256 for f in signed.files} if signed else {}
+    present = set(arc.zip.namelist())
+    for name in READABLE_REPORTS:
+        if name not in present:
+            continue
+        if name not in bound:
+            raise _fail(f"{name} is not covered by the president's sign-off", where)
+        if hashlib.sha256(arc.read(name)).hexdigest() != bound[name]:
+            raise _fail(f"{name} is not the report the president signed off", where)
 
 
 def _trust(expected: str | None, found: list[str], what: str) -> None:
@@ -372,7 +403,9 @@ def open_package(
         with package.open("rb") as src, plain.open("wb") as dst:
             open_sealed(src, dst, private_key, where)
         arc = Archive(plain, where)
-        _meta, opened = verify_archive(arc, expected_log, expected_witnesses)
+        _meta, opened = verify_archive(
+            arc, expected_log, expected_witnesses, recipient=_fingerprint(private_key)
+        )
         _extract(arc, opened.manifest, staging)
         arc.zip.close()
         plain.unlink()
@@ -401,7 +434,9 @@ def verify_package(
             open_sealed(src, dst, private_key, str(package))
         arc = Archive(plain, str(package))
         try:
-            return verify_archive(arc, expected_log, expected_witnesses)[1]
+            return verify_archive(
+                arc, expected_log, expected_witnesses, recipient=_fingerprint(private_key)
+            )[1]
         finally:
             arc.zip.close()
 

@@ -1,0 +1,36 @@
+"""Accounts of the service: which registered key may use it, for which organisation, with
+which OIDC subject and e-mail address (`primex serve account add`). The key's role and
+person are not stored here: they come from the signed log's registry."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from primex.audit.log import AuditLog
+from primex.errors import PrimexError
+from primex.service.db import Account
+from primex.service.state import ServiceState
+
+
+def add_account(state: ServiceState, log: AuditLog, key_name: str, *,
+                organisation: str | None = None, subject: str | None = None,
+                email: str | None = None) -> None:
+    """Create or update the account of a registered key."""
+    info = log.registry.active(key_name)
+    if info is None:
+        raise PrimexError(f"key {key_name!r} is not an active key of the audit log",
+                          where=key_name, hint="register it first (`primex keys init`)")
+    if info.role == "researcher" and not organisation:
+        raise PrimexError("a researcher's account needs an organisation",
+                          where="--organisation", hint="as written in requester.organisation")
+    with state.db() as db:
+        if subject is not None:
+            other = db.scalar(select(Account).where(Account.oidc_subject == subject))
+            if other is not None and other.key_name != key_name:
+                raise PrimexError(f"the OIDC subject is already mapped to {other.key_name}",
+                                  where="--subject", hint="one subject, one actor")
+        account = db.get(Account, key_name) or Account(key_name=key_name)
+        account.organisation = organisation
+        account.oidc_subject = subject
+        account.email = email
+        db.add(account)
