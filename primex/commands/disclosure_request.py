@@ -20,8 +20,8 @@ from primex.audit.log import open_log
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.errors import PermissionDenied, PrimexError
+from primex.exchange.layout import REPORT_JSON, REPORT_MD
 from primex.release.manifest import collect_protected
-from primex.report_names import REPORT_JSON, REPORT_MD
 from primex.requests.store import load_submitted
 
 EMPTY_MANIFEST_SHA256 = hashlib.sha256(canonical.dumps({"files": []})).hexdigest()

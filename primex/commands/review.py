@@ -35,9 +35,10 @@ from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
+from primex.exchange.layout import REPORT_JSON
 from primex.home import Home
 from primex.release.gate import protected_dir
-from primex.release.manifest import REPORT_JSON, collect_protected
+from primex.release.manifest import collect_protected
 from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
 from primex.requests.conditions import (
     PARAMETERS,

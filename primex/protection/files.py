@@ -13,8 +13,8 @@ import pandas as pd
 
 from primex.atomic import write_bytes, write_text, write_via
 from primex.errors import PrimexError
+from primex.exchange.layout import REPORT_HTML, REPORT_JSON, REPORT_MD
 from primex.protection.micro_report import render_html, render_markdown
-from primex.report_names import REPORT_HTML, REPORT_JSON, REPORT_MD, REPORT_STEM
 from primex.sdc.micro.hierarchy import GeneralisationHierarchy
 from primex.sdc.tables.report import report_json, report_markdown
 from primex.sdc.tables.result import ProtectedTable
@@ -56,6 +56,9 @@ def write_table(pt: ProtectedTable, out: str | os.PathLike[str], fmt: str = "csv
     written.append(write_text(folder / REPORT_JSON, report_json(pt)))
     written.append(write_text(folder / REPORT_MD, report_markdown(pt)))
     return written
+
+
+REPORT_STEM = REPORT_JSON.removesuffix(".json")
 
 
 def write_micro_report(report: dict[str, Any], folder: Path,

@@ -41,6 +41,7 @@ from primex import __version__
 from primex.atomic import write_bytes
 from primex.catalogue import Policy, load_catalogue, load_policy
 from primex.errors import IntegrityError, PrimexError
+from primex.exchange.layout import REPORT_JSON, REPORT_MD
 from primex.home import Home
 from primex.protection.files import write_frame
 from primex.protection.ledger import ReleaseLedger
@@ -48,7 +49,6 @@ from primex.protection.micro_report import render_markdown as micro_md
 from primex.protection.microdata import protect_microdata
 from primex.protection.roles import column_types, roles
 from primex.protection.table_levels import TableLevels, choose_levels
-from primex.report_names import REPORT_JSON, REPORT_MD
 from primex.sdc.micro.ldiversity import ldiversity_many
 from primex.sdc.synthetic.evaluate import SyntheticThresholds
 from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
