@@ -3,11 +3,12 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
-# Re-install whenever pyproject.toml (the one place versions are pinned) changes.
+# Re-install whenever pyproject.toml (the one place versions are pinned) changes. The extras
+# synth (SDV) and spark (PySpark) come from scripts/install-extras.sh.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOME_DIR ?= primex-home
 
-.PHONY: install demo serve test fuzz lint bench clean
+.PHONY: install demo demo-networked serve test fuzz lint bench clean
 
 $(STAMP): pyproject.toml scripts/install-extras.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,11 @@ install: $(STAMP)
 
 demo: install
 	$(VENV)/bin/primex --home $(HOME_DIR) demo
+
+# The same flow with the BCSS and the committee as their own homes and processes on localhost
+# (BCSS linkage service, SPP service, remote witness); prints where each key lives.
+demo-networked: install
+	$(VENV)/bin/primex --home $(HOME_DIR)-net demo --networked
 
 # The service on 127.0.0.1 with the embedded database, demo accounts and a demo OpenID
 # Provider (tests/oidc, pinned by its package-lock; needs Node.js); prints how to log in.

@@ -16,6 +16,7 @@ from typer.exceptions import TyperException
 from primex import __version__
 from primex.commands import (
     audit,
+    bcss,
     dashboard,
     demo,
     disclosure,
@@ -59,6 +60,7 @@ app.add_typer(synth.app, name="synth")
 app.add_typer(keys.app, name="keys")
 app.command("demo", help=demo.HELP)(demo.demo)
 app.add_typer(serve.app, name="serve")
+app.add_typer(bcss.app, name="bcss")
 
 
 def _version(value: bool) -> None:
@@ -77,13 +79,22 @@ def _root(
             help="Folder holding all state of this installation (default ./primex-home).",
         ),
     ] = None,
+    prima: Annotated[
+        str | None,
+        typer.Option(
+            "--prima",
+            envvar="PRIMEX_PRIMA",
+            help="PRIMA on PostgreSQL (postgresql://user@host:port/db; password from "
+            "PGPASSWORD or ~/.pgpass) instead of <home>/spp/prima.duckdb.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    STATE.home = Home.resolve(home)
+    STATE.home = Home.resolve(home, prima)
     STATE.debug = debug
 
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -82,6 +83,7 @@ class Demo:
         self.persons = persons
         self.months = months
         self.outcomes: list[Outcome] = []
+        self.net: Any = None  # primex.demo_network.Networked with --networked
 
     # --- plumbing ---------------------------------------------------------------------
     def step(self, title: str) -> None:
@@ -98,6 +100,22 @@ class Demo:
                 hint="rerun with --debug to see why",
             )
         return code
+
+    def cmd_in(self, root: Path, *args: str) -> int:
+        """A command in another party's home (the networked demo)."""
+        shown = " ".join(a if " " not in a else repr(a) for a in args)
+        self.out.print(f"[dim]$ primex --home {escape(str(root))} {escape(shown)}[/]",
+                       highlight=False)
+        code = self._run(["--home", str(root), *args])
+        if code != 0:
+            raise PrimexError(f"demo step `primex {shown}` exited {code}", where="demo")
+        return code
+
+    def cosign(self) -> None:
+        if self.net is not None:
+            self.net.cosign()
+        else:
+            self.cmd("audit", "witness", "cosign", "--as", "committee")
 
     def passphrase(self, name: str, value: str) -> None:
         os.environ[_env_name(name)] = value
@@ -187,20 +205,23 @@ class Demo:
         self.cmd("review", "approve", rid, "--as", "officer", *conditions)
         self.cmd("extract", "request", rid, "--as", "spp")
         work = self.home.spp_work / rid
-        self.out.print("[dim]→ the SPP sends extract.parquet to the BCSS (NISS still in it)[/]")
-        self.cmd(
-            "linkage",
-            "code",
-            "--request",
-            rid,
-            "--in",
-            str(work / "extract.parquet"),
-            "--as",
-            "bcss",
-        )
-        coded = self.home.bcss_work / rid / "coded.parquet"
-        shutil.copy2(coded, work / "coded.parquet")
-        self.out.print("[dim]← the BCSS returns coded.parquet (pseudonyms, no NISS)[/]")
+        if self.net is not None:
+            self.net.code(rid)
+        else:
+            self.out.print("[dim]→ the SPP sends extract.parquet to the BCSS (NISS still in it)[/]")
+            self.cmd(
+                "linkage",
+                "code",
+                "--request",
+                rid,
+                "--in",
+                str(work / "extract.parquet"),
+                "--as",
+                "bcss",
+            )
+            coded = self.home.bcss_work / rid / "coded.parquet"
+            shutil.copy2(coded, work / "coded.parquet")
+            self.out.print("[dim]← the BCSS returns coded.parquet (pseudonyms, no NISS)[/]")
         self.cmd("disclosure", "protect", rid, "--as", "spp")
         self.cmd("review", "check-output", rid, "--as", "officer", "--approve")
         outcome = Outcome(
@@ -214,7 +235,7 @@ class Demo:
             self.cmd("release", "build", rid, "--as", "spp", expect=2)
             outcome.notes.append("release without sign-off refused")
         self.cmd("signoff", rid, "--as", "president", "--yes")
-        self.cmd("audit", "witness", "cosign", "--as", "committee")
+        self.cosign()
         self.cmd("release", "build", rid, "--as", "spp")
         package = self.home.releases / f"{rid}.primex"
         opened = self.home.root / "researchers" / researcher / rid
@@ -239,8 +260,13 @@ class Demo:
 
     def committee(self) -> Path:
         self.step("Committee: verify the whole log and read the histories")
-        self.cmd("audit", "witness", "cosign", "--as", "committee")
-        self.cmd("audit", "verify")
+        self.cosign()
+        if self.net is None:
+            self.cmd("audit", "verify")
+        else:  # the witness state lives in the committee's home: it replayed every entry
+            self.out.print("[dim]the committee's witness just recomputed every entry from "
+                           "the tiles; the SPP checks the rest of its log:[/]")
+            self.cmd("audit", "verify", "--no-witness")
         report = self.home.root / "audit-report.html"
         self.cmd("audit", "report", "--format", "html", "--output", str(report))
         return report
@@ -300,8 +326,22 @@ class Demo:
         to_reject = self.examples.parent / "demo" / "rejected-request.yaml"
         researchers = [f"researcher-{i + 1}" for i in range(len(examples) + 1)]
         self.prepare()
+        if self.net is not None:
+            self.net.prepare()
         self.data()
         self.keys(researchers)
+        if self.net is None:
+            self._flows(examples, researchers, to_reject, started)
+            return
+        self.net.split()
+        self.net.start()
+        try:
+            self._flows(examples, researchers, to_reject, started)
+        finally:
+            self.net.stop()
+
+    def _flows(self, examples: list[Path], researchers: list[str], to_reject: Path,
+               started: float) -> None:
         for i, example in enumerate(examples):
             self.step(f"3.{i + 1} Request {example.name}: every step to an encrypted release")
             self.outcomes.append(self.through(example, researchers[i], refuse_unsigned=i == 0))
@@ -309,5 +349,9 @@ class Demo:
             self.step("4. A request the privacy officer rejects")
             self.outcomes.append(self.rejected(to_reject, researchers[-1]))
         report = self.committee()
-        self.dashboard()
+        if self.net is None:
+            self.dashboard()
+        else:  # its outcomes need the warehouse: protocol kind bcss_service (statistician.md)
+            self.out.print("[dim]the networked demo skips the dashboard (its outcomes would "
+                           "come from the BCSS service: docs/statistician.md)[/]")
         self.summary(report, started)

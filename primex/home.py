@@ -14,14 +14,21 @@ from pathlib import Path
 
 DEFAULT_HOME = "primex-home"
 ENV_VAR = "PRIMEX_HOME"
+PRIMA_ENV_VAR = "PRIMEX_PRIMA"
 
 
 @dataclass(frozen=True)
 class Home:
     root: Path
+    # PRIMA on a PostgreSQL server (`--prima postgresql://…` or PRIMEX_PRIMA); None: the
+    # embedded DuckDB file `spp/prima.duckdb`. A URL without password (libpq's PGPASSWORD or
+    # ~/.pgpass supply it).
+    prima_url: str | None = None
 
     @classmethod
-    def resolve(cls, home: str | os.PathLike[str] | None = None) -> Home:
+    def resolve(cls, home: str | os.PathLike[str] | None = None,
+                prima_url: str | None = None) -> Home:
+        prima_url = prima_url or os.environ.get(PRIMA_ENV_VAR) or None
         value = home if home is not None else os.environ.get(ENV_VAR, DEFAULT_HOME)
         root = Path(value).expanduser().resolve()
         if root.exists() and not root.is_dir():
@@ -29,7 +36,7 @@ class Home:
 
             raise PrimexError("the home is a file, not a folder", where=str(root),
                               hint="give a folder to --home (or PRIMEX_HOME)")
-        return cls(root)
+        return cls(root, prima_url)
 
     # --- SPP side -----------------------------------------------------------------------
     @property

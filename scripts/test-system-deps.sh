@@ -37,3 +37,24 @@ if command -v npm >/dev/null 2>&1 && [ ! -d "$OIDC_DIR/node_modules/oidc-provide
     (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error) \
         || echo "test-system-deps: npm ci in tests/oidc failed (the OIDC tests skip)" >&2
 fi
+# PostgreSQL server for tests/pg_server.py (PRIMA on PostgreSQL, the service's state): the
+# tests create a throw-away cluster with initdb/pg_ctl; the packaged service is not used.
+# Java runtime for PySpark (tests/test_engines_spark.py, `linkage code --engine spark`):
+# Spark 4 needs Java 17 or newer (Debian 12's default-jre-headless is 17).
+NEED=""
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || NEED="$NEED postgresql"
+java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || NEED="$NEED default-jre-headless"
+if [ -n "$NEED" ]; then
+    SUDO=""
+    if [ "$(id -u)" != "0" ]; then
+        if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+            echo "test-system-deps: not root and no sudo: cannot install$NEED" \
+                 "(the PostgreSQL / Spark tests will be skipped)" >&2
+            exit 0
+        fi
+    fi
+    $SUDO apt-get update -q
+    # shellcheck disable=SC2086  # NEED is a list of package names
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $NEED \
+        || echo "test-system-deps:$NEED install failed (those tests will be skipped)" >&2
+fi

@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from pg_server import pg_url  # noqa: F401  (a fixture)
+from release_chain import PASS, Chain, make_chain
 
 from primex.service.accounts import add_account
 from primex.service.app import build_state, create_app
 from primex.service.client import RemoteClient
 from primex.service.settings import OidcSettings, ServiceSettings, SmtpSettings
 from primex.service.state import ServiceState
-from tests.pg_server import pg_url  # noqa: F401  (a fixture)
-from tests.release_chain import PASS, Chain, make_chain
 
 ORG = "HIVA - KU Leuven"
 OTHER_ORG = "ULB - Institut de sociologie"

@@ -162,3 +162,36 @@ def test_refuses_wrong_key_sizes() -> None:
         pseudonymise(NN11, b"x" * 16)
     with pytest.raises(PrimexError):
         derive_project_key(MASTER, "  ")
+
+
+@pytest.mark.parametrize("rows", [7, 25_000], ids=["small", "kernel"])
+def test_every_input_kind_gives_the_reference_pseudonyms(rows: int) -> None:
+    """Arrow in → Arrow out, NumPy in → NumPy out (bytes stay bytes), list in → list out;
+    the values are the reference definition's on every path (small lists take the per-row
+    path, large inputs the compiled kernel)."""
+    kp = derive_project_key(MASTER, "REQ-KINDS")
+    rng = np.random.default_rng(11)
+    values = [f"{v:011d}" for v in rng.integers(0, 10**11, rows)]
+    want = [ref_pseudonym(ref_project_key(MASTER, "REQ-KINDS"), v) for v in values]
+    got_arrow = pseudonymise(pa.array(values), kp)
+    assert isinstance(got_arrow, pa.Array) and got_arrow.to_pylist() == want
+    chunked = pa.chunked_array([values[: rows // 2], values[rows // 2:]])
+    assert pseudonymise(chunked, kp).to_pylist() == want
+    got_u = pseudonymise(np.array(values), kp)
+    assert got_u.dtype == np.dtype("U32") and got_u.tolist() == want
+    got_s = pseudonymise(np.array(values, dtype="S11"), kp)
+    assert got_s.dtype == np.dtype("S32") and [b.decode() for b in got_s.tolist()] == want
+    assert pseudonymise(values, kp) == want
+    assert pseudonymise(tuple(values), kp) == want
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: np.array(v), lambda v: np.array(v, dtype="S11"), lambda v: pa.array(v), list,
+], ids=["numpy-U", "numpy-S", "arrow", "list"])
+def test_every_input_kind_refuses_a_bad_value_by_position(make) -> None:  # type: ignore[no-untyped-def]
+    kp = derive_project_key(MASTER, "REQ-KINDS")
+    values = ["93051822361"] * 30_000
+    values[20_001] = "9305182236x"
+    with pytest.raises(PrimexError, match="row 20001") as caught:
+        pseudonymise(make(values), kp)
+    assert "9305182236" not in str(caught.value)

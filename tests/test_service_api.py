@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from release_chain import PASS, SPEC, no_fsync  # noqa: F401  (autouse fixture)
+from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 from primex.audit.keys import create_identity, load_signer, verify_signature
 from primex.audit.log import open_log, signed_bytes
 from primex.service.client import RemoteClient, RemoteError
 from primex.service.httpsig import sign_request
-from tests.release_chain import PASS, SPEC, no_fsync  # noqa: F401  (autouse fixture)
-from tests.service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 ANONYMOUS = {"/api/health", "/api/public/keys", "/auth/login", "/auth/callback"}
 

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from release_chain import PASS, SPEC, no_fsync  # noqa: F401
+from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 from primex.audit.log import open_log
-from tests.release_chain import PASS, SPEC, no_fsync  # noqa: F401
-from tests.service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 
 def personal_home(stack: Stack, name: str, tmp_path: Path) -> Path:

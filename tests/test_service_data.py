@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from release_chain import PASS, SPEC, no_fsync  # noqa: F401
+from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 from primex.audit.log import open_log
 from primex.home import Home
-from tests.release_chain import PASS, SPEC, no_fsync  # noqa: F401
-from tests.service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 
 def _with_data(stack: Stack, synth_home: Home) -> str:

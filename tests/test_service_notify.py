@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from release_chain import PASS, SPEC, no_fsync  # noqa: F401
+from service_fixtures import ServerThread, Stack, free_port, make_stack
 
 from primex.service.app import create_app
 from primex.service.settings import SmtpSettings
-from tests.release_chain import PASS, SPEC, no_fsync  # noqa: F401
-from tests.service_fixtures import ServerThread, Stack, free_port, make_stack
 
 
 class Sink:

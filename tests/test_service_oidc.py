@@ -20,12 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import HTTPException
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-
-from primex.service.app import create_app
-from primex.service.db import WebSession, utcnow
-from primex.service.oidc import Provider
-from tests.release_chain import PASS, no_fsync  # noqa: F401
-from tests.service_fixtures import (
+from release_chain import PASS, no_fsync  # noqa: F401
+from service_fixtures import (
     OIDC_CLIENT,
     OIDC_PASSWORDS,
     OidcProvider,
@@ -36,6 +32,10 @@ from tests.service_fixtures import (
     oidc_provider_fixture,  # noqa: F401
     session_cookie,
 )
+
+from primex.service.app import create_app
+from primex.service.db import WebSession, utcnow
+from primex.service.oidc import Provider
 
 
 @pytest.fixture

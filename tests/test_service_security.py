@@ -16,11 +16,11 @@ import schemathesis
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
+from release_chain import no_fsync  # noqa: F401
+from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 from primex.service.db import Base, make_engine, migrate
 from primex.service.httpsig import sign_request
-from tests.release_chain import no_fsync  # noqa: F401
-from tests.service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 ANONYMOUS = {"/api/health", "/api/public/keys", "/auth/login", "/auth/callback"}
 EXAMPLES = 4  # per operation: bounded
@@ -129,7 +129,7 @@ def test_headers_size_limit_and_signature_failure_rate_limit(
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_migrations_match_the_models(kind: str, tmp_path: Path,
                                      request: pytest.FixtureRequest) -> None:
-    from tests.service_fixtures import database_url
+    from service_fixtures import database_url
 
     engine = make_engine(database_url(kind, tmp_path, request))
     migrate(engine)

@@ -185,10 +185,36 @@ def witness_init() -> None:
 @witness_app.command("cosign")
 def witness_cosign(
     as_key: Annotated[str, typer.Option("--as", help="The committee key that cosigns.")],
+    server: Annotated[str | None, typer.Option(
+        "--server", help="The SPP service: fetch its checkpoint and tiles over HTTPS "
+        "(the committee's own home holds the witness state).")] = None,
+    trust_key: Annotated[str | None, typer.Option(
+        "--trust-key", help="With --server, the first time: the log's public key (base64), "
+        "as the SPP published it.")] = None,
+    ca: Annotated[Path | None, typer.Option(
+        "--ca", help="With --server: the CA of the SPP's TLS certificate.")] = None,
 ) -> None:
     """Checkpoint the log, check it is consistent with what the witness cosigned before,
     and cosign it (refuses rollbacks, truncation and forks)."""
     h = home()
+    if server is not None:
+        import base64
+
+        from primex.service.witness_client import witness_remote
+
+        try:
+            key = base64.b64decode(trust_key, validate=True) if trust_key else None
+        except ValueError:
+            key = b""
+        if key is not None and len(key) != 32:
+            raise PrimexError("--trust-key is not a base64 Ed25519 public key (32 bytes)",
+                              where="--trust-key", hint="copy the log key the SPP published")
+        run = witness_remote(h, server, prompt_signer(h, as_key), trust_key=key,
+                             ca=str(ca) if ca else None)
+        console().print(f"cosigned checkpoint of size {run.checkpoint.size} (held "
+                        f"{run.previous_size}, fetched {run.fetched_entries} entries)")
+        typer.echo(run.checkpoint.text, nl=False)
+        return
     cp = cosign_latest(h, prompt_signer(h, as_key))
     console().print(f"cosigned checkpoint of size {cp.size}")
     typer.echo(cp.text, nl=False)

@@ -22,6 +22,9 @@ def demo(
         Path | None,
         typer.Option("--examples", help="Folder of example requests (default examples/requests)."),
     ] = None,
+    networked: Annotated[bool, typer.Option(
+        "--networked", help="The BCSS and the committee as their own homes and processes "
+        "on localhost (BCSS linkage service, SPP service, remote witness).")] = False,
 ) -> None:
     """Run the whole ad hoc flow and the basic application on synthetic data.
 
@@ -34,4 +37,9 @@ def demo(
         raise PrimexError("the demo runs through the `primex` command", where="demo",
                           hint="run `primex demo`")
     folder = examples or REPO / "examples" / "requests"
-    Demo(home(), folder, console(), STATE.run_cli, persons=persons, months=months).run()
+    run = Demo(home(), folder, console(), STATE.run_cli, persons=persons, months=months)
+    if networked:
+        from primex.demo_network import Networked
+
+        run.net = Networked(run)
+    run.run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,12 +43,35 @@ def run(
     snapshot: Annotated[str | None, typer.Option(
         "--snapshot", help="Use PRIMA as recorded on this date (YYYY-MM-DD; default: all "
                            "records, i.e. the latest recorded_on).")] = None,
+    signer: Annotated[str | None, typer.Option(
+        "--as", help="SPP operator key that signs the calls to the BCSS service (protocols "
+                     "whose outcomes are of kind bcss_service).")] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="BCSS engine for the labour-market outcomes: duckdb or spark "
+                         "(default: DuckDB on the protocol's warehouse file).")] = None,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="The BCSS warehouse for --engine: a DuckDB file or a Parquet "
+                            "folder (default <home>/bcss/warehouse/ for spark).")] = None,
 ) -> None:
     """Run a protocol: compute its indicators and write them with a manifest."""
     from primex.extract.protocol import load_protocol
     from primex.extract.run import run_protocol
 
-    result = run_protocol(home(), load_protocol(protocol), period, _date(snapshot))
+    proto = load_protocol(protocol)
+    positions = None
+    if proto.outcomes.kind == "bcss_service":
+        positions = _bcss_positions(proto.outcomes.path, signer,
+                                    f"{proto.name}-{period or 'latest'}")
+    source = None
+    if engine is not None or warehouse is not None:
+        from primex.extract.outcomes import WarehouseSource
+        from primex.linkage.engines import check_engine, open_warehouse
+
+        name = engine or "duckdb"
+        path = check_engine(name, home(), warehouse)
+        source = WarehouseSource(lambda: open_warehouse(name, home(), path), name, str(path))
+    result = run_protocol(home(), proto, period, _date(snapshot), warehouse_source=source,
+                          positions=positions)
     m = result.manifest
     revised = m.get("previous_run")
     console().print(
@@ -77,3 +100,29 @@ def verify(
     for diff in result.differences:
         console().print(f"differs: {diff}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def _bcss_positions(url: str, signer: str | None, label: str) -> Any:
+    """The BCSS service's lookup of the leavers' positions (see primex.service.bcss_client)."""
+    import os
+
+    from primex.audit.log import open_log
+    from primex.commands.keys import prompt_signer
+    from primex.service.bcss_client import BcssEndpoint, fetch_positions
+
+    key = os.environ.get("PRIMEX_BCSS_KEY")
+    if signer is None or not key:
+        raise PrimexError("the outcomes come from the BCSS service: give --as KEY (the SPP "
+                          "operator) and set PRIMEX_BCSS_KEY", where="--as")
+    h = home()
+    info = open_log(h, create=False).registry.active(key)
+    if info is None or info.role != "bcss_operator":
+        raise PrimexError(f"{key!r} is not an active bcss_operator key of the log",
+                          where="PRIMEX_BCSS_KEY")
+    cert, cert_key = (os.environ.get("PRIMEX_BCSS_CLIENT_CERT"),
+                      os.environ.get("PRIMEX_BCSS_CLIENT_KEY"))
+    endpoint = BcssEndpoint(url, key, ca=os.environ.get("PRIMEX_BCSS_CA"),
+                            client_cert=(cert, cert_key) if cert and cert_key else None,
+                            public_key=bytes(info.public_key))
+    operator = prompt_signer(h, signer)
+    return lambda leavers: fetch_positions(endpoint, operator, leavers, label)

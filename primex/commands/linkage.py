@@ -145,6 +145,13 @@ def code(
                       "coded.parquet); the report and manifest go beside it.")] = None,
     signer: Annotated[str | None, typer.Option(
         "--as", help="BCSS operator key that signs the coding event in the audit log.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="duckdb (embedded, default) or spark (PySpark; local mode unless "
+                         "PRIMEX_SPARK_MASTER names a cluster).")] = "duckdb",
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="The warehouse: a DuckDB file or a Parquet folder (default "
+                            "<home>/bcss/warehouse.duckdb; <home>/bcss/warehouse/ for spark).")
+    ] = None,
 ) -> None:
     """Code an SPP extract: validate NISS, pseudonymise, join the warehouse.
 
@@ -168,7 +175,7 @@ def code(
 
         audit_signer = prompt_signer(h, signer)
     result = code_extract(h, request, in_path, out, signer=audit_signer,
-                          passphrase=_passphrase())
+                          passphrase=_passphrase(), engine=engine, warehouse=warehouse)
     r = result.report
     out_console = console()
     out_console.print(
@@ -186,3 +193,46 @@ def code(
         out_console.print(f"audit: coding event #{result.audit_seq}", highlight=False)
     for note in result.notes:
         out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+
+
+@app.command("send")
+def send(
+    request: Annotated[str, typer.Argument(help="Request id.")],
+    bcss: Annotated[str, typer.Option("--bcss", envvar="PRIMEX_BCSS_URL",
+                                      help="URL of the BCSS linkage service.")],
+    bcss_key: Annotated[str, typer.Option(
+        "--bcss-key", envvar="PRIMEX_BCSS_KEY",
+        help="The BCSS operator key (as registered in the log) that signs the receipt.")],
+    signer: Annotated[str, typer.Option("--as", help="The SPP operator key that signs the "
+                                        "calls (the BCSS lists it as a peer).")],
+    ca: Annotated[Path | None, typer.Option(
+        "--ca", envvar="PRIMEX_BCSS_CA", help="CA of the BCSS's TLS certificate.")] = None,
+    client_cert: Annotated[Path | None, typer.Option(
+        "--client-cert", envvar="PRIMEX_BCSS_CLIENT_CERT",
+        help="Mutual TLS: the SPP's client certificate (PEM).")] = None,
+    client_key: Annotated[Path | None, typer.Option(
+        "--client-key", envvar="PRIMEX_BCSS_CLIENT_KEY",
+        help="Mutual TLS: its private key (PEM).")] = None,
+) -> None:
+    """SPP side: send the request's extract to the BCSS service and record its coding.
+
+    Resumable: run it again after a cut connection; nothing is coded twice. The coded file,
+    the linkage report and the BCSS manifest land in <home>/spp/work/<request>/, and the
+    `coding` entry (the BCSS's signed receipt) is appended to the log.
+    """
+    from primex.commands.keys import prompt_signer
+    from primex.service.bcss_client import BcssEndpoint, send_for_coding
+
+    h = home()
+    cert = (str(client_cert), str(client_key)) if client_cert and client_key else None
+    endpoint = BcssEndpoint(bcss, bcss_key, ca=str(ca) if ca else None, client_cert=cert)
+    out = send_for_coding(h, request, endpoint, prompt_signer(h, signer))
+    r = out.receipt
+    console().print(
+        f"{request}: coded by the BCSS (key id {r['key_id']}); {r['summary']['rows_in']} rows "
+        f"in, {r['summary']['valid']} valid; receipt signed by {r['signer']}; extract "
+        "destroyed at the BCSS", highlight=False, soft_wrap=True)
+    for path in out.files.values():
+        console().print(f"wrote {path}", highlight=False, soft_wrap=True)
+    if out.audit_seq is not None:
+        console().print(f"audit: coding event #{out.audit_seq}", highlight=False)

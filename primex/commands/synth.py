@@ -50,8 +50,19 @@ def generate(
     ] = 0.5,
     db: DbOption = None,
     warehouse: WarehouseOption = None,
+    warehouse_parquet: Annotated[
+        bool,
+        typer.Option(
+            "--warehouse-parquet",
+            help="Also write the warehouse as Parquet partitioned by quarter under "
+            "<home>/bcss/warehouse/ (what `linkage code --engine spark` reads).",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic PRIMA (spp/prima.duckdb) and BCSS warehouse (bcss/warehouse.duckdb).
+
+    With `--prima postgresql://…` (before the command) PRIMA is also loaded into that
+    PostgreSQL database, where every SPP-side step then reads it.
 
     Example: primex --home demo synth generate --persons 20000 --start 2022-01 --months 24
     """
@@ -93,6 +104,17 @@ def generate(
     table.add_row("monthly payment rows", f"{result.benefit_rows:,}")
     table.add_row("quarterly position rows", f"{result.position_rows:,}")
     table.add_row("period", f"{cfg.start} + {cfg.months} months (snapshot {cfg.snapshot_date})")
+    if h.prima_url:  # `--prima postgresql://…`: PRIMA also goes to the SPP's server
+        from primex.synthetic.postgres import load_prima, redact_url
+
+        counts = load_prima(result.prima, h.prima_url)
+        table.add_row("PRIMA on PostgreSQL",
+                      f"{redact_url(h.prima_url)} ({sum(counts.values()):,} rows loaded)")
+    if warehouse_parquet:
+        from primex.synthetic.warehouse_files import export_warehouse
+
+        folder = export_warehouse(result.warehouse, h.bcss / "warehouse")
+        table.add_row("warehouse (Parquet)", str(folder))
     console().print(table)
 
 

@@ -50,6 +50,7 @@ from primex.errors import PrimexError
 from primex.extract import record_key
 from primex.extract.engine import DuckDBEngine, Engine
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
+from primex.extract.postgres import PostgresEngine, redact_url
 from primex.home import Home
 
 KIND = "primex.extract.adhoc"
@@ -242,13 +243,17 @@ def build_sql(parts: dict[str, Any], data_last: date) -> tuple[str, dict[str, An
     # One pass over benefit_month, grouped by the spell id alone (it identifies the spell and
     # its person; grouping by the NISS string too cost 3x). The category of the first month
     # rides along as MIN(month number * 100000 + category): its month is the spell's first.
+    # The mean amount is rounded half up to the cent in exact arithmetic (ROUND(AVG()) is
+    # exact on PostgreSQL's NUMERIC but goes through a double in DuckDB: they would differ
+    # on half cents).
     spells = f"""
 SELECT MIN(b.niss) AS niss, b.spell_id, MIN(b.benefit) AS benefit, MIN(b.cpas) AS cpas,
        MIN(b.month) AS spell_start, MAX(b.month) AS last_month,
        SUM(CASE WHEN b.month >= {p(start)} AND b.month <= {p(end)} THEN 1 ELSE 0 END)
          AS spell_duration,
        MAX(CASE WHEN b.student THEN 1 ELSE 0 END) = 1 AS student,
-       CAST(ROUND(AVG(b.amount), 2) AS DECIMAL(10, 2)) AS amount,
+       CAST(FLOOR((200 * SUM(b.amount) + COUNT(*)) / (2 * COUNT(*))) / 100
+            AS DECIMAL(10, 2)) AS amount,
        MIN(CAST(EXTRACT(YEAR FROM b.month) * 12 + EXTRACT(MONTH FROM b.month) AS BIGINT)
            * 100000 + b.category) AS first_category
 FROM benefit_month b
@@ -342,8 +347,12 @@ def _geo_values() -> str:
     )
 
 
-def open_prima(home: Home) -> DuckDBEngine:
-    """An in-memory engine with PRIMA's tables as views and the geography table."""
+def open_prima(home: Home) -> Engine:
+    """PRIMA's tables behind the Engine interface: a read-only PostgreSQL session when the
+    home points at one (`--prima`), else an in-memory DuckDB with the file's tables as views
+    and the geography table."""
+    if home.prima_url:
+        return PostgresEngine(home.prima_url)
     path = home.prima_db
     if not path.exists():
         raise PrimexError(
@@ -361,6 +370,32 @@ def open_prima(home: Home) -> DuckDBEngine:
     )
     engine.execute(f"INSERT INTO geo VALUES {_geo_values()}")
     return engine
+
+
+def _query_postgres(engine: PostgresEngine, sql: str, params: dict[str, Any]) -> pa.Table:
+    """The whole extraction query runs in PostgreSQL (filters, joins, grouping, numbering,
+    order); the geography travels inline (the session is read-only). The result is cast to
+    the types DuckDB gives for the same query on tables of the same types, so the written
+    file is byte-identical to the DuckDB path's."""
+    geo = ("WITH geo (commune, arrondissement, province, region) AS "
+           f"(VALUES {_geo_values()})\n")
+    table = engine.query(geo + sql, params)
+    with DuckDBEngine(None) as duck:
+        for name in PRIMA_TABLES:
+            duck.connection.register(f"_{name}", engine.schema_of(name).empty_table())
+            duck.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM _{name}")
+        duck.execute("CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
+                     "province VARCHAR, region VARCHAR)")
+        schema = duck.query(f"SELECT * FROM ({sql}) q LIMIT 0", params).schema
+    if table.column_names != schema.names:
+        raise PrimexError("PostgreSQL and DuckDB disagree on the extract's columns",
+                          where=engine.name, hint="report this bug")
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise PrimexError(f"a PRIMA column has an unexpected type ({type(exc).__name__})",
+                          where=engine.name,
+                          hint="check the tables against docs/data-model.md") from None
 
 
 def _snapshot(engine: Engine) -> dict[str, Any]:
@@ -399,10 +434,16 @@ def build_extract(
     _check_linkage(parts["linkage"])
     spec_sha = spec_sha256 or spec_sha256_of(spec)
     folder = out_dir or home.spp_work / request_id
-    with open_prima(home) as engine:
+    engine = open_prima(home)
+    try:
         snapshot = _snapshot(engine)
         sql, params = build_sql(parts, _data_last_month(engine))
-        table = engine.query(sql, params)
+        if isinstance(engine, PostgresEngine):
+            table = _query_postgres(engine, sql, params)
+        else:
+            table = engine.query(sql, params)
+    finally:
+        engine.close()
     meta = {
         b"primex.request": request_id.encode(),
         b"primex.spec_sha256": spec_sha.encode(),
@@ -421,7 +462,9 @@ def build_extract(
         "request": request_id,
         "spec_sha256": spec_sha,
         "snapshot": snapshot,
-        "sources": [{"name": home.prima_db.name, "sha256": sha256_file(home.prima_db)}],
+        "sources": [{"name": redact_url(home.prima_url), "kind": "postgresql"}
+                    if home.prima_url else
+                    {"name": home.prima_db.name, "sha256": sha256_file(home.prima_db)}],
         "parameters": {
             "benefits": parts["benefits"],
             "period": {"start": parts["start"].isoformat(), "end": parts["end"].isoformat()},

@@ -14,13 +14,18 @@ exchange with two functions and a file-free hand-over:
 
 from __future__ import annotations
 
+import re
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from primex.errors import PrimexError
 from primex.extract.engine import DuckDBEngine, Engine
 
 OUTCOME_COLUMNS = ["period", "region", "sex", "age_band", "position_group"]
@@ -66,7 +71,29 @@ def leavers(engine: Engine, offsets: tuple[int, ...], periods: list[str],
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def bcss_positions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
+_QUARTER = re.compile(r"\d{4}Q[1-4]")
+
+
+@dataclass(frozen=True)
+class WarehouseSource:
+    """The BCSS side's engine for the outcomes (e.g. `primex.linkage.engines.open_warehouse`
+    on Spark) and what the run's manifest records of it. Default: DuckDB on the protocol's
+    warehouse file."""
+
+    open: Callable[[], AbstractContextManager[Engine]]
+    engine: str
+    path: str
+
+
+@contextmanager
+def _duckdb_warehouse(path: Path) -> Iterator[Engine]:
+    with DuckDBEngine(path) as wh:
+        wh.connection.execute("SET enable_progress_bar = false")
+        yield wh
+
+
+def bcss_positions(warehouse: Path, people: pa.Table,
+                   source: WarehouseSource | None = None) -> pd.DataFrame:
     """BCSS side (modelled): each leaver's position group at the observation quarter.
 
     Returns the columns of OUTCOME_COLUMNS plus `lag_q`, never the NISS. A leaver the
@@ -74,20 +101,24 @@ def bcss_positions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
     """
     if people.num_rows == 0:
         return pd.DataFrame(columns=[*OUTCOME_COLUMNS, "lag_q"])
+    opener = source.open if source is not None else (lambda: _duckdb_warehouse(warehouse))
+    quarters = sorted(set(people.column("period").to_pylist()))
+    if not all(isinstance(q, str) and _QUARTER.fullmatch(q) for q in quarters):
+        raise PrimexError("observation quarters must be labels like 2024Q1",
+                          where="outcomes", hint="report this bug")
+    # literals, not parameters: every engine reads them the same way (and they prune the
+    # warehouse's quarter partitions on Parquet)
+    listed = ", ".join(f"'{q}'" for q in quarters)
     with tempfile.TemporaryDirectory(prefix="primex-bcss-") as tmp:
         handover = Path(tmp) / "leavers.parquet"
         pq.write_table(people, handover)
-        with DuckDBEngine(warehouse) as wh:
-            wh.connection.execute("SET enable_progress_bar = false")
+        with opener() as wh:
             wh.register_parquet("leavers", handover)
-            quarters = sorted(set(people.column("period").to_pylist()))
-            marks = ", ".join("?" for _ in quarters)
             # only the observed quarters of the warehouse (it holds every quarter since 1998)
             result = wh.query(
                 "SELECT l.period, l.region, l.sex, l.age_band, d.position_group, l.lag_q "
                 "FROM leavers l LEFT JOIN (SELECT niss, quarter, position_group "
-                f"FROM dwh_position WHERE quarter IN ({marks})) d "
-                "ON d.niss = l.niss AND d.quarter = l.period",
-                quarters,
+                f"FROM dwh_position WHERE quarter IN ({listed})) d "
+                "ON d.niss = l.niss AND d.quarter = l.period"
             ).to_pandas()
     return result[[*OUTCOME_COLUMNS, "lag_q"]]

@@ -22,7 +22,10 @@ from primex.extract.indicators import INDICATORS
 
 GRAINS = ("quarter", "year")
 METHODS = ("suppression", "cellkey")
-SOURCE_KINDS = {"prima": ("duckdb", "parquet"), "outcomes": ("bcss_model", "none")}
+# outcomes: bcss_model = the demo's one home opens the warehouse file; bcss_service = the
+# leavers go to `primex bcss serve` at `path` (a URL) and positions come back (issue 19)
+SOURCE_KINDS = {"prima": ("duckdb", "parquet"),
+                "outcomes": ("bcss_model", "bcss_service", "none")}
 PROTOCOL_KEYS = {
     "name", "version", "description", "grain", "source", "stable_after_days", "series",
     "protection", "indicators", "series_breakdowns",

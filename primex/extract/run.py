@@ -40,6 +40,7 @@ from primex.extract.manifest import (
     read_manifest,
     sha256_file,
 )
+from primex.extract.postgres import PostgresEngine, redact_url
 from primex.extract.protocol import Protocol, parse_protocol
 from primex.home import Home
 
@@ -213,12 +214,20 @@ class RunResult:
 # --- sources -------------------------------------------------------------------------------
 
 
-def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict[str, Any]]]:
+def _open_prima(protocol: Protocol, home: Home, snapshot: date | None = None
+                ) -> tuple[DuckDBEngine, list[dict[str, Any]]]:
     """An in-memory engine with the PRIMA tables as views, and the source hashes."""
     path = protocol.prima.resolve(home.root)
     engine = DuckDBEngine(None)
     files: list[dict[str, Any]] = []
-    if protocol.prima.kind == "duckdb":
+    if home.prima_url:  # `--prima postgresql://…` overrides the protocol's file source
+        try:
+            _load_postgres(engine, home.prima_url, snapshot)
+        except BaseException:
+            engine.close()
+            raise
+        engine.connection.execute("SET enable_progress_bar = false")
+    elif protocol.prima.kind == "duckdb":
         if not path.exists():
             engine.close()
             raise PrimexError("PRIMA database not found", where=str(path),
@@ -248,6 +257,28 @@ def _open_prima(protocol: Protocol, home: Home) -> tuple[DuckDBEngine, list[dict
             engine.register_parquet(SAMPLE_TABLE, f)
             files.append({"name": f.name, "sha256": sha256_file(f)})
     return engine, files
+
+
+# Rows recorded after the snapshot date are never read by a run at that date: the cut is
+# pushed down into PostgreSQL when the snapshot is known (`--snapshot`).
+_SNAPSHOT_CUT = {"benefit_month": "recorded_on", "employment_measure": "start_date",
+                 "piis": "start_date"}
+
+
+def _load_postgres(engine: DuckDBEngine, url: str, snapshot: date | None) -> None:
+    """PRIMA's tables from PostgreSQL into the run's in-memory engine, as Arrow (binary
+    COPY through ADBC), with the snapshot cut pushed down; the indicator SQL then runs as on
+    the DuckDB file, on values of the same types, so the outputs are byte-identical."""
+    with PostgresEngine(url) as pg:
+        sampled = pg.query("SELECT COUNT(*) AS k FROM information_schema.tables "
+                           "WHERE table_name = $p0", {"p0": SAMPLE_TABLE}).to_pylist()[0]["k"]
+        for t in [*PRIMA_TABLES, *([SAMPLE_TABLE] if sampled else [])]:
+            cut = _SNAPSHOT_CUT.get(t) if snapshot is not None else None
+            table = pg.query(f"SELECT * FROM {t}" + (f" WHERE {cut} <= $p0" if cut else ""),
+                             {"p0": snapshot} if cut else None)
+            engine.connection.register(f"_pg_{t}", table)
+            engine.execute(f"CREATE TEMP TABLE {t} AS SELECT * FROM _pg_{t}")
+            engine.connection.unregister(f"_pg_{t}")
 
 
 def _sample_fraction(engine: Engine) -> float:
@@ -495,7 +526,7 @@ class Plan:
 def plan(home: Home, protocol: Protocol, period: str | None = None,
          snapshot: date | None = None) -> Plan:
     """Which period and snapshot a run would use, and where it writes (without running)."""
-    engine, _ = _open_prima(protocol, home)
+    engine, _ = _open_prima(protocol, home, snapshot)
     try:
         max_rec = engine.query(
             "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
@@ -525,6 +556,8 @@ def existing_run(home: Home, protocol: Protocol, p: Plan) -> RunResult | None:
         return None
     if manifest["protocol"]["sha256"] != protocol.sha256:
         return None
+    if home.prima_url or manifest["sources"][0].get("kind") == "postgresql":
+        return None  # a server database has no file hash to prove it unchanged: rerun
     prima = protocol.prima.resolve(home.root)
     for f in manifest["sources"][0]["files"]:
         src = prima if prima.is_file() else prima / f["name"]
@@ -540,11 +573,17 @@ def existing_run(home: Home, protocol: Protocol, p: Plan) -> RunResult | None:
 
 def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                  snapshot: date | None = None, *, out_dir: Path | None = None,
-                 previous: Path | bool | None = True) -> RunResult:
+                 previous: Path | bool | None = True,
+                 warehouse_source: outcomes_mod.WarehouseSource | None = None,
+                 positions: Callable[[pa.Table], pa.Table] | None = None) -> RunResult:
     """Compute the protocol's indicators for `period` (default: latest complete) and the
     series before it; write the outputs and the manifest. `previous=True` finds the previous
-    publication to flag revisions; a Path names it; None/False: no comparison."""
-    engine, source_files = _open_prima(protocol, home)
+    publication to flag revisions; a Path names it; None/False: no comparison.
+    `warehouse_source`: the BCSS side's engine for the outcomes (default: DuckDB on the
+    protocol's warehouse file), e.g. Spark on a Parquet warehouse.
+    `positions` is the BCSS service's lookup for outcomes of kind bcss_service (leavers with
+    NISS in, positions without NISS out; wired by the command, see bcss_client)."""
+    engine, source_files = _open_prima(protocol, home, snapshot)
     try:
         snap_row = _snapshot_row(engine)
         sample_fraction = _sample_fraction(engine)
@@ -578,23 +617,36 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                 where=str(protocol.prima.resolve(home.root)),
                 hint="check the tables against docs/data-model.md (e.g. an 11-digit niss)",
             ) from None
+        remote = protocol.outcomes.kind == "bcss_service"
+        if remote and positions is None:
+            raise PrimexError("the protocol's outcomes come from the BCSS service, but no "
+                              "service is configured", where="source.outcomes",
+                              hint="run it with --as KEY and PRIMEX_BCSS_KEY set")
         warehouse = protocol.outcomes.resolve(home.root)
         outcome_files: list[dict[str, Any]] = []
         if protocol.outcomes.kind == "bcss_model":
-            if not warehouse.exists():
+            if warehouse_source is None and not warehouse.exists():
                 raise PrimexError("BCSS warehouse not found", where=str(warehouse),
                                   hint="set source.outcomes.kind: none in the protocol, or "
                                        "generate the data with `primex synth generate`")
-            outcome_files.append({"name": warehouse.name, "sha256": sha256_file(warehouse)})
+            if warehouse_source is None:
+                outcome_files.append({"name": warehouse.name,
+                                      "sha256": sha256_file(warehouse)})
         cache: dict[str, pd.DataFrame] = {}
 
         def outcomes_for(offset: int) -> pd.DataFrame | None:
-            if protocol.outcomes.kind != "bcss_model" or protocol.grain != "quarter":
+            if protocol.outcomes.kind == "none" or protocol.grain != "quarter":
                 return None
             if "all" not in cache:  # one hand-over to the BCSS for every lag
                 people = outcomes_mod.leavers(engine, OUTCOME_LAGS,
                                               [p.label for p in series], hi)
-                cache["all"] = outcomes_mod.bcss_positions(warehouse, people)
+                if remote and positions is not None:
+                    cache["all"] = (positions(people).to_pandas() if people.num_rows else
+                                    pd.DataFrame(columns=[*outcomes_mod.OUTCOME_COLUMNS,
+                                                          "lag_q"]))
+                else:
+                    cache["all"] = outcomes_mod.bcss_positions(warehouse, people,
+                                                               warehouse_source)
             frame = cache["all"]
             return frame[frame["lag_q"] == str(offset)].drop(columns="lag_q")
 
@@ -659,11 +711,18 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
                        "series": protocol.series or "all", "protection_method": protocol.method,
                        "indicators": {r.id: list(r.breakdowns) for r in protocol.indicators}},
         "sources": [
+            {"name": "prima", "kind": "postgresql", "path": redact_url(home.prima_url),
+             "files": [], "snapshot": snap_row, "sample_fraction": sample_fraction}
+            if home.prima_url else
             {"name": "prima", "kind": protocol.prima.kind,
              "path": str(protocol.prima.resolve(home.root)), "files": source_files,
              "snapshot": snap_row, "sample_fraction": sample_fraction},
+            {"name": "outcomes", "kind": protocol.outcomes.kind, "engine":
+             warehouse_source.engine, "path": warehouse_source.path, "files": []}
+            if warehouse_source is not None and protocol.outcomes.kind != "none" else
             {"name": "outcomes", "kind": protocol.outcomes.kind,
-             "path": str(warehouse) if protocol.outcomes.kind != "none" else None,
+             "path": (protocol.outcomes.path if remote else str(warehouse))
+             if protocol.outcomes.kind != "none" else None,
              "files": outcome_files},
         ],
         "code": code_version(),
@@ -763,6 +822,10 @@ def verify_manifest(home: Home, manifest_path: Path) -> Verification:
     manifest_path = Path(manifest_path)
     manifest = read_manifest(manifest_path)
     folder = manifest_path.parent
+    if manifest["sources"][0].get("kind") == "postgresql" and not home.prima_url:
+        raise PrimexError("this run read PRIMA from PostgreSQL", where=str(manifest_path),
+                          hint=f"verify it against the same server: --prima "
+                               f"{manifest['sources'][0].get('path')}")
     notes: list[str] = []
     differences: list[str] = []
     proto_file = folder / manifest["protocol"]["file"]

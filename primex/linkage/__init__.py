@@ -4,7 +4,8 @@ Public API (the keystore is deliberately NOT re-exported: only modules of this p
 import `primex.linkage.keystore`):
 
 * `derive_project_key(master_key, project_id) -> bytes`, `pseudonymise(nn11_values,
-  project_key) -> list[str]`, `pseudonymise_column(column, project_key) -> pyarrow.Array`,
+  project_key)` (Arrow in, Arrow out; NumPy in, NumPy out; a list otherwise),
+  `pseudonymise_column(column, project_key) -> pyarrow.Array`,
   `key_id(project_key) -> str` (pseudonym.py: the scheme pinned with the BCSS);
 * `primex.linkage.niss`: normalisation to nn11 and validation with a reason;
 * `primex.linkage.join`: the warehouse join at quarters relative to the spell's events;

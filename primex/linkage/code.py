@@ -36,13 +36,12 @@ from primex.audit.canonical import sha256_hex
 from primex.catalogue import load_catalogue
 from primex.catalogue.censoring import CENSORING_CODES
 from primex.errors import IntegrityError, PrimexError
-from primex.extract.engine import DuckDBEngine
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
 from primex.extract.record_key import COLUMN as RECORD_KEY
 from primex.extract.record_key import RECORD_BYTES as RECORD_KEY_BYTES
 from primex.home import Home
-from primex.linkage import join, keystore, niss, niss_scan
-from primex.linkage.pseudonym import SCHEME, key_id, pseudonymise_column
+from primex.linkage import engines, join, keystore, niss, niss_scan
+from primex.linkage.pseudonym import SCHEME, key_id
 
 CODED_KIND = "primex.linkage.coding"
 REPORT_JSON = "linkage-report.json"
@@ -125,10 +124,14 @@ def code_extract(
     signer: Any = None,
     passphrase: str | None = None,
     project_key: bytes | None = None,
+    engine: str = "duckdb",
+    warehouse: Path | None = None,
 ) -> CodingResult:
     """Run the whole batch; see the module docstring. `project_key` bypasses the keystore
     (tests and benchmarks); the CLI always goes through the keystore. The coding event is
-    signed by `signer` (a primex.audit Signer) or the key called `signer_name`."""
+    signed by `signer` (a primex.audit Signer) or the key called `signer_name`. `engine`
+    (duckdb | spark) and `warehouse` (a DuckDB file or a Parquet folder) choose where
+    validation, pseudonymisation and the join run (`primex.linkage.engines`)."""
     in_path, out_path = Path(in_path), Path(out_path)
     if out_path.suffix != ".parquet":
         raise PrimexError("the coded file must end in .parquet", where=str(out_path))
@@ -155,22 +158,21 @@ def code_extract(
     points = join.parse_points(linkage_of(table))
     if points and not {"spell_start", "spell_end"} <= set(table.column_names):
         raise PrimexError("linkage needs the columns spell_start and spell_end", where=str(in_path))
+    engines.check_engine(engine, home, warehouse)
     if project_key is None:
         project_key = keystore.project_key(home, request_id, passphrase)
     kid = key_id(project_key)
 
-    # 1. validate (vectorised: a per-row Python check costs ~10 s per million rows)
-    nn11s, reasons = niss.check_column(table.column("niss"))
+    # 1. validate and 2. pseudonymise (vectorised, in the chosen engine)
+    nn11s, reasons, pseudonyms = engines.check_and_pseudonymise(
+        engine, table.column("niss"), project_key)
     valid_mask = pa.array(reasons == 0)
     invalid = niss.count_reason_codes(reasons)
     valid = table.filter(valid_mask)
     valid_nn11 = nn11s.filter(valid_mask)
 
-    # 2. pseudonymise
-    pseudonyms = pseudonymise_column(valid_nn11, project_key)
-
     # 3. join the warehouse
-    linked, ranges = _join(home, valid, valid_nn11, points)
+    linked, ranges = _join(home, valid, valid_nn11, points, engine, warehouse)
     in_warehouse = linked.column("in_warehouse").to_numpy(zero_copy_only=False).astype(bool)
 
     # 4. assemble the coded table (no NISS, no direct identifier)
@@ -348,7 +350,8 @@ def _requested_variables(meta: dict[bytes, bytes]) -> set[str] | None:
 
 
 def _join(
-    home: Home, valid: pa.Table, valid_nn11: pa.Array, points: list[join.LinkPoint]
+    home: Home, valid: pa.Table, valid_nn11: pa.Array, points: list[join.LinkPoint],
+    engine_name: str = "duckdb", warehouse: Path | None = None,
 ) -> tuple[pa.Table, dict[str, dict[str, int]]]:
     """Run the warehouse join on a temporary Parquet file of the valid rows (the engine
     interface reads Parquet, so the same code runs on another engine)."""
@@ -373,7 +376,7 @@ def _join(
     try:
         path = tmp / "persons.parquet"
         pq.write_table(persons, path)
-        with DuckDBEngine(home.warehouse_db) as engine:
+        with engines.open_warehouse(engine_name, home, warehouse) as engine:
             engine.register_parquet("link_persons", path)
             linked = join.join_positions(engine, "link_persons", points)
             ranges = join.target_quarters(engine, "link_persons", points) if points else {}

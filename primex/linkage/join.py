@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -114,13 +115,16 @@ def quarter_index(date_sql: str) -> str:
 
 
 def warehouse_quarters(engine: Engine) -> tuple[int | None, int | None]:
-    """First and last quarter index present in dwh_position."""
+    """First and last quarter index present in dwh_position.
+
+    MIN/MAX of the bare date column (the quarter index grows with the date): engines answer
+    it from Parquet statistics or a one-column scan instead of computing every row's index."""
     row = engine.query(
-        f"SELECT MIN({quarter_index('quarter_end')}) AS lo, "
-        f"MAX({quarter_index('quarter_end')}) AS hi FROM {POSITION_TABLE}"
+        f"SELECT MIN(quarter_end) AS lo, MAX(quarter_end) AS hi FROM {POSITION_TABLE}"
     ).to_pylist()[0]
     lo, hi = row["lo"], row["hi"]
-    return (int(lo) if lo is not None else None, int(hi) if hi is not None else None)
+    return (lo.year * 4 + (lo.month - 1) // 3 if lo is not None else None,
+            hi.year * 4 + (hi.month - 1) // 3 if hi is not None else None)
 
 
 def join_positions(engine: Engine, persons: str, points: list[LinkPoint]) -> pa.Table:
@@ -152,6 +156,9 @@ def join_positions(engine: Engine, persons: str, points: list[LinkPoint]) -> pa.
         offsets = [p.offset for p in points if p.event == event]
         if offsets:
             windows.append(f"(d.q - p.{event}_q BETWEEN {min(offsets)} AND {max(offsets)})")
+    span = _quarter_span(engine, persons, points)
+    if span is None:  # no event to link at: nothing can match
+        span = (date(1, 1, 1), date(1, 1, 1))
     sql = f"""
 WITH p AS (
   SELECT row_pos, niss,
@@ -163,7 +170,9 @@ SELECT p.row_pos, d.q - p.entry_q AS rel_entry, d.q - p.exit_q AS rel_exit,
        {', '.join(f'd.{c}' for c in needed)}
 FROM p
 JOIN (SELECT niss, {quarter_index('quarter_end')} AS q, {', '.join(needed)}
-      FROM {POSITION_TABLE}) d
+      FROM {POSITION_TABLE}
+      WHERE quarter_end >= DATE '{span[0].isoformat()}'
+        AND quarter_end <= DATE '{span[1].isoformat()}') d
   ON d.niss = p.niss
 WHERE {' OR '.join(windows)}
 """
@@ -223,6 +232,34 @@ def _censoring_reasons(
             ~np.isfinite(target), NOT_OBSERVED_RUNNING,
             np.where(inside, NO_WAREHOUSE_RECORD, NOT_OBSERVED_OUTSIDE_DATA)).astype(object)
     return out
+
+
+def _quarter_span(
+    engine: Engine, persons: str, points: list[LinkPoint]
+) -> tuple[date, date] | None:
+    """First and last day of the quarters any link point can reach. The warehouse scan is
+    bounded by them (a plain range on the date column: engines skip whole Parquet files and
+    row groups by their statistics, e.g. the quarters of a 100-quarter warehouse a request
+    never looks at); the per-person windows then pick the exact quarters."""
+    row = engine.query(
+        f"SELECT MIN({quarter_index('spell_start')}) AS entry_lo, "
+        f"MAX({quarter_index('spell_start')}) AS entry_hi, "
+        f"MIN({quarter_index('spell_end')}) AS exit_lo, "
+        f"MAX({quarter_index('spell_end')}) AS exit_hi FROM {persons}"
+    ).to_pylist()[0]
+    lows, highs = [], []
+    for event in ("entry", "exit"):
+        offsets = [p.offset for p in points if p.event == event]
+        if offsets and row[f"{event}_lo"] is not None:
+            lows.append(int(row[f"{event}_lo"]) + min(offsets))
+            highs.append(int(row[f"{event}_hi"]) + max(offsets))
+    if not lows:
+        return None
+    lo, hi = max(min(lows), 4), max(max(highs), 4)  # not before year 1
+    first = date(lo // 4, 3 * (lo % 4) + 1, 1)
+    after = hi + 1
+    last = date.fromordinal(date(after // 4, 3 * (after % 4) + 1, 1).toordinal() - 1)
+    return first, last
 
 
 def target_quarters(

@@ -8,16 +8,19 @@ This is an interface with the BCSS: any change is a new version (`v2` labels), n
 The project id is the request id. Two projects get unlinkable pseudonyms (independent PRF
 keys); one project gets the same pseudonym for a person on every extraction.
 
-`pseudonymise` is the list-in, list-out API; `pseudonymise_column` is the fast path for an
-Arrow / Polars / pandas / NumPy column (compiled kernel, see `hmac_kernel`), equal to the
-reference on every row (see the tests).
+`pseudonymise` gives back the kind of sequence it was given (an Arrow array for Arrow, a NumPy
+array for NumPy: `S32` for bytes input, `<U32` for str input; a list otherwise);
+`pseudonymise_column` always returns an Arrow string array. Both feed the compiled kernel
+(`hmac_kernel`) without a per-row Python step on the way in: Arrow strings are read in
+place, NumPy `S11`/`U11` arrays as a digit matrix, lists through one Arrow conversion. Only
+small lists take the per-row reference (the kernel's set-up costs more). Spark's Arrow UDF
+(`primex.linkage.spark`) calls `pseudonymise_column` on each batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -73,14 +76,27 @@ def pseudonym_of(nn11: str, project_key: bytes) -> str:
     ].hex()
 
 
-def pseudonymise(nn11_values: Iterable[str], project_key: bytes) -> list[str]:
+def pseudonymise(nn11_values: Any, project_key: bytes) -> Any:
     """Pseudonyms of validated `nn11` values, in order (32 lowercase hex characters each).
 
-    Values must already be normalised and validated (`primex.linkage.niss`); anything that
-    is not exactly 11 ASCII digits is refused (by position, never by value).
+    An Arrow array (or chunked array) gives an Arrow string array, a NumPy array a NumPy
+    array (`S32` for a bytes array such as `S11`, `<U32` otherwise), anything else (list,
+    tuple, iterable) a list of str. Values must already be
+    normalised and validated (`primex.linkage.niss`); anything that is not exactly 11 ASCII
+    digits is refused (by position, never by value).
     """
-    values = list(nn11_values)
     _check_key(project_key)
+    if isinstance(nn11_values, pa.Array | pa.ChunkedArray):
+        return pseudonymise_column(nn11_values, project_key)
+    if isinstance(nn11_values, np.ndarray):
+        column = pseudonymise_column(nn11_values, project_key)
+        n = len(column)
+        raw = np.frombuffer(column.buffers()[2], np.uint8)[: PSEUDONYM_HEX * n]
+        if nn11_values.dtype.kind == "S":  # bytes in, bytes out: a view, no copy
+            return raw.view(f"S{PSEUDONYM_HEX}")
+        # ASCII to UCS-4 by widening the bytes: several times faster than a string astype
+        return raw.astype(np.uint32).view(f"U{PSEUDONYM_HEX}")
+    values = nn11_values if isinstance(nn11_values, list) else list(nn11_values)
     if len(values) < SMALL_BATCH:
         key = bytes(project_key)
         out = []
@@ -88,7 +104,13 @@ def pseudonymise(nn11_values: Iterable[str], project_key: bytes) -> list[str]:
             digest = hmac.new(key, MESSAGE_PREFIX + _nn11_bytes(value, i), "sha256").digest()
             out.append(digest[:PSEUDONYM_BYTES].hex())
         return out
-    return pseudonymise_column(pa.array(values, pa.string()), project_key).to_pylist()
+    try:  # one C++ pass; a non-str value is refused below, by position
+        column = pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        for i, value in enumerate(values):
+            _nn11_bytes(value, i)
+        raise
+    return pseudonymise_column(column, project_key).to_pylist()
 
 
 def pseudonymise_column(values: Any, project_key: bytes, *, fast: bool | None = None) -> pa.Array:
@@ -139,6 +161,16 @@ def _digits_matrix(values: Any) -> np.ndarray:
     """`(n, 11)` uint8 view of an all-11-digit string column, zero-copy where Arrow allows."""
     if isinstance(values, np.ndarray) and values.dtype == np.dtype("S11"):
         return _check_digits(np.ascontiguousarray(values).view(np.uint8).reshape(-1, 11))
+    if isinstance(values, np.ndarray) and values.dtype == np.dtype("U11"):
+        # UCS-4 code points: shorter strings are NUL-padded and fail the digit check
+        points = np.ascontiguousarray(values).view(np.uint32).reshape(-1, 11)
+        offset = points - np.uint32(ord("0"))  # wraps below "0": one comparison suffices
+        if offset.size and offset.max() > 9:
+            first = int(np.flatnonzero((offset > 9).any(axis=1))[0])
+            raise PrimexError("not a normalised national number (11 ASCII digits)",
+                              where=f"row {first}",
+                              hint="normalise with primex.linkage.niss first")
+        return points.astype(np.uint8)
     arr = _as_arrow_strings(values)
     n = len(arr)
     if arr.null_count:

@@ -212,6 +212,10 @@ def _levels(node: tuple[int, ...], ladders: list[_Ladder]) -> dict[str, str]:
 def _connect(home: Home) -> Any:
     import duckdb
 
+    from primex.requests.prima_source import open_prima
+
+    if home.prima_url:  # PRIMA on PostgreSQL: its tables in an in-memory DuckDB
+        return open_prima(home)
     if not home.prima_db.exists():
         raise PrimexError(
             "no PRIMA data to assess the request on",

@@ -155,12 +155,14 @@ def _default_policy() -> Any:
 
 def data_coverage(home: Home) -> DataCoverage | None:
     """Months covered by PRIMA's `snapshot` row; None when there is no PRIMA yet."""
-    if not home.prima_db.exists():
+    if not home.prima_url and not home.prima_db.exists():
         return None
     import duckdb
 
+    from primex.requests.prima_source import open_prima
+
     try:
-        with duckdb.connect(str(home.prima_db), read_only=True) as con:
+        with open_prima(home) as con:
             row = con.execute("SELECT start_month, months FROM snapshot LIMIT 1").fetchone()
     except duckdb.Error as exc:
         raise PrimexError(

@@ -113,7 +113,7 @@ class CommentOut(BaseModel):
 
 
 class JobIn(BaseModel):
-    step: Literal["extract", "protect", "build"]
+    step: Literal["extract", "link", "protect", "build"]
 
 
 class JobOut(BaseModel):

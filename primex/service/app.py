@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from primex import __version__
 from primex.errors import IntegrityError, PermissionDenied, PrimexError, ValidationError
 from primex.redact import redact
-from primex.service import api, oidc
+from primex.service import api, oidc, tlog_tiles
 from primex.service.db import make_engine, migrate, session_factory
 from primex.service.decisions import StaleDraft
 from primex.service.identity import Actor, current_actor
@@ -73,6 +73,7 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
     app.state.service = service
     app.include_router(api.router)
     app.include_router(oidc.router)
+    app.include_router(tlog_tiles.router)  # the log as tlog-tiles, for the committee
 
     @app.get("/openapi.json", tags=["public"], include_in_schema=False)
     def openapi(actor: Actor = Depends(current_actor)) -> dict[str, Any]:

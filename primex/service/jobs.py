@@ -62,8 +62,28 @@ def _protect(home: Home, request: str, signer: Any) -> str:
     return last or "protected"
 
 
+def _link(home: Home, request: str, signer: Any) -> str:
+    """Send the extract to the BCSS service (PRIMEX_BCSS_URL, PRIMEX_BCSS_KEY, optional
+    PRIMEX_BCSS_CA, PRIMEX_BCSS_CLIENT_CERT/_KEY for mutual TLS) and record its signed
+    receipt as the coding entry."""
+    import os
+
+    from primex.service.bcss_client import BcssEndpoint, send_for_coding
+
+    url, key = os.environ.get("PRIMEX_BCSS_URL"), os.environ.get("PRIMEX_BCSS_KEY")
+    if not url or not key:
+        raise PrimexError("the service has no BCSS linkage service configured",
+                          where="PRIMEX_BCSS_URL", hint="set PRIMEX_BCSS_URL and PRIMEX_BCSS_KEY")
+    cert, cert_key = (os.environ.get("PRIMEX_BCSS_CLIENT_CERT"),
+                      os.environ.get("PRIMEX_BCSS_CLIENT_KEY"))
+    endpoint = BcssEndpoint(url, key, ca=os.environ.get("PRIMEX_BCSS_CA"),
+                            client_cert=(cert, cert_key) if cert and cert_key else None)
+    out = send_for_coding(home, request, endpoint, signer)
+    return f"coded by the BCSS (log entry {out.audit_seq})"
+
+
 STEPS: dict[str, Callable[[Home, str, Any], str]] = {
-    "extract": _extract, "protect": _protect, "build": _build,
+    "extract": _extract, "link": _link, "protect": _protect, "build": _build,
 }
 
 
