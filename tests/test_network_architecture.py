@@ -9,7 +9,7 @@ from test_architecture import PKG, _primex_imports
 
 SIDES: dict[str, tuple[str, ...]] = {
     # the BCSS: linkage (its keystore, warehouse join), audit keys, the shared HTTP code
-    "bcss_service": ("primex.extract", "primex.requests", "primex.disclosure",
+    "bcss_service": ("primex.extract", "primex.requests", "primex.protection", "primex.sdc",
                      "primex.release", "primex.dashboard", "primex.service.api",
                      "primex.service.jobs"),
     # the SPP's client of the BCSS, and the tiles the SPP serves
