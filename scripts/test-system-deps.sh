@@ -2,8 +2,9 @@
 # System packages the test-suite needs (installed by the test setup itself, never by hand).
 # Idempotent and quick when already installed. Runs as root in CI.
 set -e
-# Headless browser for tests/test_dashboard_browser.py (Debian chromium, driven by Playwright
-# through executable_path; fonts-dejavu-core: the font the overflow checks are measured with).
+# Headless browser for tests/test_dashboard_browser.py and tests/test_portal_browser.py (Debian
+# chromium, driven by Playwright through executable_path; fonts-dejavu-core: the font the
+# overflow checks are measured with).
 if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then

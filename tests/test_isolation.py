@@ -87,3 +87,16 @@ def test_the_poison_would_be_seen_without_isolation(tmp_path: Path) -> None:
     checked = validate_file(ROOT / "examples" / "requests" / "ri-by-arrondissement.yaml",
                             home=home)
     assert any("outside the available data" in p.what for p in checked.problems)
+
+
+def test_tests_import_their_helpers_by_module_name() -> None:
+    """`make test` runs the pytest script, which does not put the repository root on
+    sys.path: `from tests.x import ...` works only when a developer runs `python -m pytest`
+    from the root, and then fails in CI (it did once)."""
+    bad = [
+        f"{path.name}:{number}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.lstrip().startswith(("from tests.", "import tests"))
+    ]
+    assert not bad, "import helpers as `from release_chain import ...`: " + ", ".join(bad)

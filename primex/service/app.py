@@ -74,6 +74,9 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
     app.include_router(api.router)
     app.include_router(oidc.router)
     app.include_router(tlog_tiles.router)  # the log as tlog-tiles, for the committee
+    from primex.service.pages import mount_portal  # the web pages (issue 18)
+
+    mount_portal(app)
 
     @app.get("/openapi.json", tags=["public"], include_in_schema=False)
     def openapi(actor: Actor = Depends(current_actor)) -> dict[str, Any]:

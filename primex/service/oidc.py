@@ -191,7 +191,9 @@ async def callback(request: Request, code: str = "", state: str = "") -> Redirec
     except HTTPException:
         _rate(service, request)
         raise
-    response = RedirectResponse("/api/me", status_code=303)
+    # a login started from the web pages (issue 18) lands back on them
+    portal = request.cookies.get("primex-portal-login") == "1"
+    response = RedirectResponse("/portal/" if portal else "/api/me", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/auth")
     response.set_cookie(cookie_name(service), token, httponly=True,
                         secure=service.settings.cookie_secure, samesite="lax", path="/",

@@ -1,0 +1,351 @@
+"""The portal's routes (under /portal, outside the OpenAPI description: they are pages, the
+API is /api). Every page but the login start and the key enrolment needs a session; the
+per-object checks are the API's own (`api._state`: a researcher asking for another
+organisation's request gets the same 404 as for one that does not exist)."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from primex.errors import PrimexError
+from primex.redact import redact
+from primex.service import api
+from primex.service.identity import Actor, current_actor, state_of
+from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
+from primex.service.state import ServiceState
+
+LANG_COOKIE = "primex-lang"
+PORTAL_LOGIN_COOKIE = "primex-portal-login"  # the OIDC callback then lands on the portal
+PREVIEW_ROWS = 10
+# blanked values (sdcMicro's local suppression); "*" is a generalisation level, shown as is
+SUPPRESSED_MARKS = frozenset({"", "NA", "NaN", "nan", "None", "<NA>"})
+# what waits for whom (the request states in primex.audit.workflow.STATES)
+WAITING: dict[str, tuple[str, ...]] = {
+    "researcher": ("returned", "released"),
+    "privacy_officer": ("submitted", "protected"),
+    "president": ("output_checked",),
+    "spp_operator": ("approved", "extracted", "coded", "signed_off"),
+    "committee": (),
+}
+# the conditions the approval form offers, as primex.requests.conditions parses them
+CONDITION_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("k", "k-anonymity k", "1"),
+    ("l", "l-diversity l", "1"),
+    ("max_suppression", "max suppression (share)", "0.001"),
+    ("min_count", "min cell count", "1"),
+    ("p_percent", "p%", "1"),
+    ("dominance.n", "dominance n", "1"),
+    ("dominance.k", "dominance k (%)", "1"),
+)
+STATIC = {"portal.css": "text/css; charset=utf-8",
+          "portal.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+root = APIRouter(include_in_schema=False)  # what browsers ask for by themselves
+_ENV = Environment(loader=PackageLoader("primex.service.pages", "templates"),
+                   autoescape=select_autoescape(default=True), trim_blocks=True,
+                   lstrip_blocks=True, undefined=StrictUndefined)  # a missing word fails
+# free text (comments, purposes, previews, reports) goes through `redact` in the templates;
+# hashes and keys do not (a hex digest can hold 11 digits in a row)
+_ENV.filters["redact"] = lambda value: redact(str(value))
+
+
+def _lang(request: Request) -> str:
+    return pick_language(request.cookies.get(LANG_COOKIE),
+                         request.headers.get("accept-language"))
+
+
+def _render(request: Request, template: str, actor: Actor | None, status: int = 200,
+            **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+    html = _ENV.get_template(template).render(
+        t=translator(lang), lang=lang, languages=[(c, NAMES[c]) for c in LANGUAGES],
+        here=quote(request.url.path), actor=actor,
+        term=lambda name: term(lang, name), **context)
+    return HTMLResponse(html, status_code=status)
+
+
+async def _actor(request: Request) -> Actor | None:
+    try:
+        return await current_actor(request)
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            return None
+        raise
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/portal/login", status_code=303)
+
+
+# --- public pages -----------------------------------------------------------------------
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    if name not in STATIC:
+        raise HTTPException(404, "not found")
+    data = files("primex.service.pages").joinpath("static", name).read_bytes()
+    return Response(data, media_type=STATIC[name])
+
+
+@root.get("/favicon.ico")
+def favicon() -> Response:
+    return static("favicon.svg")
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str = "/portal/") -> RedirectResponse:
+    if code not in LANGUAGES:
+        raise HTTPException(404, "unknown language")
+    # only a path of the portal (no open redirect)
+    target = next if next.startswith("/portal/") and "//" not in next else "/portal/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+@router.get("/login")
+def login(request: Request) -> Response:
+    response = RedirectResponse("/auth/login", status_code=303)
+    response.set_cookie(PORTAL_LOGIN_COOKIE, "1", max_age=600, httponly=True,
+                        samesite="lax", path="/auth",
+                        secure=state_of(request).settings.cookie_secure)
+    return response
+
+
+@router.get("/enrol")
+async def enrol(request: Request) -> HTMLResponse:
+    """Key enrolment: the browser creates its key pair (no account needed yet: the
+    committee registers the public key, then the account can log in)."""
+    return _render(request, "enrol.html", await _actor(request))
+
+
+# --- pages behind a session -------------------------------------------------------------
+@router.get("/")
+async def home(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _render(request, "welcome.html", None)
+    service = state_of(request)
+    rows = await run_in_threadpool(_visible_rows, service, actor)
+    waits = WAITING.get(actor.role, ())
+    return _render(request, "home.html", actor, rows=rows,
+                   waiting=[r for r in rows if r["state"] in waits])
+
+
+def _visible_rows(service: ServiceState, actor: Actor) -> list[dict[str, Any]]:
+    rows = []
+    with service.view() as log:
+        for rid in log.requests():
+            st = log.state(rid)
+            if api._visible(actor, st):
+                last = st.history[-1] if st.history else None
+                rows.append({"request": rid, "state": st.state, "title": st.title,
+                             "organisation": st.organisation,
+                             "updated": last.time if last else ""})
+    return rows
+
+
+@router.get("/new")
+async def editor(request: Request, resubmit: str | None = None) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login()
+    text = ""
+    if resubmit is not None:
+        page = await run_in_threadpool(_request_page, state_of(request), actor, resubmit)
+        text = f"id: {resubmit}\n" + "\n".join(
+            line for line in page["yaml"].splitlines() if not line.startswith("id:"))
+    return _render(request, "editor.html", actor, text=text)
+
+
+@router.get("/requests/{request_id}")
+async def request_page(request: Request, request_id: str) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login()
+    try:
+        page = await run_in_threadpool(_request_page, state_of(request), actor, request_id)
+    except HTTPException as exc:  # the API's 404: unknown, or not the caller's to see
+        if exc.status_code != 404:
+            raise
+        return _render(request, "error.html", actor, status=404, detail=str(exc.detail))
+    return _render(request, "request.html", actor, **page,
+                   condition_fields=CONDITION_FIELDS)
+
+
+def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, Any]:
+    from primex.requests.lifecycle import status
+    from primex.requests.spec import RequestSpec
+    from primex.requests.store import load_submitted, read_stored
+
+    home = service.home
+    with service.view() as log:
+        st = api._state(log, actor, rid)
+        info = status(home, rid, log=log)
+        versions = [e.body.get("spec_sha256") for e in st.history
+                    if e.type == "submission" and e.body.get("spec_sha256")]
+        key_entries = [e for e in log.entries() if e.type == "key_add"]
+        origin_key = _log_vkey(log)
+    texts = [read_stored(home, sha, request_id=rid).decode("utf-8") for sha in versions]
+    yaml_text = texts[-1] if texts else ""
+    spec: RequestSpec | None = None
+    try:
+        spec = load_submitted(home, rid)[0]
+    except PrimexError:
+        spec = None
+    diff: list[str] = []
+    if len(texts) >= 2:
+        diff = list(difflib.unified_diff(texts[-2].splitlines(), texts[-1].splitlines(),
+                                         "previous", "current", lineterm="", n=2))
+    recipient = None
+    if spec is not None:
+        owner = next((e.body for e in key_entries
+                      if e.body.get("x25519") == spec.requester.public_key), None)
+        recipient = {"organisation": spec.requester.organisation,
+                     "key": spec.requester.public_key,
+                     "owner": f"{owner['name']} ({owner['person']}, {owner['role']})"
+                     if owner else None}
+    with service.db() as db:
+        from sqlalchemy import select
+
+        from primex.service.db import Comment
+
+        comments = [{"author": c.author, "role": c.role, "text": c.text,
+                     "created": c.created.isoformat(timespec="minutes")}
+                    for c in db.scalars(select(Comment).where(Comment.request == rid)
+                                        .order_by(Comment.id))]
+    output = _output(service, actor, rid, st.state) if st.state in (
+        "protected", "output_checked") and actor.role in ("privacy_officer",
+                                                          "president") else None
+    counts: dict[str, int] = {}
+    for row in info["history"]:
+        counts[row["event"]] = counts.get(row["event"], 0) + 1
+    return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
+            "comments": comments, "output": output, "recipient": recipient,
+            "counts": counts, "package_cmd": _open_command(rid, actor, origin_key)}
+
+
+def _log_vkey(log: Any) -> str | None:
+    from primex.audit.keys import vkey
+
+    info = log.registry.keys.get("log")
+    return vkey(log.origin, info.public_key) if info is not None else None
+
+
+def _open_command(rid: str, actor: Actor, log_key: str | None) -> str:
+    from primex.release.package import SUFFIX
+
+    cmd = f"primex release open {rid}{SUFFIX} --key {actor.key_name}"
+    return cmd + (f" --log-key '{log_key}'" if log_key else "")
+
+
+def _output(service: ServiceState, actor: Actor, rid: str, state: str | None) -> dict[str, Any]:
+    from primex.release.gate import protected_dir
+    from primex.release.manifest import REPORT_JSON
+
+    with service.log() as log:
+        if state == "protected":
+            manifest = api._protected_manifest(service, log, rid)
+        else:
+            from primex.release.signoff import prepare_signoff
+
+            manifest = prepare_signoff(service.home, log, rid).manifest
+    folder = protected_dir(service.home, rid)
+    report_path = folder / REPORT_JSON
+    report = json.loads(report_path.read_text("utf-8")) if report_path.exists() else {}
+    previews = [{"name": f.name, "bytes": f.bytes, "sha256": f.sha256,
+                 "table": _preview(folder / f.name)} for f in manifest.files]
+    return {"manifest_sha256": manifest.sha256, "files": previews, "report": report,
+            "disclosure": _disclosure(report),
+            "manifest_json": json.dumps(manifest.as_dict(), sort_keys=True)}
+
+
+RISK_METRICS = ("global_risk_ER", "global_risk_pct", "max_individual_risk", "sample_uniques",
+                "high_risk_records")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _disclosure(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's answers to the officer's questions, as rows (a microdata report; a
+    table or synthetic report shows its summary and the full report below)."""
+    details = _dict(report.get("details"))
+    before, after = _dict(details.get("risk_before")), _dict(details.get("risk_after"))
+    risk = [(m, before.get(m), after.get(m)) for m in RISK_METRICS
+            if m in before or m in after]
+    if "kanon_violations_before" in details:
+        risk.append(("records violating k-anonymity", details.get("kanon_violations_before"),
+                     details.get("kanon_violations_after")))
+    per_variable = details.get("suppressions")
+    labels = _dict(details.get("level_labels"))
+    generalised = [(q, lv, labels.get(q, "")) for q, lv in _dict(details.get("levels")).items()]
+    suppressed = [(key, value) for key, value in details.items()
+                  if "suppress" in key and not isinstance(value, dict | list)
+                  and key != "suppression_reason"]
+    suppressed += [(f"values suppressed: {q}", n) for q, n in _dict(per_variable).items()]
+    loss = _dict(details.get("information_loss"))
+    return {"summary": report.get("summary"), "passed": report.get("passed"), "risk": risk,
+            "generalised": generalised, "suppressed": suppressed,
+            "reason": details.get("suppression_reason"),
+            "loss": [(k, v) for k, v in loss.items() if not isinstance(v, dict | list)]}
+
+
+def _preview(path: Path) -> dict[str, Any] | None:
+    """The first rows of a CSV or Parquet file, each cell (text, suppressed?)."""
+    rows: list[list[str]] = []
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle)
+            rows = [row for _, row in zip(range(PREVIEW_ROWS + 1), reader, strict=False)]
+    elif path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(path).read_row_group(0) if path.stat().st_size else None
+        if table is not None:
+            head = table.slice(0, PREVIEW_ROWS).to_pylist()
+            rows = [list(table.column_names)] + [
+                ["" if v is None else str(v) for v in r.values()] for r in head]
+    else:
+        return None
+    if not rows:
+        return None
+    return {"header": rows[0],
+            "rows": [[(cell, cell.strip() in SUPPRESSED_MARKS) for cell in row]
+                     for row in rows[1:]]}
+
+
+@router.get("/audit")
+async def audit(request: Request) -> Response:
+    actor = await _actor(request)
+    if actor is None:
+        return _to_login()
+    if actor.role not in ("committee", "privacy_officer"):
+        raise HTTPException(403, "the audit report is for the committee and the officer")
+    report = await run_in_threadpool(_report, state_of(request))
+    return _render(request, "audit.html", actor, report=report)
+
+
+def _report(service: ServiceState) -> Any:
+    from primex.audit.report import build_report
+
+    return build_report(service.home)
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, indent=1, sort_keys=True, default=str)
+
+
+_ENV.filters["dump"] = dump
