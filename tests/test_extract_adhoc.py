@@ -22,6 +22,7 @@ from linkage_helpers import (
     ref_record_key,
 )
 
+from primex.catalogue.censoring import CENSORING_CODES
 from primex.errors import PrimexError
 from primex.extract.adhoc import build_extract
 from primex.extract.manifest import sha256_file
@@ -222,7 +223,9 @@ def test_request_extraction_coding_chain_with_audit(
     kp = ref_project_key(master, request)
     by_pseudonym = {r["pseudonym"]: r for r in coded.to_pylist()}
     p1_rows = [r for r in coded.to_pylist() if r["pseudonym"] == ref_pseudonym(kp, P1)]
-    assert sorted(r["position_group_exit_p4q"] or "-" for r in p1_rows) == ["-", "employee"]
+    # an unobserved outcome is a censoring code with its reason (issue 16), not NULL
+    assert sorted("-" if r["position_group_exit_p4q"] in CENSORING_CODES
+                  else r["position_group_exit_p4q"] for r in p1_rows) == ["-", "employee"]
     assert ref_pseudonym(kp, P2) in by_pseudonym
     assert niss_leaks(out.parent) == []
     assert "niss" not in coded.column_names

@@ -94,12 +94,15 @@ def test_coding_end_to_end(setup: tuple[Home, Path], tmp_path: Path) -> None:
     assert (rows["1"]["position_group_entry_m1q"], rows["1"]["wage_class_entry_m1q"]) == (
         "inactive", None)
     # B: running -> no exit; entry 2024Q1 - 1 = 2023Q4
-    assert rows["2"]["position_group_exit_p4q"] is None
+    # censoring is an explicit code with its reason (issue 16), for categories
+    assert rows["2"]["position_group_exit_p4q"] == "not_observed_running"
     assert rows["2"]["position_group_entry_m1q"] == "job_seeker"
     # C: not in the warehouse at all
-    assert all(rows["3"][c] is None for c in coded.column_names[4:])
+    assert all(rows["3"][c] is None for c in coded.column_names[6:])
+    assert {rows["3"][c] for c in coded.column_names[4:6]} <= {
+        "not_observed_running", "not_observed_outside_data", "no_warehouse_record"}
     # D: exit 2024Q4 + 4 = 2025Q4, beyond the warehouse; entry 2024Q2 - 1 = 2024Q1
-    assert rows["4"]["position_group_exit_p4q"] is None
+    assert rows["4"]["position_group_exit_p4q"] == "not_observed_outside_data"
     assert (rows["4"]["position_group_entry_m1q"], rows["4"]["wage_class_entry_m1q"]) == (
         "employee", 7)
     # A's second spell: entry 2024Q1 - 1 = 2023Q4

@@ -78,6 +78,13 @@ def test_join_matches_the_reference(spell_list, cells, points) -> None:  # type:
                 cell = by_quarter.get((niss[person], _q(event) + pt.offset))
                 if cell is not None:
                     want = cell[0] if pt.variable == "position_group" else cell[1]
+            if want is None and pt.variable == "position_group":
+                # a category: censoring is an explicit code, with its reason (issue 16)
+                known = [q for _, q in by_quarter]
+                target = None if event is None else _q(event) + pt.offset
+                want = ("not_observed_running" if target is None
+                        else "no_warehouse_record" if known and min(known) <= target
+                        <= max(known) else "not_observed_outside_data")
             assert out[i][pt.column] == want, (i, pt)
 
 

@@ -280,6 +280,11 @@ def _print_conditions(conditions: dict[str, Any]) -> None:
         value = conditions["disclosure"].get(head)
         value = value.get(tail) if tail and isinstance(value, dict) else value
         enforced.append(f"{name}={value}" + (" (yours)" if name in tightened else ""))
+    enforced += [f"{var}={level} (yours)"
+                 for var, level in (conditions.get("generalise") or {}).items()]
+    enforced += [f"drop={var} (yours)" for var in conditions.get("drop") or []]
+    enforced += [f"priority.{var}={p} (yours)"
+                 for var, p in (conditions.get("priorities") or {}).items()]
     out.print("enforced: " + ", ".join(enforced), highlight=False, soft_wrap=True)
     for note in conditions.get("notes") or []:
         out.print(f"note (not enforced by the software): {escape(note)}", highlight=False,

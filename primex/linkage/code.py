@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from primex.atomic import write_via
 from primex.audit.canonical import sha256_hex
 from primex.catalogue import load_catalogue
+from primex.catalogue.censoring import CENSORING_CODES
 from primex.errors import IntegrityError, PrimexError
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
 from primex.extract.record_key import COLUMN as RECORD_KEY
@@ -485,7 +486,10 @@ def _report(
         linked_summary.append(
             {
                 "column": p.column,
-                "with_value": values.length() - values.null_count,
+                # an observed value: neither NULL nor a censoring code
+                "with_value": values.length() - values.null_count - (
+                    int(pc.sum(pc.is_in(values, value_set=pa.array(list(CENSORING_CODES))))
+                        .as_py() or 0) if pa.types.is_string(values.type) else 0),
                 "no_event": rng.get("no_event", 0),
                 "beyond_data": rng.get("beyond_data", 0),
                 "in_range": rng.get("in_range", 0),

@@ -4,7 +4,9 @@ A linkage point is `<event><sign><N>q`: `entry` is the quarter of `spell_start`,
 quarter of `spell_end`, and `exit+4q` the fourth quarter after the exit quarter. The linked
 column is `<variable>_<event>_<p|m><N>q` (e.g. `position_group_exit_p4q`). A value is NULL
 when the spell has no exit (still running), when the target quarter lies outside the
-warehouse's quarters, or when the warehouse has no row for the person in that quarter.
+warehouse's quarters, or when the warehouse has no row for the person in that quarter; a
+linked *category* whose catalogue lists the censoring codes (`primex.catalogue.censoring`)
+gets the code of that reason instead of NULL (censoring is data, not an error).
 
 Quarters are compared as integers `year * 4 + quarter - 1` computed with EXTRACT on dates,
 on both sides, so the SQL stays standard (DuckDB now, Spark SQL later) and no engine-specific
@@ -21,8 +23,15 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from primex.catalogue import load_catalogue
+from primex.catalogue.censoring import (
+    CENSORING_CODES,
+    NO_WAREHOUSE_RECORD,
+    NOT_OBSERVED_OUTSIDE_DATA,
+    NOT_OBSERVED_RUNNING,
+)
 from primex.errors import IntegrityError, PrimexError
 from primex.extract.engine import Engine
 
@@ -47,6 +56,14 @@ class LinkPoint:
     @property
     def column(self) -> str:
         return f"{self.variable}_{self.suffix}"
+
+
+def censored_variables() -> set[str]:
+    """Linkable categories whose catalogue codes include every censoring code."""
+    return {
+        v.name for v in load_catalogue()
+        if v.source == "bcss" and v.categories and set(CENSORING_CODES) <= set(v.codes)
+    }
 
 
 def warehouse_columns() -> dict[str, str]:
@@ -179,7 +196,42 @@ WHERE {' OR '.join(windows)}
             )
         values = value_columns[columns[point.variable]].filter(pa.array(mask))
         out[point.column] = values.take(pa.array(index, mask=index < 0))
+    censored = censored_variables()
+    if any(p.variable in censored for p in points):
+        reasons = _censoring_reasons(engine, persons, points, n)
+        for point in points:
+            if point.variable in censored:
+                col = out[point.column]
+                out[point.column] = pc.if_else(
+                    pc.is_null(col), pa.array(reasons[point.suffix]), col.cast(pa.string()))
     return pa.table(out)
+
+
+def _censoring_reasons(
+    engine: Engine, persons: str, points: list[LinkPoint], n: int
+) -> dict[str, np.ndarray]:
+    """Per link point and row: the censoring code a NULL linked value stands for."""
+    lo, hi = warehouse_quarters(engine)
+    rows = engine.query(
+        f"SELECT row_pos, {quarter_index('spell_start')} AS entry_q, "
+        f"{quarter_index('spell_end')} AS exit_q FROM {persons}"
+    )
+    pos = rows.column("row_pos").to_numpy()
+    event_q = {}
+    for event in ("entry", "exit"):
+        q = np.full(n, np.nan)
+        q[pos] = rows.column(f"{event}_q").to_numpy(zero_copy_only=False).astype(np.float64)
+        event_q[event] = q
+    out: dict[str, np.ndarray] = {}
+    for point in points:
+        target = event_q[point.event] + point.offset
+        inside = (np.isfinite(target) & (lo is not None) & (hi is not None)
+                  & (target >= (lo if lo is not None else 0))
+                  & (target <= (hi if hi is not None else -1)))
+        out[point.suffix] = np.where(
+            ~np.isfinite(target), NOT_OBSERVED_RUNNING,
+            np.where(inside, NO_WAREHOUSE_RECORD, NOT_OBSERVED_OUTSIDE_DATA)).astype(object)
+    return out
 
 
 def _quarter_span(

@@ -20,6 +20,10 @@ from primex.sdc.micro.hierarchy import GeneralisationHierarchy
 from primex.sdc.micro.perturb import perturb_variables
 from primex.sdc.micro.problem import MicroProblem
 
+# Weight of a QI's information loss in the generalisation search, per priority (like
+# sdcMicro's importance and ARX's attribute weights: relative, only the ratios matter).
+PRIORITY_WEIGHTS: dict[str, float] = {"keep": 4.0, "high": 2.0, "normal": 1.0, "low": 0.5}
+
 
 def from_catalogue(name: str, values: Iterable[object]) -> GeneralisationHierarchy:
     """The catalogue's hierarchy of variable `name` for these values, in ARX form."""
@@ -60,6 +64,8 @@ def protect_microdata(
     importance: Sequence[int] | None = None,
     request_id: str | None = None,
     perturbations: Sequence[dict[str, Any]] | None = None,
+    priorities: dict[str, str] | None = None,
+    min_levels: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """k-anonymise (and l-diversify) an extract, then perturb other variables.
 
@@ -68,6 +74,9 @@ def protect_microdata(
     {"method": "noise", "variables": ["wage"], "noise": 150},
     {"method": "pram", "variables": ["position_group"], "pd": 0.8, "alpha": 0.5}];
     seeds default to a hash of the request id, so a re-run gives the same release.
+    `priorities`: {QI: keep | high | normal | low} (the request's, possibly overridden by the
+    officer): the weight of the QI's information loss, and `keep` = never its total while
+    any other generalisation fits. No QI goes to its total while levels below reach k.
     The report has `passed: bool`.
     """
     qis = (catalogue_quasi_identifiers(list(df.columns)) if quasi_identifiers is None
@@ -84,14 +93,34 @@ def protect_microdata(
                               weight=weight)
     cat, without = catalogue_hierarchies(df, [q for q in qis if q not in (hierarchies or {})])
     merged: dict[str, Any] = {**cat, **(hierarchies or {})}
+    prio = {q: (priorities or {}).get(q, "normal") for q in problem.keys}
+    unknown = sorted({v for v in prio.values() if v not in PRIORITY_WEIGHTS})
+    if unknown:
+        raise PrimexError(f"unknown priority {unknown[0]!r}", where=request_id or "priorities",
+                          hint=f"one of {', '.join(PRIORITY_WEIGHTS)}")
+    if importance is None:  # local suppression blanks the least important QIs first
+        order = sorted(problem.keys, key=lambda q: -PRIORITY_WEIGHTS[prio[q]])
+        importance = [order.index(q) + 1 for q in problem.keys]
     res = anonymize(problem.data, problem.keys, merged, k, max_suppression=max_suppression,
-                    sensitive=sensitive, l=l, weight=problem.weight, importance=importance)
+                    sensitive=sensitive, l=l, weight=problem.weight, importance=importance,
+                    loss_weights=[PRIORITY_WEIGHTS[prio[q]] for q in problem.keys],
+                    keep=[prio[q] == "keep" for q in problem.keys], avoid_total=True,
+                    min_levels=_floors(problem.keys, min_levels or {}))
     data = res.data
     reports: list[dict[str, Any]] = []
     for i, spec in enumerate(perturbations or []):
         data, reps = _perturb(data, spec, request_id, i, qis)
         reports.extend(reps)
     report = build_report(res, reports, request_id=request_id)
+    report["priorities"] = prio
+    n = max(int(res.risk_before.n), 1)
+    report["utility"] = {  # what protection cost, for the officer (issue 16)
+        "records_without_suppression": round(1 - res.records_suppressed / n, 4),
+        "information_loss": {q: round(float(res.information_loss.get(f"loss_{q}", 0.0)), 4)
+                             for q in problem.keys},
+        "generalised_to_total": [q for q in problem.keys
+                                 if res.levels.get(q) == res.params["hierarchy_heights"][q]],
+    }
     report["hierarchy_sources"] = {
         q: ("explicit" if q in (hierarchies or {}) else
             "catalogue" if q in cat else "value → * (not in the catalogue)") for q in qis}
@@ -99,6 +128,25 @@ def protect_microdata(
         report["notes"] = [f"{q}: no catalogue hierarchy; it can only be kept or blanked"
                            for q in without]
     return data, report
+
+
+def _floors(qis: Sequence[str], levels: dict[str, str]) -> list[int] | None:
+    """Catalogue level names ({age: age_10y}) as the lowest level index per QI."""
+    if not levels:
+        return None
+    cat = load_catalogue()
+    out = []
+    for q in qis:
+        if q not in levels:
+            out.append(0)
+            continue
+        hierarchy = cat.get(q).hierarchy if q in cat else None
+        names = list(hierarchy.levels) if hierarchy is not None else []
+        if levels[q] not in names:
+            raise PrimexError(f"{levels[q]!r} is not a level of {q!r}", where="conditions",
+                              hint=f"one of {', '.join(names[1:-1]) or '(none)'}")
+        out.append(names.index(levels[q]))
+    return out
 
 
 def _seed(request_id: str | None, index: int, spec: dict[str, Any]) -> int:

@@ -48,6 +48,7 @@ from primex.protection.ledger import ReleaseLedger
 from primex.protection.micro_report import render_markdown as micro_md
 from primex.protection.microdata import protect_microdata
 from primex.protection.roles import column_types, roles
+from primex.protection.table_levels import TableLevels, choose_levels
 from primex.sdc.micro.ldiversity import ldiversity_many
 from primex.sdc.synthetic.evaluate import SyntheticThresholds
 from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
@@ -150,7 +151,12 @@ def _formatted(column: pd.Series, format_value: Callable[[Any], str]) -> pd.Seri
     return pd.Series(table[codes], index=column.index, name=column.name, dtype=object)
 
 
-def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.DataFrame, dict]:
+def _microdata(
+    data: pd.DataFrame, policy: Policy, request_id: str, spec: Any = None,
+    conditions: dict[str, Any] | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    dropped = [c for c in (conditions or {}).get("drop") or [] if c in data.columns]
+    data = data.drop(columns=dropped)
     qis, sensitive = roles(list(data.columns))
     if not qis:
         raise PrimexError(
@@ -174,7 +180,12 @@ def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.
         sensitive=sensitive[0] if sensitive else None,
         max_suppression=m.max_suppression,
         request_id=request_id,
+        priorities=_priorities(spec, conditions),
+        min_levels={q: str(v) for q, v in ((conditions or {}).get("generalise") or {}).items()
+                    if q in qis},
     )
+    if dropped:
+        report["dropped_by_conditions"] = dropped
     if len(sensitive) > 1:
         # l-diversity is enforced on the first sensitive variable; the others are measured.
         report["l_diversity_other"] = {}
@@ -185,6 +196,27 @@ def _microdata(data: pd.DataFrame, policy: Policy, request_id: str) -> tuple[pd.
     return protected, report
 
 
+def _priorities(spec: Any, conditions: dict[str, Any] | None) -> dict[str, str]:
+    """The researcher's priorities, the officer's (`priority.VAR=...`) overriding them."""
+    disclosure = getattr(spec, "disclosure", None)
+    out = dict(getattr(disclosure, "priorities", None) or {})
+    out.update((conditions or {}).get("priorities") or {})
+    return {str(k): str(v) for k, v in out.items()}
+
+
+def _fixed_levels(conditions: dict[str, Any] | None, dims: Any) -> dict[str, str]:
+    """The officer's `generalise` conditions that concern these dimensions."""
+    wanted = (conditions or {}).get("generalise") or {}
+    return {d: str(wanted[d]) for d in dims if d in wanted}
+
+
+def _published_share(cells: pd.DataFrame) -> float:
+    """Share of the table's cells (margins included) published with a value."""
+    if not len(cells):
+        return 1.0
+    return round(float((~cells["status"].isin(["u", "x"])).mean()), 4)
+
+
 def _tables(
     data: pd.DataFrame,
     spec: Any,
@@ -193,6 +225,7 @@ def _tables(
     home: Home,
     out: Path,
     data_id: str,
+    conditions: dict[str, Any] | None = None,
 ) -> tuple[list[Path], dict[str, Any]]:
     t = policy.tables
     rules = t.rules()
@@ -201,10 +234,18 @@ def _tables(
     method = spec.output.method or "suppression"
     members = _record_keys(data, request_id)
     fmt = spec.output.format
+    # Band the dimensions first (catalogue levels), so that suppression is the exception.
+    chosen: dict[str, TableLevels] = {}
+    requested_tables = []
+    for table in spec.output.tables:
+        data, lv = choose_levels(data, list(table.dimensions), t.min_count,
+                                 fixed=_fixed_levels(conditions, table.dimensions))
+        chosen[table.name] = lv
+        requested_tables.append(table.model_copy(update={"dimensions": lv.dimensions}))
     # Tables with the same measure are protected together, so that no suppressed cell can be
     # recovered by combining them (shared margins).
     groups: dict[str, list[Any]] = {}
-    for table in spec.output.tables:
+    for table in requested_tables:
         groups.setdefault(table.measure, []).append(table)
     results: list[tuple[Any, Any]] = []
     ledger_flags: dict[str, int] = {}
@@ -274,12 +315,17 @@ def _tables(
             "primary": int((pt.cells["status"] == "u").sum()),
             "secondary": int((pt.cells["status"] == "x").sum()),
             "differencing_flags": ledger_flags.get(table.name, 0),
+            "generalised": chosen[table.name].generalised,
+            "inner_cells_reaching_min_count": round(chosen[table.name].surviving, 4),
+            "published_share": _published_share(pt.cells),
             "report": rep,
         }
         if pt.passed:
             published = pt.published()
             # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
             published["value"] = published["value"].round(2)
+            if table.measure == "count":  # counts are integers: 704, not 704.0
+                published["value"] = published["value"].astype("Int64")
             files.append(_release(published, out / table.name, fmt))
     if method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
@@ -351,12 +397,14 @@ def protect_request(
     data = pd.read_parquet(io.BytesIO(raw), columns=None if kind == "tables" else release_cols)
     del raw
     if kind == "microdata":
-        protected, details = _microdata(data[release_cols], policy, request_id)
+        protected, details = _microdata(data[release_cols], policy, request_id, spec,
+                                        conditions)
         passed = bool(details.get("passed"))
         if passed:
             files.append(_release(protected, out / "microdata", spec.output.format))
     elif kind == "tables":
-        files, details = _tables(data, spec, policy, request_id, home, out, data_id)
+        files, details = _tables(data, spec, policy, request_id, home, out, data_id,
+                                 conditions)
         passed = bool(files) and all(t["passed"] for t in details["tables"].values())
     else:
         syn_spec = spec.output.synthetic
@@ -452,6 +500,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     details = report["details"]
     if report["kind"] == "microdata":
         lines += ["## Microdata protection", "", micro_md(details)]
+        u = details.get("utility")
+        if u:
+            lines += ["## What protection cost", "",
+                      f"{100 * u['records_without_suppression']:.1f} % of the records have no "
+                      "suppressed value. Information loss per variable (0 = as collected, "
+                      "1 = removed): " + ", ".join(
+                          f"{q} {v:.3f}" for q, v in u["information_loss"].items()) + ".",
+                      "Generalised to the total (removed): "
+                      + (", ".join(u["generalised_to_total"]) or "none") + ".",
+                      "Priorities: " + ", ".join(
+                          f"{q} {v}" for q, v in (details.get("priorities") or {}).items())
+                      + ".", ""]
     elif report["kind"] == "tables":
         lines += ["## Tables", ""]
         for name, t in details["tables"].items():
@@ -461,6 +521,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{t['differencing_flags']} cells forced by the differencing ledger, audit "
                 f"{'passed' if t['passed'] else 'FAILED'}."
             )
+            levels = ", ".join(f"{d} → {lv}" for d, lv in t.get("generalised", {}).items())
+            lines.append(
+                f"  Utility: {100 * t.get('published_share', 0):.1f} % of the cells published; "
+                f"dimensions banded before suppression: {levels or 'none'}.")
     else:
         ev = details["evaluation"]
         lines += [

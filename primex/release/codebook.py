@@ -28,6 +28,18 @@ _TECHNICAL = {
     "pseudonym": "Project-specific pseudonym of the person (keyed hash computed by the BCSS; "
     "cannot be linked to another project).",
     "record_id": "Row number of the extract (one row per person and spell).",
+    # the columns of a protected table
+    "count": "Number of person-spells in the cell (an integer); empty when the cell is "
+    "suppressed.",
+    "value": "The cell's measure: the count, or the sum or mean of the measured variable; "
+    "empty when the cell is suppressed.",
+    "status": "Disclosure status of the cell: s = safe, published; u = primary suppression "
+    "(the cell itself is sensitive: under the minimum count, dominance or p% rule); "
+    "x = secondary suppression (hidden so that a suppressed cell cannot be recomputed from "
+    "the margins); z = published whatever happens (an empty cell: it reveals nothing, "
+    "sdcTable's z). In every dimension `*` "
+    "is the total over all its values.",
+    "reason": "Why a cell is suppressed (the rule it failed), empty for a published cell.",
 }
 
 Describe = Callable[[str], dict[str, Any] | None]
@@ -126,7 +138,23 @@ def describe_column(name: str, describe: Describe) -> dict[str, Any]:
                 f"{'after' if offset >= 0 else 'before'} the spell's {event} "
                 f"({event}{sign}{abs(offset)}q).",
             }
+    level = _level_of(name)
+    if level is not None:
+        base = describe(level)
+        if base is not None:
+            return {**{k: v for k, v in base.items() if k != "categories"},
+                    "description": f"{base['description']} Generalised to the level "
+                    f"`{name}` of its catalogue hierarchy (bands or groups); `*` is the "
+                    "total."}
     return {"description": "Not a catalogue variable (see the disclosure report)."}
+
+
+def _level_of(name: str) -> str | None:
+    """The variable whose catalogue hierarchy has a level called `name` (age_10y → age)."""
+    for var in load_catalogue():
+        if var.hierarchy is not None and name in var.hierarchy.levels[1:-1]:
+            return var.name
+    return None
 
 
 def _field(f: pa.Field, from_csv: bool, describe: Describe) -> dict[str, Any]:

@@ -293,8 +293,11 @@ def spell_table(spec: RequestSpec, home: Home) -> tuple[pd.DataFrame, dict[str, 
             "benefits": benefits, "start": start, "end": end, "end_day": end_day,
             "data_end": data_end or end,
         }).df()
+    # The extraction's rule (primex.extract.adhoc): listing art60, art61 or PIIS requires
+    # such a contract or trajectory in the period, with or without RI / ERIS listed; a
+    # comparison group is asked by requesting `art60` as a variable instead (issue 16).
     measures = {"art60", "art61", "PIIS"} & set(spec.population.benefits)
-    if measures and not set(spec.population.benefits) & set(MONTHLY_BENEFITS):
+    if measures:
         keep = np.zeros(len(frame), dtype=bool)
         for m in measures:
             keep |= frame[m.lower()].to_numpy(dtype=bool)

@@ -10,6 +10,12 @@ without `=`. The `approval` (and each later `amendment`, `review amend`) body th
     "conditions": {"disclosure": {<every parameter, effective value>},
                    "tightened": [<names the officer changed>], "notes": [<free text>]}
 
+Conditions that change the output are enforced too (the protection step applies them) and
+recorded in the same body, only when given: `VARIABLE=LEVEL` generalises a variable to a
+level of its catalogue hierarchy, at least (`age=age_10y`: "generalise"), `drop=VARIABLE`
+removes a variable from the release ("drop"), `priority.VARIABLE=keep|high|normal|low`
+overrides the researcher's priority of a microdata key ("priorities").
+
 The effective value of a parameter is the officer's if given, else the researcher's
 proposal, else the service minimum (policy.yaml); each is checked never to be looser than
 the service minimum nor than the researcher's proposal; an amendment may besides not loosen
@@ -24,7 +30,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from primex.catalogue import Policy, load_policy
+from primex.catalogue import Policy, load_catalogue, load_policy
 from primex.errors import PrimexError
 from primex.sdc.params import LARGER, direction, is_looser
 
@@ -113,11 +119,46 @@ def _looser(name: str, value: Decimal, than: Decimal) -> bool:
     return is_looser(direction(Policy, POLICY_NAMES[name][1]), value, than)
 
 
+PRIORITIES = ("keep", "high", "normal", "low")
+
+
+def _output_condition(name: str, text: str, output: dict[str, Any]) -> bool:
+    """Record a generalise / drop / priority condition; False if `name` is none of them."""
+    cat = load_catalogue()
+    if name == "drop":
+        if text not in cat:
+            raise PrimexError(f"drop={text}: not a catalogue variable", where="--conditions",
+                              hint="e.g. --conditions drop=nationality_group")
+        output.setdefault("drop", []).append(text)
+        return True
+    if name.startswith("priority."):
+        var = name.removeprefix("priority.")
+        if var not in cat or text not in PRIORITIES:
+            raise PrimexError(f"condition {name}={text}: expected priority.VARIABLE=one of "
+                              f"{', '.join(PRIORITIES)}", where="--conditions",
+                              hint="e.g. --conditions priority.age=keep")
+        output.setdefault("priorities", {})[var] = text
+        return True
+    if name in cat and name not in PARAMETERS:
+        hierarchy = cat.get(name).hierarchy
+        levels = list(hierarchy.levels[1:-1]) if hierarchy is not None else []
+        if text not in levels:
+            raise PrimexError(
+                f"condition {name}={text}: not a level of {name}'s hierarchy below its total",
+                where="--conditions",
+                hint=(f"one of {', '.join(levels)}" if levels else
+                      f"{name} has no intermediate level; use drop={name} to remove it"))
+        output.setdefault("generalise", {})[name] = text
+        return True
+    return False
+
+
 def build_conditions(
     items: list[str], proposed: dict[str, Decimal], minimums: dict[str, Decimal]
 ) -> dict[str, Any]:
     """The approval's `conditions` from `--conditions` items (see the module docstring)."""
     officer: dict[str, Decimal] = {}
+    output: dict[str, Any] = {}
     notes: list[str] = []
     for item in items:
         match = _ASSIGNMENT.fullmatch(item)
@@ -128,15 +169,19 @@ def build_conditions(
                     f"condition {shown!r} contains '=' but is not one NAME=VALUE parameter: "
                     "it would be kept as text that nothing enforces", where="--conditions",
                     hint="give each parameter as its own --conditions NAME=VALUE "
-                    f"({', '.join(PARAMETERS)}); write free-text conditions without '='")
+                    f"({', '.join(PARAMETERS)}, VARIABLE=LEVEL, drop=VARIABLE, "
+                    "priority.VARIABLE=keep); write free-text conditions without '='")
             if item.strip():
                 notes.append(item.strip())
             continue
         name, text = match.groups()
+        if _output_condition(name, text.strip(), output):
+            continue
         if name not in PARAMETERS:
             raise PrimexError(
                 f"unknown disclosure parameter {name!r} in --conditions", where="--conditions",
-                hint=f"one of {', '.join(PARAMETERS)}; free-text conditions contain no '='",
+                hint=f"one of {', '.join(PARAMETERS)}, a catalogue VARIABLE=LEVEL, "
+                "drop=VARIABLE or priority.VARIABLE=keep; free-text conditions contain no '='",
             )
         if name in officer:
             raise PrimexError(f"{name} is given twice", where="--conditions")
@@ -166,7 +211,7 @@ def build_conditions(
             nested.setdefault(head, {})[tail] = json_number(value)
         else:
             nested[name] = json_number(value)
-    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes}
+    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes, **output}
 
 
 def flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:

@@ -188,6 +188,10 @@ class Disclosure(_Model):
     min_count: int | None = Field(default=None, ge=1, le=1000, description="Table threshold.")
     dominance: Dominance | None = None
     p_percent: int | float | None = Field(default=None, gt=0, le=100, description="p% rule.")
+    priorities: dict[VariableName, Literal["keep", "high", "normal", "low"]] = Field(
+        default_factory=dict, max_length=50,
+        description="Microdata: how much each quasi-identifier matters to the research "
+        "(keep: never generalised to its total while another generalisation reaches k).")
 
 
 class RequestSpec(_Model):

@@ -266,7 +266,9 @@ class SemanticChecks:
             base = self.levels.get(name)
             if base is not None:
                 hint = (f"`{name}` is a level of the hierarchy of `{base}`: request `{base}`; "
-                        "the disclosure step generalises it (see `primex request assess`)")
+                        "the disclosure step bands it itself (tables: the finest level at "
+                        "which most cells reach the minimum count; the officer may impose "
+                        f"`--conditions {base}={name}`)")
             self.add(path, f"unknown variable `{name}`", hint)
             return None
         if variable.role == "direct_identifier" or not _requestable(variable):
@@ -539,6 +541,14 @@ class SemanticChecks:
                 sign = "≥" if tighter == "higher" else "≤"
                 self.add(path, f"{name} = {value} is {word} {minimum}",
                          f"use {name} {sign} {minimum} (the officer may tighten, never loosen)")
+        priorities = disclosure.get("priorities")
+        requested = self.data.get("variables")
+        if isinstance(priorities, dict) and isinstance(requested, list):
+            for name in priorities:
+                if name not in requested:
+                    self.add(("disclosure", "priorities", name),
+                             f"`{name}` has a priority but is not a requested variable",
+                             "request it under `variables`, or remove its priority")
 
 
 def _number(value: Any) -> bool:

@@ -15,6 +15,7 @@ blank fewer values per record.  Both counts are reported.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import pandas as pd
 from primex.errors import PrimexError
 from primex.sdc.micro._encode import combine, encode_column, group_ids
 from primex.sdc.micro.hierarchy import GeneralisationHierarchy, resolve
-from primex.sdc.micro.lattice import LatticeProblem, search
+from primex.sdc.micro.lattice import LatticeProblem, SearchResult, search
 from primex.sdc.micro.ldiversity import LDiversity, ldiversity_codes
 from primex.sdc.micro.local_suppression import (
     apply_bits,
@@ -145,6 +146,56 @@ def _ldiversity_rows(codes: np.ndarray, cards: np.ndarray, sens: np.ndarray, s_c
     return LDiversity(sensitive, d[rid], e[rid])
 
 
+# Sub-lattices tried before the whole lattice (each search is a few ms on distinct rows).
+MAX_SUBLATTICES = 64
+
+
+def _search_keeping(
+    prob: LatticeProblem, keep: Sequence[bool], avoid_total: bool,
+    floors: Sequence[int] | None,
+) -> tuple[SearchResult, str | None]:
+    """The optimum that removes the fewest requested variables entirely.
+
+    With `avoid_total`, the sub-lattices where at most r variables may reach their total
+    are searched for r = 0, 1, ... (variables marked `keep` last), and the least-loss
+    feasible node of the smallest r wins: a variable is generalised to its total only when
+    no node with fewer totals reaches k within the budget. Without it (or past
+    MAX_SUBLATTICES searches), the whole lattice: the optimum of the loss alone."""
+    heights = prob.heights
+    p = len(heights)
+    top = [max(h - 1, 0) for h in heights]
+    searches = 0
+    if avoid_total:
+        free = [j for j in range(p) if not keep[j] and heights[j] > 0]
+        kept = [j for j in range(p) if keep[j] and heights[j] > 0]
+        for pool, label in ((free, None), (free + kept, "keep")):
+            for r in range(len(pool) + 1):
+                if label == "keep" and not any(j in kept for j in pool[:r] or []) and r == 0:
+                    continue
+                best: tuple[SearchResult, tuple[int, ...]] | None = None
+                for subset in itertools.combinations(pool, r):
+                    if label == "keep" and not set(subset) & set(kept):
+                        continue  # tried in the first pass
+                    searches += 1
+                    if searches > MAX_SUBLATTICES:
+                        break
+                    caps = [heights[j] if j in subset else top[j] for j in range(p)]
+                    res = search(prob, caps=caps, floors=floors)
+                    if res.node is not None and (best is None or res.loss < best[0].loss):
+                        best = (res, subset)
+                if best is not None:
+                    why = None if r == 0 else (
+                        "no generalisation below the total of every variable reaches k within "
+                        "the budget; the fewest variables were generalised to their total"
+                        + (" (including a variable marked keep)" if label else ""))
+                    return best[0], why
+                if searches > MAX_SUBLATTICES:
+                    break
+            if searches > MAX_SUBLATTICES:
+                break
+    return search(prob, floors=floors), None
+
+
 def anonymize(
     df: pd.DataFrame,
     quasi_identifiers: Sequence[str],
@@ -157,6 +208,10 @@ def anonymize(
     weight: str | None = None,
     importance: Sequence[int] | None = None,
     alpha: float = 1.0,
+    loss_weights: Sequence[float] | None = None,
+    keep: Sequence[bool] | None = None,
+    avoid_total: bool = False,
+    min_levels: Sequence[int] | None = None,
 ) -> AnonymizationResult:
     """Optimal full-domain generalisation then local suppression; deterministic.
 
@@ -164,6 +219,11 @@ def anonymize(
     value -> *.  `max_suppression` (no default: the caller's policy states it): fraction of
     records that may have a value blanked.
     `importance`: one number per QI, lower = more important (blanked last).
+    `loss_weights`: one weight per QI of its information loss in the search (default 1).
+    `avoid_total`: search first the levels below each hierarchy's total (no requested
+    variable removed entirely) and take the whole lattice only if none fits the budget;
+    `keep`: per QI, never its total when any node below it fits (still searched last).
+    `min_levels`: per QI, the lowest hierarchy level allowed (officer's conditions).
     """
     qis = list(quasi_identifiers)
     _check_params(df, qis, k, max_suppression, sensitive, l)
@@ -195,11 +255,16 @@ def anonymize(
     risk_before = risk_from_rows(leaf_d, leaf_cards, count, w_d, rid, qis, alpha)
 
     budget = math.floor(max_suppression * n + 1e-9)
-    prob = LatticeProblem(leaf_d, count, hs, int(k), float(budget), sens_d, l)
-    res = search(prob)
+    wts = None if loss_weights is None else np.asarray(list(loss_weights), dtype=np.float64)
+    if wts is not None and (len(wts) != p or not np.all(wts > 0)):
+        raise PrimexError(f"loss_weights needs {p} positive numbers", where="loss_weights",
+                          hint="one weight per quasi-identifier, e.g. 1")
+    prob = LatticeProblem(leaf_d, count, hs, int(k), float(budget), sens_d, l, wts)
+    res, search_note = _search_keeping(prob, keep if keep is not None else [False] * p,
+                                       avoid_total, min_levels)
     reasons: list[str] = []
     node = res.node
-    note = None
+    note = search_note
     if node is None:
         # No level combination fits the budget when blanks are counted as their own class;
         # the wildcard rule may still make the most general one pass (checked below).

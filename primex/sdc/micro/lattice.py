@@ -41,6 +41,9 @@ class LatticeProblem:
     budget: float  # records that may be suppressed
     sens: np.ndarray | None = None  # D int64 sensitive codes (rows are distinct (key, s))
     l: int | None = None  # noqa: E741
+    # per-QI weight of its information loss (sdcMicro's importance, ARX's attribute
+    # weights): a variable the researcher needs more costs more to generalise
+    weights: np.ndarray | None = None
     _codes: list[list[np.ndarray]] = field(default_factory=list)
     _cards: list[list[int]] = field(default_factory=list)
     _loss: list[list[np.ndarray]] = field(default_factory=list)
@@ -79,8 +82,14 @@ class LatticeProblem:
     def heights(self) -> tuple[int, ...]:
         return tuple(h.height for h in self.hierarchies)
 
+    def _w(self) -> np.ndarray:
+        if self.weights is None:
+            return np.ones(len(self.hierarchies))
+        return np.asarray(self.weights, dtype=np.float64)
+
     def lower_bound(self, node: tuple[int, ...]) -> float:
-        return float(np.mean([self._gl[j][lv] for j, lv in enumerate(node)]))
+        w = self._w()
+        return float(sum(w[j] * self._gl[j][lv] for j, lv in enumerate(node)) / w.sum())
 
     def column(self, j: int, level: int) -> np.ndarray:
         """Codes of QI j at `level` for every distinct row (cached: reused by many nodes)."""
@@ -151,10 +160,11 @@ class LatticeProblem:
         if out > self.budget:
             return out, None
         n = float(self.count.sum())
+        w = self._w()
         extra = np.zeros(int(bad.sum()))
         for j, lv in enumerate(node):
-            extra += 1.0 - self._code_loss[j][lv][dec[j][bad]]
-        return out, self.lower_bound(node) + float((csize[bad] * extra).sum()) / (n * len(node))
+            extra += w[j] * (1.0 - self._code_loss[j][lv][dec[j][bad]])
+        return out, self.lower_bound(node) + float((csize[bad] * extra).sum()) / (n * w.sum())
 
     def outliers(self, node: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """(bad: rows in classes < k or < l distinct, class key per row)."""
@@ -172,12 +182,12 @@ class LatticeProblem:
 
     def total_loss(self, node: tuple[int, ...], bad: np.ndarray) -> float:
         """Loss with the outlying records fully suppressed (how ARX scores a node)."""
-        p = len(node)
         n = float(self.count.sum())
+        w = self._w()
         extra = np.zeros(int(bad.sum()))
         for j, lv in enumerate(node):
-            extra += 1.0 - self._loss[j][lv][self.leaf[bad, j]]
-        return self.lower_bound(node) + float((self.count[bad] * extra).sum()) / (n * p)
+            extra += w[j] * (1.0 - self._loss[j][lv][self.leaf[bad, j]])
+        return self.lower_bound(node) + float((self.count[bad] * extra).sum()) / (n * w.sum())
 
 
 @dataclass
@@ -190,11 +200,23 @@ class SearchResult:
     feasible_nodes: int
 
 
-def search(problem: LatticeProblem, max_evaluations: int = 100_000) -> SearchResult:
-    """Best-first search for the feasible node of minimal total loss (deterministic)."""
-    heights = problem.heights
+def search(
+    problem: LatticeProblem,
+    max_evaluations: int = 100_000,
+    caps: Sequence[int] | None = None,
+    floors: Sequence[int] | None = None,
+) -> SearchResult:
+    """Best-first search for the feasible node of minimal total loss (deterministic).
+
+    `caps`: the highest level allowed per QI (e.g. height - 1: never the total), the
+    sub-lattice below them is searched; None = the whole lattice. `floors`: the lowest
+    level allowed per QI (an officer's "generalise age to age_10y at least")."""
+    heights = problem.heights if caps is None else tuple(
+        min(int(c), h) for c, h in zip(caps, problem.heights, strict=True))
     p = len(heights)
-    start = (0,) * p
+    start = (0,) * p if floors is None else tuple(
+        min(int(f), h) for f, h in zip(floors, problem.heights, strict=True))
+    heights = tuple(max(h, s) for h, s in zip(heights, start, strict=True))
     heap: list[tuple[float, tuple[int, ...]]] = [(problem.lower_bound(start), start)]
     seen = {start}
     infeasible: list[tuple[int, ...]] = []
