@@ -171,6 +171,12 @@ def _rate_18_64(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
             breakdowns, ctx,
         )
     ).to_pandas()
+    return _per_population(num, breakdowns, ctx)
+
+
+def _per_population(num: Any, breakdowns: Any, ctx: Any) -> Any:
+    """Person-months per month (`pm`, `n` from `num`) over the population aged 18-64 of the
+    same period and breakdown: the rate indicators' common denominator."""
     den = ctx.engine.query(
         _union(
             "SELECT period, {name} AS breakdown, {dim} AS key, "
@@ -443,21 +449,7 @@ def _rate_benefit(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataF
             ),
             [benefit] * len(breakdowns),
         ).to_pandas()
-        den = ctx.engine.query(
-            _union(
-                "SELECT period, {name} AS breakdown, {dim} AS key, "
-                "CAST(SUM(population) AS BIGINT) AS pop "
-                "FROM pop1864 WHERE 1 = 1 {pf} GROUP BY period, {dim}",
-                breakdowns, ctx,
-            )
-        ).to_pandas()
-        rows = den.merge(num, on=["period", "breakdown", "key"], how="left")
-        rows["pm"] = rows["pm"].fillna(0)
-        rows["n"] = rows["n"].fillna(0).astype("int64")
-        rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
-        rows["denominator"] = rows["pop"].astype("float64")
-        rows["n_den"] = rows["pop"].astype("int64")
-        return _frame(rows, ctx.grain)
+        return _per_population(num, breakdowns, ctx)
 
     return compute
 
