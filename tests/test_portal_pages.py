@@ -32,9 +32,11 @@ def test_every_language_has_every_word() -> None:
         assert set(i18n.MESSAGES[lang]) == set(i18n.EN), lang
     for lang in i18n.LANGUAGES:  # every state and decision of the log has its word
         assert set(i18n.TERMS[lang]) == set(i18n.TERMS["en"]), lang
+    from primex.audit.keys import ROLES
     from primex.audit.workflow import STATES
 
     assert set(STATES) <= set(i18n.TERMS["en"])
+    assert set(ROLES) <= set(i18n.TERMS["en"])  # "(privacy officer)", never "(privacy_officer)"
     assert i18n.pick_language(None, "nl-BE,nl;q=0.9,fr;q=0.8") == "nl"
     assert i18n.pick_language("fr", "nl-BE") == "fr"
     assert i18n.pick_language("xx", "de-DE") == "en"

@@ -354,6 +354,9 @@ TERMS: dict[str, dict[str, str]] = {
         "coding": "coding (BCSS)", "disclosure_result": "protection",
         "output_check": "output check", "signoff": "sign-off", "release": "release",
         "closure": "closure",
+        "researcher": "researcher", "privacy_officer": "privacy officer",
+        "president": "president", "bcss_operator": "BCSS operator", "committee": "committee",
+        "spp_operator": "SPP operator", "log": "log service",
     },
     "fr": {
         "submitted": "soumise", "returned": "renvoyée", "rejected": "refusée",
@@ -365,6 +368,9 @@ TERMS: dict[str, dict[str, str]] = {
         "coding": "codage (BCSS)", "disclosure_result": "protection",
         "output_check": "contrôle des résultats", "signoff": "signature",
         "release": "livraison", "closure": "clôture",
+        "researcher": "chercheur·e", "privacy_officer": "délégué·e à la protection des données",
+        "president": "président·e", "bcss_operator": "opérateur BCSS", "committee": "comité",
+        "spp_operator": "opérateur SPP", "log": "service du journal",
     },
     "nl": {
         "submitted": "ingediend", "returned": "teruggestuurd", "rejected": "geweigerd",
@@ -376,6 +382,9 @@ TERMS: dict[str, dict[str, str]] = {
         "coding": "codering (KSZ)", "disclosure_result": "bescherming",
         "output_check": "outputcontrole", "signoff": "ondertekening", "release": "vrijgave",
         "closure": "afsluiting",
+        "researcher": "onderzoeker", "privacy_officer": "functionaris voor gegevensbescherming",
+        "president": "voorzitter", "bcss_operator": "KSZ-operator", "committee": "comité",
+        "spp_operator": "POD-operator", "log": "logdienst",
     },
 }
 
