@@ -43,41 +43,30 @@ class Reason(Enum):
 
 
 class _Reasoned:
+    """The typed reason (and the entry it concerns) that every refusal below carries; it
+    comes first among the bases so that its constructor serves all three."""
+
     reason: Reason
     seq: int | None
 
+    def __init__(
+        self, reason: Reason, what: str, *, where: str | None = None,
+        hint: str | None = None, seq: int | None = None,
+    ) -> None:
+        self.reason, self.seq = reason, seq
+        super().__init__(what, where=where, hint=hint)  # type: ignore[call-arg]
 
-class Untrusted(IntegrityError, _Reasoned):
+
+class Untrusted(_Reasoned, IntegrityError):
     """Something that must verify does not (a signature, a link, a registration)."""
 
-    def __init__(
-        self, reason: Reason, what: str, *, where: str | None = None,
-        hint: str | None = None, seq: int | None = None,
-    ) -> None:
-        self.reason, self.seq = reason, seq
-        super().__init__(what, where=where, hint=hint)
 
-
-class Forbidden(PermissionDenied, _Reasoned):
+class Forbidden(_Reasoned, PermissionDenied):
     """A well-formed action that the registry or the workflow does not allow."""
 
-    def __init__(
-        self, reason: Reason, what: str, *, where: str | None = None,
-        hint: str | None = None, seq: int | None = None,
-    ) -> None:
-        self.reason, self.seq = reason, seq
-        super().__init__(what, where=where, hint=hint)
 
-
-class Invalid(ValidationError, _Reasoned):
+class Invalid(_Reasoned, ValidationError):
     """A body field is missing, malformed, or not bound to what the previous step recorded."""
-
-    def __init__(
-        self, reason: Reason, what: str, *, where: str | None = None,
-        hint: str | None = None, seq: int | None = None,
-    ) -> None:
-        self.reason, self.seq = reason, seq
-        super().__init__(what, where=where, hint=hint)
 
 
 def reason_of(exc: PrimexError) -> Reason:
