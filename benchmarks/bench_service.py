@@ -143,7 +143,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, profile: Path | None = None) -> list[dict]:
     operations = 10 if quick else 30
     with tempfile.TemporaryDirectory(prefix="primex-bench-service-") as tmp:
         home = Home.resolve(Path(tmp) / "home")
@@ -157,8 +157,11 @@ def run(quick: bool = False) -> list[dict]:
         port = _port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PRIMEX_OPERATOR_KEY": "spp",
                "PRIMEX_PASSPHRASE_SPP": prepared.passphrases["spp"]}
+        spy = ([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                "--threads", "--idle", "-r", "200", "-o", str(profile), "--"]
+               if profile else [])
         server = subprocess.Popen(
-            [sys.executable, "-m", "primex.cli", "--home", str(home.root), "serve",
+            [*spy, sys.executable, "-m", "primex.cli", "--home", str(home.root), "serve",
              "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
@@ -188,8 +191,13 @@ def run(quick: bool = False) -> list[dict]:
             job_state = spp.call("GET", f"/api/jobs/{job['id']}")
             final = spp.wait_job(job["id"], timeout=300)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            if profile:  # py-spy writes its file on SIGINT
+                import signal
+
+                server.send_signal(signal.SIGINT)
+            else:
+                server.terminate()
+            server.wait(timeout=60)
     total = len(load.reads) + len(load.submits)
     overlap = "running" if job_state["state"] in ("queued", "running") else "finished"
     note = (f"{CLIENTS} clients, {total} operations in {elapsed:.1f} s "
@@ -212,8 +220,10 @@ def run(quick: bool = False) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer operations, less data")
+    parser.add_argument("--profile", type=Path, help="sample the server with py-spy (dev "
+                        "dependency) into this file (collapsed stacks)")
     args = parser.parse_args()
-    for row in run(quick=args.quick):
+    for row in run(quick=args.quick, profile=args.profile):
         print(f"{'PASS' if row['passed'] else 'FAIL'}  {row['name']}: {row['figure']} "
               f"{row['unit']}  (goal {row['goal']}; {row['peer']})")
 

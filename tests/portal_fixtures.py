@@ -67,9 +67,8 @@ class Portal:
                   if role == "researcher" else None)
         identity = Identity(name, role, name, raw, x25519)
         with self.state.log() as log:
-            log.register_key(identity, self.chain.signers["committee"])
-            add_account(self.state, log, name, organisation=org, subject=subject,
-                        email=f"{name}@example.org")
+            log.register_key(identity, self.chain.signers["committee"], organisation=org)
+            add_account(self.state, log, name, subject=subject, email=f"{name}@example.org")
         self.state.appended()
         self.registered[name] = raw
 

@@ -193,7 +193,8 @@ class Chain:
         return self
 
 
-def make_chain(root: Path, extra: dict[str, str] | None = None) -> Chain:
+def make_chain(root: Path, extra: dict[str, str] | None = None,
+               organisations: dict[str, str] | None = None) -> Chain:
     home = Home(root / "home")
     log = open_log(home)
     ids: dict[str, Identity] = {}
@@ -202,7 +203,7 @@ def make_chain(root: Path, extra: dict[str, str] | None = None) -> Chain:
         ids[name] = create_identity(home, role, name, PASS)
         signers[name] = load_signer(home, name, PASS)
         by = signers[name] if name == "committee" else signers["committee"]
-        log.register_key(ids[name], by)
+        log.register_key(ids[name], by, organisation=(organisations or {}).get(name))
     return Chain(home, log, ids, signers)
 
 

@@ -101,7 +101,9 @@ def database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 def make_stack(tmp_path: Path, request: pytest.FixtureRequest, kind: str, *,
                oidc: OidcSettings | None = None, smtp: SmtpSettings | None = None,
                port: int | None = None, **overrides: Any) -> tuple[ServiceState, Chain, int]:
-    chain = make_chain(tmp_path, extra={"eve": "researcher"})
+    # the organisations of the researchers are in their key_add entries (contract C5)
+    chain = make_chain(tmp_path, extra={"eve": "researcher"},
+                       organisations={k: org for k, (org, _s, _m) in ACCOUNTS.items() if org})
     port = port or free_port()
     settings = ServiceSettings(
         home=chain.home.root, database_url=database_url(kind, tmp_path, request),
@@ -111,7 +113,7 @@ def make_stack(tmp_path: Path, request: pytest.FixtureRequest, kind: str, *,
     state = build_state(settings)
     with state.log() as log:
         for key, (org, sub, email) in ACCOUNTS.items():
-            add_account(state, log, key, organisation=org, subject=sub, email=email)
+            add_account(state, log, key, subject=sub, email=email)
     return state, chain, port
 
 

@@ -450,9 +450,14 @@ class AuditLog:
         self.file.sync_dir()  # make the new file's directory entry durable too
 
     # --- keys ---------------------------------------------------------------------------
-    def register_key(self, identity: Identity, signer: Signer) -> Entry:
-        """key_add: register `identity` (signed by a committee key, or by itself at bootstrap)."""
-        return self.append("key_add", None, _key_body(identity), signer)
+    def register_key(self, identity: Identity, signer: Signer, *,
+                     organisation: str | None = None) -> Entry:
+        """key_add: register `identity` (signed by a committee key, or by itself at
+        bootstrap); `organisation`: the one a researcher acts for (contract C5)."""
+        body = _key_body(identity)
+        if organisation is not None:
+            body["organisation"] = organisation
+        return self.append("key_add", None, body, signer)
 
     def revoke_key(self, name: str, reason: str, signer: Signer) -> Entry:
         """key_revoke, signed by a committee key."""

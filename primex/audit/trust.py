@@ -118,7 +118,12 @@ def _key_add(registry: Registry, entry: Entry) -> tuple[KeyInfo, KeyInfo]:
     if len(pub) != 32:
         raise Invalid(Reason.MALFORMED, "ed25519 key must be 32 bytes", where=f"{where}.body",
                       seq=seq)
-    new = KeyInfo(name, body["role"], body["person"], pub, seq)
+    organisation = body.get("organisation")
+    if organisation is not None and (not isinstance(organisation, str)
+                                     or not 0 < len(organisation.strip()) <= 200):
+        raise Invalid(Reason.MALFORMED, "key_add organisation must be a non-empty string "
+                      "(at most 200 characters)", where=f"{where}.body.organisation", seq=seq)
+    new = KeyInfo(name, body["role"], body["person"], pub, seq, organisation=organisation)
     if not registry.has_committee:  # bootstrap: proof of possession, the key signs itself
         if entry.actor != name:
             raise Forbidden(

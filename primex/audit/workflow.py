@@ -146,6 +146,9 @@ class KeyInfo:
     public_key: bytes
     added_seq: int
     revoked_seq: int | None = None
+    # the organisation a researcher acts for (contract C5: the service's per-organisation
+    # visibility reads it here, never from its own database); None on logs from before
+    organisation: str | None = None
 
     @property
     def active(self) -> bool:

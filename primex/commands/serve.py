@@ -51,9 +51,8 @@ def serve(
 
 @app.command("account")
 def account(
-    key: Annotated[str, typer.Argument(help="A registered key name.")],
-    organisation: Annotated[str | None, typer.Option(
-        "--organisation", help="The organisation a researcher acts for.")] = None,
+    key: Annotated[str, typer.Argument(help="A registered key name (a researcher's "
+                                       "organisation is the one its key_add registers).")],
     subject: Annotated[str | None, typer.Option(
         "--subject", help="The person's OIDC subject at the identity provider.")] = None,
     email: Annotated[str | None, typer.Option(
@@ -67,8 +66,7 @@ def account(
     state = build_state(ServiceSettings.from_env(home().root))
     try:
         with state.log() as log:
-            add_account(state, log, key, organisation=organisation, subject=subject,
-                        email=email)
+            add_account(state, log, key, subject=subject, email=email)
     finally:
         state.close()
     console().print(f"[green]account[/] {key} saved", highlight=False)

@@ -1,6 +1,7 @@
-"""Accounts of the service: which registered key may use it, for which organisation, with
-which OIDC subject and e-mail address (`primex serve account add`). The key's role and
-person are not stored here: they come from the signed log's registry."""
+"""Accounts of the service: which registered key may use it, with which OIDC subject and
+e-mail address (`primex serve account`). The key's role, person and organisation are not
+stored here: they come from the signed log's registry (contract C5: a researcher's
+organisation is in their key_add entry, `primex keys register --organisation`)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from primex.service.state import ServiceState
 
 
 def add_account(state: ServiceState, log: AuditLog, key_name: str, *,
-                organisation: str | None = None, subject: str | None = None,
-                email: str | None = None) -> None:
+                subject: str | None = None, email: str | None = None) -> None:
     """Create or update the account of a registered key."""
     info = log.registry.active(key_name)
     if info is None:
         raise PrimexError(f"key {key_name!r} is not an active key of the audit log",
                           where=key_name, hint="register it first (`primex keys init`)")
-    if info.role == "researcher" and not organisation:
-        raise PrimexError("a researcher's account needs an organisation",
-                          where="--organisation", hint="as written in requester.organisation")
+    if info.role == "researcher" and not info.organisation:
+        raise PrimexError(
+            f"the signed log registers no organisation for the researcher {key_name!r}",
+            where=key_name, hint="the committee registers the key with `primex keys "
+            "register --organisation ORG` (or `keys init --organisation ORG`)")
     with state.db() as db:
         if subject is not None:
             other = db.scalar(select(Account).where(Account.oidc_subject == subject))
@@ -30,7 +32,7 @@ def add_account(state: ServiceState, log: AuditLog, key_name: str, *,
                 raise PrimexError(f"the OIDC subject is already mapped to {other.key_name}",
                                   where="--subject", hint="one subject, one actor")
         account = db.get(Account, key_name) or Account(key_name=key_name)
-        account.organisation = organisation
         account.oidc_subject = subject
         account.email = email
         db.add(account)
+    state.forget_account(key_name)

@@ -139,11 +139,27 @@ def _service(request: Request) -> ServiceState:
 
 
 def _visible(actor: Actor, st: RequestState) -> bool:
+    return _visible_org(actor, st.organisation)
+
+
+def _visible_org(actor: Actor, organisation: str | None) -> bool:
+    """Staff see every request; a researcher only those of the organisation the signed
+    log registers for their key (contract C5; none registered: nothing)."""
     if actor.role in STAFF:
         return True
     if actor.role == "researcher":
-        return actor.organisation is not None and st.organisation == actor.organisation
+        return bool(actor.organisation) and organisation == actor.organisation
     return False
+
+
+def _seen(service: ServiceState, actor: Actor, request_id: str) -> dict[str, Any]:
+    """`lifecycle.status` of a request the actor may see, from the read snapshot; 404 for
+    any other id (as if it did not exist)."""
+    snap = service.snapshot()
+    found = snap.statuses.get(request_id)
+    if found is None or not _visible_org(actor, found["organisation"]):
+        raise HTTPException(404, f"unknown request {request_id}")
+    return found
 
 
 def _state(log: AuditLog, actor: Actor, request_id: str) -> RequestState:
@@ -178,8 +194,10 @@ def _checked(raw: str, service: ServiceState) -> Any:
         hit = _VALIDATED.get(key)
         if hit is not None and now - hit[0] < 60:
             return hit[1]
+    catalogue, policy, coverage = service.validation_inputs()
     try:
-        checked = validate_bytes(data, SOURCE, home=service.home)
+        checked = validate_bytes(data, SOURCE, home=service.home, catalogue=catalogue,
+                                 policy=policy, coverage=coverage)
     except PrimexError as exc:  # YAML that cannot be read at all: one problem
         raise HTTPException(422, {"ok": False, "problems": [],
                                   "lines": [exc.one_line()]}) from None
@@ -432,34 +450,23 @@ for _route in DECISION_ROUTES:
 def list_requests(request: Request, actor: Caller,
                   state: Annotated[str | None, Field(max_length=32)] = None) -> dict[str, Any]:
     """The requests you may see (researchers: your organisation's), optionally by state."""
-    from primex.requests.lifecycle import status
-
-    service = _service(request)
-    with service.view() as log:
-        rows = status(service.home, log=log)["requests"]
-        visible = {rid for rid in log.requests() if _visible(actor, log.state(rid))}
-    rows = [r for r in rows if r["request"] in visible and (state is None or
-                                                            r["state"] == state)]
-    return {"requests": rows}
+    snap = _service(request).snapshot()
+    rows = [snap.row(rid) for rid in snap.order
+            if _visible_org(actor, snap.organisation(rid))]
+    return {"requests": [r for r in rows if state is None or r["state"] == state]}
 
 
 @router.get("/requests/{request_id}", tags=["requests"])
 def request_status(request_id: str, request: Request, actor: Caller) -> dict[str, Any]:
     """State, next step and history (from the signed log) of one request."""
-    from primex.requests.lifecycle import status
-
-    service = _service(request)
-    with service.view() as log:
-        _state(log, actor, request_id)
-        return status(service.home, request_id, log=log)
+    return _seen(_service(request), actor, request_id)
 
 
 @router.get("/requests/{request_id}/comments", tags=["comments"])
 def comments(request_id: str, request: Request, actor: Caller) -> list[CommentOut]:
     """The comment thread of a request (officer and researcher), oldest first."""
     service = _service(request)
-    with service.view() as log:
-        _state(log, actor, request_id)
+    _seen(service, actor, request_id)
     with service.db() as db:
         rows = db.scalars(select(Comment).where(Comment.request == request_id)
                           .order_by(Comment.id)).all()
@@ -473,8 +480,7 @@ def add_comment(request_id: str, body: CommentIn, request: Request,
     """Add to the thread (the officer and the researchers of the request's organisation)."""
     _require(actor, "researcher", "privacy_officer")
     service = _service(request)
-    with service.view() as log:
-        _state(log, actor, request_id)
+    _seen(service, actor, request_id)
     with service.db() as db:
         row = Comment(request=request_id, author=actor.key_name, role=actor.role,
                       text=body.text)
@@ -519,8 +525,7 @@ def start_job(request_id: str, body: JobIn, request: Request, actor: Caller) -> 
     the job."""
     _require(actor, "spp_operator")
     service = _service(request)
-    with service.view() as log:
-        _state(log, actor, request_id)
+    _seen(service, actor, request_id)
     job_id = service.jobs.submit(request_id, body.step, actor.key_name)
     return job(job_id, request, actor)
 
@@ -548,10 +553,9 @@ def package(request_id: str, request: Request, actor: Caller) -> FileResponse:
 
     _require(actor, "researcher")
     service = _service(request)
-    with service.view() as log:
-        st = _state(log, actor, request_id)
-    if st.state != "released":
-        raise PermissionDenied(f"the request is {st.state}; nothing is released yet",
+    current = _seen(service, actor, request_id)["state"]
+    if current != "released":
+        raise PermissionDenied(f"the request is {current}; nothing is released yet",
                                where=f"request {request_id}")
     path: Path = default_path(service.home, request_id)
     if not path.is_file():
@@ -572,7 +576,6 @@ def audit_report(request: Request, actor: Caller,
     _require(actor, "committee", "privacy_officer")
     service = _service(request)
     if request_id is not None:
-        with service.view() as log:
-            _state(log, actor, request_id)
+        _seen(service, actor, request_id)
     report = build_report(service.home, request=request_id)
     return asdict(report)

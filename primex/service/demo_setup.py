@@ -50,10 +50,10 @@ def prepare(home: Home, persons: int = 2000) -> DemoHome:
         home.root.mkdir(parents=True, exist_ok=True)
         _data(home, persons)
         log = open_log(home)
-        for name, (role, _org, _sub) in DEMO_ACTORS.items():
+        for name, (role, org, _sub) in DEMO_ACTORS.items():
             create_identity(home, role, name, values[f"key:{name}"])
             by = load_signer(home, "committee", values["key:committee"])
-            log.register_key(load_identity(home, name), by)
+            log.register_key(load_identity(home, name), by, organisation=org)
         log.close()
         secrets_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
         os.chmod(secrets_file, 0o600)
@@ -73,9 +73,8 @@ def _data(home: Home, persons: int) -> None:
 
 def accounts(state: ServiceState) -> None:
     with state.log() as log:
-        for name, (_role, org, sub) in DEMO_ACTORS.items():
-            add_account(state, log, name, organisation=org, subject=sub,
-                        email=f"{name}@demo.invalid")
+        for name, (_role, _org, sub) in DEMO_ACTORS.items():
+            add_account(state, log, name, subject=sub, email=f"{name}@demo.invalid")
 
 
 def provider_config(path: Path, demo: DemoHome, issuer_port: int, service_url: str,

@@ -1,7 +1,9 @@
 """Who is calling: a signed request (RFC 9421, the CLI) or a browser session (after an
 OIDC login). Either way the caller becomes an `Actor`: a key registered in the signed
-audit log (its role and person come from the log's registry, never from the client), with
-an account in the service's database (its organisation and e-mail). Anything else is 401.
+audit log (its role, person and organisation come from the log's registry, never from the
+client nor from the service's database: contract C5), with an account in the service's
+database (its e-mail and OIDC subject). Anything else is 401; a researcher whose key_add
+carries no organisation is refused (403, re-register with `--organisation`).
 
 Cookie-authenticated writes need the session's CSRF token (header X-CSRF-Token) and, when
 the browser sends one, an Origin equal to the service's own.
@@ -19,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from starlette.concurrency import run_in_threadpool
 
@@ -61,16 +63,18 @@ def cookie_name(state: ServiceState) -> str:
 
 def _actor_for(state: ServiceState, key_name: str, via: str,
                csrf: str | None = None) -> Actor | None:
+    """The active registered key with an account, as an Actor (None otherwise). Role,
+    person and organisation come from the signed log's registry (contract C5); the
+    database only says the key may use the service and where its e-mail goes."""
     with state.view() as log:
         info = log.registry.active(key_name)
     if info is None:
         return None
-    with state.db() as db:
-        account = db.get(Account, key_name)
-        if account is None:
-            return None
-        return Actor(key_name, info.role, info.person, account.organisation, account.email,
-                     via, csrf)
+    account = state.account(key_name)
+    if account is None:
+        return None
+    return Actor(key_name, info.role, info.person, info.organisation, account.email, via,
+                 csrf)
 
 
 def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
@@ -103,15 +107,13 @@ def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
         info = log.registry.active(parsed.keyid)
     if info is None or not httpsig.verify(parsed, info.public_key):
         raise fail("the signature does not verify with an active registered key")
-    with state.db() as db:
-        account = db.get(Account, parsed.keyid)
-        if account is None:
-            raise fail("this key has no account on the service")
-        actor = Actor(parsed.keyid, info.role, info.person, account.organisation,
-                      account.email, "signature")
-    try:
-        with state.db() as db:
-            db.add(SeenNonce(key_name=parsed.keyid, nonce=parsed.nonce))
+    actor = _actor_for(state, parsed.keyid, "signature")
+    if actor is None:
+        raise fail("this key has no account on the service")
+    try:  # one INSERT, no ORM unit of work: this runs on every signed request
+        with state.engine.begin() as conn:
+            conn.execute(insert(SeenNonce).values(key_name=parsed.keyid, nonce=parsed.nonce,
+                                                  created=utcnow()))
     except DbIntegrityError:
         raise fail("replayed request (this nonce was already used)") from None
     if time.monotonic() - state.nonces_purged > 60:  # older nonces are refused by time
@@ -171,6 +173,10 @@ async def current_actor(request: Request) -> Actor:
     else:
         raise unauthorized("authentication required: a signed request or a session")
     request.state.actor_role = actor.role  # for the access log (the role, not the person)
+    if actor.role == "researcher" and not actor.organisation:
+        raise HTTPException(403, detail=f"key {actor.key_name}: the signed log registers no "
+                            "organisation for this researcher; the committee re-registers "
+                            "the key with `primex keys register --organisation ORG`")
     return actor
 
 

@@ -1,6 +1,9 @@
-"""What one running service holds: settings, the database, the audit log (one open
-instance shared by every worker thread, behind a lock: AuditLog is not thread-safe), the
-rate limiter, the job runner and the notifier."""
+"""What one running service process holds: settings, the database, the audit log (one
+open instance for decisions, behind a lock: AuditLog is not thread-safe; another for reads,
+whose verified state is served as an immutable snapshot), the rate limiter, the job runner
+and the notifier. Several processes may serve one home (`primex serve --workers N`): the
+log's file lock orders their appends, the nonces of signed requests and the jobs live in
+the database, the commit slot is a lease in the database (docs/service.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from primex.audit.log import AuditLog, open_log
 from primex.home import Home
+from primex.service.readcache import ReadSnapshot, advance
 from primex.service.settings import ServiceSettings
 
 
@@ -112,11 +116,70 @@ class ServiceState:
     _view: AuditLog | None = None
     _view_lock: threading.Lock = field(default_factory=threading.Lock)
     _view_fresh: float = 0.0
-    view_max_age: float = 0.5  # seconds; appends by other processes show up after this
+    # seconds: appends by jobs and other processes show up after at most this long (a
+    # refresh is a shared lock and an fstat; this bounds them under load)
+    view_max_age: float = 0.05
+    _snapshot: ReadSnapshot | None = None
+    _home: Home | None = None
+    _inputs: tuple[object, tuple[Any, Any, Any]] | None = None
+    _accounts: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    account_max_age: float = 5.0  # seconds an account row (e-mail, subject) is reused
 
     @property
     def home(self) -> Home:
-        return Home.resolve(self.settings.home)
+        if self._home is None:
+            self._home = Home.resolve(self.settings.home)
+        return self._home
+
+    def snapshot(self) -> ReadSnapshot:
+        """The verified read state of the log now (see primex.service.readcache)."""
+        with self.view() as log:
+            self._snapshot = advance(self._snapshot, log, self.home)
+            return self._snapshot
+
+    def forget_account(self, key_name: str) -> None:
+        self._accounts.pop(key_name, None)
+
+    def validation_inputs(self) -> tuple[Any, Any, Any]:
+        """(catalogue, policy, data coverage) for validating a request: the packaged
+        catalogue and policy are read once; PRIMA's coverage again when its file changed
+        (or every minute for a PRIMA server), not once per submission."""
+        from primex.catalogue import load_catalogue, load_policy
+        from primex.requests.validate import data_coverage
+
+        home = self.home
+        if home.prima_url:
+            stamp: object = int(time.monotonic() // 60)
+        else:
+            try:
+                st = home.prima_db.stat()
+                stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            except FileNotFoundError:
+                stamp = None
+        cached = self._inputs
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, (load_catalogue(), load_policy(), data_coverage(home)))
+            self._inputs = cached
+        return cached[1]
+
+    def account(self, key_name: str) -> Any:
+        """The account row of `key_name` (or None), reused for `account_max_age` seconds:
+        it holds only the e-mail address and OIDC subject (role, person and organisation
+        come from the signed log, read on every request)."""
+        from primex.service.db import Account
+
+        now = time.monotonic()
+        hit = self._accounts.get(key_name)
+        if hit is not None and now - hit[0] < self.account_max_age:
+            return hit[1]
+        with self.sessions() as db:
+            row = db.get(Account, key_name)
+            if row is not None:
+                db.expunge(row)
+        if len(self._accounts) > 10_000:
+            self._accounts.clear()
+        self._accounts[key_name] = (now, row)
+        return row
 
     @contextmanager
     def log(self) -> Iterator[AuditLog]:
