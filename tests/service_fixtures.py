@@ -112,7 +112,7 @@ def make_stack(tmp_path: Path, request: pytest.FixtureRequest, kind: str, *,
     )
     state = build_state(settings)
     with state.log() as log:
-        for key, (org, sub, email) in ACCOUNTS.items():
+        for key, (_org, sub, email) in ACCOUNTS.items():
             add_account(state, log, key, subject=sub, email=email)
     return state, chain, port
 
