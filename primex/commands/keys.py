@@ -85,6 +85,13 @@ def init(
             "is registered).",
         ),
     ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option("--organisation", help="The organisation a researcher acts for, "
+                     "exactly as in requester.organisation (kept in the signed log; the "
+                     "service shows a researcher only their organisation's requests and "
+                     "refuses a researcher registered without one)."),
+    ] = None,
 ) -> None:
     """Create a key pair for an actor and register it in the audit log.
 
@@ -94,6 +101,7 @@ def init(
     h = home()
     check_role(role)
     check_name(name, "--name")  # before any prompt or log write
+    organisation = _organisation(organisation)
     # Everything that can fail (names, the committee's key, the new passphrase) is settled
     # before the first write: a refused `keys init` on a new home leaves no log behind.
     log = open_log(h) if (h.audit / ENTRIES).exists() else None
@@ -110,7 +118,7 @@ def init(
         log = log or open_log(h)
         identity = create_identity(h, role, name, passphrase, person=person)
         signer = committee or load_signer(h, name, passphrase)
-        entry = log.register_key(identity, signer)
+        entry = log.register_key(identity, signer, organisation=organisation)
     out = console()
     out.print(f"created and registered [bold]{name}[/] ({role}) at log entry {entry.seq}")
     out.print(f"verifier key: {identity.vkey}", soft_wrap=True, highlight=False)
@@ -137,11 +145,19 @@ def register(
         typer.Option("--x25519", help="A researcher's release encryption key, "
                      "primex-x25519:<base64>."),
     ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option("--organisation", help="The organisation a researcher acts for, "
+                     "exactly as in requester.organisation (kept in the signed log; the "
+                     "service shows a researcher only their organisation's requests and "
+                     "refuses a researcher registered without one)."),
+    ] = None,
 ) -> None:
     """Register a public key made elsewhere (a person's browser or own machine): the private
     key never comes here. The committee checks the key with its owner before signing."""
     check_role(role)
     check_name(name, "name")
+    organisation = _organisation(organisation)
     try:
         raw = base64.b64decode(ed25519, validate=True)
     except ValueError:
@@ -159,9 +175,23 @@ def register(
         raise PrimexError(f"a key named {name!r} is already registered", where="name",
                           hint="choose another name; revoke the old key if it is lost")
     committee = prompt_signer(h, by)
-    entry = log.register_key(Identity(name, role, person or name, raw, encryption), committee)
+    entry = log.register_key(Identity(name, role, person or name, raw, encryption), committee,
+                             organisation=organisation)
     console().print(f"registered [bold]{name}[/] ({role}) at log entry {entry.seq}; "
                     f"verifier key: {vkey(name, raw)}", soft_wrap=True, highlight=False)
+
+
+def _organisation(value: str | None) -> str | None:
+    """The organisation as the log keeps it (contract C5), checked before anything is made."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > 200:
+        raise PrimexError("the organisation must be 1 to 200 characters",
+                          where="--organisation",
+                          hint="as in the request's requester.organisation, "
+                          'e.g. "HIVA – KU Leuven"')
+    return text
 
 
 @contextmanager
@@ -197,13 +227,14 @@ def list_keys() -> None:
         return
     log = open_log(h)
     table = Table(title="Key registry (audit log)")
-    for col in ("name", "role", "person", "added at", "status", "key id", "private key here"):
+    for col in ("name", "role", "person", "organisation", "added at", "status", "key id",
+                "private key here"):
         table.add_column(col)
     for k in log.registry.keys.values():
         status = "active" if k.active else f"revoked at {k.revoked_seq}"
         kid = vkey(k.name, k.public_key).split("+")[1]
         table.add_row(
-            k.name, k.role, k.person, str(k.added_seq), status, kid,
+            k.name, k.role, k.person, k.organisation or "", str(k.added_seq), status, kid,
             "yes" if k.name in local else "no",
         )
     console().print(table)
