@@ -227,14 +227,13 @@ def list_keys() -> None:
         return
     log = open_log(h)
     table = Table(title="Key registry (audit log)")
-    for col in ("name", "role", "person", "organisation", "added at", "status", "key id",
-                "private key here"):
+    for col in ("name", "role", "person", "added at", "status", "key id", "private key here"):
         table.add_column(col)
     for k in log.registry.keys.values():
         status = "active" if k.active else f"revoked at {k.revoked_seq}"
         kid = vkey(k.name, k.public_key).split("+")[1]
         table.add_row(
-            k.name, k.role, k.person, k.organisation or "", str(k.added_seq), status, kid,
+            k.name, k.role, k.person, str(k.added_seq), status, kid,
             "yes" if k.name in local else "no",
         )
     console().print(table)
