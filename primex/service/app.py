@@ -18,7 +18,7 @@ from primex.service import api, oidc, tlog_tiles
 from primex.service.db import make_engine, migrate, session_factory
 from primex.service.decisions import StaleDraft
 from primex.service.identity import Actor, current_actor
-from primex.service.jobs import JobRunner
+from primex.service.jobs import JobBusy, JobRunner
 from primex.service.middleware import LimitsAndHeaders
 from primex.service.notify import Notifier
 from primex.service.settings import ServiceSettings
@@ -37,7 +37,7 @@ def build_state(settings: ServiceSettings) -> ServiceState:
 
 
 def _status_of(exc: PrimexError) -> int:
-    if isinstance(exc, StaleDraft | IntegrityError):
+    if isinstance(exc, StaleDraft | IntegrityError | JobBusy):
         return 409
     if isinstance(exc, PermissionDenied):
         return 403

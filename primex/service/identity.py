@@ -66,8 +66,7 @@ def _actor_for(state: ServiceState, key_name: str, via: str,
     """The active registered key with an account, as an Actor (None otherwise). Role,
     person and organisation come from the signed log's registry (contract C5); the
     database only says the key may use the service and where its e-mail goes."""
-    with state.view() as log:
-        info = log.registry.active(key_name)
+    info = state.snapshot().active_key(key_name)
     if info is None:
         return None
     account = state.account(key_name)
@@ -103,8 +102,7 @@ def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
     window = s.signature_window_seconds
     if abs(now - parsed.created) > window or abs(now - date) > window:
         raise fail(f"the signature is older or newer than {window} s (check the clock)")
-    with state.view() as log:
-        info = log.registry.active(parsed.keyid)
+    info = state.snapshot().active_key(parsed.keyid)
     if info is None or not httpsig.verify(parsed, info.public_key):
         raise fail("the signature does not verify with an active registered key")
     actor = _actor_for(state, parsed.keyid, "signature")

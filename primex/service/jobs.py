@@ -1,5 +1,8 @@
 """Long steps as background jobs: the HTTP call returns a job id at once, the step runs in
-a worker thread (never on the event loop), and its state is polled at /api/jobs/{id}.
+a separate process at a lower CPU priority (`os.nice`: an extraction never takes the CPU
+from the requests the service answers, and it does not share the service's interpreter
+lock), and its state is polled at /api/jobs/{id}. One request has at most one queued or
+running job, across every service process (checked in one statement in the database).
 
 Jobs are signed by the service's own spp_operator key (settings.operator_key: a service
 identity, not a person; its private key lives in the service's home, encrypted, with its
@@ -8,10 +11,14 @@ passphrase in PRIMEX_PASSPHRASE_<NAME>). Steps are the library functions the CLI
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
+
+from sqlalchemy import exists, literal, select, text
 
 from primex.audit.keys import env_passphrase, load_signer
 from primex.errors import PrimexError
@@ -36,30 +43,15 @@ def _build(home: Home, request: str, signer: Any) -> str:
 
 
 def _protect(home: Home, request: str, signer: Any) -> str:
-    """The protection step runs as `primex disclosure protect` in a child process: its logic
-    lives in that command (not yet in a library function), and a child keeps pandas' memory
-    and any crash out of the service."""
-    import os
-    import subprocess
-    import sys
+    from primex.protection.record import protect_and_record
+    from primex.release.manifest import collect_protected
 
-    from primex.audit.keys import env_passphrase
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRIMEX_PASSPHRASE")}
-    passphrase = env_passphrase(signer.name)
-    if passphrase:
-        env["PRIMEX_PASSPHRASE"] = passphrase
-    done = subprocess.run(
-        [sys.executable, "-m", "primex.cli", "--home", str(home.root), "disclosure",
-         "protect", request, "--as", signer.name],
-        capture_output=True, text=True, env=env, timeout=3600, stdin=subprocess.DEVNULL,
-    )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
-    if done.returncode != 0:
-        raise PrimexError(last.removeprefix("error: ") or "the protection step failed",
-                          where=f"request {request}")
-    return last or "protected"
+    done = protect_and_record(home, request, lambda: signer, collect_protected)
+    summary = done.outcome.report["summary"]
+    if not done.outcome.passed:
+        raise PrimexError(f"protection failed: {summary}", where=f"request {request}",
+                          hint="see the disclosure report; the officer may amend conditions")
+    return f"protected (log entry {done.seq}): {summary}"
 
 
 def _link(home: Home, request: str, signer: Any) -> str:
@@ -87,11 +79,33 @@ STEPS: dict[str, Callable[[Home, str, Any], str]] = {
 }
 
 
+def run_step(home: Home, request: str, step: str, operator_key: str) -> tuple[str, str]:
+    """In the job process: ("done", message) or ("failed", one line); never raises (an
+    exception would have to cross the process boundary)."""
+    try:
+        signer = load_signer(home, operator_key, env_passphrase(operator_key))
+        return "done", STEPS[step](home, request, signer)
+    except PrimexError as exc:
+        return "failed", redact(exc.one_line())
+    except Exception as exc:  # a job never dies silently: its state says why
+        return "failed", f"internal error ({type(exc).__name__})"
+
+
+def _background() -> None:
+    """The job process: lowest CPU priority but one notch (the service answers first)."""
+    os.nice(10)
+
+
+class JobBusy(PrimexError):
+    """The request already has a queued or running job."""
+
+
 class JobRunner:
     def __init__(self, state: ServiceState) -> None:
         self.state = state
-        self._pool = ThreadPoolExecutor(max_workers=state.settings.job_workers,
-                                        thread_name_prefix="primex-job")
+        self._pool = ProcessPoolExecutor(
+            max_workers=state.settings.job_workers, initializer=_background,
+            mp_context=multiprocessing.get_context("spawn"))  # no fork of a threaded server
 
     def submit(self, request: str, step: str, actor: str) -> str:
         if step not in STEPS:
@@ -101,11 +115,33 @@ class JobRunner:
             raise PrimexError("the service has no operator key for automated steps",
                               where="PRIMEX_OPERATOR_KEY", hint="see docs/service.md")
         job_id = str(uuid.uuid4())
-        with self.state.db() as db:
-            db.add(Job(id=job_id, request=request, step=step, state="queued", progress=0,
-                       message="queued", actor=actor))
-        self._pool.submit(self._run, job_id, request, step)
+        if not self._claim(job_id, request, step, actor):
+            raise JobBusy(f"request {request} already has a queued or running job",
+                          where=f"request {request}", hint="wait for it (poll the job)")
+        self._update(job_id, state="running", progress=10, message=f"{step} running")
+        future = self._pool.submit(run_step, self.state.home, request, step,
+                                   self.state.settings.operator_key)
+        future.add_done_callback(lambda f: self._finished(job_id, request, f))
         return job_id
+
+    def _claim(self, job_id: str, request: str, step: str, actor: str) -> bool:
+        """Insert the job unless the request has an active one, in one statement (atomic
+        in SQLite; PostgreSQL first takes a transaction lock on the request id)."""
+        table = Job.__table__
+        active = select(table.c.id).where(table.c.request == request,
+                                          table.c.state.in_(("queued", "running")))
+        now = utcnow()
+        values = select(literal(job_id), literal(request), literal(step), literal("queued"),
+                        literal(0), literal("queued"), literal(actor), literal(now),
+                        literal(now)).where(~exists(active))
+        with self.state.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:r))"),
+                             {"r": request})
+            done = conn.execute(table.insert().from_select(
+                ["id", "request", "step", "state", "progress", "message", "actor",
+                 "created", "updated"], values))
+            return bool(done.rowcount == 1)
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.state.db() as db:
@@ -115,23 +151,14 @@ class JobRunner:
                 setattr(job, k, v)
             job.updated = utcnow()
 
-    def _run(self, job_id: str, request: str, step: str) -> None:
-        self._update(job_id, state="running", progress=10, message=f"{step} running")
+    def _finished(self, job_id: str, request: str, future: Future[tuple[str, str]]) -> None:
         try:
-            name = self.state.settings.operator_key
-            assert name is not None
-            home = self.state.home
-            signer = load_signer(home, name, env_passphrase(name))
-            message = STEPS[step](home, request, signer)
-        except PrimexError as exc:
-            self._update(job_id, state="failed", progress=100,
-                         message=redact(exc.one_line()))
+            outcome, message = future.result()
+        except Exception as exc:  # the job process died (killed, out of memory)
+            outcome, message = "failed", f"the job process ended ({type(exc).__name__})"
+        self._update(job_id, state=outcome, progress=100, message=message)
+        if outcome != "done":
             return
-        except Exception as exc:  # a job never dies silently: its state says why
-            self._update(job_id, state="failed", progress=100,
-                         message=f"internal error ({type(exc).__name__})")
-            return
-        self._update(job_id, state="done", progress=100, message=message)
         self.state.appended()
         if self.state.notifier is not None:
             with self.state.log() as log:

@@ -12,10 +12,13 @@ snapshot was built from (same size, other entries) is never served from the cach
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from primex.audit.log import AuditLog
+from primex.audit.workflow import KeyInfo
 from primex.home import Home
 
 
@@ -25,6 +28,13 @@ class ReadSnapshot:
     root: bytes
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # lifecycle.status
     order: tuple[str, ...] = ()  # request ids in order of first submission
+    # the key registry at `size` (copies: the log's own objects change on refresh)
+    keys: MappingProxyType[str, KeyInfo] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+    def active_key(self, name: str) -> KeyInfo | None:
+        info = self.keys.get(name)
+        return info if info is not None and info.active else None
 
     def organisation(self, request: str) -> str | None:
         return self.statuses[request]["organisation"]
@@ -59,4 +69,5 @@ def advance(previous: ReadSnapshot | None, log: AuditLog, home: Home) -> ReadSna
     for rid in touched:
         statuses[rid] = status(home, rid, log=log)
     order = tuple(log.requests())
-    return ReadSnapshot(size, root, statuses, order)
+    keys = MappingProxyType({n: dataclasses.replace(k) for n, k in log.registry.keys.items()})
+    return ReadSnapshot(size, root, statuses, order, keys)

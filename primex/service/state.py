@@ -120,6 +120,9 @@ class ServiceState:
     # refresh is a shared lock and an fstat; this bounds them under load)
     view_max_age: float = 0.05
     _snapshot: ReadSnapshot | None = None
+    _snap_time: float = 0.0
+    _snap_generation: int = -1
+    _generation: int = 0  # appends by this process (a snapshot older than one is stale)
     _home: Home | None = None
     _inputs: tuple[object, tuple[Any, Any, Any]] | None = None
     _accounts: dict[str, tuple[float, Any]] = field(default_factory=dict)
@@ -132,9 +135,25 @@ class ServiceState:
         return self._home
 
     def snapshot(self) -> ReadSnapshot:
-        """The verified read state of the log now (see primex.service.readcache)."""
-        with self.view() as log:
-            self._snapshot = advance(self._snapshot, log, self.home)
+        """The verified read state of the log (see primex.service.readcache): without any
+        lock when the current one is younger than `view_max_age` and nothing was appended
+        by this process since it was built (read-your-writes); else refreshed."""
+        snap = self._snapshot
+        if (snap is not None and self._snap_generation == self._generation
+                and time.monotonic() - self._snap_time <= self.view_max_age):
+            return snap
+        with self._view_lock:
+            generation, started = self._generation, time.monotonic()
+            if self._view is None:
+                self._view = open_log(self.home, create=False)
+            elif self._snapshot is None or self._snap_generation != generation or \
+                    started - self._snap_time > self.view_max_age:
+                self._view.refresh()
+            else:  # another thread refreshed while this one waited for the lock
+                return self._snapshot
+            self._snapshot = advance(self._snapshot, self._view, self.home)
+            self._snap_time, self._snap_generation = started, generation
+            self._view_fresh = started
             return self._snapshot
 
     def forget_account(self, key_name: str) -> None:
@@ -209,6 +228,7 @@ class ServiceState:
     def appended(self) -> None:
         """Called after this service appended: the next read refreshes its view."""
         self._view_fresh = 0.0
+        self._generation += 1
 
     @contextmanager
     def db(self) -> Iterator[Session]:
