@@ -30,20 +30,29 @@ def serve(
         "--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
     keyfile: Annotated[Path | None, typer.Option(
         "--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=16, help="Worker processes (each with its own thread pool "
+        "and job process; they share the log, its lock and the database).")] = 1,
 ) -> None:
     """Start the service with the settings of the PRIMEX_* environment variables."""
     if ctx.invoked_subcommand is not None:
         return
     import uvicorn
 
-    from primex.service.app import create_app
+    from primex.home import ENV_VAR
+    from primex.service.app import build_state, create_app
     from primex.service.settings import ServiceSettings
 
     settings = ServiceSettings.from_env(home().root)
     if (certfile is None) != (keyfile is None):
         raise PrimexError("give both --ssl-certfile and --ssl-keyfile, or neither",
                           where="--ssl-certfile")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+    app: object = create_app(settings) if workers == 1 else "primex.service.app:app_from_env"
+    if workers > 1:
+        build_state(settings).close()  # migrate once, before the workers start
+        os.environ[ENV_VAR] = str(settings.home)  # the workers' app_from_env reads it
+    uvicorn.run(app, factory=workers > 1, workers=workers if workers > 1 else None,
+                host=host, port=port, log_level="info",
                 access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
                 ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None)

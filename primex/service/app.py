@@ -22,7 +22,7 @@ from primex.service.jobs import JobBusy, JobRunner
 from primex.service.middleware import LimitsAndHeaders
 from primex.service.notify import Notifier
 from primex.service.settings import ServiceSettings
-from primex.service.state import ServiceState
+from primex.service.state import CommitSlot, ServiceState
 
 LOG = logging.getLogger("primex.service")
 
@@ -30,10 +30,21 @@ LOG = logging.getLogger("primex.service")
 def build_state(settings: ServiceSettings) -> ServiceState:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    state = ServiceState(settings, engine, session_factory(engine))
+    state = ServiceState(settings, engine, session_factory(engine), slot=CommitSlot(engine))
     state.jobs = JobRunner(state)
     state.notifier = Notifier(state)
     return state
+
+
+def app_from_env() -> FastAPI:
+    """The application of one worker process of `primex serve --workers N` (uvicorn's
+    factory): settings from the PRIMEX_* environment, the home from PRIMEX_HOME."""
+    import os
+    from pathlib import Path
+
+    from primex.home import ENV_VAR
+
+    return create_app(ServiceSettings.from_env(Path(os.environ[ENV_VAR])))
 
 
 def _status_of(exc: PrimexError) -> int:

@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import (
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -38,11 +39,13 @@ class Base(DeclarativeBase):
 
 
 class Account(Base):
-    """Who may use the service: a registered key (its role and person come from the signed
-    log's registry), the organisation it acts for, its OIDC subject and e-mail address."""
+    """Who may use the service: a registered key (its role, person and organisation come
+    from the signed log's registry), its OIDC subject and e-mail address."""
 
     __tablename__ = "accounts"
     key_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # not read any more: a researcher's organisation is the one the signed log registers
+    # (contract C5); kept so that databases from before migrate without loss
     organisation: Mapped[str | None] = mapped_column(String(200))
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
@@ -100,6 +103,16 @@ class Outbox(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     sent: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CommitSlotRow(Base):
+    """The one row of the commit slot shared by every service process (see
+    primex.service.state.CommitSlot)."""
+
+    __tablename__ = "commit_slot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires: Mapped[float] = mapped_column(Float)
 
 
 class SeenNonce(Base):

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from primex.audit.log import AuditLog, open_log
@@ -52,35 +52,53 @@ class RateLimiter:
 
 
 class CommitSlot:
-    """One decision at a time between prepare and commit.
+    """One decision at a time between prepare and commit, across every service process.
 
     A draft's signature covers its place in the log, so two people preparing at once would
     make one of them sign again (HTTP 409), and under load they would keep doing so. A
     prepare therefore takes a short lease on the next place; other prepares wait for the
-    commit (or the lease's expiry, if that client never commits). Reads never wait."""
+    commit (or the lease's expiry, if that client never commits). Reads never wait.
 
-    def __init__(self, lease_seconds: float = 5.0, wait_seconds: float = 20.0) -> None:
+    The lease is one row of the database (table commit_slot: taken with one conditional
+    UPDATE), so a prepare in one worker process and the commit in another meet; waiters of
+    this process are woken at once by a condition, those of others poll every few ms.
+    Without an engine (unit tests) the lease lives in this process only."""
+
+    POLL = 0.005  # seconds between two tries when the holder is another process
+
+    def __init__(self, engine: Engine | None = None, lease_seconds: float = 5.0,
+                 wait_seconds: float = 20.0) -> None:
         self._cond = threading.Condition()
-        self._holder: str | None = None
+        self._engine = engine
+        self._holder: str | None = None  # a local holder (no engine)
         self._expires = 0.0
         self.lease_seconds, self.wait_seconds = lease_seconds, wait_seconds
 
-    def _free(self, now: float) -> bool:
-        return self._holder is None or now >= self._expires
+    def _take(self, holder: str) -> bool:
+        now = time.time()
+        if self._engine is None:
+            if self._holder is not None and now < self._expires:
+                return False
+            self._holder, self._expires = holder, now + self.lease_seconds
+            return True
+        with self._engine.begin() as conn:
+            done = conn.execute(text(
+                "UPDATE commit_slot SET holder = :h, expires = :e WHERE id = 1 AND "
+                "(holder IS NULL OR expires < :now)"),
+                {"h": holder, "e": now + self.lease_seconds, "now": now})
+            return bool(done.rowcount == 1)
 
     @contextmanager
     def lease(self, holder: str) -> Iterator[None]:
+        deadline = time.monotonic() + self.wait_seconds
         with self._cond:
-            deadline = time.monotonic() + self.wait_seconds
-            while not self._free(time.monotonic()):
-                left = min(deadline, self._expires) - time.monotonic()
+            while not self._take(holder):
                 if time.monotonic() >= deadline:
                     from fastapi import HTTPException
 
                     raise HTTPException(503, "the service is busy; try again",
                                         headers={"Retry-After": "1"})
-                self._cond.wait(max(left, 0.01))
-            self._holder, self._expires = holder, time.monotonic() + self.lease_seconds
+                self._cond.wait(self.POLL if self._engine is not None else 0.05)
         try:
             yield
         except BaseException:
@@ -95,10 +113,15 @@ class CommitSlot:
             self.release(holder)
 
     def release(self, holder: str) -> None:
-        with self._cond:
+        if self._engine is None:
             if self._holder == holder:
                 self._holder = None
-                self._cond.notify_all()
+        else:
+            with self._engine.begin() as conn:
+                conn.execute(text("UPDATE commit_slot SET holder = NULL, expires = 0 "
+                                  "WHERE id = 1 AND holder = :h"), {"h": holder})
+        with self._cond:
+            self._cond.notify_all()
 
 
 @dataclass
@@ -109,7 +132,7 @@ class ServiceState:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: Any = None  # primex.service.jobs.JobRunner
     notifier: Any = None  # primex.service.notify.Notifier
-    slot: CommitSlot = field(default_factory=CommitSlot)
+    slot: CommitSlot = field(default_factory=CommitSlot)  # build_state: in the database
     nonces_purged: float = 0.0  # time.monotonic() of the last purge of old nonces
     _log: AuditLog | None = None
     _log_lock: threading.RLock = field(default_factory=threading.RLock)
