@@ -7,11 +7,19 @@ Ed25519 key, as the CLI does) run a realistic mix against a real uvicorn process
     status (30 %), list (20 %), comment thread (20 %), add a comment (10 %),
     submit a new request: validate + prepare + sign + commit (researchers, 20 %)
 
-Reported: p50 / p95 / p99 latency of reads and of submissions, and errors (any 5xx, any
-refused signature, any unexpected status). Goals: p95 ≤ 100 ms reads, ≤ 300 ms submit,
-0 errors. Bounded: a fixed number of operations per client and a time cap; loopback only.
+Reported: p50 / p95 / p99 latency per operation (status, list, comments, comment, submit),
+errors (any 5xx, any refused signature, any unexpected status), the service's CPU time per
+operation (its processes' user+system time, from /proc) and the machine's load average.
+Goals: p95 ≤ 100 ms reads, ≤ 300 ms submit, 0 errors. Bounded: a fixed number of
+operations per client and a time cap; loopback only.
 
-    .venv/bin/python benchmarks/bench_service.py [--quick]
+Each client is a person or a script, not a flood: it waits a random think time (uniform
+0.5x to 1.5x `--think`, default 1 s) between two operations. With `--think 0` the 50
+clients are a closed loop at saturation: latency is then 50 / throughput (Little's law)
+whatever the service does, which measures throughput, not responsiveness.
+
+    .venv/bin/python benchmarks/bench_service.py [--quick] [--think S] [--workers N]
+        [--repeats R] [--profile FILE]
 
 The load driver is asyncio + httpx (already a dependency) rather than locust: the requests
 must be signed per call, which locust would need the same code for.
@@ -52,6 +60,8 @@ SUBMIT_GOAL_MS = 300.0
 TIME_CAP_S = 120.0
 EXAMPLE = ROOT / "examples" / "requests" / "young-adults-trajectories.yaml"
 RESEARCHERS = {"alice": "HIVA – KU Leuven", "bruno": "ULB – DULBEA"}
+OPERATIONS = ("status", "list", "comments", "comment", "me", "submit")
+READS = ("status", "list", "comments", "comment", "me")
 
 
 def _port() -> int:
@@ -70,10 +80,11 @@ def _spec(home: Home, researcher: str, title: str) -> str:
 
 
 class Load:
-    def __init__(self, base: str, home: Home, signers: dict, seed_id: str) -> None:
+    def __init__(self, base: str, home: Home, signers: dict, seed_id: str,
+                 think: float) -> None:
         self.base, self.home, self.signers, self.seed = base, home, signers, seed_id
-        self.reads: list[float] = []
-        self.submits: list[float] = []
+        self.think = think
+        self.ops: dict[str, list[float]] = {k: [] for k in OPERATIONS}
         self.errors: list[str] = []
         self.counter = 0
 
@@ -110,30 +121,49 @@ class Load:
         seed = self.seed if name != "bruno" else None
         async with httpx.AsyncClient(timeout=30) as http:
             for _ in range(operations):
+                if self.think:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * self.think)
                 if time.monotonic() > deadline:
                     return
                 roll = rng.random()
                 started = time.perf_counter()
                 if roll < 0.2 and name != "officer":
                     await self.submit(http, name)
-                    self.submits.append((time.perf_counter() - started) * 1000)
+                    self.ops["submit"].append((time.perf_counter() - started) * 1000)
                     continue
                 if roll < 0.5 and seed:
-                    reply = await self.call(http, name, "GET", f"/api/requests/{seed}")
+                    op, reply = "status", await self.call(http, name, "GET",
+                                                          f"/api/requests/{seed}")
                 elif roll < 0.7:
-                    reply = await self.call(http, name, "GET", "/api/requests")
+                    op, reply = "list", await self.call(http, name, "GET", "/api/requests")
                 elif roll < 0.9 and seed:
-                    reply = await self.call(http, name, "GET",
-                                            f"/api/requests/{seed}/comments")
+                    op, reply = "comments", await self.call(
+                        http, name, "GET", f"/api/requests/{seed}/comments")
                 elif seed:
-                    reply = await self.call(http, name, "POST",
-                                            f"/api/requests/{seed}/comments",
-                                            {"text": "a question about the variables"})
+                    op, reply = "comment", await self.call(
+                        http, name, "POST", f"/api/requests/{seed}/comments",
+                        {"text": "a question about the variables"})
                 else:
-                    reply = await self.call(http, name, "GET", "/api/me")
-                self.reads.append((time.perf_counter() - started) * 1000)
+                    op, reply = "me", await self.call(http, name, "GET", "/api/me")
+                self.ops[op].append((time.perf_counter() - started) * 1000)
                 if reply.status_code not in (200, 201):
                     self.errors.append(f"{reply.request.url.path} {reply.status_code}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` and all its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        todo += [int(c) for c in children]
+    return total
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -143,7 +173,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(quick: bool = False, profile: Path | None = None) -> list[dict]:
+def run(quick: bool = False, profile: Path | None = None, think: float = 1.0,
+        workers: int = 1) -> dict:
+    """One run: per-operation latencies, errors, CPU time and load averages."""
     operations = 10 if quick else 30
     with tempfile.TemporaryDirectory(prefix="primex-bench-service-") as tmp:
         home = Home.resolve(Path(tmp) / "home")
@@ -162,7 +194,7 @@ def run(quick: bool = False, profile: Path | None = None) -> list[dict]:
                if profile else [])
         server = subprocess.Popen(
             [*spy, sys.executable, "-m", "primex.cli", "--home", str(home.root), "serve",
-             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+             "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -178,7 +210,9 @@ def run(quick: bool = False, profile: Path | None = None) -> list[dict]:
                                                           {"conditions": []})
             spp = RemoteClient(base, signers["spp"])
             job = spp.start_job(seed, "extract")
-            load = Load(base, home, signers, seed)
+            load = Load(base, home, signers, seed, think)
+            load_before = os.getloadavg()[0]
+            cpu_before = _cpu_seconds(server.pid)
             started = time.perf_counter()
 
             async def main() -> None:
@@ -188,6 +222,8 @@ def run(quick: bool = False, profile: Path | None = None) -> list[dict]:
 
             asyncio.run(main())
             elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds(server.pid) - cpu_before
+            load_after = os.getloadavg()[0]
             job_state = spp.call("GET", f"/api/jobs/{job['id']}")
             final = spp.wait_job(job["id"], timeout=300)
         finally:
@@ -198,22 +234,49 @@ def run(quick: bool = False, profile: Path | None = None) -> list[dict]:
             else:
                 server.terminate()
             server.wait(timeout=60)
-    total = len(load.reads) + len(load.submits)
-    overlap = "running" if job_state["state"] in ("queued", "running") else "finished"
-    note = (f"{CLIENTS} clients, {total} operations in {elapsed:.1f} s "
-            f"({total / elapsed:.0f}/s); extraction job {overlap} at the end of the load, "
-            f"then {final['state']}")
+    total = sum(len(v) for v in load.ops.values())
+    return {
+        "ops": load.ops, "errors": load.errors, "elapsed": elapsed, "total": total,
+        "cpu_ms_per_op": 1000 * cpu / max(total, 1), "load": (load_before, load_after),
+        "job": ("running" if job_state["state"] in ("queued", "running") else "finished")
+        + f" at the end of the load, then {final['state']}",
+    }
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else float("nan")
+
+
+def summarise(runs: list[dict], think: float, workers: int) -> list[dict]:
+    """Rows for benchmarks/RESULTS.md: per operation the median over runs of p50/p95/p99."""
     rows = []
-    for name, values, goal in (("reads", load.reads, READ_GOAL_MS),
-                               ("submit", load.submits, SUBMIT_GOAL_MS)):
-        p50, p95, p99 = (_pct(values, q) for q in (0.5, 0.95, 0.99))
-        rows.append({"name": f"service {name} p95 ({len(values)} ops; p50 {p50:.0f} ms, "
+    loads = ", ".join(f"{a:.1f}→{b:.1f}" for a, b in (r["load"] for r in runs))
+    note = (f"{CLIENTS} clients, think {think:g} s, {workers} worker(s), median of "
+            f"{len(runs)} run(s); load average {loads}; extraction job "
+            f"{runs[-1]['job']}")
+    groups = {op: [op] for op in OPERATIONS} | {"reads (all)": list(READS)}
+    for name, ops in groups.items():
+        per_run = [[v for op in ops for v in r["ops"][op]] for r in runs]
+        if not any(per_run):
+            continue
+        p50, p95, p99 = (_median([_pct(v, q) for v in per_run if v])
+                         for q in (0.5, 0.95, 0.99))
+        goal = SUBMIT_GOAL_MS if name == "submit" else READ_GOAL_MS
+        count = sum(len(v) for v in per_run)
+        rows.append({"name": f"service {name} p95 ({count} ops; p50 {p50:.0f} ms, "
                      f"p99 {p99:.0f} ms)", "figure": round(p95, 1), "unit": "ms",
                      "goal": f"<= {goal:.0f}", "peer": note, "ratio": None,
                      "passed": p95 <= goal})
-    rows.append({"name": "service errors under load", "figure": len(load.errors),
-                 "unit": "errors", "goal": "0", "peer": ", ".join(sorted(set(
-                     load.errors))[:5]) or "-", "ratio": None, "passed": not load.errors})
+    errors = [e for r in runs for e in r["errors"]]
+    rows.append({"name": "service errors under load", "figure": len(errors),
+                 "unit": "errors", "goal": "0", "peer": ", ".join(sorted(set(errors))[:5])
+                 or "-", "ratio": None, "passed": not errors})
+    cpu = _median([r["cpu_ms_per_op"] for r in runs])
+    rate = _median([r["total"] / r["elapsed"] for r in runs])
+    rows.append({"name": f"service CPU time per operation ({rate:.0f} ops/s)",
+                 "figure": round(cpu, 1), "unit": "ms", "goal": "-", "peer": note,
+                 "ratio": None, "passed": True})
     return rows
 
 
@@ -222,8 +285,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer operations, less data")
     parser.add_argument("--profile", type=Path, help="sample the server with py-spy (dev "
                         "dependency) into this file (collapsed stacks)")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds between two operations of one client (0: flood)")
+    parser.add_argument("--workers", type=int, default=1, help="service worker processes")
+    parser.add_argument("--repeats", type=int, default=1, help="runs; the median is kept")
     args = parser.parse_args()
-    for row in run(quick=args.quick, profile=args.profile):
+    runs = [run(quick=args.quick, profile=args.profile, think=args.think,
+                workers=args.workers) for _ in range(args.repeats)]
+    for row in summarise(runs, args.think, args.workers):
         print(f"{'PASS' if row['passed'] else 'FAIL'}  {row['name']}: {row['figure']} "
               f"{row['unit']}  (goal {row['goal']}; {row['peer']})")
 

@@ -8,6 +8,7 @@ created and upgraded only by the Alembic migrations in primex/service/migrations
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -127,18 +128,48 @@ class SeenNonce(Base):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
+        # isolation_level=None: the driver emits no BEGIN of its own; ours below does
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  "isolation_level": None})
+        _serialise_sqlite(engine)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _serialise_sqlite(engine: Engine) -> None:
+    """One SQLite transaction at a time in this process, each BEGIN IMMEDIATE.
+
+    SQLite has one writer; two writers that meet wait in SQLite's busy handler, which
+    sleeps 1, 2, 5, 10 … 100 ms between tries: under load that sleep was the tail latency
+    of every signed request (each records its nonce). Threads of one process now queue on a
+    lock instead (woken at once), and a transaction takes the write lock when it begins, so
+    it never has to wait half-way (only other processes meet the busy handler)."""
+    lock = threading.RLock()
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        cur = conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        lock.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release()
+            raise
+        conn.info["primex_locked"] = True
+
+    def _end(conn):  # type: ignore[no-untyped-def]
+        if conn.info.pop("primex_locked", False):
+            lock.release()
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
 
 
 def migrate(engine: Engine) -> None:

@@ -64,7 +64,7 @@ class CommitSlot:
     this process are woken at once by a condition, those of others poll every few ms.
     Without an engine (unit tests) the lease lives in this process only."""
 
-    POLL = 0.005  # seconds between two tries when the holder is another process
+    POLL = 0.02  # seconds between two tries (a release in this process wakes at once)
 
     def __init__(self, engine: Engine | None = None, lease_seconds: float = 5.0,
                  wait_seconds: float = 20.0) -> None:
