@@ -20,6 +20,7 @@ from primex.audit.log import open_log
 from primex.errors import PrimexError
 from primex.service.app import create_app
 from primex.service.client import RemoteClient, RemoteError
+from primex.service.httpsig import sign_request
 
 
 def _children(pid: int) -> list[int]:
@@ -81,6 +82,13 @@ def test_two_worker_processes_lose_and_duplicate_nothing(
 
         with ThreadPoolExecutor(8) as pool:
             approvals = list(pool.map(approve, [rid for rid, _ in committed]))
+        # a replayed signed request is refused whichever process receives it: the
+        # nonces are in the database (new connections land on either worker)
+        path = "/api/me"
+        headers = dict(sign_request("GET", path, b"", "alice", chain.signers["alice"],
+                                    time.time()).headers)
+        replies = [httpx.get(url + path, headers=headers).status_code for _ in range(6)]
+        assert replies == [200] + [401] * 5
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -113,3 +121,21 @@ def test_a_request_never_has_two_active_jobs(stack: Stack) -> None:
     with stack.client("spp") as spp, pytest.raises(RemoteError) as err:
         spp.start_job(rid, "extract")
     assert err.value.status == 409 and "already has a queued or running job" in str(err.value)
+
+
+def test_a_request_signed_before_the_service_started_is_refused(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """One process keeps its nonces in memory: a request captured before a restart (its
+    nonce forgotten) must not be accepted again."""
+    state, chain, port = make_stack(tmp_path, request, "sqlite")
+    path = "/api/me"
+    captured = dict(sign_request("GET", path, b"", "alice", chain.signers["alice"],
+                                 state.started - 10).headers)
+    with ServerThread(create_app(state.settings, state), port) as server:
+        reply = httpx.get(server.url + path, headers=captured)
+        assert reply.status_code == 401 and "predates" in reply.json()["detail"]
+        fresh = dict(sign_request("GET", path, b"", "alice", chain.signers["alice"],
+                                  time.time()).headers)
+        assert httpx.get(server.url + path, headers=fresh).status_code == 200
+    state.close()

@@ -43,6 +43,8 @@ def serve(
     from primex.service.app import build_state, create_app
     from primex.service.settings import ServiceSettings
 
+    if workers > 1:
+        os.environ["PRIMEX_WORKERS"] = str(workers)  # shared nonces (settings.workers)
     settings = ServiceSettings.from_env(home().root)
     if (certfile is None) != (keyfile is None):
         raise PrimexError("give both --ssl-certfile and --ssl-keyfile, or neither",

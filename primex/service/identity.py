@@ -108,15 +108,22 @@ def _signed_actor(state: ServiceState, request: Request, body: bytes) -> Actor:
     actor = _actor_for(state, parsed.keyid, "signature")
     if actor is None:
         raise fail("this key has no account on the service")
-    try:  # one INSERT, no ORM unit of work: this runs on every signed request
-        with state.engine.begin() as conn:
-            conn.execute(insert(SeenNonce).values(key_name=parsed.keyid, nonce=parsed.nonce,
-                                                  created=utcnow()))
-    except DbIntegrityError:
-        raise fail("replayed request (this nonce was already used)") from None
-    if time.monotonic() - state.nonces_purged > 60:  # older nonces are refused by time
-        state.nonces_purged = time.monotonic()
-        purge_nonces(state)
+    if parsed.created < state.started - 1 and state.settings.workers == 1:
+        # the nonces of this process are in memory: a request signed before it started
+        # could be a replay of one the previous process accepted
+        raise fail("the signature predates the service's start; sign the request again")
+    if not state.nonces.add(parsed.keyid, parsed.nonce, now + 2 * window):
+        raise fail("replayed request (this nonce was already used)")
+    if state.settings.workers > 1:  # shared by every process: one INSERT, no ORM
+        try:
+            with state.engine.begin() as conn:
+                conn.execute(insert(SeenNonce).values(key_name=parsed.keyid,
+                                                      nonce=parsed.nonce, created=utcnow()))
+        except DbIntegrityError:
+            raise fail("replayed request (this nonce was already used)") from None
+        if time.monotonic() - state.nonces_purged > 60:  # older nonces are refused by time
+            state.nonces_purged = time.monotonic()
+            purge_nonces(state)
     return actor
 
 

@@ -41,6 +41,9 @@ class ServiceSettings(BaseModel):
     signature_failures_per_minute: int = Field(default=20, ge=1)
     cookie_secure: bool = True
     job_workers: int = Field(default=1, ge=1, le=8)
+    # service processes on this home (`primex serve --workers N`): more than one keeps the
+    # nonces of signed requests in the database, shared, instead of in memory
+    workers: int = Field(default=1, ge=1, le=16)
 
     @classmethod
     def from_env(cls, home: Path, environ: dict[str, str] | None = None) -> ServiceSettings:
@@ -69,4 +72,5 @@ class ServiceSettings(BaseModel):
             public_url=env.get("PRIMEX_PUBLIC_URL", "http://127.0.0.1:8000"),
             operator_key=env.get("PRIMEX_OPERATOR_KEY") or None, oidc=oidc, smtp=smtp,
             cookie_secure=env.get("PRIMEX_COOKIE_INSECURE") != "1",
+            workers=int(env.get("PRIMEX_WORKERS", "1")),
         )

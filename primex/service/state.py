@@ -124,6 +124,28 @@ class CommitSlot:
             self._cond.notify_all()
 
 
+class NonceCache:
+    """Nonces of accepted signed requests in this process, kept for twice the signature
+    window (older signatures are refused by time anyway)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._purged = time.time()
+
+    def add(self, key: str, nonce: str, keep_until: float) -> bool:
+        """False if (key, nonce) was seen: a replay."""
+        now = time.time()
+        with self._lock:
+            if now - self._purged > 30:
+                self._seen = {k: t for k, t in self._seen.items() if t > now}
+                self._purged = now
+            if (key, nonce) in self._seen:
+                return False
+            self._seen[(key, nonce)] = keep_until
+            return True
+
+
 @dataclass
 class ServiceState:
     settings: ServiceSettings
@@ -134,6 +156,8 @@ class ServiceState:
     notifier: Any = None  # primex.service.notify.Notifier
     slot: CommitSlot = field(default_factory=CommitSlot)  # build_state: in the database
     nonces_purged: float = 0.0  # time.monotonic() of the last purge of old nonces
+    nonces: NonceCache = field(default_factory=NonceCache)
+    started: float = field(default_factory=time.time)
     _log: AuditLog | None = None
     _log_lock: threading.RLock = field(default_factory=threading.RLock)
     _view: AuditLog | None = None
@@ -162,10 +186,12 @@ class ServiceState:
         lock when the current one is younger than `view_max_age` and nothing was appended
         by this process since it was built (read-your-writes); else refreshed."""
         snap = self._snapshot
-        if (snap is not None and self._snap_generation == self._generation
-                and time.monotonic() - self._snap_time <= self.view_max_age):
-            return snap
-        with self._view_lock:
+        fresh = snap is not None and self._snap_generation == self._generation
+        if fresh and time.monotonic() - self._snap_time <= self.view_max_age:
+            return snap  # type: ignore[return-value]
+        if not self._view_lock.acquire(blocking=not fresh):
+            return snap  # type: ignore[return-value]  # another thread refreshes it now
+        try:
             generation, started = self._generation, time.monotonic()
             if self._view is None:
                 self._view = open_log(self.home, create=False)
@@ -178,6 +204,8 @@ class ServiceState:
             self._snap_time, self._snap_generation = started, generation
             self._view_fresh = started
             return self._snapshot
+        finally:
+            self._view_lock.release()
 
     def forget_account(self, key_name: str) -> None:
         self._accounts.pop(key_name, None)
