@@ -199,7 +199,8 @@ def run(quick: bool = False, profile: Path | None = None, think: float = 1.0,
                if profile else [])
         server = subprocess.Popen(
             [*spy, sys.executable, "-m", "primex.cli", "--home", str(home.root), "serve",
-             "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
+             "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])],
+            env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
