@@ -153,6 +153,10 @@ class RemoteClient:
     def start_job(self, request: str, step: str) -> dict[str, Any]:
         return dict(self.call("POST", f"/api/requests/{request}/jobs", {"step": step}))
 
+    def download(self, request: str) -> bytes:
+        """The encrypted release package of `request` (open it with `primex release open`)."""
+        return bytes(self.call("GET", f"/api/requests/{request}/package", raw=True).content)
+
     def wait_job(self, job_id: str, timeout: float = 300.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:

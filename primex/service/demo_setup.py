@@ -20,6 +20,7 @@ DEMO_ACTORS: dict[str, tuple[str, str | None, str]] = {
     "officer": ("privacy_officer", None, "demo-officer"),
     "president": ("president", None, "demo-president"),
     "spp": ("spp_operator", None, "demo-spp"),
+    "bcss": ("bcss_operator", None, "demo-bcss"),
     "alice": ("researcher", "HIVA – KU Leuven", "demo-alice"),
     "bruno": ("researcher", "ULB – DULBEA", "demo-bruno"),
 }
