@@ -323,15 +323,17 @@ def submission_commit(body: SubmissionCommit, request: Request,
             if created:
                 store.discard(service.home, digest)
             raise
-        assert entry.request is not None
-        return _committed(service, log, entry.request, entry.seq)
+    assert entry.request is not None  # the slot is free again: the rest is not urgent
+    return _committed(service, entry.request, entry.seq)
 
 
-def _committed(service: ServiceState, log: AuditLog, rid: str, seq: int) -> CommittedOut:
+def _committed(service: ServiceState, rid: str, seq: int) -> CommittedOut:
+    """After an append, outside the commit slot (the next decision need not wait for it)."""
     service.appended()
-    if service.notifier is not None:
-        service.notifier.transition(log, rid)
-    return CommittedOut(request=rid, seq=seq, state=log.state(rid).state)
+    with service.log() as log:
+        if service.notifier is not None:
+            service.notifier.transition(log, rid)
+        return CommittedOut(request=rid, seq=seq, state=log.state(rid).state)
 
 
 # --- privacy officer and president: decisions on a request ------------------------------
@@ -424,7 +426,7 @@ def _add_decision(part: str, event: str, model: type[BaseModel], build: Any) -> 
             body = _body(data, service, actor, log, request_id)
             entry = decisions.commit(log, data.draft, data.signature,  # type: ignore[attr-defined]
                                      actor.key_name, body)
-            return _committed(service, log, request_id, entry.seq)
+        return _committed(service, request_id, entry.seq)
 
     # the module's annotations are strings (PEP 563); these two name local classes
     prepare_route.__annotations__ = {"request_id": str, "data": model, "request": Request,
