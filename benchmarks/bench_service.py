@@ -178,8 +178,16 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(quick: bool = False, profile: Path | None = None, think: float = 1.0,
-        workers: int = 1) -> dict:
+def run(quick: bool = False, *, repeats: int | None = None, think: float = 1.0,
+        workers: int = 1, profile: Path | None = None) -> list[dict]:
+    """The rows for benchmarks/RESULTS.md (run_all.py): median of `repeats` runs."""
+    runs = [run_once(quick, profile, think, workers)
+            for _ in range(repeats or (1 if quick else 3))]
+    return summarise(runs, think, workers)
+
+
+def run_once(quick: bool = False, profile: Path | None = None, think: float = 1.0,
+             workers: int = 1) -> dict:
     """One run: per-operation latencies, errors, CPU time and load averages."""
     operations = 10 if quick else 30
     with tempfile.TemporaryDirectory(prefix="primex-bench-service-") as tmp:
@@ -298,11 +306,11 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean seconds between two operations of one client (0: flood)")
     parser.add_argument("--workers", type=int, default=1, help="service worker processes")
-    parser.add_argument("--repeats", type=int, default=1, help="runs; the median is kept")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs, the median is kept (default 3, --quick 1)")
     args = parser.parse_args()
-    runs = [run(quick=args.quick, profile=args.profile, think=args.think,
-                workers=args.workers) for _ in range(args.repeats)]
-    for row in summarise(runs, args.think, args.workers):
+    for row in run(args.quick, repeats=args.repeats, think=args.think, workers=args.workers,
+                   profile=args.profile):
         print(f"{'PASS' if row['passed'] else 'FAIL'}  {row['name']}: {row['figure']} "
               f"{row['unit']}  (goal {row['goal']}; {row['peer']})")
 
