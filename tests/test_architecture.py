@@ -189,7 +189,7 @@ def test_no_import_cycle_anywhere() -> None:
 def test_function_level_imports_are_in_the_graph() -> None:
     # commands import their libraries inside functions (start-up time): those edges count.
     graph = import_graph()
-    assert "primex.protection.step" in graph["primex.commands.disclosure_request"]
+    assert "primex.protection.record" in graph["primex.commands.disclosure_request"]
 
 
 # -- docs/architecture.md lists exactly the modules that exist --------------------------------
