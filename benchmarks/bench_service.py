@@ -212,12 +212,13 @@ def run_once(quick: bool = False, profile: Path | None = None, think: float = 1.
             stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
+            ready_by = time.monotonic() + 180  # workers start slowly on a loaded machine
+            while time.monotonic() < ready_by and server.poll() is None:
                 try:
                     if httpx.get(base + "/api/health").status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.1)
+                    time.sleep(0.2)
             alice = RemoteClient(base, signers["alice"])
             seed = alice.submit(_spec(home, "alice", "Seed request"))["request"]
             RemoteClient(base, signers["officer"]).decide(seed, "approval",
