@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from primex.cli import main
 from primex.home import Home
 from primex.release.gate import ReleaseRefused
 from primex.release.package import build_release
-from primex.service.app import create_app
+from primex.service.app import build_state, create_app
 from primex.service.witness_push import WitnessRefused, push_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -223,22 +223,51 @@ def test_add_checkpoint_follows_the_spec(chain: Chain, tmp_path: Path) -> None:
         assert add_checkpoint(url, 0, [], cp.text).text == f"{cp.size}\n"
 
 
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
 def test_the_service_pushes_each_new_checkpoint(
-        tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`primex serve` with PRIMEX_WITNESS_URL pushes by itself; the gate then passes."""
+        tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """`primex serve` with PRIMEX_WITNESS_URL pushes by itself; the gate then passes. The
+    same service on a restored, forked home is refused, and its gate refuses."""
     monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", PASS)
     wport = free_port()
     state, chain, port = make_stack(tmp_path, request, "sqlite",
                                     witness_url=f"http://127.0.0.1:{wport}")
     committee = committee_home(tmp_path, chain)
-    chain.up_to_signoff(witnessed=False)
+    chain.up_to_output_check()
+    backup = Home(tmp_path / "backup")
+    shutil.copytree(chain.home.root, backup.root)  # the whole home before the sign-off
+    chain.signoff()
     size = len(open_log(chain.home))
-    with witness_process(committee, wport, tmp_path / "witness.log") as url, \
-            ServerThread(create_app(state.settings, state), port):
-        deadline = time.monotonic() + 30
-        while open_log(chain.home).witnessed_at(size) is None:
-            assert time.monotonic() < deadline, "the service did not push its checkpoint"
-            time.sleep(0.2)
-        assert held(url, chain.log.origin) == size
-    build_release(chain.home, chain.request, chain.signers["spp"])
-    state.close()
+    with witness_process(committee, wport, tmp_path / "witness.log") as url:
+        with ServerThread(create_app(state.settings, state), port):
+            wait_for(lambda: open_log(chain.home).witnessed_at(size) is not None,
+                     "the service did not push its checkpoint")
+            chain.log.append("submission", None, {"spec_sha256": "d" * 64, "title": "Next",
+                                                  "organisation": "HIVA - KU Leuven"},
+                             chain.signers["alice"])
+            wait_for(lambda: held(url, chain.log.origin) == size + 1,
+                     "the service did not push the grown log")  # with a consistency proof
+        assert open_log(chain.home).witnessed_at(size + 1) is not None
+        build_release(chain.home, chain.request, chain.signers["spp"])
+        # the insider restores the old home, signs off again, and serves it
+        forked = open_log(backup)
+        forked.append("signoff", chain.request, chain.signoff_body(), chain.signers["paul"])
+        for _ in range(3):
+            forked.append("submission", None, {"spec_sha256": "b" * 64, "title": "Forked",
+                                               "organisation": "HIVA - KU Leuven"},
+                          chain.signers["alice"])
+        state.close()
+        other = build_state(state.settings.model_copy(update={"home": backup.root}))
+        with ServerThread(create_app(other.settings, other), free_port()):
+            wait_for(lambda: "the committee's witness refuses (422)" in caplog.text,
+                     "the forked log was not refused")
+        other.close()
+        assert held(url, chain.log.origin) == size + 1  # the witness did not move
+    assert refused_release(chain, backup).reason == "not_witnessed"

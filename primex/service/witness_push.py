@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import httpx
 
 from primex.audit.checkpoint import Checkpoint, parse_checkpoint
-from primex.audit.log import open_log
+from primex.audit.log import AuditLog, open_log
 from primex.errors import IntegrityError, PrimexError
 from primex.home import Home
 from primex.service.bcss_client import tls_context
@@ -66,14 +66,19 @@ def _post(http: httpx.Client, url: str, body: bytes) -> httpx.Response:
                           "witness service; the release gate waits for a cosignature") from None
 
 
-def push_checkpoint(home: Home, url: str, *, ca: str | None = None,
+def push_checkpoint(log: AuditLog | Home, url: str, *, ca: str | None = None,
                     http: httpx.Client | None = None) -> PushResult:
-    """See the module docstring; raises WitnessRefused or PrimexError (one line)."""
+    """See the module docstring; raises WitnessRefused or PrimexError (one line).
+
+    `log` is the SPP's log (or its home, opened here)."""
     endpoint = url.rstrip("/") + "/add-checkpoint"
     own = http is None
     client = http or httpx.Client(timeout=30.0, verify=tls_context(ca))
     try:
-        log = open_log(home, create=False)
+        if isinstance(log, Home):
+            log = open_log(log, create=False)
+        else:
+            log.refresh()
         cp = log.checkpoint()
         old = next((c.size for c in sorted(log.stored_checkpoints(), key=lambda c: -c.size)
                     if c.size <= cp.size and log.witnessed_at(c.size) is not None), 0)
@@ -126,6 +131,7 @@ class WitnessPusher:
         self._thread = threading.Thread(target=self._run, name="witness-push", daemon=True)
         self.last_size = 0
         self.last_error: str | None = None
+        self._log: AuditLog | None = None
 
     def start(self) -> WitnessPusher:
         self._thread.start()
@@ -134,13 +140,17 @@ class WitnessPusher:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._log is not None and not self._thread.is_alive():
+            self._log.close()
 
     def push_if_grown(self) -> None:
-        size = len(open_log(self.home, create=False))
-        if size == self.last_size:
+        if self._log is None:  # its own instance: refreshed incrementally, never replayed
+            self._log = open_log(self.home, create=False)
+        self._log.refresh()
+        if len(self._log) == self.last_size:
             return
         try:
-            self.last_size = push_checkpoint(self.home, self.url, ca=self.ca).checkpoint.size
+            self.last_size = push_checkpoint(self._log, self.url, ca=self.ca).checkpoint.size
             self.last_error = None
         except PrimexError as exc:
             if str(exc) != self.last_error:
