@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from network_tls import Pem, ThrowawayCA
 from release_chain import PASS, Chain, make_chain
 from service_fixtures import ServerThread, free_port, make_stack
 
@@ -28,27 +30,33 @@ from primex.home import Home
 from primex.release.gate import ReleaseRefused
 from primex.release.package import build_release
 from primex.service.app import build_state, create_app
+from primex.service.bcss_client import tls_context
 from primex.service.witness_push import WitnessRefused, push_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def witness_process(committee: Home, port: int, log_file: Path) -> Iterator[str]:
-    """`primex audit witness serve` in its own process on loopback."""
+def witness_process(committee: Home, port: int, log_file: Path,
+                    tls: tuple[Pem, Path] | None = None) -> Iterator[str]:
+    """`primex audit witness serve` in its own process on loopback (HTTPS with `tls`:
+    the server certificate and the CA that issued it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIMEX_")}
     env.update(PYTHONPATH=str(REPO), PRIMEX_PASSPHRASE=PASS)
+    extra = [] if tls is None else ["--ssl-certfile", str(tls[0].cert),
+                                    "--ssl-keyfile", str(tls[0].key)]
     with log_file.open("ab") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "primex.cli", "--home", str(committee.root), "audit",
-             "witness", "serve", "--as", "committee", "--port", str(port)],
+             "witness", "serve", "--as", "committee", "--port", str(port), *extra],
             env=env, stdout=err, stderr=err, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
+    verify: Any = True if tls is None else tls_context(str(tls[1]))
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                if httpx.get(url + "/health", timeout=2, verify=verify).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -271,3 +279,17 @@ def test_the_service_pushes_each_new_checkpoint(
         other.close()
         assert held(url, chain.log.origin) == size + 1  # the witness did not move
     assert refused_release(chain, backup).reason == "not_witnessed"
+
+
+def test_push_over_tls_needs_the_committee_ca(
+        chain: Chain, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    committee = committee_home(tmp_path, chain)
+    ca = ThrowawayCA(tmp_path / "pki")
+    with witness_process(committee, free_port(), tmp_path / "witness.log",
+                         (ca.issue("witness", server=True), ca.pem)) as url:
+        assert push(chain.home, url) == 2  # the system's CAs do not know the committee's
+        err = capsys.readouterr().err
+        assert "cannot reach the committee's witness" in err and "Traceback" not in err
+        assert main(["--home", str(chain.home.root), "audit", "witness", "push", "--url",
+                     url, "--ca", str(ca.pem)]) == 0
+    assert open_log(chain.home).witnessed_at(len(open_log(chain.home))) is not None
