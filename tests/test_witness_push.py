@@ -215,6 +215,8 @@ def test_add_checkpoint_follows_the_spec(chain: Chain, tmp_path: Path) -> None:
         assert httpx.post(url + "/add-checkpoint", content=b"old 01\n\n" + cp.text.encode(),
                           timeout=10).status_code == 400
         assert add_checkpoint(url, first, [bytes(32)] * 64, cp.text).status_code == 400
+        assert httpx.post(url + "/add-checkpoint", content=b"x" * 70_000,
+                          timeout=10).status_code == 413
         # an unknown origin: 404; a note not signed by the trusted log key: 403
         other = cp.text.replace(log.origin, "other.example/log", 1)
         assert add_checkpoint(url, first, proof, other).status_code == 404

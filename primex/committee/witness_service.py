@@ -107,9 +107,11 @@ def create_witness_app(home: Home, signer: Signer) -> FastAPI:
 
     @app.post("/add-checkpoint")
     async def add_checkpoint(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("request body too large\n", status_code=413)
+        body = b""
+        async for chunk in request.stream():  # read at most MAX_BODY, whatever it declares
+            body += chunk
+            if len(body) > MAX_BODY:
+                return PlainTextResponse("request body too large\n", status_code=413)
         try:
             line = await run_in_threadpool(add, body)
         except WitnessError as exc:
