@@ -1,4 +1,6 @@
-"""The committee's witness (C2SP tlog-witness semantics, run as a local command).
+"""The committee's witness (C2SP tlog-witness semantics): the local command, the pull
+client (primex.service.witness_client) and the service the SPP pushes to
+(:mod:`primex.committee.witness_service`) all decide here.
 
 The committee keeps, under ``home.witness/``, the last checkpoint it cosigned for each log
 (``<origin slug>.checkpoint``) and the log key it trusts (``logs.json``, recorded at
@@ -13,7 +15,11 @@ the SPP announced out of band). To cosign a new checkpoint it needs the size it 
   truncation) or the same size with another root (fork);
 * 422 the consistency proof fails (the log rewrote history);
 
-and otherwise stores the checkpoint and returns a ``cosignature/v1`` signature line.
+and otherwise stores the checkpoint (atomically, before answering) and returns a
+``cosignature/v1`` signature line. The check of the held size and the write are one step
+under a file lock (``.lock``), so concurrent requests cannot move the record backwards.
+The service answers with the spec's statuses where they differ (a rollback is 400, a fork
+at the same size 422).
 
 API::
 
@@ -34,7 +40,6 @@ import base64
 import fcntl
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -71,9 +76,6 @@ class WitnessError(IntegrityError):
 
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()  # RFC 6962 2.1: the hash of the empty tree
-
-
-_THREAD_LOCK = threading.Lock()  # flock is per open file: threads of one process need this
 
 
 def _slug(origin: str) -> str:
@@ -132,7 +134,8 @@ class Witness:
         """Check-then-persist under one lock (tlog-witness: otherwise two concurrent
         requests can roll the stored size back); a file lock, so two processes too."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        with _THREAD_LOCK, open(self.dir / ".lock", "a+b") as fh:
+        with open(self.dir / ".lock", "a+b") as fh:  # each call its own open file: threads
+            # of one process exclude each other too (flock locks the open file description)
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
