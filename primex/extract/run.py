@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from primex import atomic
 from primex.catalogue import geography
 from primex.errors import ConfigError, IntegrityError, PrimexError
 from primex.extract import outcomes as outcomes_mod
@@ -761,9 +762,7 @@ def _write(folder: Path, table: pd.DataFrame, protocol: Protocol, manifest: dict
     frame["revised"] = frame["revised"].fillna(False).astype(bool)
     arrow = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
     arrow = arrow.replace_schema_metadata(None)
-    tmp = folder / f".{OUTPUT}.tmp"
-    pq.write_table(arrow, tmp, compression="zstd")
-    tmp.replace(folder / OUTPUT)
+    atomic.write_via(folder / OUTPUT, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
     atomic_write(folder / "protocol.yaml", protocol.text.encode("utf-8"))
     manifest["files"] = file_entries(folder, [OUTPUT, "protocol.yaml"])
     atomic_write(folder / MANIFEST, dumps(manifest))
