@@ -197,22 +197,31 @@ def register(app: typer.Typer) -> None:
         method: Annotated[str, typer.Option(help="mdav | noise | correlated-noise | pram")],
         variables: Annotated[str, typer.Option("--vars", help="Variables, comma-separated.")],
         out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
-        k: Annotated[int, typer.Option(help="MDAV group size.")] = 3,
-        noise: Annotated[float, typer.Option(help="Noise in % of the sd.")] = 150.0,
-        pd_min: Annotated[float, typer.Option("--pd", help="PRAM minimum diagonal.")] = 0.8,
-        alpha: Annotated[float, typer.Option(help="PRAM invariant mixing.")] = 0.5,
+        k: Annotated[int | None, typer.Option(
+            help="MDAV group size [policy.yaml perturbation.mdav_k].")] = None,
+        noise: Annotated[float | None, typer.Option(
+            help="Noise in % of the sd [policy.yaml perturbation.noise].")] = None,
+        pd_min: Annotated[float | None, typer.Option(
+            "--pd", help="PRAM minimum diagonal [policy.yaml perturbation.pram_pd].")] = None,
+        alpha: Annotated[float | None, typer.Option(
+            help="PRAM invariant mixing [policy.yaml perturbation.pram_alpha].")] = None,
         seed: Annotated[int, typer.Option(help="Random seed (noise, PRAM).")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """Microaggregate (MDAV), add noise, or PRAM variables; prints IL1s/eigen or changes."""
+        import dataclasses
+
+        from primex.catalogue import load_policy
         from primex.sdc.micro.perturb import perturb_variables
 
         check_output(out, "--out")
+        stated = {"mdav_k": k, "noise": noise, "pram_pd": pd_min, "pram_alpha": alpha}
+        # what the options do not state comes from policy.yaml, never from a number in code
+        params = dataclasses.replace(load_policy().perturbation,
+                                     **{f: v for f, v in stated.items() if v is not None})
         df = _read(file)
         names = _names(variables, "--vars")
-        df, reports = perturb_variables(df, method, names, k=k, noise=noise, pd_min=pd_min,
-                                        alpha=alpha, invariant=True, seed=seed,
-                                        where="--method")
+        df, reports = perturb_variables(df, method, names, params, seed=seed, where="--method")
         _write(df, out)
         if as_json:
             _print_json(reports)

@@ -61,7 +61,13 @@ def _rules(rules_json: str | None, min_count: int | None, dominance: str | None,
         rules["dominance"] = {"n": int(n), "k": k}
     if p_percent is not None:
         rules["p_percent"] = p_percent
-    return rules or {"min_count": 10}
+    from primex.catalogue import load_policy
+
+    # what the options do not state comes from policy.yaml, never from a number in code
+    tables = load_policy().tables
+    if not rules.keys() & {"min_count", "dominance", "p_percent"}:
+        rules["min_count"] = tables.min_count
+    return {**tables.levels(), **rules}
 
 
 def register(app: typer.Typer) -> None:
@@ -108,6 +114,7 @@ def register(app: typer.Typer) -> None:
         """Protect a table: primary rules, secondary suppression, attacker audit (or cell-key
         noise), then write table, pivot and disclosure report. Refuses to write a table that
         fails its audit."""
+        from primex.catalogue import load_policy
         from primex.protection.files import write_table
         from primex.protection.ledger import ReleaseLedger
         from primex.sdc.tables import protect_table
@@ -132,7 +139,7 @@ def register(app: typer.Typer) -> None:
             if not pseudonym or not release_id:
                 raise PrimexError("the ledger needs --pseudonym and --release-id",
                                   where="--data-id")
-            threshold = int(the_rules.get("min_count", 10))
+            threshold = int(the_rules.get("min_count", load_policy().tables.min_count))
             with ReleaseLedger(home().ledger_db) as ledger:
                 flags = ledger.check(data_id, pt, micro[pseudonym], threshold)
                 if len(flags) and method == "suppression":
