@@ -10,7 +10,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
 FLOW = ["requests", "extract", "linkage", "protection", "release"]
-FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
+FOUNDATION = {"adbc", "atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
               "sdc"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {

@@ -16,6 +16,7 @@ import pandas as pd
 
 from primex.errors import PrimexError
 from primex.sdc.micro.utility import eigen_utility, il1s, il1s_mean
+from primex.sdc.params import PerturbationPolicy
 
 
 def _numeric(df: pd.DataFrame, variables: Sequence[str]) -> np.ndarray:
