@@ -31,11 +31,7 @@ _SUFFIX = ".tmp"
 
 def fsync_dir(folder: Path) -> None:
     """The rename is durable only once the folder entry is on disk too."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync_path(folder)
 
 
 def _temp_beside(path: Path) -> Path:
@@ -54,6 +50,7 @@ def leftovers(path: Path) -> list[Path]:
 
 
 def _fsync_path(path: Path) -> None:
+    """fsync of a file a library wrote, or of a folder."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
