@@ -82,6 +82,19 @@ def _sync(handle: BinaryIO) -> None:
     os.fsync(handle.fileno())
 
 
+def _on_disk(path: Path, data: bytes, mode: int | None) -> Path:
+    """`data` in a new temporary file beside `path`, fsynced and closed; its path."""
+    tmp, handle = _open_temp(path, mode)
+    try:
+        with handle:
+            handle.write(data)
+            _sync(handle)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 def _commit(tmp: Path, path: Path) -> None:
     os.replace(tmp, path)
     fsync_dir(path.parent)
@@ -146,11 +159,8 @@ def pending(path: Path, data: bytes, *, mode: int | None = None) -> Iterator[Pat
     renamed over `path` only if the block succeeds (e.g. the log recorded the new file),
     removed otherwise. Only a rename remains between the block and the new file."""
     path = Path(path)
-    tmp, handle = _open_temp(path, mode)
+    tmp = _on_disk(path, data, mode)
     try:
-        with handle:
-            handle.write(data)
-            _sync(handle)
         yield tmp
         _commit(tmp, path)
     except BaseException:
@@ -206,16 +216,12 @@ def create_once(path: Path, data: bytes, *, mode: int | None = None) -> bool:
     on disk under a temporary name, then hard-linked to `path` (the link fails if another
     process created it meanwhile, and theirs stays). True when this call created it."""
     path = Path(path)
-    tmp, handle = _open_temp(path, mode)
+    tmp = _on_disk(path, data, mode)
     try:
-        with handle:
-            handle.write(data)
-            _sync(handle)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        fsync_dir(path.parent)
-        return True
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
     finally:
         tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+    return True
