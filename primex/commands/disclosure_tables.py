@@ -98,12 +98,13 @@ def register(app: typer.Typer) -> None:
             "--pseudonym", help="Pseudonym column (cell key, ledger).")] = None,
         key_file: Annotated[Path | None, typer.Option(
             "--key-file", help="Cell-key secret (raw bytes, >= 16).")] = None,
-        noise_d: Annotated[int, typer.Option("--noise-d", help="Cell key: max deviation D.")
-                           ] = 2,
-        noise_v: Annotated[float, typer.Option("--noise-v", help="Cell key: variance V.")
-                           ] = 1.0,
-        noise_js: Annotated[int, typer.Option(
-            "--noise-js", help="Cell key: no published values in 1..js.")] = 0,
+        noise_d: Annotated[int | None, typer.Option(
+            "--noise-d", help="Cell key: max deviation D [policy.yaml cell_key.D].")] = None,
+        noise_v: Annotated[float | None, typer.Option(
+            "--noise-v", help="Cell key: variance V [policy.yaml cell_key.V].")] = None,
+        noise_js: Annotated[int | None, typer.Option(
+            "--noise-js", help="Cell key: no published values in 1..js [policy.yaml "
+            "cell_key.js].")] = None,
         fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
         data_id: Annotated[str | None, typer.Option(
             "--data-id", help="Check and record in the release ledger under this data id.")
@@ -128,8 +129,10 @@ def register(app: typer.Typer) -> None:
             if key_file is None or not key_file.is_file():
                 raise PrimexError("the cell-key method needs --key-file", where="--key-file",
                                   hint="a file of >= 16 random bytes kept on the SPP side")
-            kwargs["cellkey"] = {"key": key_file.read_bytes(), "D": noise_d, "V": noise_v,
-                                 "js": noise_js}
+            # what the options do not state comes from policy.yaml, never from code
+            stated = {"D": noise_d, "V": noise_v, "js": noise_js}
+            kwargs["cellkey"] = {"key": key_file.read_bytes(), **load_policy().cell_key.as_dict(),
+                                 **{k: v for k, v in stated.items() if v is not None}}
             kwargs["pseudonym"] = pseudonym
         the_rules = _rules(rules, min_count, dominance, p_percent)
         pt = protect_table(micro, dim_list, measure=measure, weight=weight,
