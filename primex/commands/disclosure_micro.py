@@ -130,8 +130,9 @@ def register(app: typer.Typer) -> None:
         qi: Annotated[str, typer.Option("--qi", help="Quasi-identifiers, comma-separated.")],
         k: Annotated[int, typer.Option("--k", help="Minimum size of every group.")],
         out: Annotated[Path, typer.Option("--out", help="Protected file (.csv or .parquet).")],
-        max_suppression: Annotated[float, typer.Option(
-            help="Share of records that may have a value blanked.")] = 0.05,
+        max_suppression: Annotated[float | None, typer.Option(
+            help="Share of records that may have a value blanked [policy.yaml "
+            "microdata.max_suppression].")] = None,
         hierarchy: Annotated[list[str] | None, typer.Option(
             "--hierarchy", help="NAME=FILE.csv (ARX form); repeatable.")] = None,
         catalogue: Annotated[bool, typer.Option(
@@ -146,6 +147,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """k-anonymise (optimal generalisation + local suppression) and write the report."""
+        from primex.catalogue import load_policy
         from primex.protection.files import write_micro_report as write_report
         from primex.protection.microdata import protect_microdata
         from primex.sdc.micro import GeneralisationHierarchy
@@ -168,7 +170,9 @@ def register(app: typer.Typer) -> None:
                 raise PrimexError("importance needs an integer for every QI",
                                   where="--importance", hint="e.g. age=1,sex=2,region=3") from exc
         data, report = protect_microdata(
-            df, qis, k, l=l_div, sensitive=sensitive, max_suppression=max_suppression,
+            df, qis, k, l=l_div, sensitive=sensitive,
+            max_suppression=load_policy().microdata.max_suppression if max_suppression is None
+            else max_suppression,
             hierarchies=hs, weight=weight, importance=imp)
         if report["passed"]:  # a file that failed protection is never written as --out
             _write(data, out)
