@@ -20,6 +20,7 @@ from primex.sdc import params as params_mod
 from primex.sdc.micro import perturb
 from primex.sdc.params import Params, PerturbationPolicy, TablePolicy
 from primex.sdc.tables import build_table
+from primex.sdc.tables.cellkey import cellkey_ptable
 from primex.sdc.tables.primary import Rules, apply_rules
 
 POLICY = Path(__file__).resolve().parents[1] / "primex" / "catalogue" / "policy.yaml"
@@ -122,10 +123,12 @@ def test_rules_without_protection_levels_are_refused_not_defaulted() -> None:
 
 
 def test_perturbation_functions_take_every_parameter_explicitly() -> None:
+    """The perturbation methods and the cell-key table default none of their parameters."""
     for fn, names in [(perturb.microaggregate, {"k"}),
                       (perturb.add_noise, {"noise", "method", "seed"}),
                       (perturb.pram, {"pd_min", "alpha", "invariant", "seed"}),
-                      (perturb.perturb_variables, {"params", "seed"})]:
+                      (perturb.perturb_variables, {"params", "seed"}),
+                      (cellkey_ptable, {"D", "V", "js"})]:
         sig = inspect.signature(fn)
         defaulted = [n for n in names
                      if sig.parameters[n].default is not inspect.Parameter.empty]
