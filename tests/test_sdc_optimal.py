@@ -17,10 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primex.errors import PrimexError
+from primex.protection.step import _optimum_md
+from primex.sdc.tables import protect_table
 from primex.sdc.tables import secondary as sec
 from primex.sdc.tables.audit import audit
 from primex.sdc.tables.build import DimensionHierarchy, build_table
-from primex.sdc.tables.optimal import OptimumParams, optimal_suppression
+from primex.sdc.tables.optimal import OptimumParams, distance_to_optimum, optimal_suppression
 
 
 def _table(leaves: np.ndarray) -> tuple[object, np.ndarray]:
@@ -125,3 +127,20 @@ def test_limits_are_checked() -> None:
         optimal_suppression(t.equations(), x, status, upl, lpl, OptimumParams(max_cells=4))
     with pytest.raises(PrimexError, match="time_limit_s"):
         OptimumParams(time_limit_s=0)
+
+
+def test_distance_to_optimum_of_a_protected_table() -> None:
+    rng = np.random.default_rng(3)
+    micro = pd.DataFrame({"geo": rng.choice(["a", "b", "c", "d"], 300, p=[.5, .3, .15, .05]),
+                          "sex": rng.choice(["F", "M"], 300)})
+    pt = protect_table(micro, ["geo", "sex"], rules={"min_count": 10})
+    assert pt.problem is not None and pt.report["primary"] > 0
+    d = distance_to_optimum(pt.problem, OptimumParams(time_limit_s=30))
+    assert d["checked"] and d["proven_optimal"]
+    assert d["heuristic_secondary_cells"] == pt.report["secondary"]
+    assert d["extra_cells"] == pt.report["secondary"] - d["best_secondary_cells"] >= 0
+    too_big = distance_to_optimum(pt.problem, OptimumParams(max_cells=5))
+    assert not too_big["checked"] and "optimum not computed: 15 cells" in too_big["note"]
+    md = "\n".join(_optimum_md(d))
+    assert f"the exact optimum has {d['best_secondary_cells']} secondary cells" in md
+    assert "optimum not computed" in "\n".join(_optimum_md(too_big))

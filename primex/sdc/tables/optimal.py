@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,9 +36,8 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from primex.errors import PrimexError
 from primex.sdc.tables.audit import audit
-
-# Status codes as in secondary.py (kept equal; secondary.py imports HiGHS helpers only).
-S, U, X, Z, W = 0, 1, 2, 3, 4
+from primex.sdc.tables.build import DimensionHierarchy
+from primex.sdc.tables.secondary import U, W, X, Z, suppress
 
 Cost = Literal["cells", "value"]
 
@@ -336,3 +335,61 @@ def _dbg(*a: object) -> None:
     import os
     if os.environ.get("PRIMEX_MIP_DEBUG"):
         print(*a, flush=True)
+
+
+@dataclass(frozen=True)
+class SuppressionProblem:
+    """What secondary suppression was given and what the heuristic returned, kept with a
+    protected table so that its distance to the optimum can be measured afterwards."""
+
+    dims: list[DimensionHierarchy]
+    A: sp.csr_matrix
+    x: np.ndarray
+    before: np.ndarray  # status before secondary suppression (S/U/Z/W)
+    after: np.ndarray  # the heuristic's final status
+    upl: np.ndarray
+    lpl: np.ndarray
+
+
+def distance_to_optimum(problem: SuppressionProblem, params: OptimumParams) -> dict[str, Any]:
+    """The heuristic's extra secondary cells and value against the exact optimum (or, when
+    the time runs out, against the best proven lower bound), JSON-ready for the disclosure
+    report. Tables above `params.max_cells` are not solved (said so, never silently)."""
+    heur = problem.after == X
+    out: dict[str, Any] = {
+        "cells": int(problem.x.size),
+        "heuristic_secondary_cells": int(heur.sum()),
+        "heuristic_secondary_value": float(problem.x[heur].sum()),
+        "cost": params.cost,
+        "time_limit_s": params.time_limit_s,
+    }
+    if problem.x.size > params.max_cells:
+        return {**out, "checked": False, "proven_optimal": False,
+                "note": f"optimum not computed: {problem.x.size} cells, above "
+                        f"{params.max_cells}"}
+
+    def repair(trial: np.ndarray) -> np.ndarray | None:
+        fixed, _, failed = suppress(problem.dims, problem.A, problem.x, trial, problem.upl,
+                                    problem.lpl)
+        return None if failed else fixed
+
+    res = optimal_suppression(problem.A, problem.x, problem.before, problem.upl, problem.lpl,
+                              params, known=problem.after, repair=repair)
+    h_cells, h_value = out["heuristic_secondary_cells"], out["heuristic_secondary_value"]
+    bound = res.lower_bound
+    h_obj = h_cells if params.cost == "cells" else h_value
+    out.update({
+        "checked": True,
+        "proven_optimal": res.proven_optimal,
+        "best_secondary_cells": res.secondary_cells,
+        "best_secondary_value": res.secondary_value,
+        "lower_bound": bound,
+        "extra_cells": None if res.secondary_cells is None else h_cells - res.secondary_cells,
+        "extra_value": None if res.secondary_value is None else h_value - res.secondary_value,
+        # how far above the optimum the heuristic is at most (exact when proven)
+        "heuristic_above_bound_pct": round(100.0 * (h_obj - bound) / bound, 2) if bound > 0
+        else (0.0 if h_obj == 0 else None),
+        "note": ("optimum proven" if res.proven_optimal else
+                 f"optimum not proven within {params.time_limit_s:g} s ({res.reason})"),
+    })
+    return out
