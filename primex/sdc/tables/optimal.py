@@ -168,7 +168,6 @@ def _lp_phase(
             if coef is not None and float(coef @ z) < level * (1 - 1e-6):
                 cuts.append(coef / level)
                 added += 1
-        _dbg("lp round", bound, added)
         if added == 0:
             break
     return bound
@@ -230,7 +229,6 @@ def optimal_suppression(
             return
         if audit(A, x, z | (status == W), status == U, up_need, dn_need).passed:
             best, best_cost = z.copy(), cost
-            _dbg("incumbent", source, cost)
 
     if known is not None:
         offer((np.asarray(known) == X) | fixed1, "given")
@@ -249,7 +247,6 @@ def optimal_suppression(
                    # pattern to repair, and its dual bound is a valid lower bound
                    options={"time_limit": max(min(left, 20.0), left / 4), "mip_rel_gap": 1e-9,
                             "presolve": True})
-        _dbg("master", iterations, res.status, res.fun, time.perf_counter() - t0)
         if res.x is None:
             reason = "time limit inside a master MIP"
             break
@@ -291,7 +288,6 @@ def optimal_suppression(
                     coef = np.where(~suppressed & ~fixed0, rhs, 0.0)
                 cuts.append(coef / rhs)
                 added += 1
-        _dbg("cuts", added, time.perf_counter() - t0)
         if added == 0:
             reason = "no violated inequality found for a failing primary"
             break
@@ -329,12 +325,6 @@ def _master_constraints(cuts: list[np.ndarray]) -> list[LinearConstraint]:
         return []
     return [LinearConstraint(sp.csr_matrix(np.vstack(cuts)), 1.0, np.inf)]
 
-
-
-def _dbg(*a: object) -> None:
-    import os
-    if os.environ.get("PRIMEX_MIP_DEBUG"):
-        print(*a, flush=True)
 
 
 @dataclass(frozen=True)
