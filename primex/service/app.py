@@ -73,7 +73,15 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
         # hand the interpreter lock over every 1 ms, not 5: a handler that got its answer
         # from SQLite or the disk waits less for the lock behind CPU-bound neighbours
         sys.setswitchinterval(0.001)
+        pusher = None
+        if settings.witness_url:  # push each new checkpoint to the committee's witness
+            from primex.service.witness_push import WitnessPusher
+
+            pusher = WitnessPusher(service.home, settings.witness_url,
+                                   ca=settings.witness_ca).start()
         yield
+        if pusher is not None:
+            pusher.stop()
         if state is None:  # the app built it, the app closes it
             service.close()
 

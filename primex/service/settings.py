@@ -44,6 +44,9 @@ class ServiceSettings(BaseModel):
     # service processes on this home (`primex serve --workers N`): more than one keeps the
     # nonces of signed requests in the database, shared, instead of in memory
     workers: int = Field(default=1, ge=1, le=16)
+    # the committee's witness service: each new checkpoint is pushed to it (add-checkpoint)
+    witness_url: str | None = None
+    witness_ca: str | None = None  # the CA of the witness's TLS certificate
 
     @classmethod
     def from_env(cls, home: Path, environ: dict[str, str] | None = None) -> ServiceSettings:
@@ -73,4 +76,6 @@ class ServiceSettings(BaseModel):
             operator_key=env.get("PRIMEX_OPERATOR_KEY") or None, oidc=oidc, smtp=smtp,
             cookie_secure=env.get("PRIMEX_COOKIE_INSECURE") != "1",
             workers=int(env.get("PRIMEX_WORKERS", "1")),
+            witness_url=env.get("PRIMEX_WITNESS_URL") or None,
+            witness_ca=env.get("PRIMEX_WITNESS_CA") or None,
         )
