@@ -53,7 +53,10 @@ def serve(
     if workers > 1:
         build_state(settings).close()  # migrate once, before the workers start
         os.environ[ENV_VAR] = str(settings.home)  # the workers' app_from_env reads it
+    # a worker imports and migrates before it answers the supervisor's health check: on a
+    # busy machine that takes longer than uvicorn's 5 s default, and it would be killed
     uvicorn.run(app, factory=workers > 1, workers=workers if workers > 1 else None,
+                timeout_worker_healthcheck=60,
                 host=host, port=port, log_level="info",
                 access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
                 ssl_certfile=str(certfile) if certfile else None,
