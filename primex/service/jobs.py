@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from sqlalchemy import exists, literal, select, text
+from sqlalchemy import select, text
 
 from primex.audit.keys import env_passphrase, load_signer
 from primex.errors import PrimexError
@@ -125,23 +125,24 @@ class JobRunner:
         return job_id
 
     def _claim(self, job_id: str, request: str, step: str, actor: str) -> bool:
-        """Insert the job unless the request has an active one, in one statement (atomic
-        in SQLite; PostgreSQL first takes a transaction lock on the request id)."""
+        """Insert the job unless the request has an active one, atomically across service
+        processes: on SQLite the transaction holds the write lock from its start (BEGIN
+        IMMEDIATE, primex.service.db); PostgreSQL first takes a transaction lock on the
+        request id."""
         table = Job.__table__
         active = select(table.c.id).where(table.c.request == request,
                                           table.c.state.in_(("queued", "running")))
         now = utcnow()
-        values = select(literal(job_id), literal(request), literal(step), literal("queued"),
-                        literal(0), literal("queued"), literal(actor), literal(now),
-                        literal(now)).where(~exists(active))
         with self.state.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:r))"),
                              {"r": request})
-            done = conn.execute(table.insert().from_select(
-                ["id", "request", "step", "state", "progress", "message", "actor",
-                 "created", "updated"], values))
-            return bool(done.rowcount == 1)
+            if conn.execute(active.limit(1)).first() is not None:
+                return False
+            conn.execute(table.insert().values(
+                id=job_id, request=request, step=step, state="queued", progress=0,
+                message="queued", actor=actor, created=now, updated=now))
+            return True
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.state.db() as db:
