@@ -43,6 +43,8 @@ KEY = re.compile(r"primex-x25519:[A-Za-z0-9+/=]+")
 PEOPLE = [("privacy_officer", "olivia"), ("president", "paul"), ("bcss_operator", "bea"),
           ("spp_operator", "spp"), ("researcher", "alice")]
 ORG = "HIVA – KU Leuven"
+# read at import, before the isolation fixture clears the caller's PRIMEX_* variables
+LOOPBACK_ONLY = os.environ.get("PRIMEX_TEST_NETNS") == "0"
 
 
 def _files(home: Home) -> list[str]:
@@ -55,7 +57,7 @@ def _ok(*args: str) -> None:
 
 @contextlib.contextmanager
 def _hosts() -> Iterator[Hosts]:
-    if os.environ.get("PRIMEX_TEST_NETNS") == "0":
+    if LOOPBACK_ONLY:
         import warnings
 
         from network_hosts import PARTIES, LoopbackOnly
