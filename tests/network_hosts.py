@@ -80,6 +80,9 @@ def netns_permitted() -> str | None:
                    f"{probe}b", check=False)
         if veth.returncode != 0:
             return f"veth pairs refused: {veth.stderr.strip()[:200]}"
+        bridge = _ip("-n", probe, "link", "add", "br0", "type", "bridge", check=False)
+        if bridge.returncode != 0:
+            return f"bridges refused: {bridge.stderr.strip()[:200]}"
         return None
     finally:
         _ip("netns", "del", probe, check=False)
