@@ -29,7 +29,7 @@ import pytest
 from network_hosts import Hosts, child_env, cli, service, spawn, stop, three_hosts, wait_healthy
 from network_tls import ThrowawayCA
 
-from primex.audit.keys import load_signer
+from primex.audit.keys import load_identity, load_signer, vkey
 from primex.audit.log import open_log
 from primex.cli import main
 from primex.home import Home
@@ -165,8 +165,6 @@ def test_the_whole_flow_across_three_hosts(tmp_path: Path,
                 assert done["state"] == "done", done
 
             alice_key = load_signer(people, "alice", PASS)
-            from primex.audit.keys import load_identity
-
             enc = load_identity(people, "alice").encryption_public_key
             spec = KEY.sub(str(enc), (REPO / "examples" / "requests" /
                                       "exit-outcomes-by-region.yaml").read_text("utf-8"))
@@ -192,9 +190,17 @@ def test_the_whole_flow_across_three_hosts(tmp_path: Path,
             package.write_bytes(alice.call("GET", f"/api/requests/{rid}/package",
                                            raw=True).content)
             assert alice_key.name == "alice"
+            # the keys the researcher pins: the log key as the SPP publishes it, the witness
+            # key as the committee publishes it
+            published = httpx.get(f"{spp_url}/api/public/keys",
+                                  verify=tls_context(str(ca.pem))).json()
+            (log_pub,) = [k["ed25519"] for k in published["keys"] if k["role"] == "log"]
+            log_vkey = vkey(published["origin"], base64.b64decode(log_pub))
+            witness_vkey = load_identity(committee, "committee").vkey
             opened = tmp_path / "alice" / "opened"
             _ok("--home", str(people.root), "release", "open", str(package), "--key",
-                "alice", "--out", str(opened))
+                "alice", "--out", str(opened), "--log-key", log_vkey, "--witness-key",
+                witness_vkey)
             data = sorted((opened / "data").iterdir())
             assert data and all(f.stat().st_size > 0 for f in data)
             flow = time.monotonic()
