@@ -186,3 +186,19 @@ def test_a_bcss_that_lost_the_upload_gets_it_again(
         out = send_for_coding(sites.spp, request, _endpoint(server.url), sites.signers["spp"])
     assert lost and out.uploaded_bytes == 2 * lost[0]  # sent twice, coded once
     assert sites.log.state(request).state == "coded"
+
+
+def test_a_damaged_job_stops_the_start_with_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job whose parameters were cut by a crash of the disk: the service does not start
+    past it silently (its upload could hold an extract), and says which file and what to do."""
+    from primex.bcss_service.jobs import JobStore
+    from primex.errors import IntegrityError
+
+    sites = make_sites(tmp_path, monkeypatch)
+    folder = sites.bcss.bcss_work / "jobs" / ("a" * 32)
+    folder.mkdir(parents=True)
+    (folder / "job.json").write_text('{"request": "REQ-2026-00')
+    with pytest.raises(IntegrityError, match="damaged") as refused:
+        JobStore(sites.bcss)
+    assert str(folder / "job.json") in refused.value.one_line()

@@ -113,7 +113,15 @@ class JobStore:
         if not spec_path.exists():
             raise PrimexError(f"unknown job {job}", where="job",
                               hint="create it with PUT /bcss/v1/jobs/{job}")
-        return Job(folder, json.loads(spec_path.read_text("utf-8")))
+        try:
+            spec = json.loads(spec_path.read_text("utf-8"))
+            if not isinstance(spec, dict) or not isinstance(spec.get("request"), str):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            raise IntegrityError("a job's parameters are damaged", where=str(spec_path),
+                                 hint="remove the job folder (the SPP uploads it again)"
+                                 ) from None
+        return Job(folder, spec)
 
     def create(self, job: str, request: str, sha256: str, size: int,
                kind: str = "coding") -> Job:
