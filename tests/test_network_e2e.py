@@ -149,6 +149,13 @@ def test_the_whole_flow_across_three_hosts(tmp_path: Path,
                          servers_log)
             wait_healthy(spp_proc, f"{spp_url}/api/health", ca.pem, None, servers_log)
             booted = time.monotonic()
+            if hosts.mode == "netns":  # three network stacks: each host listens on its own
+                for party, port in (("spp", sport), ("bcss", bport), ("committee", None)):
+                    listening = subprocess.run([*hosts.prefix(party), "ss", "-Hltn"],
+                                               capture_output=True, text=True, timeout=20)
+                    ports = {line.split()[3].rsplit(":", 1)[1]
+                             for line in listening.stdout.splitlines() if line.strip()}
+                    assert ports == ({str(port)} if port else set()), (party, ports)
             # mutual TLS: without the SPP's client certificate the BCSS does not answer
             with pytest.raises(httpx.HTTPError):
                 httpx.get(f"{bcss_url}/bcss/v1/health", verify=tls_context(str(ca.pem)),
