@@ -1,5 +1,6 @@
 """Three parties, three homes, three processes, three hosts (issue 19 #5): the SPP's
-`primex serve`, the BCSS's `primex bcss serve` and the committee's witness, each in its own
+`primex serve`, the BCSS's `primex bcss serve` and the committee's witness service (`primex
+audit witness serve`, the SPP pushes its checkpoints to it), each in its own
 network namespace when the machine allows it (tests/network_hosts.py; on loopback otherwise,
 with a warning in the test output), TLS from a throw-away CA, mutual TLS and signed requests
 between the SPP and the BCSS. The people (researcher, officer, president) act from the test
@@ -7,15 +8,15 @@ process, with their keys in a home of their own, through the SPP's API.
 
 The whole ad hoc flow runs across them: submit → approve → extract → code at the BCSS →
 protect → output check → sign-off → the committee's cosignature → build → the researcher's
-`release open`; then the quarterly protocol with its outcomes from the BCSS service; then
-the SPP's whole home is rolled back and the remote witness refuses it.
+`release open` (pinning the published log and witness keys); then the quarterly protocol with
+its outcomes from the BCSS service; then the SPP's whole home is rolled back and the remote
+witness refuses it.
 `PRIMEX_TEST_NETNS=0` forces the loopback variant."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from network_hosts import Hosts, child_env, cli, service, spawn, stop, three_hosts, wait_healthy
+from network_hosts import Hosts, child_env, cli, spawn, stop, three_hosts, wait_healthy
 from network_tls import ThrowawayCA
 
 from primex.audit.keys import load_identity, load_signer, vkey
@@ -46,9 +47,6 @@ PEOPLE = [("privacy_officer", "olivia"), ("president", "paul"), ("bcss_operator"
 ORG = "HIVA – KU Leuven"
 # read at import, before the isolation fixture clears the caller's PRIMEX_* variables
 LOOPBACK_ONLY = os.environ.get("PRIMEX_TEST_NETNS") == "0"
-# the committee's witness as a service the SPP pushes to (C2SP tlog-witness), where this
-# version has it; the pull mode (the committee fetches the tiles and cosigns) otherwise
-PUSH = importlib.util.find_spec("primex.committee.witness_service") is not None
 
 
 def _files(home: Home) -> list[str]:
@@ -106,23 +104,21 @@ def _installation(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Home, Ho
 
 
 class Committee:
-    """The committee's witness on the committee's host, from its own home: a service the
-    SPP's service pushes each checkpoint to (PUSH), or a cosign command that fetches the
-    SPP's tiles (pull)."""
+    """The committee's witness service (C2SP tlog-witness) on the committee's host, from its
+    own home; the SPP's service pushes each checkpoint to it. (The pull mode, the committee
+    fetching the SPP's tiles, is tests/test_network_witness.py.)"""
 
     def __init__(self, home: Home, spp: Home, hosts: Hosts, ca: ThrowawayCA,
                  log: Path) -> None:
         self.home, self.spp, self.hosts, self.ca, self.log = home, spp, hosts, ca, log
-        self.port = hosts.port() if PUSH else None
-        self.url = hosts.url("committee", self.port) if self.port else ""
+        self.port = hosts.port()
+        self.url = hosts.url("committee", self.port)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, log_key: str) -> None:
-        if not PUSH:
-            return
-        origin = open_log(self.spp).origin
-        _ok("--home", str(self.home.root), "audit", "witness", "trust", "--origin", origin,
-            "--log-key", log_key)
+        """Trust the log (its key as the SPP published it) and start the service."""
+        _ok("--home", str(self.home.root), "audit", "witness", "trust", "--origin",
+            open_log(self.spp).origin, "--log-key", log_key)
         tls = self.ca.issue("committee", server=True, ips=(self.hosts.addresses["committee"],))
         self.proc = spawn(cli(self.hosts, "committee", [
             "--home", str(self.home.root), "audit", "witness", "serve", "--as", "committee",
@@ -131,47 +127,28 @@ class Committee:
             child_env(PRIMEX_PASSPHRASE=PASS), self.log)
 
     def ready(self) -> None:
-        if self.proc is not None:
-            wait_healthy(self.proc, f"{self.url}/health", self.ca.pem, None, self.log)
+        assert self.proc is not None
+        wait_healthy(self.proc, f"{self.url}/health", self.ca.pem, None, self.log)
 
     def spp_env(self) -> dict[str, str]:
-        return {"PRIMEX_WITNESS_URL": self.url, "PRIMEX_WITNESS_CA": str(self.ca.pem)} \
-            if PUSH else {}
+        return {"PRIMEX_WITNESS_URL": self.url, "PRIMEX_WITNESS_CA": str(self.ca.pem)}
 
-    def cosign(self, spp_url: str, log_key: str) -> None:
+    def cosigned(self) -> None:
         """Until the SPP holds a cosigned checkpoint of its whole log (with the sign-off)."""
-        if not PUSH:
-            done = self.pull(spp_url, "--trust-key", log_key)
-            assert done.returncode == 0, done.stderr
-            return
         deadline = time.monotonic() + 60  # the SPP's service pushes when its log grew
         while open_log(self.spp).witnessed_at(len(open_log(self.spp))) is None:
             assert time.monotonic() < deadline, "the SPP's pusher got no cosignature"
             time.sleep(0.5)
 
-    def pull(self, spp_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(cli(self.hosts, "committee", [
-            "--home", str(self.home.root), "audit", "witness", "cosign", "--as",
-            "committee", "--server", spp_url, "--ca", str(self.ca.pem), *extra]),
-            env=child_env(PRIMEX_PASSPHRASE=PASS), capture_output=True, text=True,
-            timeout=120)
-
-    def refuses_rollback(self, spp_cmd: list[str], spp_env: dict[str, str], spp_url: str
-                         ) -> None:
-        """The SPP's home was replaced by an older backup: the witness refuses it."""
-        if PUSH:
-            again = subprocess.run(cli(self.hosts, "spp", [
-                "--home", str(self.spp.root), "audit", "witness", "push", "--url", self.url,
-                "--ca", str(self.ca.pem)]), env=child_env(PRIMEX_PASSPHRASE=PASS),
-                capture_output=True, text=True, timeout=120)
-            assert again.returncode == 2, again.stdout + again.stderr
-            assert "witness refuses" in again.stderr and "rolled back" in again.stderr, \
-                again.stderr
-            return
-        with service(spp_cmd, spp_env, f"{spp_url}/api/health", self.log, self.ca.pem):
-            again = self.pull(spp_url)
-        assert again.returncode == 2
-        assert "witness refuses (409): rollback" in again.stderr, again.stderr
+    def refuses_rollback(self) -> None:
+        """The SPP's home was replaced by an older backup: the witness refuses its push."""
+        again = subprocess.run(cli(self.hosts, "spp", [
+            "--home", str(self.spp.root), "audit", "witness", "push", "--url", self.url,
+            "--ca", str(self.ca.pem)]), env=child_env(PRIMEX_PASSPHRASE=PASS),
+            capture_output=True, text=True, timeout=120)
+        assert again.returncode == 2, again.stdout + again.stderr
+        assert "witness refuses" in again.stderr and "rolled back" in again.stderr, \
+            again.stderr
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -263,7 +240,7 @@ def test_the_whole_flow_across_three_hosts(tmp_path: Path,
                 job(rid, "protect")
                 olivia.decide(rid, "output_check", {"decision": "approve"})
                 paul.decide(rid, "signoff", {})
-                committee_side.cosign(spp_url, log_key)
+                committee_side.cosigned()
                 job(rid, "build")
                 assert alice.status(rid)["state"] == "released"
                 package = tmp_path / "alice" / f"{rid}.primex"
@@ -323,10 +300,9 @@ def test_the_whole_flow_across_three_hosts(tmp_path: Path,
             # the insider replaces the SPP's whole home with its backup from before the coding
             shutil.rmtree(spp.root)
             shutil.copytree(backup, spp.root)
-            committee_side.refuses_rollback(spp_cmd, spp_env, spp_url)
+            committee_side.refuses_rollback()
         finally:
             committee_side.stop()
     end = time.monotonic()
     print(f"timings: setup+boot {booted - started:.1f}s, ad hoc flow {flow - booted:.1f}s, "
-          f"quarterly {quarterly:.1f}s, quarterly + rollback {end - flow:.1f}s ({hosts.mode}, "
-          f"witness {'push' if PUSH else 'pull'})")
+          f"quarterly {quarterly:.1f}s, quarterly + rollback {end - flow:.1f}s ({hosts.mode})")
