@@ -202,3 +202,25 @@ def test_a_damaged_job_stops_the_start_with_one_line(
     with pytest.raises(IntegrityError, match="damaged") as refused:
         JobStore(sites.bcss)
     assert str(folder / "job.json") in refused.value.one_line()
+
+
+def test_a_refused_coding_is_not_retried(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The BCSS refuses the extract itself (its guard finds a NISS in the output, say): the
+    SPP stops with that one line instead of uploading and coding it again."""
+    from primex.errors import IntegrityError, PrimexError
+    from primex.linkage import code as coding
+
+    sites = make_sites(tmp_path, monkeypatch)
+    request = sites.approved_and_extracted()
+    calls: list[str] = []
+
+    def refuse(*_args: Any, **_kw: Any) -> Any:
+        calls.append(request)
+        raise IntegrityError("the coded file would carry a NISS", where="column x")
+
+    monkeypatch.setattr(coding, "code_extract", refuse)
+    with bcss_server(sites) as server, pytest.raises(PrimexError, match="would carry a NISS"):
+        send_for_coding(sites.spp, request, _endpoint(server.url), sites.signers["spp"])
+    assert calls == [request]  # coded (and refused) once
+    assert not [p for p in sites.bcss.root.rglob("*") if p.name.startswith("extract")]

@@ -249,6 +249,9 @@ def _upload_and_code(client: BcssClient, job: str, spec: dict[str, Any], data: b
                             ok=lambda r: r.status_code < 400 or r.status_code == 409)
         if reply.status_code != 409:
             return dict(reply.json()), sent
+        if "received" not in reply.json():  # a refusal of the extract itself: no retry
+            raise PrimexError(f"the BCSS refused: {_detail(reply)}",
+                              where=f"POST /bcss/v1/jobs/{job}/code (HTTP 409)")
     raise PrimexError(f"the BCSS did not code the extract ({_detail(reply)})",
                       where=f"job {job}", hint="run the step again; it resumes")
 
