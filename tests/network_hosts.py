@@ -164,7 +164,7 @@ def cli(hosts: Hosts | None, party: str, args: list[str]) -> list[str]:
 
 
 def wait_healthy(proc: subprocess.Popen[bytes], health: str, ca: Path | None,
-                 cert: tuple[str, str] | None, log: Path, timeout: float = 60) -> None:
+                 cert: tuple[str, str] | None, log: Path, timeout: float = 120) -> None:
     verify: object = tls_context(str(ca), cert) if ca else True
     deadline = time.monotonic() + timeout
     while True:

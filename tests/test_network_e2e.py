@@ -135,7 +135,7 @@ class Committee:
 
     def cosigned(self) -> None:
         """Until the SPP holds a cosigned checkpoint of its whole log (with the sign-off)."""
-        deadline = time.monotonic() + 60  # the SPP's service pushes when its log grew
+        deadline = time.monotonic() + 120  # the SPP's service pushes when its log grew
         while open_log(self.spp).witnessed_at(len(open_log(self.spp))) is None:
             assert time.monotonic() < deadline, "the SPP's pusher got no cosignature"
             time.sleep(0.5)
