@@ -83,6 +83,9 @@ def netns_permitted() -> str | None:
         bridge = _ip("-n", probe, "link", "add", "br0", "type", "bridge", check=False)
         if bridge.returncode != 0:
             return f"bridges refused: {bridge.stderr.strip()[:200]}"
+        inside = _ip("netns", "exec", probe, "true", check=False)  # needs mounts too
+        if inside.returncode != 0:
+            return f"`ip netns exec` refused: {inside.stderr.strip()[:200]}"
         return None
     finally:
         _ip("netns", "del", probe, check=False)
