@@ -109,7 +109,8 @@ def _teardown(tag: str, names: list[str]) -> None:
                 os.kill(int(pid), signal.SIGKILL)
     for ns in names:
         _ip("netns", "del", ns, check=False)
-    _ip("link", "del", f"px{tag}h", check=False)  # gone with its peer; to be sure
+    for end in "hsbc":  # a pair not yet moved into a namespace (a setup cut short)
+        _ip("link", "del", f"px{tag}{end}", check=False)
 
 
 @contextlib.contextmanager
