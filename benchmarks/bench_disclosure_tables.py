@@ -43,7 +43,8 @@ from primex.sdc.tables.build import hierarchies_from_sdctable  # noqa: E402
 from primex.sdc.tables.optimal import OptimumParams, distance_to_optimum  # noqa: E402
 
 REF = ROOT.parent / "shared" / "reference"
-RULES_SDC = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}}
+LEVELS = {"safety_range": 10, "min_interval": 1}  # the service defaults (policy.yaml)
+RULES_SDC = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}, **LEVELS}
 
 
 def _zipf(rng: np.random.Generator, k: int, a: float, n: int) -> np.ndarray:
@@ -170,7 +171,8 @@ def run(quick: bool = False) -> list[dict]:
     if not quick:
         micro, hier = commune_table()
         sec, pt = _time(lambda: protect_table(micro, ["commune", "age", "category"],
-                                              hierarchies=hier, rules={"min_count": 10}), 1)
+                                              hierarchies=hier,
+                                              rules={"min_count": 10, **LEVELS}), 1)
         r = pt.report
         rows.append({
             "name": f"tables: commune x age x category ({r['cells']} cells, {r['primary']} "
