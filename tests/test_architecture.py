@@ -10,7 +10,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
 FLOW = ["requests", "extract", "linkage", "protection", "release"]
-FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
+FOUNDATION = {"adbc", "atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
               "sdc"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {
@@ -24,9 +24,14 @@ ALLOWED: dict[str, set[str]] = {
     # the formats that cross between parties (manifest, package layout, envelope)
     "exchange": {"exchange", "audit", "atomic", "errors"},
     "researcher": {"researcher"},
+    # The committee's machine: the read/verify side of the log and the exchanged formats;
+    # nothing of an SPP step (extract, protection, release, service, linkage, requests) and
+    # not the disclosure library or the catalogue either (it checks the log, not data).
+    "committee": {"committee", "audit", "atomic", "errors", "exchange", "home", "redact"},
 }
-# Subpackages checked against FOUNDATION-less rules (they sit at the very bottom).
-BOTTOM = {"catalogue", "sdc"}
+# Subpackages checked against FOUNDATION-less rules (they sit at the very bottom, or on
+# another party's machine with an explicit list).
+BOTTOM = {"catalogue", "sdc", "committee"}
 
 
 def _primex_imports(path: Path) -> list[tuple[int, str]]:
@@ -77,7 +82,7 @@ def test_only_linkage_imports_the_keystore() -> None:
 
 
 def test_every_subpackage_of_the_design_exists() -> None:
-    for sub in [*FLOW, "audit", "dashboard", "synthetic", "catalogue", "sdc"]:
+    for sub in [*FLOW, "audit", "committee", "dashboard", "synthetic", "catalogue", "sdc"]:
         assert (PKG / sub / "__init__.py").exists(), sub
     for family in ("micro", "tables", "synthetic"):
         assert (PKG / "sdc" / family / "__init__.py").exists(), family
@@ -285,8 +290,9 @@ def test_committee_verifier_does_not_import_the_log_writer() -> None:
     primex.audit.trust; it never loads the SPP's log writer (primex.audit.log) or the
     store's mutating LogFile, so it cannot write to the log it checks."""
     bad = []
-    for name in ("verify.py", "resume.py", "state.py", "trust.py", "entry.py", "reasons.py"):
-        path = PKG / "audit" / name
+    for name in ("committee/verify.py", "committee/resume.py", "audit/state.py",
+                 "audit/trust.py", "audit/entry.py", "audit/reasons.py"):
+        path = PKG / name
         bad += [f"{name}:{line} imports {mod}" for line, mod in _primex_imports(path)
                 if mod == "primex.audit.log"]
         bad += [f"{name}:{line} imports LogFile" for line, imported in
@@ -305,3 +311,116 @@ def test_trust_decisions_live_in_one_module() -> None:
         for line, name in _imported_names(p, "primex.audit.keys") if name == "verify_signature"
     ]
     assert not bad, "entry signatures checked outside primex.audit.trust: " + ", ".join(bad)
+
+
+# -- one atomic-write path (issue 15 #5, contract C7) ------------------------------------------
+# Only primex/atomic.py renames files into place or makes temporary files for a write. A module
+# listed here does something else that the AST cannot tell apart; say why.
+ATOMIC_ALLOWED: dict[str, str] = {}
+_RENAMES = {"replace", "rename"}
+_TEMP_FILES = {"mkstemp", "NamedTemporaryFile"}
+
+
+def _atomic_write_by_hand(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, what) of every rename into place and temporary file made outside primex.atomic:
+    os.replace/os.rename, `<path>.replace(x)` / `<path>.rename(x)` (one positional,
+    not a string constant: str.replace takes two, pandas' rename takes keywords or a label),
+    tempfile.mkstemp/NamedTemporaryFile, and temporary names spelt '.tmp'."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr, owner = node.func.attr, node.func.value
+            owner_name = owner.id if isinstance(owner, ast.Name) else None
+            if owner_name == "os" and attr in _RENAMES | {"renames"}:
+                found.append((node.lineno, f"{owner_name}.{attr}"))
+            elif owner_name == "tempfile" and attr in _TEMP_FILES:
+                found.append((node.lineno, f"tempfile.{attr}"))
+            elif (attr in _RENAMES and owner_name not in {"os", "dataclasses"}
+                  and len(node.args) == 1 and not node.keywords
+                  and not (isinstance(node.args[0], ast.Constant)
+                           and isinstance(node.args[0].value, str))):
+                found.append((node.lineno, f".{attr}(...)"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in _TEMP_FILES:
+            found.append((node.lineno, node.func.id))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and (node.value.endswith(".tmp") or ".tmp-" in node.value):
+            found.append((node.lineno, f"temporary name {node.value!r}"))
+    return found
+
+
+def test_the_atomic_write_finder_finds_each_hand_made_form() -> None:
+    source = """
+import os, tempfile
+from tempfile import mkstemp
+os.replace(a, b); os.rename(a, b); tmp.replace(target); tmp.rename(target)
+fd, name = tempfile.mkstemp(); mkstemp(); tmp = path.with_name(f".{path.name}.tmp")
+text.replace("a", "b"); frame.rename(columns={}); series.rename("n"); when.replace(tzinfo=u)
+dataclasses.replace(obj, x=1)
+"""
+    found = [what for _line, what in _atomic_write_by_hand(ast.parse(source))]
+    assert found.count("os.replace") == 1 and found.count("os.rename") == 1
+    assert found.count(".replace(...)") == 1 and found.count(".rename(...)") == 1
+    assert "tempfile.mkstemp" in found and "mkstemp" in found
+    assert any(w.startswith("temporary name") for w in found)
+    assert len(found) == 7
+
+
+def test_only_primex_atomic_writes_files_atomically_by_hand() -> None:
+    bad = []
+    for path in _modules():
+        rel = path.relative_to(PKG.parent).as_posix()
+        if rel == "primex/atomic.py" or rel in ATOMIC_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        bad += [f"{rel}:{line} {what}" for line, what in _atomic_write_by_hand(tree)]
+    assert not bad, ("atomic writes by hand beside primex.atomic (use write_bytes, writing, "
+                     "replacing, pending, move or publish_folder):\n" + "\n".join(bad))
+
+
+# --- sides: the committee's machine and the SPP's stay apart (issue 15 #4, CONTRACTS C4) ----
+# Who may import primex.committee: the committee itself and the CLI wiring (`primex audit ...`
+# runs on the committee's machine). Everything else is SPP-side (or below it) and must not,
+# so that the SPP never runs the committee's checks on its own behalf.
+_MAY_IMPORT_COMMITTEE = ("primex.committee", "primex.commands", "primex.cli")
+# Known edges, each one named (a new import anywhere else fails):
+_COMMITTEE_EDGES_ALLOWED = {
+    # the portal shows the committee's readable report to a committee member or the officer
+    # logged in to the SPP service (the committee's own check is `primex audit verify`)
+    ("primex.service.api", "primex.committee.report"),
+    ("primex.service.pages.views", "primex.committee.report"),
+    # the committee's pull client (`primex audit witness cosign --server`, run on the
+    # committee's machine) is built on the service's HTTP client
+    ("primex.service.witness_client", "primex.committee.witness"),
+}
+
+
+def committee_importers(graph: dict[str, set[str]]) -> list[str]:
+    """Modules outside the committee and the CLI wiring that import primex.committee."""
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if not module.startswith(_MAY_IMPORT_COMMITTEE)
+        for target in targets
+        if (target == "primex.committee" or target.startswith("primex.committee."))
+        and (module, target) not in _COMMITTEE_EDGES_ALLOWED
+    )
+
+
+def test_spp_side_does_not_import_the_committee() -> None:
+    bad = committee_importers(import_graph())
+    assert not bad, "SPP-side code imports the committee's:\n" + "\n".join(bad)
+
+
+def test_the_side_rules_catch_a_new_import() -> None:
+    """The two side rules fail on an import added either way (the test can fail)."""
+    graph = import_graph()
+    graph["primex.release.gate"] = graph["primex.release.gate"] | {"primex.committee.verify"}
+    graph["primex.audit.log"] = graph["primex.audit.log"] | {"primex.committee.witness"}
+    assert committee_importers(graph) == [
+        "primex.audit.log imports primex.committee.witness",
+        "primex.release.gate imports primex.committee.verify",
+    ]
+    allowed = ALLOWED["committee"]
+    for step in ("extract", "protection", "release", "service", "linkage", "requests"):
+        assert step not in allowed
