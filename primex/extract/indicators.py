@@ -175,10 +175,7 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _stock(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        rows = _query(
-            ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS BIGINT) "
-            "AS pm, COUNT(DISTINCT niss) AS n FROM {src} WHERE benefit = ? AND period IS NOT "
-            "NULL {pf} GROUP BY period, {dim}", breakdowns, param=benefit)
+        rows = _persons(ctx, breakdowns, benefit)
         rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
         out = _frame(rows, ctx.grain)
         # monthly series (national total): SPP IS publishes monthly averages of these
@@ -220,11 +217,12 @@ def _per_population(num: Any, breakdowns: Any, ctx: Any) -> Any:
 
 
 def _share_students(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-    rows = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(spm) AS "
-                  "BIGINT) AS spm, CAST(SUM(pm) AS BIGINT) AS pm, COUNT(DISTINCT CASE WHEN "
-                  "spm > 0 THEN niss END) AS n, COUNT(DISTINCT niss) AS n_den FROM {src} WHERE "
-                  "benefit = 'RI' AND period IS NOT NULL {pf} GROUP BY period, {dim}",
-                  breakdowns)
+    students = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(spm) "
+                      "AS BIGINT) AS spm, COUNT(DISTINCT CASE WHEN spm > 0 THEN niss END) AS n "
+                      "FROM {src} WHERE benefit = 'RI' AND period IS NOT NULL {pf} "
+                      "GROUP BY period, {dim}", breakdowns)
+    ri = _persons(ctx, breakdowns, "RI").rename(columns={"n": "n_den"})
+    rows = students.merge(ri, on=["period", "breakdown", "key"])
     months = rows["period"].map(ctx.months_in).astype("float64")
     rows["numerator"] = rows["spm"] / months
     rows["denominator"] = rows["pm"] / months
@@ -357,20 +355,23 @@ def _outcome(offset: int, by_position: bool) -> Callable[[Context, tuple[str, ..
 # --- profiles of the beneficiaries ---------------------------------------------------------
 
 
-def _persons(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-    """RI and ERIS beneficiaries by period and breakdown: person-months (`pm`) and distinct
-    persons (`n`). Counted once per breakdown in a run (cached in its context): the stock of
-    RI and ERIS and the nine profile shares stand on the same persons, and a distinct count
-    over every period is the dearest aggregate of the protocol."""
-    cache: dict[str, pd.DataFrame] = ctx.cache.setdefault("persons", {})
-    todo = tuple(b for b in breakdowns if b not in cache)
+def _persons(ctx: Context, breakdowns: tuple[str, ...], benefit: str | None = None,
+             ) -> pd.DataFrame:
+    """Beneficiaries of `benefit` (RI, ERIS; None: both) by period and breakdown:
+    person-months (`pm`) and distinct persons (`n`). Counted once per benefit and breakdown
+    in a run (cached in its context): the stocks, the nine profile shares and the students'
+    denominator stand on the same persons, and a distinct count over every period is the
+    dearest aggregate of the protocol."""
+    cache: dict[tuple[str | None, str], pd.DataFrame] = ctx.cache.setdefault("persons", {})
+    todo = tuple(b for b in breakdowns if (benefit, b) not in cache)
     if todo:
         rows = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS "
                       "BIGINT) AS pm, COUNT(DISTINCT niss) AS n FROM {src} WHERE period IS NOT "
-                      "NULL {pf} GROUP BY period, {dim}", todo)
+                      "NULL " + ("AND benefit = ? " if benefit else "") + "{pf} "
+                      "GROUP BY period, {dim}", todo, param=benefit)
         for b in todo:
-            cache[b] = rows[rows["breakdown"] == b]
-    return pd.concat([cache[b] for b in breakdowns], ignore_index=True)
+            cache[(benefit, b)] = rows[rows["breakdown"] == b]
+    return pd.concat([cache[(benefit, b)] for b in breakdowns], ignore_index=True)
 
 
 def _stock_all(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
