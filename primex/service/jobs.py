@@ -92,8 +92,21 @@ def run_step(home: Home, request: str, step: str, operator_key: str) -> tuple[st
 
 
 def _background() -> None:
-    """The job process: lowest CPU priority but one notch (the service answers first)."""
+    """The job process: a lower CPU priority (the service answers first), and it ends when
+    the service process that started it is gone (killed, not shut down): no orphan job
+    process keeps running a step nobody polls."""
+    import threading
+    import time
+
     os.nice(10)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="primex-job-parent-watch", daemon=True).start()
 
 
 class JobBusy(PrimexError):
