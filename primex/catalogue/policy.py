@@ -22,6 +22,7 @@ from primex.sdc.params import (
     CellKeyPolicy,
     Dominance,
     MicrodataPolicy,
+    OutputCheckPolicy,
     Params,
     SyntheticPolicy,
     TablePolicy,
@@ -37,6 +38,7 @@ __all__ = [
     "CellKeyPolicy",
     "Dominance",
     "MicrodataPolicy",
+    "OutputCheckPolicy",
     "Policy",
     "SyntheticPolicy",
     "TablePolicy",
@@ -54,6 +56,7 @@ class Policy(Params):
     tables: TablePolicy
     cell_key: CellKeyPolicy
     synthetic: SyntheticPolicy
+    output_check: OutputCheckPolicy
 
     def tighten(self, overrides: dict[str, Any] | None = None, *,
                 where: str = "request") -> Policy:
