@@ -489,8 +489,25 @@ def request_status(request_id: str, request: Request, actor: Caller) -> dict[str
 
     service = _service(request)
     with service.view() as log:
-        _state(log, actor, request_id)
-        return status(service.home, request_id, log=log)
+        st = _state(log, actor, request_id)
+        info = status(service.home, request_id, log=log)
+    hidden = hidden_output_checks(st, actor)
+    if hidden:
+        info["history"] = [h for h in info["history"] if h["seq"] not in hidden]
+    return info
+
+
+def hidden_output_checks(st: RequestState, actor: Actor) -> set[int]:
+    """Four eyes (C6): the checks of the current output that an officer who has not decided
+    on it yet does not see (independent decisions, as in OpenSAFELY Airlock)."""
+    if actor.role != "privacy_officer" or st.state != "protected":
+        return set()
+    results = [e.seq for e in st.history if e.type == "disclosure_result"]
+    checks = [e for e in st.history
+              if e.type == "output_check" and e.seq > (results[-1] if results else -1)]
+    if any(e.actor == actor.key_name for e in checks):
+        return set()
+    return {e.seq for e in checks}
 
 
 @router.get("/requests/{request_id}/comments", tags=["comments"])

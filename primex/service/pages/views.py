@@ -272,12 +272,12 @@ def _output_checks(st: Any, actor: Actor) -> dict[str, Any]:
 
     since = [e for e in st.history if e.type == "disclosure_result"]
     after = since[-1].seq if since else -1
-    decisions = [e for e in st.history if e.type == "output_check" and e.seq > after]
-    mine = any(e.actor == actor.key_name for e in decisions)
+    mine = any(e.type == "output_check" and e.seq > after and e.actor == actor.key_name
+               for e in st.history)
     undecided = actor.role == "privacy_officer" and st.state == "protected" and not mine
     return {"done": len(st.output_checkers), "needed": required_checks(st.conditions),
             "mine": mine, "undecided": undecided,
-            "hidden": {e.seq for e in decisions} if undecided else set()}
+            "hidden": api.hidden_output_checks(st, actor)}
 
 
 def _priority_names() -> tuple[str, ...]:
