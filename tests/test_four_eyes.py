@@ -20,9 +20,9 @@ from primex.audit.entry import signed_bytes
 from primex.audit.keys import Signer
 from primex.audit.merkle import leaf_hash
 from primex.audit.reasons import Reason
-from primex.audit.verify import verify_log
 from primex.catalogue import policy as policy_module
 from primex.cli import main
+from primex.committee.verify import verify_log
 from primex.release.gate import REASONS, ReleaseRefused, check_release
 
 SECOND = "oscar"  # a second privacy officer (another person)
@@ -157,10 +157,16 @@ def test_gate_refuses_a_signoff_with_one_check_when_the_policy_says_two(
     assert len(err) == 1 and "too_few_output_checks" in err[0]
     chain.log.refresh()
     assert chain.log.size == size and not any(chain.home.releases.glob("*"))
-    result = verify_log(chain.home, full=True)
+    assert verify_log(chain.home, full=True).ok  # the number the approval recorded: 1
+    result = verify_log(chain.home, full=True, output_checkers=2)
     failure = result.first_failure
     assert failure is not None and failure.reason == Reason.FOUR_EYES
     assert failure.seq == signoff.seq and "1 of 2 output checks" in failure.message
+    capsys.readouterr()
+    assert run(chain, "audit", "verify", "--full") == 2  # the committee's command: policy
+    out = capsys.readouterr()
+    assert f"entry {signoff.seq}: workflow check failed: sign-off after 1 of 2 output " \
+        "checks" in out.out + out.err
 
 
 def _append_signed(chain: Chain, kind: str, body: dict[str, Any], signer: Signer) -> None:

@@ -13,11 +13,12 @@ from primex.audit.checkpoint import parse_checkpoint
 from primex.audit.files import atomic_write
 from primex.audit.keys import note_key_id
 from primex.audit.log import ENTRIES, open_log
-from primex.audit.report import build_report, render_html, render_markdown
-from primex.audit.verify import verify_log
-from primex.audit.witness import Witness, cosign_latest
+from primex.catalogue import load_policy
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.committee.report import build_report, render_html, render_markdown
+from primex.committee.verify import verify_log
+from primex.committee.witness import Witness, cosign_latest
 from primex.errors import IntegrityError, PrimexError, ValidationError
 
 app = typer.Typer(
@@ -71,7 +72,8 @@ def verify(
             "no audit log yet", where=str(h.audit / ENTRIES),
             hint="it is created by the first `primex keys init`; check --home",
         )
-    r = verify_log(h, full=full, extra_checkpoints=texts, require_witness=not no_witness)
+    r = verify_log(h, full=full, extra_checkpoints=texts, require_witness=not no_witness,
+                   output_checkers=load_policy().output_check.checkers)  # four eyes (C6)
     if as_json:
         typer.echo(json.dumps({
             "ok": r.ok, "size": r.size, "root": r.root.hex(), "requests": r.requests,

@@ -16,7 +16,8 @@ the first failing entry (or checkpoint) and why. Checks, in order, per entry:
 6. ``signature``: the actor's Ed25519 signature over the entry;
 7. ``workflow`` (four eyes, CONTRACTS.md C6): a sign-off follows approvals of its output by
    as many DIFFERENT privacy officers as the approval recorded (the replay's rule) and as
-   policy.yaml ``output_check.checkers`` asks now (the committee's own copy of the policy).
+   ``output_checkers`` asks (`primex audit verify` passes policy.yaml's
+   ``output_check.checkers``; this module reads no policy itself).
 
 Each failure carries the typed :class:`~primex.audit.reasons.Reason` of the refusal (from
 :mod:`primex.audit.trust`, the one place of trust decisions); the check name is the
@@ -31,7 +32,7 @@ checkpoint handed in by researchers (``fork``: two roots for one size).
 Speed: a full replay checks every Ed25519 signature (≈ 9 k/s per core on an idle machine
 here, spread over every core for big logs: minutes for 1 M entries) and parses every entry
 strictly. The committee rarely needs that: after every successful run the verifier records
-what it verified (:mod:`primex.audit.resume`, under ``home.witness/verified/``). The next
+what it verified (:mod:`primex.committee.resume`, under ``home.witness/verified/``). The next
 run checks the record's MAC (committee key), hashes the verified prefix of the log in one
 pass; if the bytes are unchanged it resumes
 from the recorded state and checks only the new entries in full; checkpoints and the witness
@@ -52,16 +53,16 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from primex.audit import merkle, resume, trust
+from primex.audit import merkle, trust
 from primex.audit.canonical import loads
 from primex.audit.checkpoint import Checkpoint, parse_checkpoint, verify_log_signature
 from primex.audit.entry import parse_entry, signed_message
 from primex.audit.reasons import Forbidden, Reason, reason_of
 from primex.audit.state import LogState
 from primex.audit.store import ENTRIES, CheckpointFiles
-from primex.audit.witness import Witness
 from primex.audit.workflow import WitnessCheck
-from primex.catalogue import load_policy
+from primex.committee import resume
+from primex.committee.witness import Witness
 from primex.errors import IntegrityError, PrimexError
 from primex.home import Home
 
@@ -115,8 +116,8 @@ def _refusal(exc: PrimexError, seq: int) -> Failure:
 def _too_few_output_checks(
     state: LogState, event: str, request: str | None, checkers: int, seq: int
 ) -> Failure | None:
-    """Four eyes against the policy now: the replay enforced the number the approval
-    recorded; a sign-off with fewer different officers than policy.yaml asks is flagged."""
+    """Four eyes against the policy given: the replay enforced the number the approval
+    recorded; a sign-off with fewer different officers than `checkers` is flagged."""
     if event != "signoff" or request is None:
         return None
     done = len(state.requests[request].output_checkers)
@@ -250,6 +251,7 @@ def verify_log(
     extra_checkpoints: Sequence[str] = (),
     record: bool = True,
     require_witness: bool = True,
+    output_checkers: int = 1,
 ) -> VerifyResult:
     """Replay and check the log of `home` (see the module docstring)."""
     started = time.perf_counter()
@@ -289,7 +291,6 @@ def verify_log(
     deferred = len(lines) >= _PARALLEL_MIN and cores > 1 and hasattr(os, "fork")
     pubs: list[bytes] = []  # deferred: the key each entry must verify under
     check = _witness_check(state, cps)
-    checkers = load_policy().output_check.checkers
     for seq in range(start, start + len(lines)):
         raw = lines[seq - start]
         try:
@@ -302,7 +303,7 @@ def verify_log(
         except PrimexError as exc:
             result.failures.append(_refusal(exc, seq))
             break
-        few = _too_few_output_checks(state, entry.type, entry.request, checkers, seq)
+        few = _too_few_output_checks(state, entry.type, entry.request, output_checkers, seq)
         if few is not None:
             result.failures.append(few)
             break
