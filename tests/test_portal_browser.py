@@ -184,6 +184,22 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         bad = good.replace("variables: [age, sex, region, category]",
                            "variables: [age, sexe, region, category]")
         rosa.goto(portal.url + "/portal/new")
+        # completion from the request's JSON Schema: keys where the cursor is, then values
+        rosa.fill("[data-yaml]", "population:\n  benefits: [RI]\n  per")
+        rosa.focus("[data-yaml]")
+        rosa.keyboard.press("End")
+        rosa.keyboard.press("Control+Space")
+        sync_api.expect(rosa.locator("[data-suggestions] [role=option]")).to_have_text(
+            [re.compile(r"^period")])
+        rosa.keyboard.press("Enter")
+        rosa.keyboard.type("\noutput:\n  kind: ")
+        rosa.keyboard.press("Control+Space")
+        sync_api.expect(rosa.locator("[data-suggestions] [role=option]").first).to_have_text(
+            "microdata")
+        shots.check(rosa, "editor-completion")
+        rosa.keyboard.press("ArrowDown")
+        rosa.keyboard.press("Enter")
+        assert rosa.input_value("[data-yaml]").endswith("  period: \noutput:\n  kind: tables")
         rosa.fill("[data-yaml]", bad)
         rosa.click("[data-check]")
         line = bad.splitlines().index("variables: [age, sexe, region, category]") + 1

@@ -133,6 +133,9 @@ EN: dict[str, str] = {
                               "another privacy officer (four eyes).",
     "independent_check": "Four eyes: decide on your own. The other officer's decision is "
                          "shown once you have decided.",
+    "suggestions": "Suggestions from the request schema",
+    "completion_help": "Ctrl+Space lists the keys (or values) the request schema allows at the "
+                       "cursor; arrows choose, Enter inserts, Escape closes.",
     "next": "Next step",
 }
 
@@ -269,6 +272,10 @@ FR: dict[str, str] = {
                               "yeux).",
     "independent_check": "Quatre yeux : décidez seul·e. La décision de l'autre délégué·e "
                          "s'affiche après la vôtre.",
+    "suggestions": "Suggestions du schéma de la demande",
+    "completion_help": "Ctrl+Espace liste les clés (ou valeurs) que le schéma de la demande "
+                       "permet au curseur ; les flèches choisissent, Entrée insère, Échap "
+                       "ferme.",
     "next": "Étape suivante",
 }
 
@@ -406,6 +413,10 @@ NL: dict[str, str] = {
                               "ogen).",
     "independent_check": "Vier ogen: beslis zelfstandig. De beslissing van de andere "
                          "functionaris verschijnt nadat u hebt beslist.",
+    "suggestions": "Suggesties uit het schema van de aanvraag",
+    "completion_help": "Ctrl+Spatie toont de sleutels (of waarden) die het schema van de "
+                       "aanvraag bij de cursor toelaat; pijltjes kiezen, Enter voegt in, "
+                       "Escape sluit.",
     "next": "Volgende stap",
 }
 

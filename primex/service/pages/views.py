@@ -49,7 +49,8 @@ CONDITION_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("dominance.k", "dominance k (%)", "1"),
 )
 STATIC = {"portal.css": "text/css; charset=utf-8",
-          "portal.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
+          "portal.js": "text/javascript; charset=utf-8",
+          "complete.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 root = APIRouter(include_in_schema=False)  # what browsers ask for by themselves
@@ -96,6 +97,16 @@ def static(name: str) -> Response:
         raise HTTPException(404, "not found")
     data = files("primex.service.pages").joinpath("static", name).read_bytes()
     return Response(data, media_type=STATIC[name])
+
+
+@router.get("/request.schema.json")
+def request_schema() -> Response:
+    """The request's JSON Schema (as `primex request schema` prints it), for the editor's
+    completion (static/complete.js); public like the CLI's, it holds no data."""
+    from primex.requests.spec import json_schema
+
+    return Response(json.dumps(json_schema(), ensure_ascii=False),
+                    media_type="application/schema+json")
 
 
 @root.get("/favicon.ico")
