@@ -86,16 +86,9 @@ def test_three_parties_on_three_homes(tmp_path: Path, monkeypatch: pytest.Monkey
     log = open_log(spp)
     log_key = base64.b64encode(log.log_key().public_key).decode()
     # an approved request (the researcher and the officer sign on their own machines)
-    from network_fixtures import SPEC_YAML
+    from release_chain import approved_coded
 
-    from primex.requests.store import store_bytes
-
-    raw = SPEC_YAML.format(n=1, retention="2028-12-31", benefits="RI, ERIS").encode()
-    sha, _ = store_bytes(spp, raw)
-    rid = str(log.append("submission", None, {"spec_sha256": sha, "title": "Networked",
-                                              "organisation": "Test"},
-                         sites.signers["rita"]).request)
-    log.append("approval", rid, {"spec_sha256": sha, "conditions": {}}, sites.signers["otto"])
+    rid = approved_coded(spp, log, sites.signers["rita"], sites.signers["otto"], "networked")
 
     backup = tmp_path / "spp-backup"
     shutil.copytree(spp.root, backup)  # the SPP home before extraction and coding

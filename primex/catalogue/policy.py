@@ -24,6 +24,7 @@ from primex.sdc.params import (
     MicrodataPolicy,
     OutputCheckPolicy,
     Params,
+    PerturbationPolicy,
     SyntheticPolicy,
     TablePolicy,
     build,
@@ -39,6 +40,7 @@ __all__ = [
     "Dominance",
     "MicrodataPolicy",
     "OutputCheckPolicy",
+    "PerturbationPolicy",
     "Policy",
     "SyntheticPolicy",
     "TablePolicy",
@@ -55,6 +57,7 @@ class Policy(Params):
     microdata: MicrodataPolicy
     tables: TablePolicy
     cell_key: CellKeyPolicy
+    perturbation: PerturbationPolicy
     synthetic: SyntheticPolicy
     output_check: OutputCheckPolicy
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.catalogue import geography
+from primex.catalogue import geography, load_policy
 from primex.errors import PrimexError
 from primex.extract.indicators import GEO_LEVELS, INDICATORS
 from primex.extract.profiles import Profile
@@ -120,7 +120,8 @@ def _protect_family(protect_table: Any, part: pd.DataFrame, family: list[str],
         if dim == "geo" else None
     force = pd.DataFrame({dim: [TOTAL]}) if force_total else None
     result = protect_table(micro, [dim], measure="contribution", hierarchies=hierarchies,
-                           rules={"min_count": profile.min_count}, method=method,
+                           rules={"min_count": profile.min_count, **load_policy().tables.levels()},
+                           method=method,
                            force_suppress=force)
     if not result.passed:
         raise PrimexError("a table failed its disclosure audit; nothing is published",

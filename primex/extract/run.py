@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from primex import atomic
 from primex.catalogue import geography
 from primex.errors import ConfigError, IntegrityError, PrimexError
 from primex.extract import outcomes as outcomes_mod
@@ -479,6 +480,19 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
 # --- periods -------------------------------------------------------------------------------
 
 
+def _snapshot_months(engine: Engine, protocol: Protocol,
+                     snapshot: date | None) -> tuple[date, int, int]:
+    """The snapshot date (the latest recorded month unless given) and the first and last
+    month of the data it holds."""
+    max_rec = engine.query(
+        "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
+    snapshot_date = snapshot or max_rec
+    if snapshot_date is None:
+        raise PrimexError("PRIMA holds no benefit month", where=str(protocol.prima.path))
+    lo, hi = _data_months(engine, snapshot_date, protocol.stable_after_days)
+    return snapshot_date, lo, hi
+
+
 def _data_months(engine: Engine, snapshot: date, stable_after_days: int) -> tuple[int, int]:
     row = engine.query("SELECT MIN(month) AS lo, MAX(month) AS hi FROM benefit_month "
                        "WHERE recorded_on <= ?", [snapshot]).to_pylist()[0]
@@ -528,12 +542,7 @@ def plan(home: Home, protocol: Protocol, period: str | None = None,
     """Which period and snapshot a run would use, and where it writes (without running)."""
     engine, _ = _open_prima(protocol, home, snapshot)
     try:
-        max_rec = engine.query(
-            "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
-        snapshot_date = snapshot or max_rec
-        if snapshot_date is None:
-            raise PrimexError("PRIMA holds no benefit month", where=str(protocol.prima.path))
-        lo, hi = _data_months(engine, snapshot_date, protocol.stable_after_days)
+        snapshot_date, lo, hi = _snapshot_months(engine, protocol, snapshot)
     finally:
         engine.close()
     available = complete_periods(protocol.grain, lo, hi)
@@ -587,12 +596,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
     try:
         snap_row = _snapshot_row(engine)
         sample_fraction = _sample_fraction(engine)
-        max_rec = engine.query(
-            "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
-        snapshot_date = snapshot or max_rec
-        if snapshot_date is None:
-            raise PrimexError("PRIMA holds no benefit month", where=str(protocol.prima.path))
-        lo, hi = _data_months(engine, snapshot_date, protocol.stable_after_days)
+        snapshot_date, lo, hi = _snapshot_months(engine, protocol, snapshot)
         available = complete_periods(protocol.grain, lo, hi)
         if not available:
             raise PrimexError(f"no complete {protocol.grain} in the stable data",
@@ -761,9 +765,7 @@ def _write(folder: Path, table: pd.DataFrame, protocol: Protocol, manifest: dict
     frame["revised"] = frame["revised"].fillna(False).astype(bool)
     arrow = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
     arrow = arrow.replace_schema_metadata(None)
-    tmp = folder / f".{OUTPUT}.tmp"
-    pq.write_table(arrow, tmp, compression="zstd")
-    tmp.replace(folder / OUTPUT)
+    atomic.write_via(folder / OUTPUT, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
     atomic_write(folder / "protocol.yaml", protocol.text.encode("utf-8"))
     manifest["files"] = file_entries(folder, [OUTPUT, "protocol.yaml"])
     atomic_write(folder / MANIFEST, dumps(manifest))
