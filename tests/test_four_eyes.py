@@ -23,6 +23,7 @@ from primex.audit.reasons import Reason
 from primex.catalogue import policy as policy_module
 from primex.cli import main
 from primex.committee.verify import verify_log
+from primex.errors import PermissionDenied
 from primex.release.gate import REASONS, ReleaseRefused, check_release
 
 SECOND = "oscar"  # a second privacy officer (another person)
@@ -133,6 +134,21 @@ def test_a_return_by_the_second_officer_resets_the_checks(
     chain.protect()
     chain.check_output()  # olivia again, on the new output: allowed
     assert chain.log.state(chain.request).state == "protected"
+
+
+def test_an_amendment_cannot_lower_the_number_of_checks(
+    chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    four_eyes(monkeypatch, tmp_path)
+    protected(chain)
+    conditions = {**(chain.log.state(chain.request).conditions or {}), "output_checks": 1}
+    size = chain.log.size
+    with pytest.raises(PermissionDenied, match="may not lower the number of output checks"):
+        chain.log.append("amendment", chain.request,
+                         {"conditions": conditions, "reason": "one check is enough"},
+                         chain.signers["olivia"])
+    chain.log.refresh()
+    assert chain.log.size == size
 
 
 def test_gate_refuses_a_signoff_with_one_check_when_the_policy_says_two(

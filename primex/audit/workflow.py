@@ -341,6 +341,12 @@ def apply_event(
         st.conditions = body["conditions"]
     elif event == "amendment":
         _check_output_checks(body["conditions"], where)
+        if required_output_checks(body["conditions"]) < st.output_checks_required:
+            raise Forbidden(
+                Reason.FOUR_EYES, "an amendment may not lower the number of output checks",
+                where=f"{where}.body.conditions.output_checks",
+                hint="conditions only tighten",
+            )
         st.conditions = body["conditions"]
     elif event == "extraction":
         st.manifest_sha256 = None

@@ -407,6 +407,11 @@ def check_output(
         )
     if approve_it:
         _protected_under_the_conditions_in_force(log, request_id)
+        if st.state == "output_checked" and len(st.output_checkers) >= required_checks(
+                st.conditions):
+            raise PermissionDenied(
+                f"the output already has its {len(st.output_checkers)} output check(s)",
+                where=f"request {request_id}", hint="the president signs it off next")
     body: dict[str, Any] = {
         "manifest_sha256": manifest.sha256,
         "decision": "approve" if approve_it else "return",
