@@ -133,7 +133,8 @@ def test_distance_to_optimum_of_a_protected_table() -> None:
     rng = np.random.default_rng(3)
     micro = pd.DataFrame({"geo": rng.choice(["a", "b", "c", "d"], 300, p=[.5, .3, .15, .05]),
                           "sex": rng.choice(["F", "M"], 300)})
-    pt = protect_table(micro, ["geo", "sex"], rules={"min_count": 10})
+    pt = protect_table(micro, ["geo", "sex"],
+                       rules={"min_count": 10, "safety_range": 10, "min_interval": 1})
     assert pt.problem is not None and pt.report["primary"] > 0
     d = distance_to_optimum(pt.problem, OptimumParams(time_limit_s=30))
     assert d["checked"] and d["proven_optimal"]

@@ -317,7 +317,11 @@ class _Site:
 
 def build_site(home: Home, period: str | None = None, profile: str = "public",
                year: int | None = None, snapshot: date | None = None,
-               quarterly: str = "quarterly", annual: str = "annual") -> BuildResult:
+               quarterly: str = "quarterly", annual: str = "annual",
+               base_url: str | None = None) -> BuildResult:
+    """`base_url`: where the SPP serves the open-data packages (default: the
+    PRIMEX_OPENDATA_BASE_URL setting, else the demo's; see primex.dashboard.opendata)."""
+    base = opendata.base_url(base_url)  # checked before any work: one clear error
     prof = profiles_mod.get_profile(profile)
     if not prof.dashboard:
         raise PrimexError(
@@ -356,7 +360,7 @@ def build_site(home: Home, period: str | None = None, profile: str = "public",
         (tmp / "style.css").write_bytes(
             (Path(__file__).parent / "templates" / "style.css").read_bytes())
         package = opendata.write_package(tmp / "opendata", published, annual_pub, qrun, prof,
-                                         [r.manifest for r in runs.values()])
+                                         [r.manifest for r in runs.values()], base)
         manifest = {
             "kind": SITE_KIND,
             "period": cur,

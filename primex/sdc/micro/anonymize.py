@@ -135,7 +135,7 @@ def _output_column(
         if not row_blank.any():
             return orig  # copy-on-write: shares memory until someone writes
         blank = row_blank[rid]
-        if orig.dtype.kind in "iu":
+        if isinstance(orig.dtype, np.dtype) and orig.dtype.kind in "iu":
             # = orig.astype("Int64").mask(blank), without the two passes over the records
             ints = pd.arrays.IntegerArray(orig.to_numpy().astype(np.int64, copy=False), blank)
             return pd.Series(ints, index=orig.index, name=orig.name)

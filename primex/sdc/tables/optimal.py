@@ -260,9 +260,10 @@ def optimal_suppression(
             offer(z, "master")
             if done:
                 proven, reason = True, "optimal: the master's pattern passes the audit"
-            else:
-                reason = "time limit inside the last master: optimality not proven"
-            break
+                break
+            # safe but the master stopped early: solve it again with the time left
+            reason = "time limit inside the last master: optimality not proven"
+            continue
         if repair is not None:
             trial = status.copy()
             trial[z & free] = X
