@@ -13,7 +13,6 @@ from primex.audit.checkpoint import parse_checkpoint
 from primex.audit.files import atomic_write
 from primex.audit.keys import note_key_id
 from primex.audit.log import ENTRIES, open_log
-from primex.catalogue import load_policy
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
 from primex.committee.report import build_report, render_html, render_markdown
@@ -49,6 +48,14 @@ def verify(
                            "without the committee's witness state (the result then proves "
                            "less; without this flag a missing witness state fails).")
     ] = False,
+    output_checkers: Annotated[
+        int | None,
+        typer.Option("--output-checkers", min=1, max=9,
+                     help="Also flag any sign-off with fewer output checks by different "
+                     "privacy officers than this (four eyes: the minimum the committee "
+                     "demands for the period). Without it, the number each approval "
+                     "recorded is enforced."),
+    ] = None,
 ) -> None:
     """Replay the whole log and check everything; names the first failing entry (exit 2).
 
@@ -72,8 +79,10 @@ def verify(
             "no audit log yet", where=str(h.audit / ENTRIES),
             hint="it is created by the first `primex keys init`; check --home",
         )
+    # Four eyes (C6): the replay enforces what each approval recorded; a stricter minimum is
+    # the committee's own choice, stated here, never read from the SPP's policy file.
     r = verify_log(h, full=full, extra_checkpoints=texts, require_witness=not no_witness,
-                   output_checkers=load_policy().output_check.checkers)  # four eyes (C6)
+                   output_checkers=output_checkers or 1)
     if as_json:
         typer.echo(json.dumps({
             "ok": r.ok, "size": r.size, "root": r.root.hex(), "requests": r.requests,

@@ -16,8 +16,8 @@ the first failing entry (or checkpoint) and why. Checks, in order, per entry:
 6. ``signature``: the actor's Ed25519 signature over the entry;
 7. ``workflow`` (four eyes, CONTRACTS.md C6): a sign-off follows approvals of its output by
    as many DIFFERENT privacy officers as the approval recorded (the replay's rule) and as
-   ``output_checkers`` asks (`primex audit verify` passes policy.yaml's
-   ``output_check.checkers``; this module reads no policy itself).
+   ``output_checkers`` asks (`primex audit verify --output-checkers N`: a minimum the
+   committee states for the period; this module reads no policy itself).
 
 Each failure carries the typed :class:`~primex.audit.reasons.Reason` of the refusal (from
 :mod:`primex.audit.trust`, the one place of trust decisions); the check name is the
