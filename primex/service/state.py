@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from primex.audit.log import AuditLog, open_log
+from primex.audit.log import ENTRIES, AuditLog, open_log
 from primex.home import Home
 from primex.service.readcache import ReadSnapshot, advance
 from primex.service.settings import ServiceSettings
@@ -167,7 +167,7 @@ class ServiceState:
     # refresh is a shared lock and an fstat; this bounds them under load)
     view_max_age: float = 0.05
     _snapshot: ReadSnapshot | None = None
-    _snap_time: float = 0.0
+    _snap_bytes: int = -2  # size of the entries file the snapshot was built from
     _snap_generation: int = -1
     _generation: int = 0  # appends by this process (a snapshot older than one is stale)
     _home: Home | None = None
@@ -182,30 +182,32 @@ class ServiceState:
         return self._home
 
     def snapshot(self) -> ReadSnapshot:
-        """The verified read state of the log (see primex.service.readcache): without any
-        lock when the current one is younger than `view_max_age` and nothing was appended
-        by this process since it was built (read-your-writes); else refreshed."""
-        snap = self._snapshot
-        fresh = snap is not None and self._snap_generation == self._generation
-        if fresh and time.monotonic() - self._snap_time <= self.view_max_age:
-            return snap  # type: ignore[return-value]
-        if not self._view_lock.acquire(blocking=not fresh):
-            return snap  # type: ignore[return-value]  # another thread refreshes it now
+        """The verified read state of the log (see primex.service.readcache). Served
+        without any lock while the entries file has the size it had when the snapshot was
+        built and this process appended nothing since (an fstat per call); else refreshed.
+        Every append, by this process or any other writer, changes the file's size."""
+        path = self.home.audit / ENTRIES
         try:
-            generation, started = self._generation, time.monotonic()
+            size_now = path.stat().st_size
+        except FileNotFoundError:
+            size_now = -1
+        snap = self._snapshot
+        if (snap is not None and self._snap_generation == self._generation
+                and size_now == self._snap_bytes):
+            return snap
+        with self._view_lock:
+            generation = self._generation
             if self._view is None:
                 self._view = open_log(self.home, create=False)
-            elif self._snapshot is None or self._snap_generation != generation or \
-                    started - self._snap_time > self.view_max_age:
+            elif (self._snapshot is not None and self._snap_generation == generation
+                  and size_now == self._snap_bytes):
+                return self._snapshot  # another thread refreshed while this one waited
+            else:
                 self._view.refresh()
-            else:  # another thread refreshed while this one waited for the lock
-                return self._snapshot
             self._snapshot = advance(self._snapshot, self._view, self.home)
-            self._snap_time, self._snap_generation = started, generation
-            self._view_fresh = started
+            self._snap_bytes, self._snap_generation = size_now, generation
+            self._view_fresh = time.monotonic()
             return self._snapshot
-        finally:
-            self._view_lock.release()
 
     def forget_account(self, key_name: str) -> None:
         self._accounts.pop(key_name, None)
