@@ -37,6 +37,7 @@ DATA_MODEL = {
     "entry_quarter": ("prima", "quasi_identifier"),
     "exit_quarter": ("prima", "quasi_identifier"),
     "spell_duration": ("prima", "quasi_identifier"),
+    "group": ("prima", "quasi_identifier"),
     "art60": ("prima", "other"),
     "art61": ("prima", "other"),
     "piis": ("prima", "other"),
@@ -51,7 +52,7 @@ MIDDLE_LEVELS = {
     "age": 2, "sex": 0, "nationality": 1, "nationality_group": 0, "refugee": 0,
     "household_type": 0, "household_size": 1, "sector": 4, "commune": 3,
     "arrondissement": 2, "province": 1, "region": 0, "category": 0, "student": 0,
-    "amount": 1, "entry_quarter": 1, "exit_quarter": 1, "spell_duration": 1,
+    "amount": 1, "entry_quarter": 1, "exit_quarter": 1, "spell_duration": 1, "group": 0,
     "position": 1, "position_group": 0, "wage_class": 1,
 }  # fmt: skip
 

@@ -348,10 +348,30 @@ def test_category_codes_may_be_written_as_numbers_but_not_unknown_ones() -> None
     assert '"X" is not a value of `sex`' in problems["population.filters.sex[0]"][0]
 
 
-def test_a_hierarchy_level_points_to_its_variable() -> None:
-    text = valid_request(**{"variables: [age,": "variables: [age_5y,"})
+def test_a_hierarchy_level_is_a_variable_of_its_own() -> None:
+    # issue 16: "age bands are enough" is written in the request (it was an error before)
+    text = valid_request(**{"variables: [age,": "variables: [age_5y,",
+                            })
+    assert check(text).lines() == []
+
+
+def test_an_unknown_level_names_the_valid_levels_in_one_line() -> None:
+    text = valid_request(**{"variables: [age,": "variables: [age_15y,"})
     (line,) = by_path(check(text))["variables[0]"]
-    assert "unknown variable `age_5y`" in line and "request `age`" in line
+    assert "unknown level `age_15y` of `age`" in line
+    assert "valid levels of `age`: age, age_5y, age_10y" in line
+
+
+def test_a_data_dependent_level_points_to_its_variable() -> None:
+    text = valid_request(**{"variables: [age,": "variables: [entry_year, age,"})
+    (line,) = by_path(check(text))["variables[0]"]
+    assert "`entry_year` cannot be used here" in line and "request `entry_quarter`" in line
+
+
+def test_a_variable_and_its_level_together_are_refused() -> None:
+    text = valid_request(**{"variables: [age,": "variables: [age, age_10y,"})
+    (line,) = by_path(check(text))["variables[1]"]
+    assert "`age_10y` and `age` are both forms of `age`" in line
 
 
 # --- no national number in a request (issue 14 #9) -----------------------------------------

@@ -46,11 +46,10 @@ import pyarrow as pa
 
 from primex.catalogue import geography, load_catalogue
 from primex.errors import PrimexError
-from primex.requests.spec import period_bound
+from primex.requests.spec import GROUP, period_bound
 
 SPELL_BENEFITS = ("RI", "ERIS")
 MEASURE_ALIASES = {"art60": "a60", "art61": "a61", "PIIS": "pi"}
-GROUP = "group"  # the column naming a spell's group (study | comparison)
 GROUPS = ("study", "comparison")
 _POINT = re.compile(r"(entry|exit)[+-]\d{1,2}q")
 
