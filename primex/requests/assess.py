@@ -27,7 +27,6 @@ disclosure step measures the real output again after protection.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,15 +235,14 @@ def spell_table(spec: RequestSpec, home: Home) -> tuple[pd.DataFrame, dict[str, 
     parts = population.spec_parts(spec)
     population.check_parts(parts)
     with _connect(home) as con:
-        rows = con.execute(
-            "SELECT snapshot_date, start_month, months FROM snapshot LIMIT 1").fetchall()
-        snapshot_row = rows[0] if rows else None
+        rows = con.execute("SELECT snapshot_date FROM snapshot LIMIT 1").fetchall()
+        coverage = population.coverage_from(con.execute(population.COVERAGE_SQL).fetchall()[0]
+                                            if rows else None)
         snapshot: dict[str, Any] = {}
-        if snapshot_row is not None:
-            first: dt.date = snapshot_row[1]
-            last = first.year * 12 + first.month - 1 + int(snapshot_row[2]) - 1
-            snapshot = {"snapshot_date": str(snapshot_row[0]), "first_month": str(first),
-                        "last_month": str(dt.date(last // 12, last % 12 + 1, 1))}
+        if coverage is not None:
+            snapshot = {"snapshot_date": str(rows[0][0]),
+                        "first_month": str(coverage.first_month),
+                        "last_month": str(coverage.last_month)}
         data_last = population.data_last_from(
             con.execute(population.DATA_LAST_SQL).fetchall()[0][0])
         sql, params = population.build_sql(parts, data_last)

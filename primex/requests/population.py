@@ -39,14 +39,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from primex.catalogue import geography, load_catalogue
+from primex.catalogue import load_catalogue
 from primex.errors import PrimexError
 from primex.requests.spec import GROUP, period_bound
+
+if TYPE_CHECKING:  # validation imports this module: no Arrow or pandas at start-up
+    import pyarrow as pa
 
 SPELL_BENEFITS = ("RI", "ERIS")
 MEASURE_ALIASES = {"art60": "a60", "art61": "a61", "PIIS": "pi"}
@@ -378,6 +380,8 @@ def _conditions(filters: dict[str, Any], p: Any, where: str) -> list[str]:
 
 def geo_values() -> str:
     """The REFNIS geography as SQL VALUES rows (commune, arrondissement, province, region)."""
+    from primex.catalogue import geography
+
     frame = geography.communes()
     return ",".join(
         f"('{r.commune}','{r.arrondissement}','{r.province}','{r.region}')"
@@ -391,6 +395,28 @@ def with_geo(sql: str) -> str:
             f"(VALUES {geo_values()})\n{sql}")
 
 
+@dataclass(frozen=True)
+class DataCoverage:
+    """The months the current PRIMA data cover (from its `snapshot` table): a request's
+    period must lie inside them (validation)."""
+
+    first_month: date
+    last_month: date
+
+
+COVERAGE_SQL = "SELECT start_month, months FROM snapshot LIMIT 1"
+
+
+def coverage_from(row: tuple[Any, ...] | None) -> DataCoverage | None:
+    """The coverage from the answer to COVERAGE_SQL (None: no snapshot row)."""
+    if row is None:
+        return None
+    start: date = row[0]
+    last = start.year * 12 + start.month - 1 + int(row[1]) - 1
+    return DataCoverage(date(start.year, start.month, 1), date(last // 12, last % 12 + 1, 1))
+
+
+# The last month paid in the data: a spell paid in it is running (its exit is unknown).
 DATA_LAST_SQL = "SELECT MAX(month) AS m FROM benefit_month"
 
 
@@ -404,6 +430,8 @@ def data_last_from(value: Any) -> date:
 def finish(table: pa.Table, parts: dict[str, Any]) -> pa.Table:
     """The query's result with each requested hierarchy level mapped from its base value to
     the level's label (`age_10y`: 34 -> `30-39`); missing values stay missing."""
+    import pyarrow as pa
+
     from primex.catalogue import hierarchy
 
     catalogue = load_catalogue()

@@ -29,6 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from primex.errors import PrimexError, ValidationError
 from primex.home import Home
 from primex.redact import niss_like_spans
+from primex.requests.population import COVERAGE_SQL, DataCoverage, coverage_from
 from primex.requests.problems import (
     Problem,
     closest,
@@ -52,14 +53,6 @@ MAX_LINK_OFFSET = 40  # quarters: ten years around an event is as far as the war
 MAX_RETENTION_YEARS = 10
 NUMERIC_TYPES = ("integer", "decimal")
 GEOGRAPHY_LEVELS = ("commune", "arrondissement", "province", "region")
-
-
-@dataclass(frozen=True)
-class DataCoverage:
-    """The months the current PRIMA data cover (from its `snapshot` table)."""
-
-    first_month: dt.date
-    last_month: dt.date
 
 
 @dataclass
@@ -155,7 +148,8 @@ def _default_policy() -> Any:
 
 
 def data_coverage(home: Home) -> DataCoverage | None:
-    """Months covered by PRIMA's `snapshot` row; None when there is no PRIMA yet."""
+    """Months covered by PRIMA's `snapshot` row; None when there is no PRIMA yet (the
+    population module's definition, shared with the pre-assessment)."""
     if not home.prima_url and not home.prima_db.exists():
         return None
     import duckdb
@@ -164,19 +158,14 @@ def data_coverage(home: Home) -> DataCoverage | None:
 
     try:
         with open_prima(home) as con:
-            row = con.execute("SELECT start_month, months FROM snapshot LIMIT 1").fetchone()
+            rows = con.execute(COVERAGE_SQL).fetchall()
     except duckdb.Error as exc:
         raise PrimexError(
             f"cannot read the snapshot table of PRIMA ({str(exc).splitlines()[0]})",
             where=str(home.prima_db),
             hint="regenerate the data with `primex synth generate`",
         ) from None
-    if row is None:
-        return None
-    start: dt.date = row[0]
-    months = int(row[1])
-    last = start.year * 12 + start.month - 1 + months - 1
-    return DataCoverage(dt.date(start.year, start.month, 1), dt.date(last // 12, last % 12 + 1, 1))
+    return coverage_from(rows[0] if rows else None)
 
 
 # --- semantic checks -------------------------------------------------------------------------
