@@ -4,7 +4,10 @@ the extraction as requested."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import json
 import re
 from pathlib import Path
 
@@ -101,3 +104,26 @@ def test_a_level_named_only_as_a_table_dimension_is_extracted(home: Home,
     })
     frame = extract(home, spec_of(text, home), tmp_path)
     assert {"age", "age_10y"} <= set(frame.columns)
+
+
+def test_groups_are_assessed_and_extracted_alike(home: Home, tmp_path: Path) -> None:
+    text = (EXAMPLES / "art60-comparison.yaml").read_text("utf-8")
+    spec = spec_of(text, home)
+    frame = extract(home, spec, tmp_path)
+    counts = frame["group"].value_counts().to_dict()
+    assert set(counts) == {"study", "comparison"} and min(counts.values()) > 0
+    # the study group is the art. 60 spells of the RI population, the comparison the others
+    plain = text.replace("variables: [group, sex]", "variables: [art60, sex]")
+    plain = re.sub(r"  groups:\n(    .*\n)+", "", plain).replace("[group, sex,", "[art60, sex,")
+    everyone = extract(home, spec_of(plain, home), tmp_path / "all")
+    assert counts["study"] == int(everyone["art60"].sum())
+    assert counts["comparison"] == int((~everyone["art60"]).sum())
+    request = tmp_path / "r.yaml"
+    request.write_text(text, encoding="utf-8")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert cli.main(["--home", str(home.root), "request", "assess", str(request),
+                         "--json"]) == 0
+    notes = json.loads(buffer.getvalue())["notes"]
+    assert (f"groups: study {counts['study']} spells, comparison {counts['comparison']} "
+            "spells") in notes

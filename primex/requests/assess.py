@@ -318,6 +318,7 @@ def assess(
         if spec.linkage:
             notes.append("linked warehouse variables are sensitive: l-diversity is checked "
                          "after linkage, not in this pre-assessment")
+    notes.extend(_population_notes(spec, frame))
     if spec.output.kind == "tables" and len(frame):
         for table in spec.output.tables:
             tables.append(_assess_table(table.name, table.dimensions, frame, catalogue,
@@ -328,6 +329,27 @@ def assess(
         quasi_identifiers=qis, k=k, max_suppression=budget, risk=risk, within_target=within,
         suggestions=suggestions, tables=tables, notes=notes, snapshot=snapshot,
     )
+
+
+def _population_notes(spec: RequestSpec, frame: pd.DataFrame) -> list[str]:
+    """What the population query says about groups and linked outcomes, before linkage."""
+    notes = []
+    if spec.population.groups is not None and "group" in frame.columns:
+        counts = frame["group"].value_counts()
+        notes.append(f"groups: study {int(counts.get('study', 0))} spells, comparison "
+                     f"{int(counts.get('comparison', 0))} spells")
+    running = int(frame["spell_end"].isna().sum()) if "spell_end" in frame.columns else 0
+    for link in spec.linkage:
+        exits = [at for at in link.at if at.startswith("exit")]
+        if not exits or not running:
+            continue
+        action = ("dropped before protection (censored: drop)" if link.censored == "drop"
+                  else "kept with the code not_observed_running (censored: keep)")
+        notes.append(f"{running} of {len(frame)} spells are still running: their "
+                     f"{', '.join(link.variables)} at {', '.join(exits)} cannot be observed, "
+                     f"{action}; spells whose outcome quarter lies after the warehouse's "
+                     "last quarter are known after linkage")
+    return notes
 
 
 def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Catalogue,
