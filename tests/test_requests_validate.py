@@ -403,3 +403,44 @@ def test_a_number_failing_the_check_digits_is_not_a_niss(tmp_path: Path) -> None
     path.write_text(text, encoding="utf-8")
     checked = validate_file(path)
     assert not any("national number" in p.what for p in checked.problems)
+
+
+# --- levels, groups, censored outcomes through the CLI (issue 16) ------------------------------
+
+
+def test_cli_reports_an_unknown_level_in_one_positioned_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO / "examples" / "requests" / "age-bands-by-region.yaml").read_text("utf-8")
+    bad = tmp_path / "bands.yaml"
+    bad.write_text(text.replace("dimensions: [age_10y,", "dimensions: [age_15y,"), "utf-8")
+    assert cli.main(["request", "validate", str(bad)]) == 2
+    out = [line for line in capsys.readouterr().out.splitlines() if line]
+    line_no = next(i for i, line in enumerate(text.splitlines(), 1) if "dimensions:" in line)
+    assert out == [
+        f"{bad}:{line_no}:20: output.tables[0].dimensions[0]: unknown level `age_15y` of "
+        "`age` (hint: valid levels of `age`: age, age_5y, age_10y)"]
+
+
+@pytest.mark.parametrize("old, new, path, message", [
+    ("variables: [group, sex]", "variables: [art60, sex]",
+     "output.tables[0].dimensions[0]", "`group` comes with `population.groups`"),
+    ("study: {art60: [true]}", "study: {group: [study]}",
+     "population.groups.study.group", "`group` is defined by population.groups"),
+    ("comparison: {art60: [false]}", "comparison: {art60: [true]}",
+     "population.groups.comparison", "the same filters as the study group"),
+    ("censored: drop", "censored: sometimes", "linkage[0].censored", "'keep' or 'drop'"),
+])
+def test_cli_checks_groups_and_censored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, path: str,
+    message: str,
+) -> None:
+    text = (REPO / "examples" / "requests" / "art60-comparison.yaml").read_text("utf-8")
+    if old.startswith("variables"):  # no groups at all: `group` is no requested variable
+        text = re.sub(r"  groups:\n(    .*\n)+", "", text)
+    assert old in text
+    bad = tmp_path / "groups.yaml"
+    bad.write_text(text.replace(old, new), "utf-8")
+    assert cli.main(["request", "validate", str(bad)]) == 2
+    out = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert len(out) == 1 and f": {path}: " in out[0] and message in out[0], out
