@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from primex.audit import keys
 from primex.audit.canonical import dumps, sha256_hex
 from primex.audit.log import SIG_DOMAIN, open_log
-from primex.audit.verify import verify_log
+from primex.committee.verify import verify_log
 from primex.home import Home
 
 PASS = "bench-passphrase"

@@ -17,7 +17,7 @@ from typing import Any
 from primex.audit import keys
 from primex.audit.canonical import dumps, sha256_hex
 from primex.audit.log import AuditLog, Entry, open_log, parse_entry, utc_now
-from primex.audit.witness import cosign_latest
+from primex.committee.witness import cosign_latest
 from primex.home import Home
 
 REPO = Path(__file__).resolve().parents[1]

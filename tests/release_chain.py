@@ -14,7 +14,7 @@ import pytest
 from primex.audit.canonical import sha256_hex
 from primex.audit.keys import Identity, Signer, create_identity, load_signer
 from primex.audit.log import AuditLog, Entry, open_log
-from primex.audit.witness import cosign_latest
+from primex.committee.witness import cosign_latest
 from primex.exchange.envelope import fingerprint
 from primex.exchange.manifest import Manifest
 from primex.home import Home

@@ -24,9 +24,14 @@ ALLOWED: dict[str, set[str]] = {
     # the formats that cross between parties (manifest, package layout, envelope)
     "exchange": {"exchange", "audit", "atomic", "errors"},
     "researcher": {"researcher"},
+    # The committee's machine: the read/verify side of the log and the exchanged formats;
+    # nothing of an SPP step (extract, protection, release, service, linkage, requests) and
+    # not the disclosure library or the catalogue either (it checks the log, not data).
+    "committee": {"committee", "audit", "atomic", "errors", "exchange", "home", "redact"},
 }
-# Subpackages checked against FOUNDATION-less rules (they sit at the very bottom).
-BOTTOM = {"catalogue", "sdc"}
+# Subpackages checked against FOUNDATION-less rules (they sit at the very bottom, or on
+# another party's machine with an explicit list).
+BOTTOM = {"catalogue", "sdc", "committee"}
 
 
 def _primex_imports(path: Path) -> list[tuple[int, str]]:
@@ -77,7 +82,7 @@ def test_only_linkage_imports_the_keystore() -> None:
 
 
 def test_every_subpackage_of_the_design_exists() -> None:
-    for sub in [*FLOW, "audit", "dashboard", "synthetic", "catalogue", "sdc"]:
+    for sub in [*FLOW, "audit", "committee", "dashboard", "synthetic", "catalogue", "sdc"]:
         assert (PKG / sub / "__init__.py").exists(), sub
     for family in ("micro", "tables", "synthetic"):
         assert (PKG / "sdc" / family / "__init__.py").exists(), family
@@ -285,8 +290,9 @@ def test_committee_verifier_does_not_import_the_log_writer() -> None:
     primex.audit.trust; it never loads the SPP's log writer (primex.audit.log) or the
     store's mutating LogFile, so it cannot write to the log it checks."""
     bad = []
-    for name in ("verify.py", "resume.py", "state.py", "trust.py", "entry.py", "reasons.py"):
-        path = PKG / "audit" / name
+    for name in ("committee/verify.py", "committee/resume.py", "audit/state.py",
+                 "audit/trust.py", "audit/entry.py", "audit/reasons.py"):
+        path = PKG / name
         bad += [f"{name}:{line} imports {mod}" for line, mod in _primex_imports(path)
                 if mod == "primex.audit.log"]
         bad += [f"{name}:{line} imports LogFile" for line, imported in
@@ -305,3 +311,51 @@ def test_trust_decisions_live_in_one_module() -> None:
         for line, name in _imported_names(p, "primex.audit.keys") if name == "verify_signature"
     ]
     assert not bad, "entry signatures checked outside primex.audit.trust: " + ", ".join(bad)
+
+
+# --- sides: the committee's machine and the SPP's stay apart (issue 15 #4, CONTRACTS C4) ----
+# Who may import primex.committee: the committee itself and the CLI wiring (`primex audit ...`
+# runs on the committee's machine). Everything else is SPP-side (or below it) and must not,
+# so that the SPP never runs the committee's checks on its own behalf.
+_MAY_IMPORT_COMMITTEE = ("primex.committee", "primex.commands", "primex.cli")
+# Known edges, each one named (a new import anywhere else fails):
+_COMMITTEE_EDGES_ALLOWED = {
+    # the portal shows the committee's readable report to a committee member or the officer
+    # logged in to the SPP service (the committee's own check is `primex audit verify`)
+    ("primex.service.api", "primex.committee.report"),
+    ("primex.service.pages.views", "primex.committee.report"),
+    # the committee's pull client (`primex audit witness cosign --server`, run on the
+    # committee's machine) is built on the service's HTTP client
+    ("primex.service.witness_client", "primex.committee.witness"),
+}
+
+
+def committee_importers(graph: dict[str, set[str]]) -> list[str]:
+    """Modules outside the committee and the CLI wiring that import primex.committee."""
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if not module.startswith(_MAY_IMPORT_COMMITTEE)
+        for target in targets
+        if (target == "primex.committee" or target.startswith("primex.committee."))
+        and (module, target) not in _COMMITTEE_EDGES_ALLOWED
+    )
+
+
+def test_spp_side_does_not_import_the_committee() -> None:
+    bad = committee_importers(import_graph())
+    assert not bad, "SPP-side code imports the committee's:\n" + "\n".join(bad)
+
+
+def test_the_side_rules_catch_a_new_import() -> None:
+    """The two side rules fail on an import added either way (the test can fail)."""
+    graph = import_graph()
+    graph["primex.release.gate"] = graph["primex.release.gate"] | {"primex.committee.verify"}
+    graph["primex.audit.log"] = graph["primex.audit.log"] | {"primex.committee.witness"}
+    assert committee_importers(graph) == [
+        "primex.audit.log imports primex.committee.witness",
+        "primex.release.gate imports primex.committee.verify",
+    ]
+    allowed = ALLOWED["committee"]
+    for step in ("extract", "protection", "release", "service", "linkage", "requests"):
+        assert step not in allowed

@@ -17,8 +17,8 @@ from primex.audit import keys, merkle
 from primex.audit.canonical import dumps, sha256_hex
 from primex.audit.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
 from primex.audit.log import open_log, parse_entry, signed_bytes, utc_now
-from primex.audit.verify import VerifyResult, verify_log
-from primex.audit.witness import Witness, WitnessError, cosign_latest
+from primex.committee.verify import VerifyResult, verify_log
+from primex.committee.witness import Witness, WitnessError, cosign_latest
 from primex.errors import IntegrityError
 from primex.home import Home
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from audit_fixtures import MANIFEST, PASS, World, body, make_world, walk_to
 
-from primex.audit.report import build_report, render_html, render_markdown
 from primex.cli import main
+from primex.committee.report import build_report, render_html, render_markdown
 
 
 @pytest.fixture

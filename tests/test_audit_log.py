@@ -16,7 +16,7 @@ from audit_fixtures import PASS, World, body, make_world
 from primex.audit import files
 from primex.audit import log as log_module
 from primex.audit.log import open_log
-from primex.audit.verify import verify_log
+from primex.committee.verify import verify_log
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 
@@ -208,7 +208,7 @@ def test_resumed_verification_replays_new_entries_from_the_recorded_state(
 def test_parallel_signature_check_names_the_earliest_bad_entry(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from primex.audit import verify as verify_module
+    from primex.committee import verify as verify_module
 
     with world.log.batch():
         for _ in range(40):

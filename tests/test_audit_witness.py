@@ -22,7 +22,7 @@ from primex.audit.checkpoint import (
     verify_log_signature,
 )
 from primex.audit.keys import Signer, note_key_id
-from primex.audit.witness import Witness, WitnessError, cosign_latest
+from primex.committee.witness import Witness, WitnessError, cosign_latest
 from primex.errors import IntegrityError
 
 # golang.org/x/mod/sumdb/note: the documented example key and signed note

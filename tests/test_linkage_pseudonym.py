@@ -195,3 +195,39 @@ def test_every_input_kind_refuses_a_bad_value_by_position(make) -> None:  # type
     with pytest.raises(PrimexError, match="row 20001") as caught:
         pseudonymise(make(values), kp)
     assert "9305182236" not in str(caught.value)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_checks_digits_as_it_reads_and_names_the_first_bad_row(kernel: dict) -> None:
+    """The digit check moved into the kernel's pass: every kernel refuses the FIRST bad row
+    (also when the rows are split over threads and a later split finds one first), reads
+    NumPy `U` code points in place, and writes code points identical to its ASCII output."""
+    from primex.linkage.hmac_kernel import NotDigitsError
+
+    rng = np.random.default_rng(3)
+    digits = rng.integers(ord("0"), ord("9") + 1, (120_000, 11), dtype=np.uint8)
+    ascii_out = hmac_sha256_rows(digits, MASTER, out_len=16, as_hex=True, digits_only=True,
+                                 **kernel)
+    points = digits.astype(np.uint32)
+    wide = hmac_sha256_rows(points, MASTER, out_len=16, as_hex=True, digits_only=True,
+                            out_dtype=np.uint32, **kernel)
+    assert wide.dtype == np.uint32 and np.array_equal(wide, ascii_out.astype(np.uint32))
+    for bad_rows, want in (([90_000, 70_001], 70_001), ([5, 110_000], 5)):
+        spoiled = points.copy()
+        for row in bad_rows:
+            spoiled[row, 4] = 0x0663  # ARABIC-INDIC DIGIT THREE: str.isdigit() says yes
+        with pytest.raises(NotDigitsError) as caught:
+            hmac_sha256_rows(spoiled, MASTER, out_len=16, as_hex=True, digits_only=True,
+                             **kernel)
+        assert caught.value.row == want
+    with pytest.raises(ValueError, match="digits_only"):
+        hmac_sha256_rows(points, MASTER, **kernel)
+
+
+def test_numpy_text_with_a_short_or_non_latin_value_is_refused_at_its_row() -> None:
+    kp = derive_project_key(MASTER, "REQ-KINDS")
+    for bad in ("9305182236", "930518223٦1"):  # NUL-padded in U11; a digit isdigit() accepts
+        values = np.array(["93051822361"] * 30_000)
+        values[29_999] = bad
+        with pytest.raises(PrimexError, match="row 29999"):
+            pseudonymise(values, kp)

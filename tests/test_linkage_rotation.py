@@ -13,8 +13,8 @@ import pytest
 from audit_fixtures import PASS, World, make_world
 
 from primex.audit.log import open_log
-from primex.audit.verify import verify_log
 from primex.cli import main
+from primex.committee.verify import verify_log
 from primex.linkage import keystore
 
 KEYSTORE_PASS = "the current keystore passphrase"

@@ -13,7 +13,7 @@ from service_fixtures import ServerThread, free_port, make_stack
 from primex.audit import merkle
 from primex.audit.keys import load_signer
 from primex.audit.log import open_log
-from primex.audit.witness import WitnessError
+from primex.committee.witness import WitnessError
 from primex.home import Home
 from primex.service.app import build_state, create_app
 from primex.service.client import RemoteClient, RemoteError

@@ -12,7 +12,7 @@ import pytest
 from custody_fixtures import Site, make_site
 from linkage_helpers import niss_leaks
 
-from primex.audit.verify import verify_log
+from primex.committee.verify import verify_log
 
 
 @pytest.fixture

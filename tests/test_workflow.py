@@ -30,7 +30,7 @@ from primex.audit import files
 from primex.audit.canonical import loads, sha256_hex
 from primex.audit.keys import verify_signature
 from primex.audit.log import open_log, signed_bytes
-from primex.audit.verify import verify_log
+from primex.committee.verify import verify_log
 from primex.errors import IntegrityError, PermissionDenied, PrimexError, ValidationError
 
 
@@ -404,7 +404,7 @@ class LifeCycle(RuleBasedStateMachine):
         self.cosign()
 
     def cosign(self) -> None:
-        from primex.audit.witness import cosign_latest
+        from primex.committee.witness import cosign_latest
 
         try:
             cp = cosign_latest(self.world.home, self.world.s("comm"))

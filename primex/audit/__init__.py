@@ -24,12 +24,9 @@ Modules (each has its own docstring with the details):
 * :mod:`primex.audit.merkle`: RFC 9162 ``leaf_hash``, ``root``, ``inclusion_proof``,
   ``consistency_proof``, ``verify_inclusion``, ``verify_consistency``.
 * :mod:`primex.audit.checkpoint`: C2SP signed-note checkpoints and cosignatures.
-* :mod:`primex.audit.witness`: the committee's witness (``Witness``, ``cosign_latest``).
-* :mod:`primex.audit.verify`: ``verify_log(home) -> VerifyResult`` (the committee's replay).
-* :mod:`primex.audit.resume`: what the committee verified, so the next run resumes.
-* :mod:`primex.audit.report`: the committee's readable history (markdown / HTML).
 * :mod:`primex.audit.tree` / :mod:`primex.audit.files`: the level-keeping Merkle tree;
   fsync and atomic writes.
 
-This package imports no pipeline step; every step imports it.
+The committee's side (witness, independent verifier, report) is :mod:`primex.committee`.
+This package imports no pipeline step and nothing of the committee; every step imports it.
 """

@@ -1,6 +1,6 @@
 """The log's state, derived only from its entries: the Merkle tree, the key registry and
 every request's state. No files, no locks: the SPP's writer (:mod:`primex.audit.log`) and
-the committee's verifier (:mod:`primex.audit.verify`) feed it the same entries in order.
+the committee's verifier (:mod:`primex.committee.verify`) feed it the same entries in order.
 
 ``LogState.apply(entry, witness_check)`` checks the entry against the state (time, chain,
 registry, workflow: the rules of :mod:`primex.audit.trust` and

@@ -3,7 +3,7 @@ its ``TrustedMetadataSet``): signatures, the signer's registration, role and rev
 chain of entries, the witness's cosignature, and the chain of custody between steps.
 
 The log writer (:mod:`primex.audit.log`), the replay (:mod:`primex.audit.state`), the
-committee's verifier (:mod:`primex.audit.verify`) and the release gate call these functions
+committee's verifier (:mod:`primex.committee.verify`) and the release gate call these functions
 and nothing else to decide whom to trust. Each refusal is an exception of
 :mod:`primex.audit.reasons` carrying a typed :class:`~primex.audit.reasons.Reason`.
 

@@ -13,11 +13,11 @@ from primex.audit.checkpoint import parse_checkpoint
 from primex.audit.files import atomic_write
 from primex.audit.keys import note_key_id
 from primex.audit.log import ENTRIES, open_log
-from primex.audit.report import build_report, render_html, render_markdown
-from primex.audit.verify import verify_log
-from primex.audit.witness import Witness, cosign_latest
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.committee.report import build_report, render_html, render_markdown
+from primex.committee.verify import verify_log
+from primex.committee.witness import Witness, cosign_latest
 from primex.errors import IntegrityError, PrimexError, ValidationError
 
 app = typer.Typer(

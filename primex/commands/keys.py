@@ -28,8 +28,8 @@ from primex.audit.keys import (
     vkey,
 )
 from primex.audit.log import ENTRIES, open_log
-from primex.audit.witness import cosign_latest
 from primex.commands.common import console, home
+from primex.committee.witness import cosign_latest
 from primex.errors import PermissionDenied, PrimexError
 from primex.home import Home
 

@@ -223,17 +223,39 @@ if HAVE_NUMBA:
         return out
 
     @_njit(inline="always")
-    def _load_row(blk: np.ndarray, w: np.ndarray, messages: np.ndarray, i: int,
-                  plen: int) -> None:
-        for j in range(messages.shape[1]):
-            blk[plen + j] = messages[i, j]
+    def _load_row(blk: np.ndarray, w: np.ndarray, template: np.ndarray, messages: np.ndarray,
+                  i: int, plen: int, digits_only: bool) -> bool:
+        """Fill w[0:16] with the inner block of row i; False if `digits_only` and a byte of
+        the row is not an ASCII digit. Only the words the message touches are rebuilt: the
+        prefix and padding words are the same for every row (`template`)."""
+        width = messages.shape[1]
+        for j in range(width):
+            c = messages[i, j]
+            if digits_only and (c < 48 or c > 57):
+                return False
+            blk[plen + j] = c
         for t in range(16):
+            w[t] = template[t]
+        for t in range(plen // 4, (plen + width + 3) // 4):
             w[t] = (
                 (_u32(blk[4 * t]) << _u32(24))
                 | (_u32(blk[4 * t + 1]) << _u32(16))
                 | (_u32(blk[4 * t + 2]) << _u32(8))
                 | _u32(blk[4 * t + 3])
             )
+        return True
+
+    @_njit(inline="always")
+    def _template(blk: np.ndarray) -> np.ndarray:
+        words = np.empty(16, np.uint32)
+        for t in range(16):
+            words[t] = (
+                (_u32(blk[4 * t]) << _u32(24))
+                | (_u32(blk[4 * t + 1]) << _u32(16))
+                | (_u32(blk[4 * t + 2]) << _u32(8))
+                | _u32(blk[4 * t + 3])
+            )
+        return words
 
     @_njit(inline="always")
     def _outer_block(w: np.ndarray, st: np.ndarray) -> None:
@@ -246,21 +268,17 @@ if HAVE_NUMBA:
         w[15] = _u32((BLOCK + 32) * 8)
 
     @_njit(inline="always")
-    def _emit(out: np.ndarray, i: int, st: np.ndarray, digest: np.ndarray, out_len: int,
-              as_hex: bool) -> None:
+    def _emit(out: np.ndarray, i: int, st: np.ndarray, out_len: int, as_hex: bool) -> None:
+        # Straight from the state words (big-endian), into uint8 or, for NumPy `U` output,
+        # uint32 code points: the caller then needs no widening pass.
         for t in range(out_len // 4):
             v = st[t]
-            digest[4 * t] = (v >> _u32(24)) & _u32(0xFF)
-            digest[4 * t + 1] = (v >> _u32(16)) & _u32(0xFF)
-            digest[4 * t + 2] = (v >> _u32(8)) & _u32(0xFF)
-            digest[4 * t + 3] = v & _u32(0xFF)
-        if as_hex:
-            for j in range(out_len):
-                out[i, 2 * j] = _HEX[digest[j] >> 4]
-                out[i, 2 * j + 1] = _HEX[digest[j] & 15]
-        else:
-            for j in range(out_len):
-                out[i, j] = digest[j]
+            if as_hex:
+                for k in range(8):
+                    out[i, 8 * t + k] = _HEX[(v >> _u32(28 - 4 * k)) & _u32(15)]
+            else:
+                for k in range(4):
+                    out[i, 4 * t + k] = (v >> _u32(24 - 8 * k)) & _u32(0xFF)
 
     @_njit(inline="always")
     def _first_block(prefix: np.ndarray, total: int) -> np.ndarray:
@@ -280,34 +298,38 @@ if HAVE_NUMBA:
     @_njit(nogil=True)
     def _nb_kernel(
         prefix: np.ndarray, messages: np.ndarray, inner: np.ndarray, outer: np.ndarray,
-        out_len: int, as_hex: bool, out: np.ndarray,
-    ) -> None:
+        out_len: int, as_hex: bool, digits_only: bool, out: np.ndarray,
+    ) -> int:
         w = np.zeros(64, np.uint32)
         st = np.empty(8, np.uint32)
-        digest = np.empty(32, np.uint8)
         blk = _first_block(prefix, prefix.shape[0] + messages.shape[1])
+        template = _template(blk)
         for i in range(messages.shape[0]):
-            _load_row(blk, w, messages, i, prefix.shape[0])
+            if not _load_row(blk, w, template, messages, i, prefix.shape[0], digits_only):
+                return i
             _compress(inner, w, st)
             _outer_block(w, st)
             _compress(outer, w, st)
-            _emit(out, i, st, digest, out_len, as_hex)
+            _emit(out, i, st, out_len, as_hex)
+        return -1
 
     @_njit(nogil=True)
     def _nb_kernel_ni(
         prefix: np.ndarray, messages: np.ndarray, inner: np.ndarray, outer: np.ndarray,
-        out_len: int, as_hex: bool, out: np.ndarray,
-    ) -> None:
+        out_len: int, as_hex: bool, digits_only: bool, out: np.ndarray,
+    ) -> int:
         w = np.zeros(64, np.uint32)
         st = np.empty(8, np.uint32)
-        digest = np.empty(32, np.uint8)
         blk = _first_block(prefix, prefix.shape[0] + messages.shape[1])
+        template = _template(blk)
         for i in range(messages.shape[0]):
-            _load_row(blk, w, messages, i, prefix.shape[0])
+            if not _load_row(blk, w, template, messages, i, prefix.shape[0], digits_only):
+                return i
             _compress_ni(inner, w, st)
             _outer_block(w, st)
             _compress_ni(outer, w, st)
-            _emit(out, i, st, digest, out_len, as_hex)
+            _emit(out, i, st, out_len, as_hex)
+        return -1
 
 
 def _pads(key: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -319,6 +341,14 @@ def _pads(key: bytes) -> tuple[np.ndarray, np.ndarray]:
     return ipad, opad
 
 
+class NotDigitsError(ValueError):
+    """A row holds a byte that is not an ASCII digit (`digits_only=True`); `row` says which."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(f"row {row} is not all ASCII digits")
+        self.row = row
+
+
 def hmac_sha256_rows(
     messages: np.ndarray,
     key: bytes,
@@ -328,6 +358,8 @@ def hmac_sha256_rows(
     as_hex: bool = False,
     use_numba: bool | None = None,
     sha_ni: bool | None = None,
+    digits_only: bool = False,
+    out_dtype: type = np.uint8,
 ) -> np.ndarray:
     """HMAC-SHA256(key, prefix + row) for every row of a `(n, L)` uint8 array.
 
@@ -335,9 +367,19 @@ def hmac_sha256_rows(
     `as_hex` their lowercase hex characters as `(n, 2 * out_len)` (ASCII codes). The prefix
     and the row together are at most 55 bytes; out_len is a multiple of 4. `sha_ni=None`
     uses the CPU's SHA extensions when it has them (PRIMEX_NO_SHA_NI=1 turns them off).
+
+    `digits_only=True` checks, in the same pass, that every message byte is an ASCII digit
+    (raising `NotDigitsError` with the first bad row); it also admits a uint32 array of code
+    points (a NumPy `U` array's buffer), read without a narrowing copy. `out_dtype=np.uint32`
+    with `as_hex` writes code points, ready to be viewed as a NumPy `U` array.
     """
-    if messages.ndim != 2 or messages.dtype != np.uint8:
+    if messages.ndim != 2 or messages.dtype not in (np.uint8, np.uint32):
         raise ValueError("messages must be a 2-D uint8 array (one message per row)")
+    if messages.dtype == np.uint32 and not digits_only:
+        raise ValueError("uint32 (code point) messages need digits_only=True")
+    if np.dtype(out_dtype) not in (np.uint8, np.uint32) or (out_dtype is np.uint32
+                                                            and not as_hex):
+        raise ValueError("out_dtype is uint8, or uint32 with as_hex")
     if len(prefix) + messages.shape[1] > MAX_MESSAGE:
         raise ValueError(f"messages longer than {MAX_MESSAGE} bytes are not supported")
     if out_len % 4 or not 4 <= out_len <= 32:
@@ -346,8 +388,10 @@ def hmac_sha256_rows(
         use_numba = HAVE_NUMBA and not os.environ.get("PRIMEX_NO_NUMBA")
     n = messages.shape[0]
     if not (use_numba and HAVE_NUMBA) or n == 0:
+        if digits_only:
+            messages = _checked_digits(messages)
         out = _py_kernel(prefix, messages, key)[:, :out_len]
-        return _to_hex(out) if as_hex else out
+        return (_to_hex(out) if as_hex else out).astype(out_dtype, copy=False)
     if sha_ni is None:
         sha_ni = HAVE_SHA_NI and not os.environ.get("PRIMEX_NO_SHA_NI")
     kernel = _nb_kernel_ni if sha_ni and HAVE_SHA_NI else _nb_kernel
@@ -355,21 +399,33 @@ def hmac_sha256_rows(
     inner, outer = _midstate(ipad), _midstate(opad)
     pre = np.frombuffer(prefix, np.uint8).copy()
     messages = np.ascontiguousarray(messages)
-    out = np.empty((n, 2 * out_len if as_hex else out_len), np.uint8)
+    out = np.empty((n, 2 * out_len if as_hex else out_len), out_dtype)
     threads = max(1, min(_cores(), n // MIN_ROWS_PER_THREAD))
     bounds = np.linspace(0, n, threads + 1).astype(np.int64)
 
-    def work(lo: int, hi: int) -> None:
-        kernel(pre, messages[lo:hi], inner, outer, out_len, as_hex, out[lo:hi])
+    def work(lo: int, hi: int) -> int:
+        bad = kernel(pre, messages[lo:hi], inner, outer, out_len, as_hex, digits_only,
+                     out[lo:hi])
+        return -1 if bad < 0 else lo + bad
 
     if threads == 1:
-        work(0, n)
+        bad_rows = [work(0, n)]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for job in [pool.submit(work, int(a), int(b)) for a, b in pairwise(bounds)]:
-                job.result()
+            jobs = [pool.submit(work, int(a), int(b)) for a, b in pairwise(bounds)]
+            bad_rows = [job.result() for job in jobs]
+    bad_rows = [row for row in bad_rows if row >= 0]
+    if bad_rows:
+        raise NotDigitsError(min(bad_rows))
     _spot_check(prefix, messages, key, out, out_len, as_hex)
     return out
+
+
+def _checked_digits(messages: np.ndarray) -> np.ndarray:
+    bad = (messages < ord("0")) | (messages > ord("9"))
+    if bad.any():
+        raise NotDigitsError(int(np.flatnonzero(bad.any(axis=1))[0]))
+    return messages.astype(np.uint8)
 
 
 def _cores() -> int:
@@ -396,8 +452,10 @@ def _spot_check(
     n = messages.shape[0]
     rows = np.unique(np.linspace(0, n - 1, num=min(n, 64)).astype(np.int64))
     for i in rows:
-        want = hmac.digest(key, prefix + messages[i].tobytes(), "sha256")[:out_len]
-        got = bytes.fromhex(out[i].tobytes().decode("ascii")) if as_hex else out[i].tobytes()
+        message = messages[i].astype(np.uint8).tobytes()
+        want = hmac.digest(key, prefix + message, "sha256")[:out_len]
+        row = out[i].astype(np.uint8).tobytes()
+        got = bytes.fromhex(row.decode("ascii")) if as_hex else row
         if got != want:
             raise IntegrityError(
                 "the vectorised HMAC kernel disagrees with the reference HMAC",

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from primex.errors import PrimexError
-from primex.linkage.hmac_kernel import hmac_sha256_rows
+from primex.linkage.hmac_kernel import NotDigitsError, hmac_sha256_rows
 
 SCHEME = "primex/pseudonym/v1"
 HKDF_INFO_PREFIX = b"primex/pseudonym/v1/"
@@ -89,13 +89,10 @@ def pseudonymise(nn11_values: Any, project_key: bytes) -> Any:
     if isinstance(nn11_values, pa.Array | pa.ChunkedArray):
         return pseudonymise_column(nn11_values, project_key)
     if isinstance(nn11_values, np.ndarray):
-        column = pseudonymise_column(nn11_values, project_key)
-        n = len(column)
-        raw = np.frombuffer(column.buffers()[2], np.uint8)[: PSEUDONYM_HEX * n]
-        if nn11_values.dtype.kind == "S":  # bytes in, bytes out: a view, no copy
-            return raw.view(f"S{PSEUDONYM_HEX}")
-        # ASCII to UCS-4 by widening the bytes: several times faster than a string astype
-        return raw.astype(np.uint32).view(f"U{PSEUDONYM_HEX}")
+        if nn11_values.dtype.kind == "U":  # str in, str out: the kernel writes code points
+            points = _hex_rows(nn11_values, project_key, np.uint32)
+            return points.view(f"U{PSEUDONYM_HEX}").reshape(-1)
+        return _hex_rows(nn11_values, project_key, np.uint8).view(f"S{PSEUDONYM_HEX}").reshape(-1)
     values = nn11_values if isinstance(nn11_values, list) else list(nn11_values)
     if len(values) < SMALL_BATCH:
         key = bytes(project_key)
@@ -116,15 +113,8 @@ def pseudonymise(nn11_values: Any, project_key: bytes) -> Any:
 def pseudonymise_column(values: Any, project_key: bytes, *, fast: bool | None = None) -> pa.Array:
     """The fast path: a column of `nn11` (Arrow, Polars, pandas, NumPy or a list) to an Arrow
     string array of pseudonyms. `fast=None` picks the compiled kernel for large columns."""
-    _check_key(project_key)
-    digits = _digits_matrix(values)
-    n = digits.shape[0]
-    if fast is None:
-        fast = n >= SMALL_BATCH
-    hex_chars = hmac_sha256_rows(
-        digits, bytes(project_key), prefix=MESSAGE_PREFIX, out_len=PSEUDONYM_BYTES,
-        as_hex=True, use_numba=None if fast else False,
-    )
+    hex_chars = _hex_rows(values, project_key, np.uint8, fast=fast)
+    n = hex_chars.shape[0]
     offsets = np.arange(0, PSEUDONYM_HEX * (n + 1), PSEUDONYM_HEX, dtype=np.int64)
     large = PSEUDONYM_HEX * n >= 2**31
     return pa.Array.from_buffers(
@@ -136,6 +126,26 @@ def pseudonymise_column(values: Any, project_key: bytes, *, fast: bool | None = 
             pa.py_buffer(np.ascontiguousarray(hex_chars)),
         ],
     )
+
+
+def _hex_rows(values: Any, project_key: bytes, out_dtype: type, *,
+              fast: bool | None = None) -> np.ndarray:
+    """`(n, 32)` hex characters of the pseudonyms (ASCII bytes, or code points for uint32);
+    the kernel checks the digits in the same pass as it hashes them."""
+    _check_key(project_key)
+    digits = _digits_matrix(values)
+    if fast is None:
+        fast = digits.shape[0] >= SMALL_BATCH
+    try:
+        return hmac_sha256_rows(
+            digits, bytes(project_key), prefix=MESSAGE_PREFIX, out_len=PSEUDONYM_BYTES,
+            as_hex=True, use_numba=None if fast else False, digits_only=True,
+            out_dtype=out_dtype,
+        )
+    except NotDigitsError as bad:
+        raise PrimexError("not a normalised national number (11 ASCII digits)",
+                          where=f"row {bad.row}",
+                          hint="normalise with primex.linkage.niss first") from None
 
 
 def _check_key(project_key: bytes) -> None:
@@ -158,19 +168,14 @@ def _nn11_bytes(value: object, position: int) -> bytes:
 
 
 def _digits_matrix(values: Any) -> np.ndarray:
-    """`(n, 11)` uint8 view of an all-11-digit string column, zero-copy where Arrow allows."""
+    """`(n, 11)` matrix of an all-11-character column, zero-copy where Arrow and NumPy allow:
+    uint8 for bytes and Arrow text, uint32 code points for a NumPy `U11` array. Lengths are
+    checked here; that every character is an ASCII digit, by the kernel as it reads them."""
     if isinstance(values, np.ndarray) and values.dtype == np.dtype("S11"):
-        return _check_digits(np.ascontiguousarray(values).view(np.uint8).reshape(-1, 11))
+        return np.ascontiguousarray(values).view(np.uint8).reshape(-1, 11)
     if isinstance(values, np.ndarray) and values.dtype == np.dtype("U11"):
-        # UCS-4 code points: shorter strings are NUL-padded and fail the digit check
-        points = np.ascontiguousarray(values).view(np.uint32).reshape(-1, 11)
-        offset = points - np.uint32(ord("0"))  # wraps below "0": one comparison suffices
-        if offset.size and offset.max() > 9:
-            first = int(np.flatnonzero((offset > 9).any(axis=1))[0])
-            raise PrimexError("not a normalised national number (11 ASCII digits)",
-                              where=f"row {first}",
-                              hint="normalise with primex.linkage.niss first")
-        return points.astype(np.uint8)
+        # shorter strings are NUL-padded: the kernel's digit check refuses them
+        return np.ascontiguousarray(values).view(np.uint32).reshape(-1, 11)
     arr = _as_arrow_strings(values)
     n = len(arr)
     if arr.null_count:
@@ -181,22 +186,12 @@ def _digits_matrix(values: Any) -> np.ndarray:
         return np.empty((0, 11), np.uint8)
     offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], offset_type)[arr.offset : arr.offset + n + 1]
-    lengths = np.diff(offsets)
-    if (lengths != 11).any():
-        first = int(np.flatnonzero(lengths != 11)[0])
+    if offsets[-1] - offsets[0] != 11 * n or (np.diff(offsets) != 11).any():
+        first = int(np.flatnonzero(np.diff(offsets) != 11)[0])
         raise PrimexError("not a normalised national number (11 ASCII digits)",
                           where=f"row {first}", hint="normalise with primex.linkage.niss first")
     data = np.frombuffer(arr.buffers()[2], np.uint8)[offsets[0] : offsets[0] + 11 * n]
-    return _check_digits(data.reshape(n, 11))
-
-
-def _check_digits(digits: np.ndarray) -> np.ndarray:
-    bad = (digits < ord("0")) | (digits > ord("9"))
-    if bad.any():
-        first = int(np.flatnonzero(bad.any(axis=1))[0])
-        raise PrimexError("not a normalised national number (11 ASCII digits)",
-                          where=f"row {first}", hint="normalise with primex.linkage.niss first")
-    return digits
+    return data.reshape(n, 11)
 
 
 def _as_arrow_strings(values: Any) -> pa.Array:

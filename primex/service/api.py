@@ -567,7 +567,7 @@ def audit_report(request: Request, actor: Caller,
     """The committee's readable history (from the log alone, verified)."""
     from dataclasses import asdict
 
-    from primex.audit.report import build_report
+    from primex.committee.report import build_report
 
     _require(actor, "committee", "privacy_officer")
     service = _service(request)

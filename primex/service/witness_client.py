@@ -7,7 +7,7 @@ committee's machine with its own home (C2SP tlog-tiles + tlog-witness semantics)
    hash; the ones it had cached must be byte-identical, the whole list must hash to the
    checkpoint's root, and the cached prefix to the root it cosigned last;
 3. hand the checkpoint, the size it holds and a consistency proof from that size to the
-   witness (primex.audit.witness.Witness.add_checkpoint: 409 on a rollback or a fork, 422
+   witness (primex.committee.witness.Witness.add_checkpoint: 409 on a rollback or a fork, 422
    on an inconsistent history), which cosigns and stores it in the committee's home;
 4. send the cosigned checkpoint back; the SPP stores the cosignature (the release gate
    needs a fresh one).
@@ -28,7 +28,7 @@ from primex.atomic import write_bytes
 from primex.audit import merkle
 from primex.audit.checkpoint import Checkpoint, parse_checkpoint
 from primex.audit.keys import Signer
-from primex.audit.witness import Witness, WitnessError
+from primex.committee.witness import Witness, WitnessError
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.service.bcss_client import tls_context

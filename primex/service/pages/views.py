@@ -339,7 +339,7 @@ async def audit(request: Request) -> Response:
 
 
 def _report(service: ServiceState) -> Any:
-    from primex.audit.report import build_report
+    from primex.committee.report import build_report
 
     return build_report(service.home)
 

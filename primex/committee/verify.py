@@ -28,7 +28,7 @@ checkpoint handed in by researchers (``fork``: two roots for one size).
 Speed: a full replay checks every Ed25519 signature (≈ 9 k/s per core on an idle machine
 here, spread over every core for big logs: minutes for 1 M entries) and parses every entry
 strictly. The committee rarely needs that: after every successful run the verifier records
-what it verified (:mod:`primex.audit.resume`, under ``home.witness/verified/``). The next
+what it verified (:mod:`primex.committee.resume`, under ``home.witness/verified/``). The next
 run checks the record's MAC (committee key), hashes the verified prefix of the log in one
 pass; if the bytes are unchanged it resumes
 from the recorded state and checks only the new entries in full; checkpoints and the witness
@@ -49,15 +49,16 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from primex.audit import merkle, resume, trust
+from primex.audit import merkle, trust
 from primex.audit.canonical import loads
 from primex.audit.checkpoint import Checkpoint, parse_checkpoint, verify_log_signature
 from primex.audit.entry import parse_entry, signed_message
 from primex.audit.reasons import Forbidden, Reason, reason_of
 from primex.audit.state import LogState
 from primex.audit.store import ENTRIES, CheckpointFiles
-from primex.audit.witness import Witness
 from primex.audit.workflow import WitnessCheck
+from primex.committee import resume
+from primex.committee.witness import Witness
 from primex.errors import IntegrityError, PrimexError
 from primex.home import Home
 

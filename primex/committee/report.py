@@ -28,7 +28,7 @@ from jinja2 import Environment
 
 from primex.audit.log import Entry, open_log, utc_now
 from primex.audit.reasons import Untrusted
-from primex.audit.verify import VerifyResult, verify_log
+from primex.committee.verify import VerifyResult, verify_log
 from primex.errors import ValidationError
 from primex.home import Home
 
