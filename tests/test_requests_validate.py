@@ -444,3 +444,16 @@ def test_cli_checks_groups_and_censored(
     assert cli.main(["request", "validate", str(bad)]) == 2
     out = [line for line in capsys.readouterr().out.splitlines() if line]
     assert len(out) == 1 and f": {path}: " in out[0] and message in out[0], out
+
+
+def test_the_spec_version_is_1_and_an_unknown_one_is_refused() -> None:
+    # old files carry no version and keep their meaning: version 1, censored outcomes kept
+    text = (REPO / "examples" / "requests" / "exit-outcomes-by-region.yaml").read_text("utf-8")
+    checked = validate_bytes(text.encode(), "old.yaml", today=dt.date(2026, 11, 24))
+    assert checked.lines() == [] and checked.spec is not None
+    assert checked.spec.version == 1
+    assert [link.censored for link in checked.spec.linkage] == ["keep"]
+    newer = validate_bytes(("version: 2\n" + text).encode(), "new.yaml",
+                           today=dt.date(2026, 11, 24))
+    (line,) = newer.lines()
+    assert line.startswith("new.yaml:1:10: version:") and "1" in line

@@ -274,10 +274,12 @@ def assess(
     budget = in_force.microdata.max_suppression
     min_count = in_force.tables.min_count
     notes: list[str] = []
-    qis = [
-        name for name in spec.variables
+    # the extract's `group` column comes with population.groups, listed or not
+    named = [*spec.variables, *(["group"] if spec.population.groups is not None else [])]
+    qis = list(dict.fromkeys(
+        name for name in named
         if name in catalogue and catalogue.get(name).role == "quasi_identifier"
-    ]
+    ))
     missing = [name for name in qis if name not in frame.columns]
     if missing:
         notes.append(f"not derivable before extraction, left out of the key: {missing}")
