@@ -16,9 +16,13 @@ depend on the data and are chosen by the disclosure step instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from primex.catalogue.model import CategoryValue, HierarchySpec, Variable
 from primex.errors import PrimexError
+
+if TYPE_CHECKING:
+    from primex.catalogue import Catalogue
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,28 @@ def as_variable(level: Level) -> Variable | None:
         inputs=inputs, unit=base.unit, categories=categories,
         hierarchy=HierarchySpec(method="categories", levels=(*upper, "total")),
     )
+
+
+def conditions_on_columns(generalise: dict[str, str], columns: list[str],
+                          catalogue: Catalogue) -> dict[str, str]:
+    """An officer's `VARIABLE=LEVEL` conditions ({age: age_10y}) on the columns of an
+    extract, which may hold the variable or one of its levels (`age_5y`): {column: level}
+    for every column still finer than the level the officer imposed. A column already at
+    that level or coarser needs nothing."""
+    out: dict[str, str] = {}
+    for column in columns:
+        if column not in catalogue:
+            continue
+        var = catalogue.get(column)
+        level = catalogue.level(column)
+        base = level.base if level is not None else var
+        wanted = generalise.get(base.name)
+        if wanted is None or base.hierarchy is None:
+            continue
+        ladder = list(base.hierarchy.levels)
+        if wanted not in ladder:
+            continue
+        here = ladder.index(column) if column in ladder else 0
+        if ladder.index(wanted) > here:
+            out[column] = wanted
+    return out

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from primex import __version__
 from primex.atomic import write_bytes
 from primex.catalogue import Policy, load_catalogue, load_policy
+from primex.catalogue.levels import conditions_on_columns
 from primex.errors import IntegrityError, PrimexError
 from primex.exchange.layout import REPORT_JSON, REPORT_MD
 from primex.home import Home
@@ -183,8 +184,7 @@ def _microdata(
         max_suppression=m.max_suppression,
         request_id=request_id,
         priorities=_priorities(spec, conditions),
-        min_levels={q: str(v) for q, v in ((conditions or {}).get("generalise") or {}).items()
-                    if q in qis},
+        min_levels=conditions_on_columns(_generalise(conditions), qis, cat),
     )
     if dropped:
         report["dropped_by_conditions"] = dropped
@@ -206,10 +206,14 @@ def _priorities(spec: Any, conditions: dict[str, Any] | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in out.items()}
 
 
+def _generalise(conditions: dict[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in ((conditions or {}).get("generalise") or {}).items()}
+
+
 def _fixed_levels(conditions: dict[str, Any] | None, dims: Any) -> dict[str, str]:
-    """The officer's `generalise` conditions that concern these dimensions."""
-    wanted = (conditions or {}).get("generalise") or {}
-    return {d: str(wanted[d]) for d in dims if d in wanted}
+    """The officer's `generalise` conditions that concern these dimensions (a dimension may
+    be the variable or a finer level of it: `age_5y` under `age=age_10y`)."""
+    return conditions_on_columns(_generalise(conditions), list(dims), load_catalogue())
 
 
 def _published_share(cells: pd.DataFrame) -> float:
