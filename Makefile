@@ -20,11 +20,16 @@ $(STAMP): pyproject.toml scripts/install-extras.sh
 
 install: $(STAMP)
 
+# The whole flow in one home (every example request, the dashboard), then the three parties
+# as three homes and three processes on localhost: the BCSS linkage service, the SPP service
+# and the committee's remote witness, on two example requests (examples/networked/: one table,
+# one microdata, both linked at the BCSS); it prints where each key lives.
 demo: install
 	$(VENV)/bin/primex --home $(HOME_DIR) demo
+	$(VENV)/bin/primex --home $(HOME_DIR)-net demo --networked --persons 4000 \
+		--examples examples/networked
 
-# The same flow with the BCSS and the committee as their own homes and processes on localhost
-# (BCSS linkage service, SPP service, remote witness); prints where each key lives.
+# Only the three parties, on every example request (no dashboard: docs/statistician.md).
 demo-networked: install
 	$(VENV)/bin/primex --home $(HOME_DIR)-net demo --networked
 
@@ -57,4 +62,5 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) $(HOME_DIR)-serve .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(HOME_DIR) $(HOME_DIR)-serve $(HOME_DIR)-net $(HOME_DIR)-net-bcss \
+		$(HOME_DIR)-net-committee .pytest_cache .ruff_cache

@@ -12,6 +12,8 @@ ARX's node too.
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,18 +35,25 @@ def _thirds(p: int) -> dict[str, Hierarchy]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    repeat = 1 if quick else 3
     big = 2_000_000 if quick else 10_000_000
     cases = [(1_000_000, 7, 3, 1.0), (big, 8, 5, 10.0 * big / 10_000_000)]
     for n, p, k, goal in cases:
         data = generate(n)
         keys = [c[0] for c in COLUMNS[:p]]
         hs = _thirds(p)
-        t, c = time.perf_counter(), time.process_time()
-        r = anonymize(data, keys, hs, k=k, max_suppression=0.05, avoid_total=True)
-        took, cpu = time.perf_counter() - t, time.process_time() - c
+        walls, cpus, loads = [], [], []
+        for _ in range(repeat):
+            t, c = time.perf_counter(), time.process_time()
+            r = anonymize(data, keys, hs, k=k, max_suppression=0.05, avoid_total=True)
+            walls.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
+            loads.append(os.getloadavg()[0])
         totals = [q for q in keys if r.levels[q] == r.params["hierarchy_heights"][q]]
-        print(f"{n // 1_000_000}M x {p} keys, k={k}: {took:.2f} s wall, {cpu:.2f} s CPU "
-              f"(goal <= {goal:.1f} s) "
+        print(f"{n // 1_000_000}M x {p} keys, k={k}: median of {repeat}: "
+              f"{statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU "
+              f"(goal <= {goal:.1f} s; load average {statistics.median(loads):.1f} on "
+              f"{os.cpu_count()} cores) "
               f"levels {r.levels} suppressed {r.records_suppressed} records, "
               f"loss {r.information_loss['loss']:.4f}, to total {totals or 'none'}, "
               f"passed {r.passed}")

@@ -59,3 +59,12 @@ if [ -n "$NEED" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $NEED \
         || echo "test-system-deps:$NEED install failed (those tests will be skipped)" >&2
 fi
+# iproute2 (`ip netns`, veth, bridge) for tests/test_network_e2e.py: the SPP, the BCSS and the
+# committee each in a network namespace of their own (as root; on loopback, with a warning in
+# the test output, where the machine does not permit namespaces).
+if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iproute2 \
+        || echo "test-system-deps: iproute2 install failed (the three-host test runs on" \
+                "loopback)" >&2
+fi

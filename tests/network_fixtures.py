@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from custody_fixtures import SPEC_YAML
 from linkage_helpers import P1, make_prima, make_warehouse
+from release_chain import approved_coded, register_actors
 from service_fixtures import ServerThread, free_port
 
 from primex.audit.keys import Signer, create_identity, load_signer
@@ -23,7 +23,6 @@ from primex.bcss_service.app import create_app, peers_path
 from primex.cli import main
 from primex.home import Home
 from primex.linkage.keystore import generate_master_key
-from primex.requests.store import store_bytes
 
 PASS = "test-passphrase"
 BCSS_PASS = "bcss-keystore-passphrase"
@@ -40,15 +39,8 @@ class Sites:
         return open_log(self.spp)
 
     def approved_and_extracted(self, n: int = 1) -> str:
-        raw = SPEC_YAML.format(n=n, retention="2028-12-31", benefits="RI, ERIS").encode()
-        sha, _ = store_bytes(self.spp, raw)
-        log = self.log
-        entry = log.append("submission", None, {
-            "spec_sha256": sha, "title": f"Trajectories after RI and ERIS (custody test {n})",
-            "organisation": "Test"}, self.signers["rita"])
-        request = str(entry.request)
-        log.append("approval", request, {"spec_sha256": sha, "conditions": {}},
-                   self.signers["otto"])
+        request = approved_coded(self.spp, self.log, self.signers["rita"],
+                                 self.signers["otto"], f"custody test {n}")
         assert main(["--home", str(self.spp.root), "extract", "request", request,
                      "--as", "spp"]) == 0
         return request
@@ -65,11 +57,9 @@ def make_sites(root: Path, monkeypatch: pytest.MonkeyPatch) -> Sites:
     sites = Sites(spp, bcss)
     log = open_log(spp)
     with log.batch():
-        for role, name in [("committee", "comm"), ("researcher", "rita"),
-                           ("privacy_officer", "otto"), ("spp_operator", "spp")]:
-            identity = create_identity(spp, role, name, PASS)
-            sites.signers[name] = load_signer(spp, name, PASS)
-            log.register_key(identity, sites.signers["comm"])
+        register_actors(spp, log, [("committee", "comm"), ("researcher", "rita"),
+                                   ("privacy_officer", "otto"), ("spp_operator", "spp")],
+                        sites.signers, by="comm")
         bea = create_identity(bcss, "bcss_operator", "bea", PASS)  # lives at the BCSS
         log.register_key(bea, sites.signers["comm"])
     sites.signers["bea"] = load_signer(bcss, "bea", PASS)

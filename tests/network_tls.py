@@ -1,5 +1,5 @@
-"""A throw-away test CA (cryptography): a server certificate for 127.0.0.1 and client
-certificates for mutual TLS, written as PEM files in a folder."""
+"""A throw-away test CA (cryptography): a server certificate for 127.0.0.1 (and the given
+addresses of a test network) and client certificates for mutual TLS, as PEM files."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class ThrowawayCA:
         self.pem = folder / "ca.pem"
         self.pem.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, name: str, *, server: bool) -> Pem:
+    def issue(self, name: str, *, server: bool, ips: tuple[str, ...] = ()) -> Pem:
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -65,8 +65,8 @@ class ThrowawayCA:
         )
         if server:
             builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                 x509.DNSName("localhost")]), critical=False)
+                [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ("127.0.0.1", *ips)]
+                + [x509.DNSName("localhost")]), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())
         path = self.folder / f"{name}.pem"
         path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

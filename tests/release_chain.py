@@ -196,14 +196,78 @@ class Chain:
 def make_chain(root: Path, extra: dict[str, str] | None = None) -> Chain:
     home = Home(root / "home")
     log = open_log(home)
-    ids: dict[str, Identity] = {}
     signers: dict[str, Signer] = {}
-    for name, role in {**ROLES, **(extra or {})}.items():
+    actors = [(role, name) for name, role in {**ROLES, **(extra or {})}.items()]
+    ids = register_actors(home, log, actors, signers, by="committee")
+    return Chain(home, log, ids, signers)
+
+
+def register_actors(home: Home, log: AuditLog, actors: list[tuple[str, str]],
+                    signers: dict[str, Signer], *, by: str | None) -> dict[str, Identity]:
+    """Create each (role, name) key in `home` (passphrase PASS), load its signer into
+    `signers` and register it signed by `by` (the committee, which signs its own when it
+    comes first), or by itself when `by` is None."""
+    ids: dict[str, Identity] = {}
+    for role, name in actors:
         ids[name] = create_identity(home, role, name, PASS)
         signers[name] = load_signer(home, name, PASS)
-        by = signers[name] if name == "committee" else signers["committee"]
-        log.register_key(ids[name], by)
-    return Chain(home, log, ids, signers)
+        log.register_key(ids[name], signers[by or name])
+    return ids
+
+
+# -- an approved request of the extraction and coding chain, driven through the real
+#    commands (the custody, network and ad hoc extraction tests share it) ---------------------
+CODED_SPEC = """\
+title: Trajectories after RI and ERIS ({label})
+requester:
+  organisation: Test research centre
+  contact: researcher@example.org
+  public_key: "primex-x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+purpose: >-
+  A test request for the extraction and linkage chain. It asks for a few variables of every
+  spell that overlaps the period and the socio-economic position four quarters after the
+  spell ended. Nothing here is real; the data are synthetic and tiny.
+legal_basis: "CSI deliberation 24/123 of 5 March 2024"
+retention_until: {retention}
+population:
+  benefits: [{benefits}]
+  period: {{start: 2023-01, end: 2024-06}}
+variables: [age, sex, region, benefit]
+linkage:
+  - variables: [position_group]
+    at: [exit+4q]
+output:
+  kind: microdata
+  format: parquet
+"""
+
+
+def coded_spec(label: str, *, retention: str = "2028-12-31", benefits: str = "RI, ERIS") -> bytes:
+    return CODED_SPEC.format(label=label, retention=retention, benefits=benefits).encode()
+
+
+def submit_coded(home: Home, log: AuditLog, researcher: Signer, label: str,
+                 **spec: str) -> tuple[str, str]:
+    """Store the spec and sign its submission; (request id, spec sha256)."""
+    from primex.requests.store import store_bytes
+
+    sha, _ = store_bytes(home, coded_spec(label, **spec))
+    entry = log.append("submission", None, {
+        "spec_sha256": sha, "title": f"Trajectories after RI and ERIS ({label})",
+        "organisation": "Test"}, researcher)
+    return str(entry.request), sha
+
+
+def approve_coded(log: AuditLog, request: str, sha: str, officer: Signer) -> None:
+    log.append("approval", request, {"spec_sha256": sha, "conditions": {}}, officer)
+
+
+def approved_coded(home: Home, log: AuditLog, researcher: Signer, officer: Signer,
+                   label: str, **spec: str) -> str:
+    """A submitted and approved request of the coding chain; its id."""
+    request, sha = submit_coded(home, log, researcher, label, **spec)
+    approve_coded(log, request, sha, officer)
+    return request
 
 
 def manifest_hash(files: dict[str, bytes]) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "primex"
 FLOW = ["requests", "extract", "linkage", "protection", "release"]
-FOUNDATION = {"atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
+FOUNDATION = {"adbc", "atomic", "catalogue", "audit", "errors", "exchange", "home", "redact",
               "sdc"}
 # What each subpackage may import from primex besides the foundation.
 ALLOWED: dict[str, set[str]] = {
@@ -311,6 +311,71 @@ def test_trust_decisions_live_in_one_module() -> None:
         for line, name in _imported_names(p, "primex.audit.keys") if name == "verify_signature"
     ]
     assert not bad, "entry signatures checked outside primex.audit.trust: " + ", ".join(bad)
+
+
+# -- one atomic-write path (issue 15 #5, contract C7) ------------------------------------------
+# Only primex/atomic.py renames files into place or makes temporary files for a write. A module
+# listed here does something else that the AST cannot tell apart; say why.
+ATOMIC_ALLOWED: dict[str, str] = {}
+_RENAMES = {"replace", "rename"}
+_TEMP_FILES = {"mkstemp", "NamedTemporaryFile"}
+
+
+def _atomic_write_by_hand(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, what) of every rename into place and temporary file made outside primex.atomic:
+    os.replace/os.rename, `<path>.replace(x)` / `<path>.rename(x)` (one positional,
+    not a string constant: str.replace takes two, pandas' rename takes keywords or a label),
+    tempfile.mkstemp/NamedTemporaryFile, and temporary names spelt '.tmp'."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr, owner = node.func.attr, node.func.value
+            owner_name = owner.id if isinstance(owner, ast.Name) else None
+            if owner_name == "os" and attr in _RENAMES | {"renames"}:
+                found.append((node.lineno, f"{owner_name}.{attr}"))
+            elif owner_name == "tempfile" and attr in _TEMP_FILES:
+                found.append((node.lineno, f"tempfile.{attr}"))
+            elif (attr in _RENAMES and owner_name not in {"os", "dataclasses"}
+                  and len(node.args) == 1 and not node.keywords
+                  and not (isinstance(node.args[0], ast.Constant)
+                           and isinstance(node.args[0].value, str))):
+                found.append((node.lineno, f".{attr}(...)"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in _TEMP_FILES:
+            found.append((node.lineno, node.func.id))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and (node.value.endswith(".tmp") or ".tmp-" in node.value):
+            found.append((node.lineno, f"temporary name {node.value!r}"))
+    return found
+
+
+def test_the_atomic_write_finder_finds_each_hand_made_form() -> None:
+    source = """
+import os, tempfile
+from tempfile import mkstemp
+os.replace(a, b); os.rename(a, b); tmp.replace(target); tmp.rename(target)
+fd, name = tempfile.mkstemp(); mkstemp(); tmp = path.with_name(f".{path.name}.tmp")
+text.replace("a", "b"); frame.rename(columns={}); series.rename("n"); when.replace(tzinfo=u)
+dataclasses.replace(obj, x=1)
+"""
+    found = [what for _line, what in _atomic_write_by_hand(ast.parse(source))]
+    assert found.count("os.replace") == 1 and found.count("os.rename") == 1
+    assert found.count(".replace(...)") == 1 and found.count(".rename(...)") == 1
+    assert "tempfile.mkstemp" in found and "mkstemp" in found
+    assert any(w.startswith("temporary name") for w in found)
+    assert len(found) == 7
+
+
+def test_only_primex_atomic_writes_files_atomically_by_hand() -> None:
+    bad = []
+    for path in _modules():
+        rel = path.relative_to(PKG.parent).as_posix()
+        if rel == "primex/atomic.py" or rel in ATOMIC_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        bad += [f"{rel}:{line} {what}" for line, what in _atomic_write_by_hand(tree)]
+    assert not bad, ("atomic writes by hand beside primex.atomic (use write_bytes, writing, "
+                     "replacing, pending, move or publish_folder):\n" + "\n".join(bad))
 
 
 # --- sides: the committee's machine and the SPP's stay apart (issue 15 #4, CONTRACTS C4) ----

@@ -155,3 +155,40 @@ def test_committee_without_the_log_key_cosigns_the_published_checkpoint(world: W
     cp = cosign_latest(world.home, world.s("comm"))
     assert (cp.size, cp.root) == (published.size, published.root)
     assert world.log.cosigners(cp).keys() == {"comm"}
+
+
+def test_concurrent_add_checkpoints_never_roll_back(world: World) -> None:
+    """tlog-witness: the old-size check and the write are one step. Six pushes from the same
+    old size race (threads, each with its own Witness as a second process would have): one
+    is cosigned, the others get 409 with the size now held, so the record never goes back."""
+    import threading
+
+    Witness(world.home).trust_log(world.log.origin, world.log.log_key().public_key)
+    first = world.log.checkpoint()
+    Witness(world.home).add_checkpoint(first.text, 0, [], world.s("comm"))
+    pushes = []
+    for _ in range(6):
+        world.log.append("submission", None, body("submission"), world.s("alice"))
+        cp = world.log.checkpoint()
+        pushes.append((cp, world.log.consistency_proof(first.size, cp.size)))
+    barrier = threading.Barrier(len(pushes))
+    results: list[tuple[int, int | None]] = []
+
+    def push(cp: Checkpoint, proof: list[bytes]) -> None:
+        barrier.wait()
+        try:
+            Witness(world.home).add_checkpoint(cp.text, first.size, proof, world.s("comm"))
+            results.append((cp.size, None))
+        except WitnessError as exc:
+            results.append((cp.size, exc.held_size))
+
+    threads = [threading.Thread(target=push, args=p) for p in pushes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted = [size for size, held in results if held is None]
+    assert len(accepted) == 1, results
+    assert {held for _, held in results if held is not None} == {accepted[0]}
+    held = Witness(world.home).latest(world.log.origin)
+    assert held is not None and held.size == accepted[0]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from primex.catalogue import geography
+from primex.catalogue import geography, load_policy
 from primex.cli import main
 from primex.dashboard import i18n
 from primex.dashboard.build import build_site
@@ -228,7 +228,8 @@ def test_fast_path_equals_the_engine() -> None:
 
     result = _protect_table()(
         pd.DataFrame({"sex": ["F"] * 25 + ["M"] * 15, "contribution": 1.0}), ["sex"],
-        measure="contribution", rules={"min_count": profile.min_count})
+        measure="contribution",
+        rules={"min_count": profile.min_count, **load_policy().tables.levels()})
     engine = dict(zip(result.cells["sex"], result.cells["status"], strict=True))
     values = dict(zip(result.cells["sex"], result.cells["value"], strict=True))
     assert fast_status == engine == {"*": "s", "F": "s", "M": "s"}

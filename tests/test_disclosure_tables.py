@@ -18,6 +18,9 @@ from primex.sdc.tables import ProtectedTable, Rules, build_table, protect_table
 from primex.sdc.tables.build import hierarchies_from_sdctable
 from primex.sdc.tables.primary import apply_rules
 
+# tau-Argus' defaults for the audit's protection levels (primex.sdc.tables.primary)
+LEVELS = {"safety_range": 10, "min_interval": 1}
+
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sdctable"
 
 GEO = pd.DataFrame({"c": ["a1", "a2", "a3", "b1", "b2"], "p": ["A", "A", "A", "B", "B"],
@@ -103,7 +106,7 @@ def test_min_count_publishes_iff_count_at_least_threshold() -> None:
         t, i, _ = _one_cell([1.0] * n)
         t.magnitude = False
         t.value = t.count.astype(float)
-        pr = apply_rules(t, Rules.parse({"min_count": 10}))
+        pr = apply_rules(t, Rules.parse({"min_count": 10, **LEVELS}))
         assert pr.unsafe[i] == unsafe
         if unsafe:  # a frequency cell must be able to reach the threshold
             assert pr.upl[i] == 10 - n and pr.lpl[i] == 1
@@ -112,9 +115,10 @@ def test_min_count_publishes_iff_count_at_least_threshold() -> None:
 def test_dominance_is_strictly_above_k_percent() -> None:
     # top-2 = 85 of T = 100: exactly k% -> publishable; 86 of 100 -> unsafe (sdcTable's >).
     t, i, _ = _one_cell([45.0, 40.0, 5.0, 5.0, 5.0])
-    assert not apply_rules(t, Rules.parse({"dominance": {"n": 2, "k": 85}})).unsafe[i]
+    dominance = Rules.parse({"dominance": {"n": 2, "k": 85}, **LEVELS})
+    assert not apply_rules(t, dominance).unsafe[i]
     t, i, _ = _one_cell([46.0, 40.0, 4.0, 5.0, 5.0])
-    pr = apply_rules(t, Rules.parse({"dominance": {"n": 2, "k": 85}}))
+    pr = apply_rules(t, Rules.parse({"dominance": {"n": 2, "k": 85}, **LEVELS}))
     assert pr.unsafe[i]
     assert pr.upl[i] == pytest.approx(100 / 85 * 86 - 100)
 
@@ -122,16 +126,16 @@ def test_dominance_is_strictly_above_k_percent() -> None:
 def test_p_percent_boundary_and_protection_level() -> None:
     # T - x1 - x2 = 10 = 10% of x1 = 100 -> publishable; 9 -> unsafe, level 10 - 9 = 1.
     t, i, _ = _one_cell([100.0, 50.0, 5.0, 5.0])
-    assert not apply_rules(t, Rules.parse({"p_percent": 10})).unsafe[i]
+    assert not apply_rules(t, Rules.parse({"p_percent": 10, **LEVELS})).unsafe[i]
     t, i, _ = _one_cell([100.0, 50.0, 5.0, 4.0])
-    pr = apply_rules(t, Rules.parse({"p_percent": 10}))
+    pr = apply_rules(t, Rules.parse({"p_percent": 10, **LEVELS}))
     assert pr.unsafe[i]
     assert pr.upl[i] == pytest.approx(1.0)
 
 
 def test_empty_cells_are_structural_zeros_never_primary() -> None:
     micro = pd.DataFrame({"a": ["x", "y"], "b": ["1", "2"]})
-    pt = protect_table(micro, ["a", "b"], rules={"min_count": 3})
+    pt = protect_table(micro, ["a", "b"], rules={"min_count": 3, **LEVELS})
     z = pt.cells[(pt.cells.a == "x") & (pt.cells.b == "2")]
     assert z["status"].item() == "z"
 
@@ -152,7 +156,7 @@ def test_bad_rules_are_rejected(rules: dict, match: str) -> None:
 
 def test_protect_table_small_magnitude_table_passes_its_audit() -> None:
     micro = _micro()
-    rules = {"min_count": 20, "dominance": {"n": 2, "k": 85}, "p_percent": 10}
+    rules = {"min_count": 20, "dominance": {"n": 2, "k": 85}, "p_percent": 10, **LEVELS}
     pt = protect_table(micro, ["geo", "sex"], "amount", hierarchies={"geo": GEO}, rules=rules)
     assert isinstance(pt, ProtectedTable)
     assert set(pt.cells.columns) >= {"geo", "sex", "value", "count", "status"}
@@ -170,9 +174,10 @@ def test_protect_table_small_magnitude_table_passes_its_audit() -> None:
 def test_protect_table_is_deterministic() -> None:
     micro = _micro(seed=3)
     a = protect_table(micro, ["geo", "sex"], "amount", hierarchies={"geo": GEO},
-                      rules={"min_count": 25, "p_percent": 20})
+                      rules={"min_count": 25, "p_percent": 20, **LEVELS})
     b = protect_table(micro.sample(frac=1, random_state=0), ["geo", "sex"], "amount",
-                      hierarchies={"geo": GEO}, rules={"min_count": 25, "p_percent": 20})
+                      hierarchies={"geo": GEO},
+                      rules={"min_count": 25, "p_percent": 20, **LEVELS})
     assert a.cells["status"].tolist() == b.cells["status"].tolist()
 
 
@@ -180,7 +185,7 @@ def test_protect_table_is_deterministic() -> None:
 @given(seed=st.integers(0, 10_000), threshold=st.integers(3, 40))
 def test_any_count_table_passes_its_audit(seed: int, threshold: int) -> None:
     pt = protect_table(_micro(seed, 150), ["geo", "sex"], hierarchies={"geo": GEO},
-                       rules={"min_count": threshold})
+                       rules={"min_count": threshold, **LEVELS})
     assert pt.report["passed"]
     # a suppressed frequency cell can always be as large as the threshold, and is not pinned
     a = pt.audit
@@ -189,7 +194,7 @@ def test_any_count_table_passes_its_audit(seed: int, threshold: int) -> None:
 
 def test_pivot_marks_suppressed_cells_and_write_exports(tmp_path: Path) -> None:
     pt = protect_table(_micro(), ["geo", "sex"], hierarchies={"geo": GEO},
-                       rules={"min_count": 30})
+                       rules={"min_count": 30, **LEVELS})
     piv = pt.pivot("geo", "sex")
     hidden = pt.cells[pt.cells.status.isin(["u", "x"])]
     assert len(hidden) > 0
@@ -205,7 +210,8 @@ def test_pivot_marks_suppressed_cells_and_write_exports(tmp_path: Path) -> None:
 
 
 def test_a_table_that_failed_its_audit_cannot_be_written(tmp_path: Path) -> None:
-    pt = protect_table(_micro(), ["geo"], hierarchies={"geo": GEO}, rules={"min_count": 30})
+    pt = protect_table(_micro(), ["geo"], hierarchies={"geo": GEO},
+                       rules={"min_count": 30, **LEVELS})
     pt.report["passed"] = False
     with pytest.raises(PrimexError, match="failed its disclosure audit"):
         write_table(pt, tmp_path / "out")
@@ -218,7 +224,7 @@ def test_linked_tables_share_one_pattern() -> None:
     micro = _micro(seed=5, n=300)
     micro["age"] = np.random.default_rng(5).choice(["young", "old"], len(micro))
     t1, t2 = protect_linked_tables(micro, [["geo", "sex"], ["geo", "age"]],
-                                   hierarchies={"geo": GEO}, rules={"min_count": 15})
+                                   hierarchies={"geo": GEO}, rules={"min_count": 15, **LEVELS})
     assert t1.passed and t2.passed
     # the shared margin (geo, other dimension at *) has the same status in both tables
     m1 = t1.cells[t1.cells.sex == "*"].set_index("geo")["status"]
@@ -236,7 +242,7 @@ def test_reference_1k_table_beats_sdctable_gauss_with_a_clean_audit() -> None:
         pytest.skip("../shared/reference/sdctable not present")
     micro = pd.read_csv(REF / "table_1k_microdata.csv")
     hier = hierarchies_from_sdctable(pd.read_csv(REF / "table_1k_hierarchies.csv"))
-    rules = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}}
+    rules = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}, **LEVELS}
     pt = protect_table(micro, ["region", "nace", "size"], "turnover", hierarchies=hier,
                        rules=rules)
     # sdcTable's primary pattern: 165 cells, the same ones.
@@ -272,6 +278,7 @@ def test_rerun_writes_byte_identical_files(tmp_path: Path) -> None:
     micro = _micro(seed=8)
     for name in ("a", "b"):
         write_table(protect_table(micro, ["geo", "sex"], "amount", hierarchies={"geo": GEO},
-                                  rules={"min_count": 20, "p_percent": 10}), tmp_path / name)
+                                  rules={"min_count": 20, "p_percent": 10, **LEVELS}),
+                    tmp_path / name)
     for f in ("table.csv", "pivot.csv", "disclosure-report.json", "disclosure-report.md"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()

@@ -141,58 +141,27 @@ def test_missing_prima_is_a_clear_error(tmp_path: Path) -> None:
         build_extract(Home.resolve(tmp_path / "empty"), "REQ-1", spec())
 
 
-SPEC_YAML = """\
-title: Trajectories after RI and ERIS (test request)
-requester:
-  organisation: Test research centre
-  contact: researcher@example.org
-  public_key: "primex-x25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-purpose: >-
-  A test request for the extraction and linkage chain. It asks for a few variables of every
-  spell that overlaps the period and the socio-economic position four quarters after the
-  spell ended. Nothing here is real; the data are synthetic and tiny.
-legal_basis: "CSI deliberation 24/123 of 5 March 2024"
-retention_until: 2028-12-31
-population:
-  benefits: [RI, ERIS]
-  period: {start: 2023-01, end: 2024-06}
-variables: [age, sex, region, benefit]
-linkage:
-  - variables: [position_group]
-    at: [exit+4q]
-output:
-  kind: microdata
-  format: parquet
-"""
-
-
 def test_request_extraction_coding_chain_with_audit(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from primex.audit.keys import create_identity, load_signer
+    from release_chain import PASS, approve_coded, register_actors, submit_coded
+
     from primex.audit.log import open_log
     from primex.cli import main
-    from primex.requests.store import store_bytes
 
-    monkeypatch.setenv("PRIMEX_PASSPHRASE", "test-passphrase")
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
     master = bytes(range(7, 39))
     monkeypatch.setenv("PRIMEX_LINKAGE_MASTER_KEY", master.hex())
     log = open_log(home)
-    signers = {}
-    for role, name in [("researcher", "rita"), ("privacy_officer", "otto"),
-                       ("spp_operator", "spp"), ("bcss_operator", "bea")]:
-        identity = create_identity(home, role, name, "test-passphrase")
-        signers[name] = load_signer(home, name, "test-passphrase")
-        log.register_key(identity, signers[name])
-    raw = SPEC_YAML.encode()
-    sha, _ = store_bytes(home, raw)
-    entry = log.append("submission", None, {"spec_sha256": sha, "title": "Trajectories after "
-                       "RI and ERIS (test request)", "organisation": "Test"}, signers["rita"])
-    request = entry.request
+    signers: dict = {}
+    register_actors(home, log, [("researcher", "rita"), ("privacy_officer", "otto"),
+                                ("spp_operator", "spp"), ("bcss_operator", "bea")],
+                    signers, by=None)
+    request, sha = submit_coded(home, log, signers["rita"], "test request")
     # not approved yet: extraction refused, one clear line
     assert main(["--home", str(home.root), "extract", "request", request, "--as", "spp"]) == 2
-    log.append("approval", request, {"spec_sha256": sha, "conditions": {}}, signers["otto"])
+    approve_coded(log, request, sha, signers["otto"])
     # the wrong role cannot sign an extraction
     assert main(["--home", str(home.root), "extract", "request", request, "--as", "bea"]) == 2
     assert main(["--home", str(home.root), "extract", "request", request, "--as", "spp"]) == 0

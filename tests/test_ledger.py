@@ -14,7 +14,8 @@ from primex.home import Home
 from primex.protection.ledger import ReleaseLedger
 from primex.sdc.tables import protect_table
 
-RULES = {"min_count": 5}
+# the threshold, and tau-Argus' defaults for the audit's protection levels
+RULES = {"min_count": 5, "safety_range": 10, "min_interval": 1}
 
 
 def _pop(n: int = 300, seed: int = 4) -> pd.DataFrame:

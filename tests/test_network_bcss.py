@@ -162,3 +162,21 @@ def test_the_bcss_service_refuses_a_home_with_prima(sites: Sites) -> None:
         create_app(sites.spp, sites.signers["bea"])
     with pytest.raises(PrimexError, match="bcss_operator"):
         create_app(sites.bcss, sites.signers["spp"])
+
+
+def test_a_replay_after_a_bcss_restart_is_refused(sites: Sites) -> None:
+    """The nonce cache survives a restart: a signed call captured before it is refused after
+    it (the BCSS's nonces are kept in its own home for the signature's validity window)."""
+    job = "0" * 32
+    signed = sign_request("GET", f"/bcss/v1/jobs/{job}", b"", "spp", sites.signers["spp"],
+                          time.time())
+    with bcss_server(sites) as server:
+        first = httpx.get(f"{server.url}/bcss/v1/jobs/{job}", headers=signed.headers)
+        assert first.status_code == 404  # authenticated, unknown job
+    with bcss_server(sites) as server:  # a new process state on the same BCSS home
+        replay = httpx.get(f"{server.url}/bcss/v1/jobs/{job}", headers=signed.headers)
+        assert replay.status_code == 401 and "replayed" in replay.text
+        fresh = sign_request("GET", f"/bcss/v1/jobs/{job}", b"", "spp", sites.signers["spp"],
+                             time.time())
+        assert httpx.get(f"{server.url}/bcss/v1/jobs/{job}",
+                         headers=fresh.headers).status_code == 404

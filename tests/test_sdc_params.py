@@ -34,7 +34,8 @@ def test_parameters_are_frozen_and_check_themselves() -> None:
     with pytest.raises(PrimexError, match="must be an integer"):
         MicrodataPolicy(k=5.5, l=2, max_suppression=0.05)  # type: ignore[arg-type]
     with pytest.raises(PrimexError, match="must be a number"):
-        TablePolicy(min_count=True, dominance=Dominance(n=2, k=85), p_percent=10)
+        TablePolicy(min_count=True, dominance=Dominance(n=2, k=85), p_percent=10,
+                    safety_range=10, min_interval=1)
     with pytest.raises(PrimexError, match=r"js \(3\) cannot exceed D \(2\)"):
         CellKeyPolicy(D=2, V=1.0, js=3)
     with pytest.raises(TypeError):  # no defaults: every parameter is stated

@@ -90,7 +90,8 @@ def test_the_large_table_path_hypercubes_passes_an_exact_audit() -> None:
     micro = pd.DataFrame({"g": rng.choice(geo["c"], n), "a": rng.choice(list("abcd"), n),
                           "s": rng.choice(["F", "M"], n), "v": rng.lognormal(7, 1, n)})
     t = build_table(micro, ["g", "a", "s"], "v", hierarchies={"g": geo})
-    pr = apply_rules(t, Rules.parse({"min_count": 6, "p_percent": 15}))
+    pr = apply_rules(t, Rules.parse({"min_count": 6, "p_percent": 15,
+                                        "safety_range": 10, "min_interval": 1}))
     status = np.where(pr.empty, sec.Z, np.where(pr.unsafe, sec.U, sec.S))
     A = t.equations()
     runs = []

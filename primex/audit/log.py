@@ -597,20 +597,15 @@ def open_log(home: Home, *, create: bool = True) -> AuditLog:
     existing log writes nothing (a read-only home works).
     """
     log = AuditLog(home)
-    if not log.path.exists():
-        if not create:
-            raise PrimexError(
-                "no audit log yet", where=str(log.path),
-                hint="it is created by the first `primex keys init`",
-            )
-        with log.file.locked(exclusive=True):
-            log._refresh()
-            if not log.size:
-                log._genesis()
-                log._refresh()
-        return log
-    log.refresh()
-    if not log.size and create:
+    exists = log.path.exists()
+    if not exists and not create:
+        raise PrimexError(
+            "no audit log yet", where=str(log.path),
+            hint="it is created by the first `primex keys init`",
+        )
+    if exists:
+        log.refresh()
+    if create and (not exists or not log.size):
         with log.file.locked(exclusive=True):
             log._refresh()
             if not log.size:

@@ -3,8 +3,9 @@
 Every route but /bcss/v1/health needs a request signed (RFC 9421, primex.service.httpsig:
 the same profile as `primex serve`) by a key the BCSS operator listed in
 `<home>/bcss/peers.json` (the SPP operator's public key, compared out of band). Nonces are
-refused twice within the time window. The BCSS answers with its own signatures: the coding
-receipt and the `coding` log entry are signed by the BCSS operator's key.
+refused twice within the time window, also after a restart (primex.bcss_service.nonces keeps
+them in the BCSS home). The BCSS answers with its own signatures: the coding receipt and the
+`coding` log entry are signed by the BCSS operator's key.
 
     PUT  /bcss/v1/jobs/{job}     {request, sha256, bytes, kind?} -> status (idempotent)
     PUT  /bcss/v1/jobs/{job}/extract?offset=N   one chunk            -> {received}
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
+import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from primex import __version__
 from primex.audit.keys import Signer
 from primex.audit.log import signed_bytes
 from primex.bcss_service.jobs import JobConflict, JobStore
+from primex.bcss_service.nonces import NonceCache
 from primex.errors import ConfigError, IntegrityError, PermissionDenied, PrimexError
 from primex.home import Home
 from primex.redact import redact
@@ -45,6 +47,10 @@ WINDOW = 300.0
 
 def peers_path(home: Home) -> Path:
     return home.bcss / "peers.json"
+
+
+def nonces_path(home: Home) -> Path:
+    return home.bcss / "nonces.sqlite"
 
 
 def load_peers(home: Home) -> dict[str, bytes]:
@@ -68,17 +74,7 @@ class BcssState:
     passphrase: str | None
     peers: dict[str, bytes]
     jobs: JobStore
-    nonces: dict[tuple[str, str], float] = field(default_factory=dict)
-    guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def seen(self, key: str, nonce: str, now: float) -> bool:
-        with self.guard:
-            for k in [k for k, t in self.nonces.items() if now - t > 2 * WINDOW]:
-                del self.nonces[k]
-            if (key, nonce) in self.nonces:
-                return True
-            self.nonces[(key, nonce)] = now
-            return False
+    nonces: NonceCache  # on disk: a restart must not make a captured request valid again
 
 
 def _state(request: Request) -> BcssState:
@@ -104,7 +100,11 @@ async def caller(request: Request) -> str:
     key = state.peers.get(parsed.keyid)
     if key is None or not httpsig.verify(parsed, key):
         raise HTTPException(401, detail="the signature does not verify with a peer key")
-    if state.seen(parsed.keyid, parsed.nonce, now):
+    try:
+        replayed = state.nonces.seen(parsed.keyid, parsed.nonce, now)
+    except sqlite3.Error:  # fail closed: a nonce not recorded could be replayed
+        raise HTTPException(503, detail="the replay cache cannot be written") from None
+    if replayed:
         raise HTTPException(401, detail="replayed request (this nonce was already used)")
     return parsed.keyid
 
@@ -116,7 +116,8 @@ def create_app(home: Home, signer: Signer, passphrase: str | None = None) -> Fas
     if home.prima_db.exists():
         raise ConfigError("this home holds PRIMA: the BCSS service runs in the BCSS's own "
                           "home", where=str(home.prima_db), hint="give --home of the BCSS")
-    state = BcssState(home, signer, passphrase, load_peers(home), JobStore(home))
+    state = BcssState(home, signer, passphrase, load_peers(home), JobStore(home),
+                      NonceCache(nonces_path(home), WINDOW))
     app = FastAPI(title="primex BCSS linkage service", version=__version__,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.bcss = state

@@ -89,6 +89,17 @@ class JobStore:
         self.root = home.bcss_work / "jobs"
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.recover()
+
+    def recover(self) -> None:
+        """At start: what a killed process left behind. A coding's working copy of the
+        extract is never needed again (it is remade from the upload); a coded job's upload
+        is destroyed as its receipt says."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if JOB_RE.match(folder.name) and (folder / "job.json").exists():
+                _sweep(self.open(folder.name), coding_copy=True)
 
     def lock(self, job: str) -> threading.Lock:
         with self._guard:
@@ -102,7 +113,15 @@ class JobStore:
         if not spec_path.exists():
             raise PrimexError(f"unknown job {job}", where="job",
                               hint="create it with PUT /bcss/v1/jobs/{job}")
-        return Job(folder, json.loads(spec_path.read_text("utf-8")))
+        try:
+            spec = json.loads(spec_path.read_text("utf-8"))
+            if not isinstance(spec, dict) or not isinstance(spec.get("request"), str):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            raise IntegrityError("a job's parameters are damaged", where=str(spec_path),
+                                 hint="remove the job folder (the SPP uploads it again)"
+                                 ) from None
+        return Job(folder, spec)
 
     def create(self, job: str, request: str, sha256: str, size: int,
                kind: str = "coding") -> Job:
@@ -135,6 +154,7 @@ class JobStore:
         with self.lock(job):
             j = self.open(job)
             if j.receipt() is not None:
+                _sweep(j)
                 return int(j.spec["bytes"])  # already coded: the upload is complete
             held = j.received()
             if offset < 0 or offset > held:
@@ -169,6 +189,7 @@ class JobStore:
             j = self.open(job)
             done = j.receipt()
             if done is not None:
+                _sweep(j)
                 return done
             held = j.received()
             if held != j.spec["bytes"]:
@@ -192,9 +213,10 @@ class JobStore:
                                           j.out / "coded.parquet", passphrase=passphrase)
                     key_id, manifest_sha = result.key_id, result.manifest_sha256
                     summary = _summary(result.report)
-            finally:  # coded or not, the BCSS keeps no extract
+            except BaseException:  # not coded: the BCSS keeps no extract either
                 _destroy(extract)
                 _destroy(j.part)
+                raise
             receipt = {
                 "v": 1, "kind": KIND, "job": job, "request": j.spec["request"],
                 "work": kind, "key_id": key_id,
@@ -211,6 +233,10 @@ class JobStore:
             from primex.audit.canonical import dumps
 
             write_bytes(j.receipt_path, dumps(signed))
+            # destroyed only once the receipt is on disk: a BCSS killed before this point
+            # still holds the upload and codes it again on the retry (the same bytes out);
+            # killed after it, the next call or start sweeps the leftovers (_sweep)
+            _sweep(j)
             return signed
 
     def _positions(self, leavers: Path, out: Path) -> dict[str, Any]:
@@ -259,6 +285,13 @@ def _parquet_bytes(table: Any, pq: Any) -> bytes:
 def _file(path: Path) -> dict[str, Any]:
     data = path.read_bytes()
     return {"name": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _sweep(job: Job, *, coding_copy: bool = False) -> None:
+    if coding_copy or job.receipt_path.exists():
+        _destroy(job.folder / "in" / "extract.parquet")
+    if job.receipt_path.exists():
+        _destroy(job.part)
 
 
 def _destroy(path: Path) -> None:

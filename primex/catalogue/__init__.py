@@ -12,9 +12,7 @@ import contextlib
 import difflib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -24,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from primex import atomic
 from primex.catalogue.levels import Level, as_variable, levels_of
 from primex.catalogue.model import ROLES, TABLES, CatalogueFile, Role, Variable
 from primex.catalogue.policy import Policy, load_policy
@@ -207,18 +206,8 @@ def _store(text: str, data: Any) -> None:
         plain = json.dumps(data)
     except (TypeError, ValueError):
         return  # e.g. YAML dates: not worth caching
-    target = _cache_file(text)
-    tmp: str | None = None
-    try:
-        target.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".catalogue-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(plain)
-        os.replace(tmp, target)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    with contextlib.suppress(OSError):  # a cache that cannot be written is no error
+        atomic.write_text(_cache_file(text), plain)
 
 
 def _parse(path: Path) -> Catalogue:

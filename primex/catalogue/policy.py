@@ -23,6 +23,7 @@ from primex.sdc.params import (
     Dominance,
     MicrodataPolicy,
     Params,
+    PerturbationPolicy,
     SyntheticPolicy,
     TablePolicy,
     build,
@@ -37,6 +38,7 @@ __all__ = [
     "CellKeyPolicy",
     "Dominance",
     "MicrodataPolicy",
+    "PerturbationPolicy",
     "Policy",
     "SyntheticPolicy",
     "TablePolicy",
@@ -53,6 +55,7 @@ class Policy(Params):
     microdata: MicrodataPolicy
     tables: TablePolicy
     cell_key: CellKeyPolicy
+    perturbation: PerturbationPolicy
     synthetic: SyntheticPolicy
 
     def tighten(self, overrides: dict[str, Any] | None = None, *,

@@ -220,6 +220,81 @@ def witness_cosign(
     typer.echo(cp.text, nl=False)
 
 
+@witness_app.command("trust")
+def witness_trust(
+    origin: Annotated[str, typer.Option("--origin", help="The log's origin line, as the SPP "
+                                        "published it (first line of its checkpoints).")],
+    log_key: Annotated[str, typer.Option("--log-key", help="The log's Ed25519 public key "
+                                         "(base64), compared out of band.")],
+) -> None:
+    """Witness a remote log: record the log key this witness trusts for ORIGIN (once).
+
+    Compare the key ID it prints with the one the SPP announced."""
+    import base64
+
+    try:
+        key = base64.b64decode(log_key, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise PrimexError("--log-key is not a base64 Ed25519 public key (32 bytes)",
+                          where="--log-key", hint="copy the log key the SPP published")
+    Witness(home()).trust_log(origin, key)
+    console().print(f"witness trusts log [bold]{origin}[/] key ID "
+                    f"{note_key_id(origin, key).hex()}", highlight=False)
+
+
+@witness_app.command("serve")
+def witness_serve(
+    as_key: Annotated[str, typer.Option("--as", help="The committee key that cosigns.")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8200,
+    certfile: Annotated[Path | None, typer.Option(
+        "--ssl-certfile", help="Serve HTTPS with this certificate (PEM).")] = None,
+    keyfile: Annotated[Path | None, typer.Option(
+        "--ssl-keyfile", help="The certificate's private key (PEM).")] = None,
+) -> None:
+    """Run the committee's witness service (C2SP tlog-witness add-checkpoint): the SPP
+    pushes each checkpoint with a consistency proof; the witness cosigns it or refuses a
+    rollback or fork. Its state stays in this (the committee's) home."""
+    import uvicorn
+
+    from primex.committee.witness_service import create_witness_app
+
+    h = home()
+    if (certfile is None) != (keyfile is None):
+        raise PrimexError("give --ssl-certfile and --ssl-keyfile together",
+                          where="--ssl-certfile")
+    signer = prompt_signer(h, as_key)
+    if signer.role != "committee":
+        raise PrimexError(f"the witness cosigns with a committee key, not {as_key!r} "
+                          f"({signer.role})", where="--as")
+    if not Witness(h).logs():
+        raise PrimexError("the witness trusts no log yet", where=str(h.witness),
+                          hint="run `primex audit witness trust --origin ... --log-key ...`")
+    console().print(f"committee witness {signer.name} for home {h.root} on "
+                    f"{'https' if certfile else 'http'}://{host}:{port}", highlight=False)
+    uvicorn.run(create_witness_app(h, signer), host=host, port=port, log_level="warning",
+                access_log=False, ssl_certfile=str(certfile) if certfile else None,
+                ssl_keyfile=str(keyfile) if keyfile else None)
+
+
+@witness_app.command("push")
+def witness_push(
+    url: Annotated[str, typer.Option("--url", help="The committee's witness service.")],
+    ca: Annotated[Path | None, typer.Option(
+        "--ca", help="The CA of the witness's TLS certificate.")] = None,
+) -> None:
+    """SPP side: push the log's current checkpoint (with a consistency proof) to the
+    committee's witness and store its cosignature (what the release gate needs)."""
+    from primex.service.witness_push import push_checkpoint
+
+    run = push_checkpoint(home(), url, ca=str(ca) if ca else None)
+    console().print(f"checkpoint of size {run.checkpoint.size} cosigned by "
+                    f"{', '.join(run.cosigners)} (the witness held {run.old_size})",
+                    highlight=False)
+
+
 @witness_app.command("status")
 def witness_status() -> None:
     """Show the last checkpoint the witness cosigned for each log it trusts."""

@@ -26,6 +26,10 @@ def build(
         "--year", help="Also build the annual report page of this calendar year.")] = None,
     snapshot: Annotated[str | None, typer.Option(
         "--snapshot", help="PRIMA as recorded on this date (YYYY-MM-DD).")] = None,
+    opendata_base_url: Annotated[str | None, typer.Option(
+        "--opendata-base-url", help="https:// address where the SPP serves the open-data "
+        "packages (default: $PRIMEX_OPENDATA_BASE_URL, else the demo's .invalid address).",
+    )] = None,
 ) -> None:
     """Run the protocols if needed, protect every figure and write the static site."""
     from primex.dashboard.build import build_site
@@ -37,7 +41,7 @@ def build(
         except ValueError:
             raise PrimexError(f"bad date {snapshot!r}", where="--snapshot",
                               hint="YYYY-MM-DD") from None
-    result = build_site(home(), period, profile, year, snap)
+    result = build_site(home(), period, profile, year, snap, base_url=opendata_base_url)
     m = result.manifest
     pages = sum(1 for f in m["files"] if f["name"].endswith(".html"))
     console().print(

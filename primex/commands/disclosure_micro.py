@@ -130,8 +130,9 @@ def register(app: typer.Typer) -> None:
         qi: Annotated[str, typer.Option("--qi", help="Quasi-identifiers, comma-separated.")],
         k: Annotated[int, typer.Option("--k", help="Minimum size of every group.")],
         out: Annotated[Path, typer.Option("--out", help="Protected file (.csv or .parquet).")],
-        max_suppression: Annotated[float, typer.Option(
-            help="Share of records that may have a value blanked.")] = 0.05,
+        max_suppression: Annotated[float | None, typer.Option(
+            help="Share of records that may have a value blanked [policy.yaml "
+            "microdata.max_suppression].")] = None,
         hierarchy: Annotated[list[str] | None, typer.Option(
             "--hierarchy", help="NAME=FILE.csv (ARX form); repeatable.")] = None,
         catalogue: Annotated[bool, typer.Option(
@@ -146,6 +147,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """k-anonymise (optimal generalisation + local suppression) and write the report."""
+        from primex.catalogue import load_policy
         from primex.protection.files import write_micro_report as write_report
         from primex.protection.microdata import protect_microdata
         from primex.sdc.micro import GeneralisationHierarchy
@@ -168,7 +170,9 @@ def register(app: typer.Typer) -> None:
                 raise PrimexError("importance needs an integer for every QI",
                                   where="--importance", hint="e.g. age=1,sex=2,region=3") from exc
         data, report = protect_microdata(
-            df, qis, k, l=l_div, sensitive=sensitive, max_suppression=max_suppression,
+            df, qis, k, l=l_div, sensitive=sensitive,
+            max_suppression=load_policy().microdata.max_suppression if max_suppression is None
+            else max_suppression,
             hierarchies=hs, weight=weight, importance=imp)
         if report["passed"]:  # a file that failed protection is never written as --out
             _write(data, out)
@@ -197,22 +201,31 @@ def register(app: typer.Typer) -> None:
         method: Annotated[str, typer.Option(help="mdav | noise | correlated-noise | pram")],
         variables: Annotated[str, typer.Option("--vars", help="Variables, comma-separated.")],
         out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
-        k: Annotated[int, typer.Option(help="MDAV group size.")] = 3,
-        noise: Annotated[float, typer.Option(help="Noise in % of the sd.")] = 150.0,
-        pd_min: Annotated[float, typer.Option("--pd", help="PRAM minimum diagonal.")] = 0.8,
-        alpha: Annotated[float, typer.Option(help="PRAM invariant mixing.")] = 0.5,
+        k: Annotated[int | None, typer.Option(
+            help="MDAV group size [policy.yaml perturbation.mdav_k].")] = None,
+        noise: Annotated[float | None, typer.Option(
+            help="Noise in % of the sd [policy.yaml perturbation.noise].")] = None,
+        pd_min: Annotated[float | None, typer.Option(
+            "--pd", help="PRAM minimum diagonal [policy.yaml perturbation.pram_pd].")] = None,
+        alpha: Annotated[float | None, typer.Option(
+            help="PRAM invariant mixing [policy.yaml perturbation.pram_alpha].")] = None,
         seed: Annotated[int, typer.Option(help="Random seed (noise, PRAM).")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """Microaggregate (MDAV), add noise, or PRAM variables; prints IL1s/eigen or changes."""
+        import dataclasses
+
+        from primex.catalogue import load_policy
         from primex.sdc.micro.perturb import perturb_variables
 
         check_output(out, "--out")
+        stated = {"mdav_k": k, "noise": noise, "pram_pd": pd_min, "pram_alpha": alpha}
+        # what the options do not state comes from policy.yaml, never from a number in code
+        params = dataclasses.replace(load_policy().perturbation,
+                                     **{f: v for f, v in stated.items() if v is not None})
         df = _read(file)
         names = _names(variables, "--vars")
-        df, reports = perturb_variables(df, method, names, k=k, noise=noise, pd_min=pd_min,
-                                        alpha=alpha, invariant=True, seed=seed,
-                                        where="--method")
+        df, reports = perturb_variables(df, method, names, params, seed=seed, where="--method")
         _write(df, out)
         if as_json:
             _print_json(reports)

@@ -61,7 +61,13 @@ def _rules(rules_json: str | None, min_count: int | None, dominance: str | None,
         rules["dominance"] = {"n": int(n), "k": k}
     if p_percent is not None:
         rules["p_percent"] = p_percent
-    return rules or {"min_count": 10}
+    from primex.catalogue import load_policy
+
+    # what the options do not state comes from policy.yaml, never from a number in code
+    tables = load_policy().tables
+    if not rules.keys() & {"min_count", "dominance", "p_percent"}:
+        rules["min_count"] = tables.min_count
+    return {**tables.levels(), **rules}
 
 
 def register(app: typer.Typer) -> None:
@@ -92,12 +98,13 @@ def register(app: typer.Typer) -> None:
             "--pseudonym", help="Pseudonym column (cell key, ledger).")] = None,
         key_file: Annotated[Path | None, typer.Option(
             "--key-file", help="Cell-key secret (raw bytes, >= 16).")] = None,
-        noise_d: Annotated[int, typer.Option("--noise-d", help="Cell key: max deviation D.")
-                           ] = 2,
-        noise_v: Annotated[float, typer.Option("--noise-v", help="Cell key: variance V.")
-                           ] = 1.0,
-        noise_js: Annotated[int, typer.Option(
-            "--noise-js", help="Cell key: no published values in 1..js.")] = 0,
+        noise_d: Annotated[int | None, typer.Option(
+            "--noise-d", help="Cell key: max deviation D [policy.yaml cell_key.D].")] = None,
+        noise_v: Annotated[float | None, typer.Option(
+            "--noise-v", help="Cell key: variance V [policy.yaml cell_key.V].")] = None,
+        noise_js: Annotated[int | None, typer.Option(
+            "--noise-js", help="Cell key: no published values in 1..js [policy.yaml "
+            "cell_key.js].")] = None,
         fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
         data_id: Annotated[str | None, typer.Option(
             "--data-id", help="Check and record in the release ledger under this data id.")
@@ -108,6 +115,7 @@ def register(app: typer.Typer) -> None:
         """Protect a table: primary rules, secondary suppression, attacker audit (or cell-key
         noise), then write table, pivot and disclosure report. Refuses to write a table that
         fails its audit."""
+        from primex.catalogue import load_policy
         from primex.protection.files import write_table
         from primex.protection.ledger import ReleaseLedger
         from primex.sdc.tables import protect_table
@@ -121,8 +129,10 @@ def register(app: typer.Typer) -> None:
             if key_file is None or not key_file.is_file():
                 raise PrimexError("the cell-key method needs --key-file", where="--key-file",
                                   hint="a file of >= 16 random bytes kept on the SPP side")
-            kwargs["cellkey"] = {"key": key_file.read_bytes(), "D": noise_d, "V": noise_v,
-                                 "js": noise_js}
+            # what the options do not state comes from policy.yaml, never from code
+            stated = {"D": noise_d, "V": noise_v, "js": noise_js}
+            kwargs["cellkey"] = {"key": key_file.read_bytes(), **load_policy().cell_key.as_dict(),
+                                 **{k: v for k, v in stated.items() if v is not None}}
             kwargs["pseudonym"] = pseudonym
         the_rules = _rules(rules, min_count, dominance, p_percent)
         pt = protect_table(micro, dim_list, measure=measure, weight=weight,
@@ -132,7 +142,7 @@ def register(app: typer.Typer) -> None:
             if not pseudonym or not release_id:
                 raise PrimexError("the ledger needs --pseudonym and --release-id",
                                   where="--data-id")
-            threshold = int(the_rules.get("min_count", 10))
+            threshold = int(the_rules.get("min_count", load_policy().tables.min_count))
             with ReleaseLedger(home().ledger_db) as ledger:
                 flags = ledger.check(data_id, pt, micro[pseudonym], threshold)
                 if len(flags) and method == "suppression":

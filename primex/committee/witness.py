@@ -1,4 +1,6 @@
-"""The committee's witness (C2SP tlog-witness semantics, run as a local command).
+"""The committee's witness (C2SP tlog-witness semantics): the local command, the pull
+client (primex.service.witness_client) and the service the SPP pushes to
+(:mod:`primex.committee.witness_service`) all decide here.
 
 The committee keeps, under ``home.witness/``, the last checkpoint it cosigned for each log
 (``<origin slug>.checkpoint``) and the log key it trusts (``logs.json``, recorded at
@@ -13,7 +15,11 @@ the SPP announced out of band). To cosign a new checkpoint it needs the size it 
   truncation) or the same size with another root (fork);
 * 422 the consistency proof fails (the log rewrote history);
 
-and otherwise stores the checkpoint and returns a ``cosignature/v1`` signature line.
+and otherwise stores the checkpoint (atomically, before answering) and returns a
+``cosignature/v1`` signature line. The check of the held size and the write are one step
+under a file lock (``.lock``), so concurrent requests cannot move the record backwards.
+The service answers with the spec's statuses where they differ (a rollback is 400, a fork
+at the same size 422).
 
 API::
 
@@ -31,13 +37,16 @@ before cosigning: the committee never vouches for a forged entry.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from primex.audit import files, merkle
+from primex.atomic import write_bytes
+from primex.audit import merkle
 from primex.audit.checkpoint import (
     Checkpoint,
     NoteSignature,
@@ -53,11 +62,20 @@ from primex.home import Home
 
 
 class WitnessError(IntegrityError):
-    """The witness refused a checkpoint; `status` is the tlog-witness HTTP status."""
+    """The witness refused a checkpoint; `status` is the tlog-witness HTTP status.
 
-    def __init__(self, status: int, what: str, *, hint: str | None = None) -> None:
+    `held_size` is set only when the client's old size is not the witness's (the 409 whose
+    body tells the client the size to prove from)."""
+
+    def __init__(self, status: int, what: str, *, hint: str | None = None,
+                 held_size: int | None = None) -> None:
         self.status = status
+        self.held_size = held_size
+        self.reason = what  # without the status: the HTTP service answers with its own
         super().__init__(f"witness refuses ({status}): {what}", where="witness", hint=hint)
+
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()  # RFC 6962 2.1: the hash of the empty tree
 
 
 def _slug(origin: str) -> str:
@@ -96,7 +114,7 @@ class Witness:
             )
         logs[origin] = log_public_key
         self.dir.mkdir(parents=True, exist_ok=True)
-        files.atomic_write(
+        write_bytes(
             self.config_path,
             (json.dumps({o: base64.b64encode(k).decode() for o, k in logs.items()},
                         indent=2, sort_keys=True) + "\n").encode(),
@@ -111,11 +129,31 @@ class Witness:
             return None
         return read_checkpoint(path)
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Check-then-persist under one lock (tlog-witness: otherwise two concurrent
+        requests can roll the stored size back); a file lock, so two processes too."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "a+b") as fh:  # each call its own open file: threads
+            # of one process exclude each other too (flock locks the open file description)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def add_checkpoint(
         self, note_text: str, old_size: int, proof: Sequence[bytes], signer: Signer,
         *, now: int | None = None,
     ) -> NoteSignature:
         """Check a new checkpoint against the stored one and cosign it (see module doc)."""
+        with self._locked():
+            return self._add_checkpoint(note_text, old_size, proof, signer, now)
+
+    def _add_checkpoint(
+        self, note_text: str, old_size: int, proof: Sequence[bytes], signer: Signer,
+        now: int | None,
+    ) -> NoteSignature:
         try:
             cp = parse_checkpoint(note_text)
         except IntegrityError as exc:
@@ -136,7 +174,12 @@ class Witness:
             raise WitnessError(
                 409, f"old size {old_size} is not the size the witness holds ({held_size})",
                 hint="ask the log for a consistency proof from the witness's size",
+                held_size=held_size,
             )
+        if cp.size == 0 and cp.root != EMPTY_ROOT:
+            raise WitnessError(422, "a checkpoint of size 0 must carry the empty tree's root")
+        if held_size == 0 and proof:
+            raise WitnessError(422, "a consistency proof from size 0 must be empty")
         if cp.size < held_size:
             raise WitnessError(
                 409, f"rollback: checkpoint size {cp.size} is below the cosigned {held_size}"
@@ -159,7 +202,7 @@ class Witness:
         log_sig = [s for s in cp.signatures if s.name == cp.origin
                    and s.key_id == note_key_id(cp.origin, trusted)]
         stored = Checkpoint(cp.origin, cp.size, cp.root, (*log_sig, sig))
-        files.atomic_write(self._state_path(cp.origin), stored.text.encode())
+        write_bytes(self._state_path(cp.origin), stored.text.encode())  # before answering
         return sig
 
 

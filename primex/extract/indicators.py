@@ -52,7 +52,11 @@ class Context(Protocol):
     def transitions(self) -> pd.DataFrame | None: ...
 
 
-GEO_LEVELS = ("region", "province", "arrondissement", "commune")
+# Statbel's statistical sector (REFNIS + 4 characters, `ZZZZ` = not located) nests in the
+# commune: only a profile listing it (internal) shows it, and only for counts of persons
+# (no population by sector for rates)
+SECTOR = "sector"
+GEO_LEVELS = ("region", "province", "arrondissement", "commune", SECTOR)
 PERSON_DIMS = ("sex", "age_band", "nationality_group")
 CELL_COLUMNS = [
     "period_type", "period", "breakdown", "key", "numerator", "denominator", "n", "n_den",
@@ -104,23 +108,41 @@ def _dim(breakdown: str) -> str:
 
 def _union(template: str, breakdowns: tuple[str, ...], ctx: Context,
            col: str = "period") -> str:
-    """One SELECT per breakdown, glued with UNION ALL; `{dim}`, `{name}` and `{pf}` are filled
-    in. `{pf}` restricts a breakdown outside the protocol's series breakdowns to the published
-    period (the series of every breakdown would cost much and nobody reads it)."""
+    """One SELECT per breakdown, glued with UNION ALL; `{dim}`, `{name}`, `{pf}`, `{src}` and
+    `{months}` are filled in. `{pf}` restricts a breakdown outside the protocol's series
+    breakdowns to the published period (the series of every breakdown would cost much and
+    nobody reads it). `{months}` is the person-month table to read: `bmv` (every period) for
+    a series breakdown, else `bmt`, its rows of the published period only (a twelfth of
+    them, read once instead of filtering every month of the data again); `{src}` is the
+    person-period table `ppr` where it holds the breakdown, else `{months}`."""
     def pf(b: str) -> str:
         if b in ctx.series_breakdowns:
             return ""
         return f"AND {col} = '{ctx.target}'"  # a validated label: 2025Q2 / 2024
 
-    def src(b: str) -> str:  # the person-period table where it holds the breakdown
-        return "ppr" if b == "total" or b in ctx.ppr_columns else "bmv"
+    def months(b: str) -> str:
+        return "bmv" if b in ctx.series_breakdowns else "bmt"
+
+    def src(b: str) -> str:
+        return "ppr" if b == "total" or b in ctx.ppr_columns else months(b)
 
     return "\nUNION ALL\n".join(
-        template.format(dim=_dim(b), name=f"'{b}'", pf=pf(b), src=src(b)) for b in breakdowns
+        template.format(dim=_dim(b), name=f"'{b}'", pf=pf(b), src=src(b), months=months(b))
+        for b in breakdowns
     )
 
 
+def _query(ctx: Context, template: str, breakdowns: tuple[str, ...], col: str = "period",
+           param: Any = None) -> pd.DataFrame:
+    """The rows of `template` over every breakdown (see `_union`); `param`, when given, is
+    bound once per breakdown (each SELECT has one `?`)."""
+    params = None if param is None else [param] * len(breakdowns)
+    return ctx.engine.query(_union(template, breakdowns, ctx, col), params).to_pandas()
+
+
 def _frame(rows: Any, period_type: str) -> pd.DataFrame:
+    """The cells of `rows` (numerator, n and, for a ratio, denominator, n_den): the period
+    type added, the counts made values (float64) here, once for every indicator."""
     frame = rows.to_pandas() if hasattr(rows, "to_pandas") else pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=CELL_COLUMNS)
@@ -128,7 +150,24 @@ def _frame(rows: Any, period_type: str) -> pd.DataFrame:
     for col in ("denominator", "n_den"):
         if col not in frame:
             frame[col] = float("nan")
+    frame["numerator"] = frame["numerator"].astype("float64")
+    frame["denominator"] = frame["denominator"].astype("float64")
     return frame[CELL_COLUMNS]
+
+
+def _cells(part: pd.DataFrame, breakdown: str) -> pd.DataFrame:
+    """Cells counted in pandas (BCSS outcomes, transitions), one breakdown: numerator and
+    denominator are counts of persons, so they are also `n` and `n_den`."""
+    part["breakdown"] = breakdown
+    part["n"] = part["numerator"].astype("int64")
+    part["n_den"] = part["denominator"].astype("int64")
+    return _frame(part, "quarter")
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The cells of several parts (`_frame`d), or no cell."""
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CELL_COLUMNS)
 
 
 # --- stock ---------------------------------------------------------------------------------
@@ -136,13 +175,7 @@ def _frame(rows: Any, period_type: str) -> pd.DataFrame:
 
 def _stock(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        sql = _union(
-            "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS BIGINT) AS pm, "
-            "COUNT(DISTINCT niss) AS n FROM {src} WHERE benefit = ? AND period IS NOT NULL {pf} "
-            "GROUP BY period, {dim}",
-            breakdowns, ctx,
-        )
-        rows = ctx.engine.query(sql, [benefit] * len(breakdowns)).to_pandas()
+        rows = _persons(ctx, breakdowns, benefit)
         rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
         out = _frame(rows, ctx.grain)
         # monthly series (national total): SPP IS publishes monthly averages of these
@@ -156,55 +189,40 @@ def _stock(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
             "breakdown": "total", "key": "",
             "numerator": monthly["pm"].astype("float64"), "n": monthly["pm"],
         })
-        parts = [f for f in (out, _frame(monthly, "month")) if not f.empty]
-        return pd.concat(parts, ignore_index=True) if parts else out
+        return _concat([out, _frame(monthly, "month")])
 
     return compute
 
 
 def _rate_18_64(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-    num = ctx.engine.query(
-        _union(
-            "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(am) AS BIGINT) AS pm, "
-            "COUNT(DISTINCT niss) AS n FROM {src} "
-            "WHERE period IS NOT NULL AND am > 0 {pf} GROUP BY period, {dim}",
-            breakdowns, ctx,
-        )
-    ).to_pandas()
+    num = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(am) AS "
+                 "BIGINT) AS pm, COUNT(DISTINCT niss) AS n FROM {src} WHERE period IS NOT NULL "
+                 "AND am > 0 {pf} GROUP BY period, {dim}", breakdowns)
     return _per_population(num, breakdowns, ctx)
 
 
 def _per_population(num: Any, breakdowns: Any, ctx: Any) -> Any:
     """Person-months per month (`pm`, `n` from `num`) over the population aged 18-64 of the
     same period and breakdown: the rate indicators' common denominator."""
-    den = ctx.engine.query(
-        _union(
-            "SELECT period, {name} AS breakdown, {dim} AS key, "
-            "CAST(SUM(population) AS BIGINT) AS pop "
-            "FROM pop1864 WHERE 1 = 1 {pf} GROUP BY period, {dim}",
-            breakdowns, ctx,
-        )
-    ).to_pandas()
+    den = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(population) "
+                 "AS BIGINT) AS pop FROM pop1864 WHERE 1 = 1 {pf} GROUP BY period, {dim}",
+                 breakdowns)
     rows = den.merge(num, on=["period", "breakdown", "key"], how="left")
     rows["pm"] = rows["pm"].fillna(0)
     rows["n"] = rows["n"].fillna(0).astype("int64")
     rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
-    rows["denominator"] = rows["pop"].astype("float64")
+    rows["denominator"] = rows["pop"]
     rows["n_den"] = rows["pop"].astype("int64")
     return _frame(rows, ctx.grain)
 
 
 def _share_students(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-    rows = ctx.engine.query(
-        _union(
-            "SELECT period, {name} AS breakdown, {dim} AS key, "
-            "CAST(SUM(spm) AS BIGINT) AS spm, CAST(SUM(pm) AS BIGINT) AS pm, "
-            "COUNT(DISTINCT CASE WHEN spm > 0 THEN niss END) AS n, "
-            "COUNT(DISTINCT niss) AS n_den FROM {src} WHERE benefit = 'RI' AND period IS NOT NULL "
-            "{pf} GROUP BY period, {dim}",
-            breakdowns, ctx,
-        )
-    ).to_pandas()
+    students = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(spm) "
+                      "AS BIGINT) AS spm, COUNT(DISTINCT CASE WHEN spm > 0 THEN niss END) AS n "
+                      "FROM {src} WHERE benefit = 'RI' AND period IS NOT NULL {pf} "
+                      "GROUP BY period, {dim}", breakdowns)
+    ri = _persons(ctx, breakdowns, "RI").rename(columns={"n": "n_den"})
+    rows = students.merge(ri, on=["period", "breakdown", "key"])
     months = rows["period"].map(ctx.months_in).astype("float64")
     rows["numerator"] = rows["spm"] / months
     rows["denominator"] = rows["pm"] / months
@@ -216,30 +234,19 @@ def _share_students(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
 
 def _entries(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
     # a spell that starts in the first month of the data may have started earlier: not an entry
-    rows = ctx.engine.query(
-        _union(
-            "SELECT period_first AS period, {name} AS breakdown, {dim} AS key, "
-            "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM sp_first "
-            "WHERE period_first IS NOT NULL AND first_mi > ? {pf} GROUP BY period_first, {dim}",
-            breakdowns, ctx, "period_first",
-        ),
-        [ctx.data_start_mi] * len(breakdowns),
-    ).to_pandas()
-    rows["numerator"] = rows["numerator"].astype("float64")
-    return _frame(rows, ctx.grain)
+    return _frame(_query(
+        ctx, "SELECT period_first AS period, {name} AS breakdown, {dim} AS key, COUNT(*) AS "
+        "numerator, COUNT(DISTINCT niss) AS n FROM sp_first WHERE period_first IS NOT NULL AND "
+        "first_mi > ? {pf} GROUP BY period_first, {dim}", breakdowns, "period_first",
+        ctx.data_start_mi), ctx.grain)
 
 
 def _exits(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
     # an exit is known only when the month after the last payment is in the (stable) data
-    rows = ctx.engine.query(
-        _union(
-            "SELECT period_last AS period, {name} AS breakdown, {dim} AS key, "
-            "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM sp_last "
-            "WHERE period_last IS NOT NULL AND exit_known {pf} GROUP BY period_last, {dim}",
-            breakdowns, ctx, "period_last",
-        )
-    ).to_pandas()
-    rows["numerator"] = rows["numerator"].astype("float64")
+    rows = _query(ctx, "SELECT period_last AS period, {name} AS breakdown, {dim} AS key, "
+                  "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM sp_last WHERE "
+                  "period_last IS NOT NULL AND exit_known {pf} GROUP BY period_last, {dim}",
+                  breakdowns, "period_last")
     return _frame(_exits_complete(ctx, rows), ctx.grain)
 
 
@@ -252,46 +259,30 @@ def _exits_complete(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
 def _spell_duration(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
     base = ("FROM sp_last WHERE period_last IS NOT NULL AND exit_known AND first_mi > ? "
             "GROUP BY period_last")
-    num = ctx.engine.query(
-        _union(
-            "SELECT period_last AS period, {name} AS breakdown, {dim} AS key, "
-            "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n "
-            + base.replace("GROUP BY", "{pf} GROUP BY") + ", {dim}",
-            breakdowns, ctx, "period_last",
-        ),
-        [ctx.data_start_mi] * len(breakdowns),
-    ).to_pandas()
+    num = _query(ctx, "SELECT period_last AS period, {name} AS breakdown, {dim} AS key, "
+                 "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n "
+                 + base.replace("GROUP BY", "{pf} GROUP BY") + ", {dim}",
+                 breakdowns, "period_last", ctx.data_start_mi)
     den = ctx.engine.query(
         "SELECT period_last AS period, COUNT(*) AS denominator, COUNT(DISTINCT niss) AS n_den "
         + base,
         [ctx.data_start_mi],
     ).to_pandas()
-    rows = num.merge(den, on="period", how="inner")
-    rows["numerator"] = rows["numerator"].astype("float64")
-    rows["denominator"] = rows["denominator"].astype("float64")
-    return _frame(_exits_complete(ctx, rows), ctx.grain)
+    return _frame(_exits_complete(ctx, num.merge(den, on="period", how="inner")), ctx.grain)
 
 
 def _long_rights(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
     # beneficiaries of the period's last month whose spell has run 24 months or more; only
     # periods whose last month is >= 23 months after the data start (no left censoring)
-    rows = ctx.engine.query(
-        _union(
-            "SELECT b.period, {name} AS breakdown, {dim} AS key, "
-            "CAST(SUM(CASE WHEN b.mi - s.first_mi >= 23 THEN 1 ELSE 0 END) AS BIGINT) "
-            "AS numerator, "
-            "COUNT(*) AS denominator, "
-            "CAST(SUM(CASE WHEN b.mi - s.first_mi >= 23 THEN 1 ELSE 0 END) AS BIGINT) AS n, "
-            "COUNT(*) AS n_den "
-            "FROM bm b JOIN sp s ON s.spell_id = b.spell_id JOIN per ON per.period = b.period "
-            "WHERE b.mi = per.end_mi AND per.end_mi - ? >= 23 {pf} GROUP BY b.period, {dim}",
-            breakdowns, ctx, "b.period",
-        ),
-        [ctx.data_start_mi] * len(breakdowns),
-    ).to_pandas()
-    rows["numerator"] = rows["numerator"].astype("float64")
-    rows["denominator"] = rows["denominator"].astype("float64")
-    return _frame(rows, ctx.grain)
+    return _frame(_query(
+        ctx, "SELECT b.period, {name} AS breakdown, {dim} AS key, "
+        "CAST(SUM(CASE WHEN b.mi - s.first_mi >= 23 THEN 1 ELSE 0 END) AS BIGINT) "
+        "AS numerator, COUNT(*) AS denominator, "
+        "CAST(SUM(CASE WHEN b.mi - s.first_mi >= 23 THEN 1 ELSE 0 END) AS BIGINT) AS n, "
+        "COUNT(*) AS n_den "
+        "FROM bm b JOIN sp s ON s.spell_id = b.spell_id JOIN per ON per.period = b.period "
+        "WHERE b.mi = per.end_mi AND per.end_mi - ? >= 23 {pf} GROUP BY b.period, {dim}",
+        breakdowns, "b.period", ctx.data_start_mi), ctx.grain)
 
 
 # --- activation ----------------------------------------------------------------------------
@@ -300,18 +291,11 @@ def _long_rights(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
 def _activation(column: str, population: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
         where = "ri = 1" if population == "ri" else "1 = 1"
-        rows = ctx.engine.query(
-            _union(
-                "SELECT period, {name} AS breakdown, {dim} AS key, "
-                f"CAST(SUM({column}) AS BIGINT) AS numerator, COUNT(*) AS denominator, "
-                f"CAST(SUM({column}) AS BIGINT) AS n, COUNT(*) AS n_den FROM act_pop WHERE {where} "
-                "{pf} GROUP BY period, {dim}",
-                breakdowns, ctx,
-            )
-        ).to_pandas()
-        rows["numerator"] = rows["numerator"].astype("float64")
-        rows["denominator"] = rows["denominator"].astype("float64")
-        return _frame(rows, ctx.grain)
+        return _frame(_query(
+            ctx, "SELECT period, {name} AS breakdown, {dim} AS key, "
+            f"CAST(SUM({column}) AS BIGINT) AS numerator, COUNT(*) AS denominator, "
+            f"CAST(SUM({column}) AS BIGINT) AS n, COUNT(*) AS n_den FROM act_pop WHERE {where} "
+            "{pf} GROUP BY period, {dim}", breakdowns), ctx.grain)
 
     return compute
 
@@ -332,7 +316,6 @@ def _persons_year(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataF
             ),
             [benefit],
         ).to_pandas()
-        rows["numerator"] = rows["numerator"].astype("float64")
         return _frame(rows, ctx.grain)
 
     return compute
@@ -348,7 +331,7 @@ def _outcome(offset: int, by_position: bool) -> Callable[[Context, tuple[str, ..
             return pd.DataFrame(columns=CELL_COLUMNS)
         frame = frame[frame["position_group"].notna()].copy()
         frame["at_work"] = frame["position_group"].isin(WORK_GROUPS).astype("int64")
-        out = []
+        out: list[pd.DataFrame] = []
         for b in breakdowns:
             data = frame if b in ctx.series_breakdowns else frame[frame["period"] == ctx.target]
             if by_position:
@@ -363,15 +346,8 @@ def _outcome(offset: int, by_position: bool) -> Callable[[Context, tuple[str, ..
                 agg = data.groupby(keys, sort=True)["at_work"].agg(["sum", "count"]).reset_index()
                 part = agg.rename(columns={"sum": "numerator", "count": "denominator"})
                 part["key"] = "" if b == "total" else part[b].astype(str)
-            part["breakdown"] = b
-            part["n"] = part["numerator"].astype("int64")
-            part["n_den"] = part["denominator"].astype("int64")
-            part["numerator"] = part["numerator"].astype("float64")
-            part["denominator"] = part["denominator"].astype("float64")
-            out.append(part)
-        if not out:
-            return pd.DataFrame(columns=CELL_COLUMNS)
-        return _frame(pd.concat(out, ignore_index=True), "quarter")
+            out.append(_cells(part, b))
+        return _concat(out)
 
     return compute
 
@@ -379,16 +355,28 @@ def _outcome(offset: int, by_position: bool) -> Callable[[Context, tuple[str, ..
 # --- profiles of the beneficiaries ---------------------------------------------------------
 
 
+def _persons(ctx: Context, breakdowns: tuple[str, ...], benefit: str | None = None,
+             ) -> pd.DataFrame:
+    """Beneficiaries of `benefit` (RI, ERIS; None: both) by period and breakdown:
+    person-months (`pm`) and distinct persons (`n`). Counted once per benefit and breakdown
+    in a run (cached in its context): the stocks, the nine profile shares and the students'
+    denominator stand on the same persons, and a distinct count over every period is the
+    dearest aggregate of the protocol."""
+    cache: dict[tuple[str | None, str], pd.DataFrame] = ctx.cache.setdefault("persons", {})
+    todo = tuple(b for b in breakdowns if (benefit, b) not in cache)
+    if todo:
+        rows = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS "
+                      "BIGINT) AS pm, COUNT(DISTINCT niss) AS n FROM {src} WHERE period IS NOT "
+                      "NULL " + ("AND benefit = ? " if benefit else "") + "{pf} "
+                      "GROUP BY period, {dim}", todo, param=benefit)
+        for b in todo:
+            cache[(benefit, b)] = rows[rows["breakdown"] == b]
+    return pd.concat([cache[(benefit, b)] for b in breakdowns], ignore_index=True)
+
+
 def _stock_all(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
     """RI and ERIS together: average monthly number of persons (one benefit a month)."""
-    rows = ctx.engine.query(
-        _union(
-            "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(pm) AS BIGINT) AS pm, "
-            "COUNT(DISTINCT niss) AS n FROM {src} WHERE period IS NOT NULL {pf} "
-            "GROUP BY period, {dim}",
-            breakdowns, ctx,
-        )
-    ).to_pandas()
+    rows = _persons(ctx, breakdowns)
     rows["numerator"] = rows["pm"] / rows["period"].map(ctx.months_in).astype("float64")
     return _frame(rows, ctx.grain)
 
@@ -410,21 +398,21 @@ _PROFILE_ALL_BD = ("total", "region", "province", "arrondissement", "sex", "age_
 def _profile_share(ind_id: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     """Share of the average monthly RI+ERIS beneficiaries meeting the indicator's condition
     (PROFILE_CONDITIONS: fixed SQL predicates of this module, never user input). The nine
-    shares come from ONE pass over the person-months (cached in the run's context): the
-    threshold applies to the average shown, which never exceeds the distinct persons, so
-    the cell's distinct persons (`n_den`) bound `n`."""
+    shares come from ONE pass over the person-months (cached in the run's context), their
+    distinct persons from `_persons`: the threshold applies to the average shown, which
+    never exceeds the distinct persons, so the cell's distinct persons (`n_den`) bound `n`."""
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
         if "profiles" not in ctx.cache:
             sums = ", ".join(f"CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {i}"
                              for i, cond in PROFILE_CONDITIONS.items())
-            ctx.cache["profiles"] = ctx.engine.query(
-                _union(
-                    "SELECT period, {name} AS breakdown, {dim} AS key, " + sums + ", "
-                    "CAST(COUNT(*) AS BIGINT) AS pm, COUNT(DISTINCT niss) AS n_den "
-                    "FROM bmv WHERE period IS NOT NULL {pf} GROUP BY period, {dim}",
-                    _PROFILE_ALL_BD, ctx,
-                )
-            ).to_pandas()
+            months = _query(
+                ctx, "SELECT period, {name} AS breakdown, {dim} AS key, " + sums + ", "
+                "CAST(COUNT(*) AS BIGINT) AS pm "
+                "FROM {months} WHERE period IS NOT NULL {pf} GROUP BY period, {dim}",
+                _PROFILE_ALL_BD)
+            persons = _persons(ctx, _PROFILE_ALL_BD)[["period", "breakdown", "key", "n"]]
+            ctx.cache["profiles"] = months.merge(persons.rename(columns={"n": "n_den"}),
+                                                 on=["period", "breakdown", "key"])
         rows = ctx.cache["profiles"]
         rows = rows[rows["breakdown"].isin(breakdowns)].copy()
         months = rows["period"].map(ctx.months_in).astype("float64")
@@ -439,16 +427,10 @@ def _profile_share(ind_id: str) -> Callable[[Context, tuple[str, ...]], pd.DataF
 def _rate_benefit(benefit: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     """Beneficiaries of one benefit aged 18-64 per 1 000 inhabitants aged 18-64."""
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        num = ctx.engine.query(
-            _union(
-                "SELECT period, {name} AS breakdown, {dim} AS key, "
-                "CAST(SUM(am) AS BIGINT) AS pm, COUNT(DISTINCT niss) AS n FROM {src} "
-                "WHERE period IS NOT NULL AND am > 0 AND benefit = ? {pf} "
-                "GROUP BY period, {dim}",
-                breakdowns, ctx,
-            ),
-            [benefit] * len(breakdowns),
-        ).to_pandas()
+        num = _query(ctx, "SELECT period, {name} AS breakdown, {dim} AS key, CAST(SUM(am) AS "
+                     "BIGINT) AS pm, COUNT(DISTINCT niss) AS n FROM {src} WHERE period IS NOT "
+                     "NULL AND am > 0 AND benefit = ? {pf} GROUP BY period, {dim}", breakdowns,
+                     param=benefit)
         return _per_population(num, breakdowns, ctx)
 
     return compute
@@ -467,7 +449,6 @@ def _reentries(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
         ).replace("COALESCE(CAST(", "COALESCE(CAST(f."),
         [ctx.data_start_mi] * len(breakdowns),
     ).to_pandas()
-    rows["numerator"] = rows["numerator"].astype("float64")
     return _frame(rows, ctx.grain)
 
 
@@ -476,17 +457,11 @@ def _reentries(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
 
 def _contracts_started(kind: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        rows = ctx.engine.query(
-            _union(
-                "SELECT period_start AS period, {name} AS breakdown, {dim} AS key, "
-                "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM ct "
-                "WHERE kind = ? AND period_start IS NOT NULL {pf} GROUP BY period_start, {dim}",
-                breakdowns, ctx, "period_start",
-            ),
-            [kind] * len(breakdowns),
-        ).to_pandas()
-        rows["numerator"] = rows["numerator"].astype("float64")
-        return _frame(rows, ctx.grain)
+        return _frame(_query(
+            ctx, "SELECT period_start AS period, {name} AS breakdown, {dim} AS key, COUNT(*) "
+            "AS numerator, COUNT(DISTINCT niss) AS n FROM ct WHERE kind = ? AND period_start IS "
+            "NOT NULL {pf} GROUP BY period_start, {dim}", breakdowns, "period_start", kind),
+            ctx.grain)
 
     return compute
 
@@ -496,21 +471,13 @@ def _contracts_share(kind: str, condition: str, by: str = "period_start",
     """Contracts of `kind` started (or ended: by='period_end') in the period meeting
     `condition` (a fixed SQL predicate of this module), as a % of all of them."""
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        rows = ctx.engine.query(
-            _union(
-                f"SELECT {by} AS period, {{name}} AS breakdown, {{dim}} AS key, "
-                f"CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT) AS numerator, "
-                "COUNT(*) AS denominator, "
-                f"COUNT(DISTINCT CASE WHEN {condition} THEN niss END) AS n, "
-                f"COUNT(DISTINCT niss) AS n_den FROM ct WHERE kind = ? AND {by} IS NOT NULL "
-                f"{{pf}} GROUP BY {by}, {{dim}}",
-                breakdowns, ctx, by,
-            ),
-            [kind] * len(breakdowns),
-        ).to_pandas()
-        rows["numerator"] = rows["numerator"].astype("float64")
-        rows["denominator"] = rows["denominator"].astype("float64")
-        return _frame(rows, ctx.grain)
+        return _frame(_query(
+            ctx, f"SELECT {by} AS period, {{name}} AS breakdown, {{dim}} AS key, "
+            f"CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT) AS numerator, "
+            "COUNT(*) AS denominator, "
+            f"COUNT(DISTINCT CASE WHEN {condition} THEN niss END) AS n, "
+            f"COUNT(DISTINCT niss) AS n_den FROM ct WHERE kind = ? AND {by} IS NOT NULL "
+            f"{{pf}} GROUP BY {by}, {{dim}}", breakdowns, by, kind), ctx.grain)
 
     return compute
 
@@ -519,23 +486,15 @@ def _contracts_distribution(kind: str, column: str, by: str = "period_start",
                             ) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     """Contracts of `kind` started (ended) in the period by `column`, % of all of them."""
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        num = ctx.engine.query(
-            _union(
-                f"SELECT {by} AS period, {{name}} AS breakdown, {{dim}} AS key, "
-                "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM ct "
-                f"WHERE kind = ? AND {by} IS NOT NULL {{pf}} GROUP BY {by}, {{dim}}",
-                breakdowns, ctx, by,
-            ),
-            [kind] * len(breakdowns),
-        ).to_pandas()
+        num = _query(ctx, f"SELECT {by} AS period, {{name}} AS breakdown, {{dim}} AS key, "
+                     "COUNT(*) AS numerator, COUNT(DISTINCT niss) AS n FROM ct "
+                     f"WHERE kind = ? AND {by} IS NOT NULL {{pf}} GROUP BY {by}, {{dim}}",
+                     breakdowns, by, kind)
         den = ctx.engine.query(
             f"SELECT {by} AS period, COUNT(*) AS denominator, COUNT(DISTINCT niss) AS n_den "
             f"FROM ct WHERE kind = ? AND {by} IS NOT NULL GROUP BY {by}", [kind],
         ).to_pandas()
-        rows = num.merge(den, on="period", how="inner")
-        rows["numerator"] = rows["numerator"].astype("float64")
-        rows["denominator"] = rows["denominator"].astype("float64")
-        return _frame(rows, ctx.grain)
+        return _frame(num.merge(den, on="period", how="inner"), ctx.grain)
 
     del column  # the breakdown names the column (piis_type, outcome, duration_band)
     return compute
@@ -544,17 +503,10 @@ def _contracts_distribution(kind: str, column: str, by: str = "period_start",
 def _running(column: str) -> Callable[[Context, tuple[str, ...]], pd.DataFrame]:
     """Persons with a contract (`a60`, `a61` or `piis` of act_pop) running in the period."""
     def compute(ctx: Context, breakdowns: tuple[str, ...]) -> pd.DataFrame:
-        rows = ctx.engine.query(
-            _union(
-                "SELECT period, {name} AS breakdown, {dim} AS key, "
-                f"CAST(SUM({column}) AS BIGINT) AS numerator, "
-                f"CAST(SUM({column}) AS BIGINT) AS n FROM act_pop "
-                "WHERE 1 = 1 {pf} GROUP BY period, {dim}",
-                breakdowns, ctx,
-            )
-        ).to_pandas()
-        rows["numerator"] = rows["numerator"].astype("float64")
-        return _frame(rows, ctx.grain)
+        return _frame(_query(
+            ctx, "SELECT period, {name} AS breakdown, {dim} AS key, "
+            f"CAST(SUM({column}) AS BIGINT) AS numerator, CAST(SUM({column}) AS BIGINT) AS n "
+            "FROM act_pop WHERE 1 = 1 {pf} GROUP BY period, {dim}", breakdowns), ctx.grain)
 
     return compute
 
@@ -570,7 +522,7 @@ def _transition(cohort: str) -> Callable[[Context, tuple[str, ...]], pd.DataFram
         if frame is None or frame.empty:
             return pd.DataFrame(columns=CELL_COLUMNS)
         frame = frame[frame["cohort"] == cohort]
-        out = []
+        out: list[pd.DataFrame] = []
         for b in breakdowns:
             data = frame if b in ctx.series_breakdowns else frame[frame["period"] == ctx.target]
             if b != "transition" or data.empty:
@@ -579,23 +531,16 @@ def _transition(cohort: str) -> Callable[[Context, tuple[str, ...]], pd.DataFram
             g = data.assign(key=keys).groupby(["period", "key"], sort=True).size()
             part = g.rename("numerator").reset_index()
             part["denominator"] = part["period"].map(data.groupby("period").size())
-            part["breakdown"] = b
-            part["n"] = part["numerator"].astype("int64")
-            part["n_den"] = part["denominator"].astype("int64")
-            part["numerator"] = part["numerator"].astype("float64")
-            part["denominator"] = part["denominator"].astype("float64")
-            out.append(part)
-        if not out:
-            return pd.DataFrame(columns=CELL_COLUMNS)
-        return _frame(pd.concat(out, ignore_index=True), "quarter")
+            out.append(_cells(part, b))
+        return _concat(out)
 
     return compute
 
 
 # --- the list ------------------------------------------------------------------------------
 
-_GEO_ALL = ("total", *GEO_LEVELS)
-_STOCK_BD = (*_GEO_ALL, "category", "sex", "age_band", "nationality_group")
+_GEO_ALL = ("total", *GEO_LEVELS[:-1])  # down to the commune (populations exist there)
+_STOCK_BD = (*_GEO_ALL, SECTOR, "category", "sex", "age_band", "nationality_group")
 _PERSON_BD = ("total", "region", "province", "arrondissement", "sex", "age_band")
 _BOTH = ("quarter", "year")
 

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from primex.errors import ConfigError, ValidationError
-from primex.extract.indicators import INDICATORS
+from primex.extract.indicators import INDICATORS, SECTOR
 
 GRAINS = ("quarter", "year")
 METHODS = ("suppression", "cellkey")
@@ -201,6 +201,10 @@ def parse_protocol(text: str, path: Path) -> Protocol:
         bad(_where(path, data, "series_breakdowns"), "series_breakdowns must be a list of names")
     else:
         series_breakdowns = tuple(sb_raw)
+        if SECTOR in series_breakdowns:  # 20 000 sectors x every period: nobody reads it
+            bad(_where(path, data, "series_breakdowns"),
+                f"{SECTOR!r} cannot be a series breakdown (sectors are published for the "
+                "period only); list it under the indicator's breakdowns")
 
     method = "suppression"
     prot = data.get("protection", CommentedMap())

@@ -19,10 +19,8 @@ key. Nothing outside the SPP can recompute a record key from a national number.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 import stat
 from pathlib import Path
@@ -30,6 +28,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from primex import atomic
 from primex.errors import IntegrityError, PermissionDenied
 from primex.home import Home
 
@@ -73,18 +72,7 @@ def load_or_create(home: Home) -> bytes:
 def _create(path: Path) -> None:
     """Write a new key under a temporary name with mode 0600 and link it into place: the
     link fails if another process made the key meanwhile, and then theirs is used."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(KEY_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.create_once(path, secrets.token_bytes(KEY_BYTES), mode=0o600)
 
 
 def key_id(key: bytes) -> str:

@@ -25,11 +25,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from primex import atomic
 from primex.catalogue import geography
 from primex.errors import ConfigError, IntegrityError, PrimexError
 from primex.extract import outcomes as outcomes_mod
 from primex.extract.engine import DuckDBEngine, Engine
-from primex.extract.indicators import AGE_BANDS, CELL_COLUMNS, INDICATORS
+from primex.extract.indicators import AGE_BANDS, CELL_COLUMNS, INDICATORS, SECTOR
 from primex.extract.manifest import (
     KIND,
     MANIFEST,
@@ -150,28 +151,22 @@ def _transition_cohorts(engine: Engine, periods: list[str]) -> pa.Table:
     """SPP side: for each observed quarter q, the persons with RI or ERIS in the last month of
     q - 4 (cohort `from_cpas`: where do they stand a year later?) and in the last month of q
     (cohort `to_cpas`: where did they stand a year before?), with their region."""
-    wanted: dict[int, list[tuple[str, str]]] = {}  # month index -> (period, cohort)
+    wanted: list[tuple[int, str, str]] = []  # (month index, period, cohort)
     for q in periods:
         for cohort, at in (("from_cpas", _shift(q, -TRANSITION_LAG)), ("to_cpas", q)):
             year, qn = int(at[:4]), int(at[-1])
-            wanted.setdefault(year * 12 + 3 * qn - 1, []).append((q, cohort))
-    columns = ["niss", "region", "period", "cohort"]
+            wanted.append((year * 12 + 3 * qn - 1, q, cohort))
     if not wanted:
-        return pa.Table.from_pandas(pd.DataFrame(columns=columns).astype("string"),
-                                    preserve_index=False)
-    marks = ", ".join("?" for _ in wanted)
-    frame = engine.query(  # one pass over the person-months
-        "SELECT DISTINCT LPAD(CAST(niss AS VARCHAR), 11, '0') AS niss, "
-        f"COALESCE(region, 'unknown') AS region, mi FROM bm WHERE mi IN ({marks})",
-        list(wanted)).to_pandas()
-    parts = []
-    for mi, targets in wanted.items():
-        rows = frame[frame["mi"] == mi].drop_duplicates("niss")[["niss", "region"]]
-        for q, cohort in targets:
-            parts.append(rows.assign(period=q, cohort=cohort))
-    out = pd.concat(parts, ignore_index=True)[columns] if parts else \
-        pd.DataFrame(columns=columns)
-    return pa.Table.from_pandas(out.astype("string"), preserve_index=False)
+        return pa.table({c: pa.array([], pa.string())
+                         for c in ("niss", "region", "period", "cohort")})
+    # one pass over the person-months, in SQL (bm has one row per person and month); the
+    # cohort labels are validated period labels and fixed names
+    marks = ", ".join(f"({mi}, '{q}', '{cohort}')" for mi, q, cohort in wanted)
+    return engine.query(
+        "SELECT LPAD(CAST(b.niss AS VARCHAR), 11, '0') AS niss, "
+        "COALESCE(b.region, 'unknown') AS region, w.period, w.cohort FROM bm b "
+        f"JOIN (VALUES {marks}) AS w(mi, period, cohort) ON w.mi = b.mi "
+        "ORDER BY w.period, w.cohort, b.niss")
 
 
 def bcss_transitions(warehouse: Path, people: pa.Table) -> pd.DataFrame:
@@ -326,8 +321,9 @@ def _band(age: str) -> str:  # the bands of the population table
 
 def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: int,
              end_mi: int, ppr_columns: tuple[str, ...] = ("region",),
-             sample_fraction: float = 1.0) -> None:
-    """The temporary tables the indicators read (standard SQL only)."""
+             sample_fraction: float = 1.0) -> bool:
+    """The temporary tables the indicators read (standard SQL only). True when PRIMA's
+    persons carry a statistical sector (`person.sector`), so sector breakdowns can exist."""
     engine.execute("CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
                    "province VARCHAR, region VARCHAR)")
     engine.execute(f"INSERT INTO geo VALUES {_geo_values()}")
@@ -343,38 +339,30 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         engine.execute("INSERT INTO per VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        [p.label, month_index(p.start) // step, p.start, p.end, p.last_day,
                         month_index(p.start), month_index(p.end), p.months, pop_year])
+    has_sector = "sector" in engine.query("SELECT * FROM person LIMIT 0").column_names
+    sector = "CAST(sector AS VARCHAR)" if has_sector else "CAST(NULL AS VARCHAR)"
     engine.execute(
         # NISS as a BIGINT inside the run (11 digits fit): joins and distinct counts on
         # integers are several times faster than on strings; outcomes.leavers() pads it back
         "CREATE TEMP TABLE pr AS SELECT CAST(niss AS BIGINT) AS niss, sex, nationality_group, "
-        "commune, "
+        f"commune, {sector} AS sector, "
         "CAST(EXTRACT(YEAR FROM birth_date) * 12 + EXTRACT(MONTH FROM birth_date) - 1 "
         "AS INTEGER) AS bmi, CAST(EXTRACT(DAY FROM birth_date) AS INTEGER) AS bday FROM person")
     where = "WHERE recorded_on <= ? AND month >= ? AND month <= ?"
     bounds = [snapshot, month_of(first_mi), month_of(end_mi)]
-    dups = engine.query(f"SELECT COUNT(*) AS k FROM (SELECT niss, month FROM benefit_month "
-                        f"{where} GROUP BY niss, month HAVING COUNT(*) > 1) d",
-                        bounds).to_pylist()[0]["k"]
     cols = "niss, cpas, month, benefit, category, student, spell_id"
-    if dups:  # one row per person and month: RI wins over ERIS, then the latest correction
-        source = (f"(SELECT {cols} FROM (SELECT benefit_month.*, ROW_NUMBER() OVER ("
-                  "PARTITION BY niss, month ORDER BY CASE WHEN benefit = 'RI' THEN 0 ELSE 1 "
-                  f"END, recorded_on DESC, cpas, spell_id) AS rn FROM benefit_month {where}) r "
-                  "WHERE rn = 1)")
-    else:  # the usual case: no month recorded twice, no window needed
-        source = f"(SELECT {cols} FROM benefit_month {where})"
-    mi = "CAST(EXTRACT(YEAR FROM s.month) * 12 + EXTRACT(MONTH FROM s.month) - 1 AS INTEGER)"
-    age = _age(mi)
-    engine.execute(f"""
-        CREATE TEMP TABLE bm AS
-        SELECT pr.niss, s.month, {mi} AS mi, s.benefit,
-          CAST(s.category AS VARCHAR) AS category, s.student, s.spell_id, s.cpas AS commune,
-          COALESCE(g.arrondissement, SUBSTRING(s.cpas, 1, 2) || '000') AS arrondissement,
-          g.province, g.region, pr.sex, pr.nationality_group,
-          {age} AS age, {_band(age)} AS age_band, per.period
-        FROM {source} s JOIN pr ON pr.niss = CAST(s.niss AS BIGINT)
-        LEFT JOIN geo g ON g.commune = s.cpas
-        LEFT JOIN per ON per.pid = CAST(FLOOR({mi} / {float(step)}) AS INTEGER)""", bounds)
+    # the usual case first: no month recorded twice, no window needed; a month recorded twice
+    # is found on bm's integer keys (cheaper than grouping PRIMA's text NISS) and bm rebuilt
+    _person_months(engine, f"(SELECT {cols} FROM benefit_month {where})", step, bounds)
+    # one integer key per person-month (NISS < 10^11, month index < 10^5): one distinct count
+    if engine.query("SELECT COUNT(*) - COUNT(DISTINCT niss * 100000 + mi) AS k "
+                    "FROM bm").to_pylist()[0]["k"]:
+        # one row per person and month: RI wins over ERIS, then the latest correction
+        engine.execute("DROP TABLE bm")
+        _person_months(engine, f"(SELECT {cols} FROM (SELECT benefit_month.*, ROW_NUMBER() "
+                               "OVER (PARTITION BY niss, month ORDER BY CASE WHEN benefit = "
+                               "'RI' THEN 0 ELSE 1 END, recorded_on DESC, cpas, spell_id) AS "
+                               f"rn FROM benefit_month {where}) r WHERE rn = 1)", step, bounds)
     # person-period table for the breakdowns computed over the whole series: a few times
     # smaller than bm, so the series of totals costs little
     cols = "".join(f", {c}" for c in ppr_columns)
@@ -386,6 +374,13 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
     engine.execute(
         "CREATE TEMP VIEW bmv AS SELECT bm.*, 1 AS pm, CASE WHEN student THEN 1 ELSE 0 END "
         "AS spm, CASE WHEN age BETWEEN 18 AND 64 THEN 1 ELSE 0 END AS am FROM bm")
+    # the published period's person-months, read by every breakdown outside the series; the
+    # sector of residence where it lies in the paying CPAS's commune, else Statbel's
+    # "not located" code of that commune (a sector always nests in its commune)
+    engine.execute(
+        "CREATE TEMP TABLE bmt AS SELECT b.*, CASE WHEN SUBSTRING(pr.sector, 1, 5) = b.commune "
+        "THEN pr.sector ELSE b.commune || 'ZZZZ' END AS sector FROM bmv b JOIN pr "
+        "ON pr.niss = b.niss WHERE b.period = ?", [periods[-1].label if periods else ""])
     engine.execute("CREATE TEMP TABLE sp AS SELECT spell_id, MIN(mi) AS first_mi, "
                    "MAX(mi) AS last_mi FROM bm GROUP BY spell_id")
     keep = ("b.niss, b.benefit, b.region, b.province, b.arrondissement, b.sex, b.age_band, "
@@ -474,9 +469,39 @@ def _prepare(engine: Engine, periods: list[Period], snapshot: date, first_mi: in
         LEFT JOIN per e ON c.end_date IS NOT NULL AND c.outcome <> 'ongoing'
           AND {end_mi_sql} BETWEEN e.start_mi AND e.end_mi AND {end_mi_sql} <= ?""",
                    [snapshot, snapshot, end_mi])
+    return has_sector
+
+
+def _person_months(engine: Engine, source: str, step: int, bounds: list[Any]) -> None:
+    """`bm`: one row per person and month paid, with every dimension the indicators use."""
+    mi = "CAST(EXTRACT(YEAR FROM s.month) * 12 + EXTRACT(MONTH FROM s.month) - 1 AS INTEGER)"
+    age = _age(mi)
+    engine.execute(f"""
+        CREATE TEMP TABLE bm AS
+        SELECT pr.niss, s.month, {mi} AS mi, s.benefit,
+          CAST(s.category AS VARCHAR) AS category, s.student, s.spell_id, s.cpas AS commune,
+          COALESCE(g.arrondissement, SUBSTRING(s.cpas, 1, 2) || '000') AS arrondissement,
+          g.province, g.region, pr.sex, pr.nationality_group,
+          {age} AS age, {_band(age)} AS age_band, per.period
+        FROM {source} s JOIN pr ON pr.niss = CAST(s.niss AS BIGINT)
+        LEFT JOIN geo g ON g.commune = s.cpas
+        LEFT JOIN per ON per.pid = CAST(FLOOR({mi} / {float(step)}) AS INTEGER)""", bounds)
 
 
 # --- periods -------------------------------------------------------------------------------
+
+
+def _snapshot_months(engine: Engine, protocol: Protocol,
+                     snapshot: date | None) -> tuple[date, int, int]:
+    """The snapshot date (the latest recorded month unless given) and the first and last
+    month of the data it holds."""
+    max_rec = engine.query(
+        "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
+    snapshot_date = snapshot or max_rec
+    if snapshot_date is None:
+        raise PrimexError("PRIMA holds no benefit month", where=str(protocol.prima.path))
+    lo, hi = _data_months(engine, snapshot_date, protocol.stable_after_days)
+    return snapshot_date, lo, hi
 
 
 def _data_months(engine: Engine, snapshot: date, stable_after_days: int) -> tuple[int, int]:
@@ -516,6 +541,18 @@ def complete_periods(grain: str, lo: int, hi: int) -> list[Period]:
 # --- the run -------------------------------------------------------------------------------
 
 
+def _stable_periods(engine: Engine, protocol: Protocol, snapshot: date | None,
+                    ) -> tuple[date, int, int, list[Period]]:
+    """`_snapshot_months` and the complete periods in those months; refuses when there is
+    none."""
+    snapshot_date, lo, hi = _snapshot_months(engine, protocol, snapshot)
+    available = complete_periods(protocol.grain, lo, hi)
+    if not available:
+        raise PrimexError(f"no complete {protocol.grain} in the stable data",
+                          where=f"{month_of(lo):%Y-%m}..{month_of(hi):%Y-%m}")
+    return snapshot_date, lo, hi, available
+
+
 @dataclass(frozen=True)
 class Plan:
     period: str
@@ -528,18 +565,9 @@ def plan(home: Home, protocol: Protocol, period: str | None = None,
     """Which period and snapshot a run would use, and where it writes (without running)."""
     engine, _ = _open_prima(protocol, home, snapshot)
     try:
-        max_rec = engine.query(
-            "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
-        snapshot_date = snapshot or max_rec
-        if snapshot_date is None:
-            raise PrimexError("PRIMA holds no benefit month", where=str(protocol.prima.path))
-        lo, hi = _data_months(engine, snapshot_date, protocol.stable_after_days)
+        snapshot_date, _lo, _hi, available = _stable_periods(engine, protocol, snapshot)
     finally:
         engine.close()
-    available = complete_periods(protocol.grain, lo, hi)
-    if not available:
-        raise PrimexError(f"no complete {protocol.grain} in the stable data",
-                          where=f"{month_of(lo):%Y-%m}..{month_of(hi):%Y-%m}")
     label = parse_period(period, protocol.grain).label if period else available[-1].label
     return Plan(label, snapshot_date, home.extracts / protocol.name / label
                 / f"snapshot-{snapshot_date.isoformat()}")
@@ -587,16 +615,7 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
     try:
         snap_row = _snapshot_row(engine)
         sample_fraction = _sample_fraction(engine)
-        max_rec = engine.query(
-            "SELECT MAX(recorded_on) AS d FROM benefit_month").to_pylist()[0]["d"]
-        snapshot_date = snapshot or max_rec
-        if snapshot_date is None:
-            raise PrimexError("PRIMA holds no benefit month", where=str(protocol.prima.path))
-        lo, hi = _data_months(engine, snapshot_date, protocol.stable_after_days)
-        available = complete_periods(protocol.grain, lo, hi)
-        if not available:
-            raise PrimexError(f"no complete {protocol.grain} in the stable data",
-                              where=f"{month_of(lo):%Y-%m}..{month_of(hi):%Y-%m}")
+        snapshot_date, lo, hi, available = _stable_periods(engine, protocol, snapshot)
         target = parse_period(period, protocol.grain) if period else available[-1]
         labels = [p.label for p in available]
         if target.label not in labels:
@@ -609,7 +628,8 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
             series = series[-protocol.series:]
         ppr_columns = tuple(b for b in protocol.series_breakdowns if b in PPR_DIMS)
         try:
-            _prepare(engine, series, snapshot_date, lo, hi, ppr_columns, sample_fraction)
+            has_sector = _prepare(engine, series, snapshot_date, lo, hi, ppr_columns,
+                                  sample_fraction)
         except Exception as exc:  # the engine's own error type: PRIMA content it cannot read
             # the engine's message may quote a value (a NISS): name only the kind of error
             raise PrimexError(
@@ -671,7 +691,9 @@ def run_protocol(home: Home, protocol: Protocol, period: str | None = None,
         frames = []
         for req in protocol.indicators:
             ind = INDICATORS[req.id]
-            cells = ind.compute(ctx, req.breakdowns)
+            # a PRIMA without sectors (the real one today) publishes no sector cell
+            cells = ind.compute(ctx, tuple(b for b in req.breakdowns
+                                           if has_sector or b != SECTOR))
             if cells.empty:
                 continue
             cells = cells.copy()
@@ -761,9 +783,7 @@ def _write(folder: Path, table: pd.DataFrame, protocol: Protocol, manifest: dict
     frame["revised"] = frame["revised"].fillna(False).astype(bool)
     arrow = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
     arrow = arrow.replace_schema_metadata(None)
-    tmp = folder / f".{OUTPUT}.tmp"
-    pq.write_table(arrow, tmp, compression="zstd")
-    tmp.replace(folder / OUTPUT)
+    atomic.write_via(folder / OUTPUT, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
     atomic_write(folder / "protocol.yaml", protocol.text.encode("utf-8"))
     manifest["files"] = file_entries(folder, [OUTPUT, "protocol.yaml"])
     atomic_write(folder / MANIFEST, dumps(manifest))

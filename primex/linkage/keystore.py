@@ -34,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from primex import atomic
 from primex.errors import PermissionDenied, PrimexError
 from primex.home import Home
 from primex.linkage.pseudonym import KEY_BYTES, derive_project_key
@@ -99,14 +100,10 @@ def replace_lost_master_key(
     _private_folder(path.parent)
     document = _encrypt(secrets.token_bytes(KEY_BYTES), passphrase)
     new_id = str(document["master_id"])
-    staged = _stage_private(path, json.dumps(document, indent=2, sort_keys=True).encode()
-                            + b"\n")
-    try:
+    # the new file is on disk before the event is recorded; only a rename remains after it
+    with atomic.pending(path, json.dumps(document, indent=2, sort_keys=True).encode() + b"\n",
+                        mode=0o600):
         record(old_master_id, new_id)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-    os.replace(staged, path)
     return Rotation(old_master_id, new_id, None)
 
 
@@ -160,15 +157,13 @@ def rotate_master_key(
     retired = path.with_name(f"master-key.retired-{old_id.replace(':', '-')}.json")
     _write_private(retired, current_raw)  # a copy: the current file stays until recorded
     # the new file is on disk before the event is recorded; only a rename remains after it
-    staged = _stage_private(path, json.dumps(new_document, indent=2, sort_keys=True).encode()
-                            + b"\n")
     try:
-        record(old_id, new_id)
+        with atomic.pending(path, json.dumps(new_document, indent=2, sort_keys=True).encode()
+                            + b"\n", mode=0o600):
+            record(old_id, new_id)
     except BaseException:
-        staged.unlink(missing_ok=True)
         retired.unlink(missing_ok=True)
         raise
-    os.replace(staged, path)
     return Rotation(old_id, new_id, retired)
 
 
@@ -333,25 +328,4 @@ def degenerate_key(raw: bytes) -> bool:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write `data` with mode 0600 from the start (no window where it is readable), atomically."""
-    tmp = _stage_private(path, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _stage_private(path: Path, data: bytes) -> Path:
-    """`data` in a 0600 temporary file beside `path`, on disk (fsync); the caller renames it."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)  # in case the umask removed bits we asked for
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
+    atomic.write_bytes(path, data, mode=0o600)

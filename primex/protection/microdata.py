@@ -6,19 +6,21 @@ ones win); a variable unknown to the catalogue can only be kept or blanked (valu
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
-from primex.catalogue import load_catalogue
+from primex.catalogue import load_catalogue, load_policy
 from primex.errors import PrimexError
 from primex.protection.micro_report import build_report
 from primex.sdc.micro.anonymize import anonymize
 from primex.sdc.micro.hierarchy import GeneralisationHierarchy
 from primex.sdc.micro.perturb import perturb_variables
 from primex.sdc.micro.problem import MicroProblem
+from primex.sdc.params import PerturbationPolicy
 
 # Weight of a QI's information loss in the generalisation search, per priority (like
 # sdcMicro's importance and ARX's attribute weights: relative, only the ratios matter).
@@ -167,8 +169,21 @@ def _perturb(data: pd.DataFrame, spec: dict[str, Any], request_id: str | None, i
     if clash:
         raise PrimexError(f"{clash} are quasi-identifiers; they are protected by k-anonymity",
                           where=where, hint="perturb only other variables")
-    return perturb_variables(
-        data, str(method), variables, k=int(spec.get("k", 3)),
-        noise=float(spec.get("noise", 150.0)), pd_min=float(spec.get("pd", 0.8)),
-        alpha=float(spec.get("alpha", 0.5)), invariant=bool(spec.get("invariant", True)),
-        seed=_seed(request_id, index, spec), where=where)
+    return perturb_variables(data, str(method), variables, _perturbation(spec, where),
+                             seed=_seed(request_id, index, spec), where=where)
+
+
+# a condition's names (sdcMicro's) for the fields of PerturbationPolicy, and their types
+_SPEC_NAMES: dict[str, tuple[str, type]] = {
+    "k": ("mdav_k", int), "noise": ("noise", float), "pd": ("pram_pd", float),
+    "alpha": ("pram_alpha", float), "invariant": ("pram_invariant", bool)}
+
+
+def _perturbation(spec: dict[str, Any], where: str) -> PerturbationPolicy:
+    """policy.yaml's perturbation parameters with those the condition states (checked)."""
+    stated = {field: kind(spec[name]) for name, (field, kind) in _SPEC_NAMES.items()
+              if name in spec}
+    try:
+        return dataclasses.replace(load_policy().perturbation, **stated)
+    except PrimexError as exc:
+        raise PrimexError(exc.what, where=f"{where} ({exc.where})", hint=exc.hint) from None

@@ -56,6 +56,7 @@ from primex.sdc.micro.ldiversity import ldiversity_many
 from primex.sdc.synthetic.evaluate import SyntheticThresholds
 from primex.sdc.synthetic.synthesize import SynthesisParams, protect_synthetic
 from primex.sdc.tables.cellkey import CellKeyParams
+from primex.sdc.tables.optimal import OptimumParams, distance_to_optimum
 from primex.sdc.tables.protect import attach_memberships, protect_linked_tables, protect_table
 
 # Never released: identifiers and the SPP record key (CONTRACTS C2).
@@ -75,6 +76,9 @@ class ProtectionOutcome:
     # The file the step read: [{"name", "sha256"}] (the disclosure_result's `inputs`).
     inputs: list[dict[str, str]] = field(default_factory=list)
 
+
+# Exact secondary suppression for the report (issue 16): small tables, a bounded time.
+OPTIMUM_CHECK = OptimumParams(time_limit_s=10.0, max_cells=1000)
 
 def effective_policy(spec: Any, conditions: dict[str, Any] | None) -> Policy:
     """Service minimums, tightened by the researcher's proposal, then by the officer."""
@@ -311,6 +315,7 @@ def _tables(
                 hint="change the request (population or breakdown) so that it does not nest "
                 "in an earlier release")
         results.extend(zip(tables, pts, strict=True))
+    optima: dict[int, dict[str, Any]] = {}
     for table, pt in results:
         rep = pt.report
         reports[table.name] = {
@@ -326,6 +331,11 @@ def _tables(
             "published_share": _published_share(pt.cells),
             "report": rep,
         }
+        if pt.problem is not None:  # distance of the heuristic to the exact optimum
+            key = id(pt.problem)  # tables protected together share one problem
+            if key not in optima:
+                optima[key] = distance_to_optimum(pt.problem, OPTIMUM_CHECK)
+            reports[table.name]["secondary_optimum"] = optima[key]
         if pt.passed:
             published = pt.published()
             # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
@@ -492,6 +502,22 @@ def _summary(kind: str, passed: bool, details: dict[str, Any]) -> str:
     return f"synthetic {verdict}" + (f"; failed: {', '.join(failed)}" if failed else "")
 
 
+def _optimum_md(o: dict[str, Any] | None) -> list[str]:
+    """One line: the secondary suppression's distance to the exact optimum."""
+    if not o:
+        return []
+    if not o["checked"]:
+        return [f"  Distance to the optimum: {o['note']}."]
+    if o["proven_optimal"]:
+        return [f"  Distance to the optimum: the exact optimum has {o['best_secondary_cells']}"
+                f" secondary cells; the heuristic suppressed {o['extra_cells']} more "
+                f"(value {o['extra_value']:g} more)."]
+    return [f"  Distance to the optimum: optimum not proven within {o['time_limit_s']:g} s; "
+            f"the heuristic's {o['heuristic_secondary_cells']} secondary cells are at most "
+            f"{o['heuristic_above_bound_pct']} % above the best lower bound "
+            f"({o['lower_bound']:g})."]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Disclosure report — {report['request']}",
@@ -547,6 +573,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"  Utility: {100 * t.get('published_share', 0):.1f} % of the cells published; "
                 f"dimensions banded before suppression: {levels or 'none'}.")
+            lines += _optimum_md(t.get("secondary_optimum"))
     else:
         ev = details["evaluation"]
         lines += [

@@ -264,7 +264,9 @@ def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -
             f"no checkpoint cosigned by the committee's witness includes the sign-off "
             f"(entry {signoff.seq})",
             where,
-            hint="the committee runs `primex audit witness cosign`; then release again",
+            hint="push the checkpoint to the committee's witness (`primex audit witness push`, "
+            "or PRIMEX_WITNESS_URL) or have it cosign (`primex audit witness cosign`); "
+            "then release again",
         )
     evidence_entries = _evidence_entries(log, history, signoff, checkpoint)
     proofs: dict[int, list[bytes]] = {}

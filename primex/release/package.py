@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import glob
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import zipfile
@@ -42,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from primex.atomic import fsync_dir
+from primex import atomic
 from primex.audit.keys import Signer
 from primex.audit.log import AuditLog, open_log
 from primex.errors import IntegrityError, PrimexError
@@ -185,8 +183,7 @@ def _finish_recorded(log: AuditLog, request_id: str, target: Path) -> Released |
         )
     if _sha256(pending) != wanted:
         return None  # the gate refuses: already released, this package is not here
-    os.replace(pending, target)
-    fsync_dir(target.parent)
+    atomic.move(pending, target)
     return Released(
         request_id, target, str(wanted), str(entry.body.get("manifest_sha256")),
         str(entry.body.get("recipient")), entry.seq, "finished",
@@ -202,7 +199,7 @@ def _remove_leftovers(work: Path, pending: Path) -> None:
     for stale in work.glob(f"{_STAGING}*"):
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
-    for stale in pending.parent.glob(f"{glob.escape(pending.name)}.*.tmp"):
+    for stale in atomic.leftovers(pending):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
 
@@ -214,24 +211,12 @@ def _write_pending(ev: Evidence, pending: Path, describe: Describe | None) -> st
     files already, so no unencrypted package ever sits where packages are sent from."""
     work = ev.protected.parent
     _remove_leftovers(work, pending)
-    fd, sealed_tmp = tempfile.mkstemp(prefix=f"{pending.name}.", suffix=".tmp",
-                                      dir=pending.parent)
-    os.close(fd)
-    sealed = Path(sealed_tmp)
-    try:
-        with tempfile.TemporaryDirectory(dir=work, prefix=_STAGING) as tmp:
-            plain = Path(tmp) / "package.zip"
-            write_archive(plain, ev, describe)
-            digest = hashlib.sha256()
-            with plain.open("rb") as src, sealed.open("wb") as dst:
-                seal(src, cast(BinaryIO, _Hashing(dst, digest)), ev.recipient)
-                dst.flush()
-                os.fsync(dst.fileno())
-        os.replace(sealed, pending)
-        fsync_dir(pending.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            sealed.unlink()
+    with tempfile.TemporaryDirectory(dir=work, prefix=_STAGING) as tmp:
+        plain = Path(tmp) / "package.zip"
+        write_archive(plain, ev, describe)
+        digest = hashlib.sha256()
+        with plain.open("rb") as src, atomic.writing(pending) as dst:
+            seal(src, cast(BinaryIO, _Hashing(dst, digest)), ev.recipient)
     return digest.hexdigest()
 
 
@@ -286,6 +271,5 @@ def build_release(
             if not recorded:
                 pending.unlink(missing_ok=True)
         raise
-    os.replace(pending, target)
-    fsync_dir(target.parent)
+    atomic.move(pending, target)
     return Released(request_id, target, digest, ev.manifest.sha256, ev.recipient, entry.seq)

@@ -14,51 +14,25 @@ read-only, or an in-memory database holding the PRIMA tables read from the serve
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from primex import adbc
+from primex.adbc import SCHEMES, is_postgres_url, redact_url
 from primex.errors import PrimexError
 from primex.home import Home
 
-SCHEMES = ("postgresql", "postgres")
 REQUEST_TABLES = ("person", "benefit_month", "employment_measure", "piis", "snapshot")
-
-
-def is_postgres_url(value: str | None) -> bool:
-    return bool(value) and urlsplit(str(value)).scheme in SCHEMES
-
-
-def redact_url(url: str) -> str:
-    """The URL without a password or query (what manifests and messages may show)."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+__all__ = ["SCHEMES", "connect", "is_postgres_url", "plain_arrow", "redact_url"]
 
 
 def connect(url: str) -> Any:
-    """An ADBC connection (binary COPY into Arrow; see primex.extract.postgres for why)."""
+    """An ADBC connection to PRIMA (binary COPY into Arrow; see primex.extract.postgres)."""
     if not is_postgres_url(url):
         raise PrimexError("not a PostgreSQL URL", where="--prima",
                           hint="postgresql://user@host:port/database")
-    try:
-        import adbc_driver_postgresql.dbapi as adbc
-    except ImportError:  # pragma: no cover - a pinned dependency
-        raise PrimexError("the PostgreSQL driver is not installed",
-                          hint="pip install adbc-driver-postgresql") from None
-    try:
-        return adbc.connect(url)
-    except Exception as exc:  # the driver's text may quote the URL: name the kind only
-        raise PrimexError(
-            f"cannot connect to PRIMA ({type(exc).__name__})", where=redact_url(url),
-            hint="check the server, the database name and the password (PGPASSWORD or "
-                 "~/.pgpass)",
-        ) from None
+    return adbc.connect(url, what="PRIMA")
 
 
 def _decimal_of(field: pa.Field) -> pa.DataType | None:

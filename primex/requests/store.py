@@ -14,12 +14,11 @@ spec that was submitted, and checks the bytes still hash to what the log says.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError as PydanticValidationError
 
+from primex import atomic
 from primex.errors import IntegrityError, PrimexError
 from primex.home import Home
 from primex.requests.spec import RequestSpec
@@ -41,16 +40,9 @@ def store_bytes(home: Home, raw: bytes) -> tuple[str, bool]:
     if target.exists() and target.read_bytes() == raw:
         return digest, False
     home.ensure(home.requests)
-    fd, tmp = tempfile.mkstemp(dir=home.requests, prefix=".spec-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, target)
+        atomic.write_bytes(target, raw, mode=0o444)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise PrimexError(f"cannot store the request ({exc.strerror})", where=str(target),
                           hint="check disk space and permissions") from None
     return digest, True

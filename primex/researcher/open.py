@@ -32,8 +32,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -43,6 +41,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from primex import atomic
 from primex.audit import canonical, merkle
 from primex.audit.checkpoint import (
     parse_checkpoint,
@@ -396,9 +395,8 @@ def open_package(
             "the output folder exists and is not empty", where=str(out),
             hint="choose another --out folder",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    # built aside and swapped into place: nothing is left in `out` on failure
+    with atomic.publish_folder(out) as staging:
         plain = staging / ".package.zip"
         with package.open("rb") as src, plain.open("wb") as dst:
             open_sealed(src, dst, private_key, where)
@@ -409,12 +407,6 @@ def open_package(
         _extract(arc, opened.manifest, staging)
         arc.zip.close()
         plain.unlink()
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     return replace(opened, folder=out)
 
 

@@ -88,11 +88,23 @@ class TablePolicy(Params):
                             meaning="a cell is published iff its count is at least min_count")
     dominance: Dominance
     p_percent: float = _param(LARGER, 0, 100, open_low=True)
+    # the attacker audit's protection levels (primex.sdc.tables.primary)
+    safety_range: float = _param(
+        LARGER, 0, 100, meaning="threshold cells of magnitude tables: the attacker's interval "
+        "must reach safety_range % of the value each way (tau-Argus' frequency safety range)")
+    min_interval: float = _param(
+        LARGER, 0, 1e18, meaning="every suppressed cell: the attacker's interval reaches at "
+        "least this far each way, so no primary is ever pinned exactly")
 
     def rules(self) -> dict[str, Any]:
         """The rules mapping `primex.sdc.tables.protect_table` takes."""
         return {"min_count": self.min_count, "p_percent": self.p_percent,
-                "dominance": {"n": self.dominance.n, "k": self.dominance.k}}
+                "dominance": {"n": self.dominance.n, "k": self.dominance.k},
+                "safety_range": self.safety_range, "min_interval": self.min_interval}
+
+    def levels(self) -> dict[str, float]:
+        """The audit's protection levels alone, for callers that state their own rules."""
+        return {"safety_range": self.safety_range, "min_interval": self.min_interval}
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,29 @@ class CellKeyPolicy(Params):
         if self.V > self.D**2:
             raise PrimexError(f"V must be in (0, D^2], got {self.V!r}", where="CellKeyPolicy.V",
                               hint="the variance of noise bounded by D cannot exceed D^2")
+
+
+@dataclass(frozen=True)
+class PerturbationPolicy(Params):
+    """The parameters of the perturbation methods (primex.sdc.micro.perturb), sdcMicro's
+    names in brackets. Larger is tighter (more perturbation) except `pram_pd`."""
+
+    mdav_k: int = _param(LARGER, 2, 10**6, integer=True,
+                         meaning="MDAV microaggregation: records per group (aggr = k)")
+    noise: float = _param(LARGER, 0, 10**4,
+                          meaning="noise as a percentage of each variable's sd (addNoise)")
+    pram_pd: float = _param(SMALLER, 0, 1,
+                            meaning="PRAM: least probability that a value is kept (pd)")
+    pram_alpha: float = _param(LARGER, 0, 1,
+                               meaning="PRAM invariant: mixing with the identity (alpha)")
+    pram_invariant: bool = field(metadata={"meaning": "PRAM keeps expected frequencies"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.pram_invariant, bool):
+            raise PrimexError(f"pram_invariant must be true or false, got "
+                              f"{self.pram_invariant!r}", where="PerturbationPolicy.pram_invariant",
+                              hint="write true or false")
 
 
 @dataclass(frozen=True)
@@ -219,7 +254,8 @@ def build(cls: type[P], data: Any, *, where: str) -> P:
 # Field annotations are strings (`from __future__ import annotations`): nested classes by name.
 _TYPES: dict[str, type[Params]] = {
     cls.__name__: cls
-    for cls in (MicrodataPolicy, Dominance, TablePolicy, CellKeyPolicy, SyntheticPolicy)
+    for cls in (MicrodataPolicy, Dominance, TablePolicy, CellKeyPolicy, PerturbationPolicy,
+                SyntheticPolicy)
 }
 
 

@@ -58,7 +58,15 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
         # handlers are sync (thread pool); a prepare may wait for the commit slot, so give
         # the pool room for the reads meanwhile
         anyio.to_thread.current_default_thread_limiter().total_tokens = 100
+        pusher = None
+        if settings.witness_url:  # push each new checkpoint to the committee's witness
+            from primex.service.witness_push import WitnessPusher
+
+            pusher = WitnessPusher(service.home, settings.witness_url,
+                                   ca=settings.witness_ca).start()
         yield
+        if pusher is not None:
+            pusher.stop()
         if state is None:  # the app built it, the app closes it
             service.close()
 

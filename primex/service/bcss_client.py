@@ -176,11 +176,8 @@ def send_for_coding(home: Home, request: str, endpoint: BcssEndpoint, signer: Si
     job = job_id(request, sha)
     client = BcssClient(endpoint, signer)
     try:
-        spec = json.dumps({"request": request, "sha256": sha, "bytes": len(data)}).encode()
-        status = client.call("PUT", f"/bcss/v1/jobs/{job}", spec).json()
-        sent = _upload(client, job, data, int(status["received"]),
-                       coded=status["state"] == "coded")
-        signed = client.call("POST", f"/bcss/v1/jobs/{job}/code").json()
+        spec = {"request": request, "sha256": sha, "bytes": len(data)}
+        signed, sent = _upload_and_code(client, job, spec, data)
         receipt = verify_receipt(signed, bcss_key)
         if receipt.get("request") != request or receipt.get("job") != job \
                 or receipt.get("received", {}).get("sha256") != sha:
@@ -214,11 +211,8 @@ def fetch_positions(endpoint: BcssEndpoint, signer: Signer, leavers: Any,
     job = job_id(label, sha)
     client = BcssClient(endpoint, signer)
     try:
-        spec = json.dumps({"request": label, "sha256": sha, "bytes": len(data),
-                           "kind": "positions"}).encode()
-        status = client.call("PUT", f"/bcss/v1/jobs/{job}", spec).json()
-        _upload(client, job, data, int(status["received"]), coded=status["state"] == "coded")
-        signed = client.call("POST", f"/bcss/v1/jobs/{job}/code").json()
+        spec = {"request": label, "sha256": sha, "bytes": len(data), "kind": "positions"}
+        signed, _sent = _upload_and_code(client, job, spec, data)
         receipt = verify_receipt(signed, endpoint.public_key or b"")
         if receipt.get("work") != "positions" or receipt.get("job") != job \
                 or receipt.get("received", {}).get("sha256") != sha:
@@ -239,6 +233,27 @@ def fetch_positions(endpoint: BcssEndpoint, signer: Signer, leavers: Any,
         return table
     finally:
         client.close()
+
+
+def _upload_and_code(client: BcssClient, job: str, spec: dict[str, Any], data: bytes
+                     ) -> tuple[dict[str, Any], int]:
+    """Create (or find) the job, send what the BCSS lacks, have it coded: the signed receipt
+    and the bytes put on the wire. A BCSS that lost part of the upload (it was killed, or it
+    refused a corrupted one) answers 409 with what it holds: send the rest and ask again."""
+    sent = 0
+    for _ in range(3):
+        status = client.call("PUT", f"/bcss/v1/jobs/{job}", json.dumps(spec).encode()).json()
+        sent += _upload(client, job, data, int(status["received"]),
+                        coded=status["state"] == "coded")
+        reply = client.call("POST", f"/bcss/v1/jobs/{job}/code",
+                            ok=lambda r: r.status_code < 400 or r.status_code == 409)
+        if reply.status_code != 409:
+            return dict(reply.json()), sent
+        if "received" not in reply.json():  # a refusal of the extract itself: no retry
+            raise PrimexError(f"the BCSS refused: {_detail(reply)}",
+                              where=f"POST /bcss/v1/jobs/{job}/code (HTTP 409)")
+    raise PrimexError(f"the BCSS did not code the extract ({_detail(reply)})",
+                      where=f"job {job}", hint="run the step again; it resumes")
 
 
 def _upload(client: BcssClient, job: str, data: bytes, held: int, *, coded: bool) -> int:

@@ -41,6 +41,9 @@ class ServiceSettings(BaseModel):
     signature_failures_per_minute: int = Field(default=20, ge=1)
     cookie_secure: bool = True
     job_workers: int = Field(default=1, ge=1, le=8)
+    # the committee's witness service: each new checkpoint is pushed to it (add-checkpoint)
+    witness_url: str | None = None
+    witness_ca: str | None = None  # the CA of the witness's TLS certificate
 
     @classmethod
     def from_env(cls, home: Path, environ: dict[str, str] | None = None) -> ServiceSettings:
@@ -69,4 +72,6 @@ class ServiceSettings(BaseModel):
             public_url=env.get("PRIMEX_PUBLIC_URL", "http://127.0.0.1:8000"),
             operator_key=env.get("PRIMEX_OPERATOR_KEY") or None, oidc=oidc, smtp=smtp,
             cookie_secure=env.get("PRIMEX_COOKIE_INSECURE") != "1",
+            witness_url=env.get("PRIMEX_WITNESS_URL") or None,
+            witness_ca=env.get("PRIMEX_WITNESS_CA") or None,
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from primex.adbc import connect, redact_url
 from primex.errors import PrimexError
 from primex.synthetic.store import PRIMA_DDL
 
@@ -28,17 +29,8 @@ INDEXES = {
 def load_prima(source: Path, url: str) -> dict[str, int]:
     """Copy every PRIMA table of the DuckDB file `source` into the database at `url`
     (replacing the tables of the same names). Returns the row count per table."""
-    try:
-        import adbc_driver_postgresql.dbapi as adbc
-    except ImportError:  # pragma: no cover - a pinned dependency
-        raise PrimexError("the PostgreSQL driver is not installed",
-                          hint="pip install adbc-driver-postgresql") from None
     where = redact_url(url)
-    try:
-        con = adbc.connect(url)
-    except Exception as exc:  # the driver's message may quote the URL: name the kind only
-        raise PrimexError(f"cannot connect to PostgreSQL ({type(exc).__name__})", where=where,
-                          hint="check the server, the database and PGPASSWORD/~/.pgpass") from None
+    con = connect(url, what="PostgreSQL")
     counts: dict[str, int] = {}
     src = duckdb.connect(str(source), read_only=True)
     try:
@@ -76,14 +68,3 @@ def load_prima(source: Path, url: str) -> dict[str, int]:
         con.close()
     return counts
 
-
-def redact_url(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from primex import atomic
 from primex.errors import PrimexError
 
 # DDL of every table (docs/data-model.md); inserts cast into these types
@@ -60,27 +61,23 @@ def atomic_database(target: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             where=str(target.parent),
             hint="choose another --home, --db or --warehouse",
         ) from None
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        con.execute("SET threads = 2")
-        con.execute("SET memory_limit = '3GB'")
-        con.execute("SET preserve_insertion_order = true")
-        yield con
-        con.execute("CHECKPOINT")
-        con.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        target.with_name(target.name + ".wal").unlink(missing_ok=True)
-    except BaseException:
-        with contextlib.suppress(Exception):
+    with atomic.replacing(target) as tmp:
+        wal = tmp.with_name(tmp.name + ".wal")
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("SET threads = 2")
+            con.execute("SET memory_limit = '3GB'")
+            con.execute("SET preserve_insertion_order = true")
+            yield con
+            con.execute("CHECKPOINT")
             con.close()
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        raise
+        except BaseException:
+            with contextlib.suppress(Exception):
+                con.close()
+            wal.unlink(missing_ok=True)
+            raise
+        wal.unlink(missing_ok=True)  # empty after CHECKPOINT
+    target.with_name(target.name + ".wal").unlink(missing_ok=True)
 
 
 def create_tables(con: duckdb.DuckDBPyConnection, ddl: dict[str, str]) -> None:

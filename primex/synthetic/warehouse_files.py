@@ -23,7 +23,6 @@ half-written is left under the final name).
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from primex import atomic
 from primex.errors import PrimexError
 from primex.synthetic import niss as nisslib
 from primex.synthetic import warehouse as W
@@ -49,20 +49,9 @@ def _atomic_folder(target: Path) -> Iterator[Path]:
     if target.exists() and not target.is_dir():
         raise PrimexError("exists and is not a folder", where=str(target),
                           hint="give a folder for the Parquet warehouse")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    # a fixed staging name: a killed run's leftover is removed by the next one
+    with atomic.publish_folder(target, fixed_staging=True, mode=0o755) as tmp:
         yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = target.parent / f".{target.name}.old"
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def export_warehouse(source: Path, folder: Path) -> Path:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from primex.errors import PrimexError
-from primex.sdc.micro._encode import combine, encode_column, group_ids
+from primex.sdc.micro._encode import combine, distinct_rows, encode_column, group_ids
 from primex.sdc.micro.hierarchy import GeneralisationHierarchy, resolve
 from primex.sdc.micro.lattice import LatticeProblem, SearchResult, search
 from primex.sdc.micro.ldiversity import LDiversity, ldiversity_codes
@@ -125,17 +125,24 @@ def _default_importance(cards: np.ndarray) -> list[int]:
 
 
 def _output_column(
-    orig: pd.Series, h: GeneralisationHierarchy, level: int, codes: np.ndarray
+    orig: pd.Series, h: GeneralisationHierarchy, level: int, row_codes: np.ndarray,
+    rid: np.ndarray,
 ) -> pd.Series:
-    """Generalised column: original values at level 0, hierarchy labels above; NA = blanked."""
+    """Generalised column: original values at level 0, hierarchy labels above; NA = blanked.
+    `row_codes` per distinct row, `rid` the row of each record."""
     if level == 0:
-        blank = codes < 0
-        if not blank.any():
+        row_blank = row_codes < 0
+        if not row_blank.any():
             return orig  # copy-on-write: shares memory until someone writes
+        blank = row_blank[rid]
+        if isinstance(orig.dtype, np.dtype) and orig.dtype.kind in "iu":
+            # = orig.astype("Int64").mask(blank), without the two passes over the records
+            ints = pd.arrays.IntegerArray(orig.to_numpy().astype(np.int64, copy=False), blank)
+            return pd.Series(ints, index=orig.index, name=orig.name)
         col = orig.astype("Int64") if pd.api.types.is_integer_dtype(orig.dtype) else orig
         return col.mask(pd.Series(blank, index=orig.index))
     _, labels = h.level_codes(level)
-    cat = pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
+    cat = pd.Categorical.from_codes(row_codes[rid], categories=pd.Index(labels, dtype=object))
     return pd.Series(cat, index=orig.index, name=orig.name)
 
 
@@ -236,23 +243,29 @@ def anonymize(
         leaf[:, j] = h.encode(df[q])
     leaf_cards = np.array([len(h.table) for h in hs], dtype=np.int64)
     # Distinct rows (with the sensitive value when l is asked): all later work is on these.
-    key, rng = combine(leaf + 1, leaf_cards + 1)
     s_codes = None
     s_card = 0
-    if sensitive is not None:
+    if sensitive is None:
+        rid, leaf_d, count = distinct_rows([leaf[:, j] for j in range(p)], leaf_cards)
+        D = len(count)
+        sens_d = None
+    else:
+        key, rng = combine(leaf + 1, leaf_cards + 1)
         sc, s_card = encode_column(df[sensitive])
         s_codes = np.where(sc < 0, s_card, sc).astype(np.int64)
         key, rng = combine(np.column_stack([key, s_codes]).astype(np.int64),
                            np.array([rng, s_card + 1], dtype=np.int64))
-    rid, D = group_ids(key, rng)
-    count = np.bincount(rid, minlength=D).astype(np.float64)
-    first = np.empty(D, dtype=np.int64)
-    first[rid[::-1]] = np.arange(n - 1, -1, -1)
-    leaf_d = leaf[first]
-    sens_d = None if s_codes is None else s_codes[first]
+        rid, D = group_ids(key, rng)
+        count = np.bincount(rid, minlength=D).astype(np.float64)
+        first = np.empty(D, dtype=np.int64)
+        first[rid[::-1]] = np.arange(n - 1, -1, -1)
+        leaf_d = leaf[first]
+        sens_d = s_codes[first]
+    del leaf
     w_d = None if w is None else np.bincount(rid, weights=w, minlength=D)
     # Distinct data values have distinct hierarchy rows, so these codes give sdcMicro's fk.
-    risk_before = risk_from_rows(leaf_d, leaf_cards, count, w_d, rid, qis, alpha)
+    risk_before = risk_from_rows(leaf_d, leaf_cards, count, w_d, rid, qis, alpha,
+                                 distinct=sensitive is None)
 
     budget = math.floor(max_suppression * n + 1e-9)
     wts = None if loss_weights is None else np.asarray(list(loss_weights), dtype=np.float64)
@@ -302,9 +315,11 @@ def anonymize(
         final = apply_bits(gen, bits)
 
     # Build the protected data.
-    out = df.copy(deep=False)
+    # One new frame from columns (setting columns one by one on a copy copies blocks).
+    columns = {c: df[c] for c in df.columns}
     for j, (q, h) in enumerate(zip(qis, hs, strict=True)):
-        out[q] = _output_column(df[q], h, node[j], final[:, j][rid])
+        columns[q] = _output_column(df[q], h, node[j], np.ascontiguousarray(final[:, j]), rid)
+    out = pd.DataFrame(columns, index=df.index, copy=False)
     new_blank = [((bits >> j) & 1) == 1 for j in range(p)]
     suppressions = {q: int(count[new_blank[j]].sum()) for j, q in enumerate(qis)}
     records_supp = int(count[bits != 0].sum())

@@ -107,12 +107,23 @@ class GeneralisationHierarchy:
             col.dtype, pd.CategoricalDtype) else None
         if values is not None and values.dtype.kind in "iu" and len(values):
             lo, hi = int(values.min()), int(values.max())
+            if hi - lo < min(4 * len(values), 1 << 16):
+                # small integer range: look every value of the range up once, then one
+                # gather; only if a data value has no row are the present values listed
+                table = pd.Index(self.table["level0"])
+                lookup = table.get_indexer(
+                    pd.Index([_norm(v) for v in range(lo, hi + 1)])).astype(np.int32)
+                out = lookup[values - lo if lo else values]
+                if (out < 0).any():
+                    codes = (values - lo).astype(np.int64)
+                    present = np.flatnonzero(np.bincount(codes, minlength=hi - lo + 1))
+                    self._positions(list(present + lo))  # raises, naming the values
+                return out
             if hi - lo < max(4 * len(values), 1 << 16):
-                # small integer range: map each present value once, then one gather
+                # wider range: map each present value once, then one gather
                 codes = (values - lo).astype(np.int64)
                 present = np.flatnonzero(np.bincount(codes, minlength=hi - lo + 1))
-                uniques = list(present + lo)
-                pos = self._positions(uniques)
+                pos = self._positions(list(present + lo))
                 lookup = np.full(hi - lo + 1, -1, dtype=np.int32)
                 lookup[present] = pos
                 return lookup[codes]

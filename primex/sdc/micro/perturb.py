@@ -16,6 +16,7 @@ import pandas as pd
 
 from primex.errors import PrimexError
 from primex.sdc.micro.utility import eigen_utility, il1s, il1s_mean
+from primex.sdc.params import PerturbationPolicy
 
 
 def _numeric(df: pd.DataFrame, variables: Sequence[str]) -> np.ndarray:
@@ -81,7 +82,7 @@ def mdav_groups(x: np.ndarray, k: int) -> np.ndarray:
     return groups
 
 
-def microaggregate(df: pd.DataFrame, variables: Sequence[str], k: int = 3) -> tuple[
+def microaggregate(df: pd.DataFrame, variables: Sequence[str], k: int) -> tuple[
     pd.DataFrame, dict[str, Any]
 ]:
     """Replace each variable by its group mean over MDAV groups of at least k records."""
@@ -105,8 +106,8 @@ def microaggregate(df: pd.DataFrame, variables: Sequence[str], k: int = 3) -> tu
     return out, rep
 
 
-def add_noise(df: pd.DataFrame, variables: Sequence[str], noise: float = 150.0,
-              method: str = "additive", seed: int = 0) -> tuple[pd.DataFrame, dict[str, Any]]:
+def add_noise(df: pd.DataFrame, variables: Sequence[str], noise: float, method: str,
+              seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
     """sdcMicro-style noise: `additive` adds N(0, (noise/100 * sd_j)^2) to each variable;
     `correlated` adds N(0, noise/100 * Cov(x)), keeping the correlation structure."""
     if noise < 0:
@@ -151,8 +152,8 @@ def pram_matrix(freq: np.ndarray, pd_min: float, alpha: float, invariant: bool,
     return alpha * R + (1 - alpha) * np.eye(L)
 
 
-def pram(df: pd.DataFrame, variable: str, pd_min: float = 0.8, alpha: float = 0.5,
-         invariant: bool = True, seed: int = 0) -> tuple[pd.DataFrame, dict[str, Any]]:
+def pram(df: pd.DataFrame, variable: str, pd_min: float, alpha: float, invariant: bool,
+         seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Post-randomise a categorical variable (missing values stay missing)."""
     if variable not in df.columns:
         raise PrimexError(f"variable {variable!r} not in the data", where="variable",
@@ -190,29 +191,27 @@ def perturb_variables(
     df: pd.DataFrame,
     method: str,
     variables: Sequence[str],
+    params: PerturbationPolicy,
     *,
-    k: int,
-    noise: float,
-    pd_min: float,
-    alpha: float,
-    invariant: bool,
     seed: int,
     where: str,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The one choice of perturbation method (the CLI and the protection step both call it):
-    MDAV microaggregation (`k`), additive or correlated noise (`noise` % of the sd), or PRAM
-    on each variable (`pd_min`, `alpha`, `invariant`; variable j gets seed + j)."""
+    MDAV microaggregation (`params.mdav_k`), additive or correlated noise (`params.noise` %
+    of the sd), or PRAM on each variable (`pram_pd`, `pram_alpha`, `pram_invariant`;
+    variable j gets seed + j)."""
     if method == "mdav":
-        out, rep = microaggregate(df, variables, k)
+        out, rep = microaggregate(df, variables, params.mdav_k)
         return out, [rep]
     if method in ("noise", "correlated-noise"):
         kind = "additive" if method == "noise" else "correlated"
-        out, rep = add_noise(df, variables, noise, kind, seed)
+        out, rep = add_noise(df, variables, params.noise, kind, seed)
         return out, [rep]
     if method == "pram":
         reports = []
         for j, v in enumerate(variables):
-            df, rep = pram(df, v, pd_min, alpha, invariant, (seed + j) % (1 << 63))
+            df, rep = pram(df, v, params.pram_pd, params.pram_alpha, params.pram_invariant,
+                           (seed + j) % (1 << 63))
             reports.append(rep)
         return df, reports
     raise PrimexError(f"unknown perturbation method {method!r}", where=where,

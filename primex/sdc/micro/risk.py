@@ -343,20 +343,28 @@ def risk_from_rows(
     row_of_record: np.ndarray,
     key_vars: list[str],
     alpha: float = 1.0,
+    distinct: bool = False,
 ) -> MicroRisk:
     """`measure_risk` from rows carrying record counts (and weight sums): the same numbers
-    without another pass over the records' keys (used by anonymize on its distinct rows)."""
-    key, rng = combine(codes + 1, cards + 1)
-    pid, g = group_ids(key, rng)
-    f = np.bincount(pid, weights=counts, minlength=g)
-    F = f.copy() if wsums is None else np.bincount(pid, weights=wsums, minlength=g)
-    first = np.empty(g, dtype=np.int64)
-    first[pid[::-1]] = np.arange(len(pid) - 1, -1, -1)
+    without another pass over the records' keys (used by anonymize on its distinct rows).
+    `distinct`: the rows are already distinct keys (each row is its own pattern)."""
     n = len(row_of_record)
     wsum = float(n) if wsums is None else float(wsums.sum())
-    pat = Patterns(codes[first], f, F, pid)
+    if distinct:
+        f = np.asarray(counts, dtype=np.float64)
+        F = f.copy() if wsums is None else np.asarray(wsums, dtype=np.float64)
+        pat = Patterns(codes, f, F, np.arange(len(f)))
+        rec = row_of_record
+    else:
+        key, rng = combine(codes + 1, cards + 1)
+        pid, g = group_ids(key, rng)
+        f = np.bincount(pid, weights=counts, minlength=g)
+        F = f.copy() if wsums is None else np.bincount(pid, weights=wsums, minlength=g)
+        first = np.empty(g, dtype=np.int64)
+        first[pid[::-1]] = np.arange(len(pid) - 1, -1, -1)
+        pat = Patterns(codes[first], f, F, pid)
+        rec = pid[row_of_record]
     pf, pF = pattern_frequencies(pat, cards, alpha, n, wsum)
-    rec = pid[row_of_record]
     fk, Fk = pf[rec], pF[rec]
     r_pat = individual_risk(pf, pF, survey=wsums is not None)
     r = r_pat[rec]

@@ -130,7 +130,7 @@ def _fit_row(support: np.ndarray, V: float) -> np.ndarray:
     return zero_mean((lo + hi) / 2)
 
 
-def cellkey_ptable(D: int, V: float, js: int = 0) -> pd.DataFrame:
+def cellkey_ptable(D: int, V: float, js: int) -> pd.DataFrame:
     """Rows (i, v, p, p_lb, p_ub) for i = 0 .. D + js + 1; i is capped at the last row."""
     rows = []
     for i in range(D + js + 2):

@@ -22,10 +22,11 @@ Protection levels (how wide the attacker's interval [low, up] around the true va
 * threshold, frequency table: up >= t (the attacker cannot tell the cell from a publishable
   one): upl = t - x; from below the cell must not be pinned either (lpl = min_interval).
 * threshold, magnitude table: upl = lpl = safety_range/100 * x (tau-Argus' "frequency safety
-  range"; default 10 %).
+  range", TablePolicy.safety_range; tau-Argus' default is 10 %).
 
 A cell hit by several rules needs the largest level; every primary needs at least
-``min_interval`` (default 1 unit) each way, so no primary is ever exactly disclosed.
+``min_interval`` (TablePolicy.min_interval, policy.yaml: 1 unit) each way, so no primary is
+ever exactly disclosed. Both levels are stated by the caller: there is no default.
 """
 
 from __future__ import annotations
@@ -39,17 +40,19 @@ from primex.errors import PrimexError
 from primex.sdc.params import TablePolicy
 from primex.sdc.tables.build import Table
 
-_KNOWN = {"min_count", "dominance", "p_percent", "safety_range", "min_interval"}
+_LEVELS = ("safety_range", "min_interval")
+_KNOWN = {"min_count", "dominance", "p_percent", *_LEVELS}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rules:
     min_count: int | None = None
     dominance_n: int | None = None
     dominance_k: float | None = None
     p_percent: float | None = None
-    safety_range: float = 10.0
-    min_interval: float = 1.0
+    # protection levels: no default, the caller states them (TablePolicy, policy.yaml)
+    safety_range: float
+    min_interval: float
 
     @property
     def n_top(self) -> int:
@@ -104,13 +107,22 @@ class Rules:
             dn = int(num("dominance.n", dom["n"], 1, 50, integer=True))
             dk = float(num("dominance.k", dom["k"], 1e-9, 100))
         pp = rules.get("p_percent")
+        min_count = None if mc is None else int(num("min_count", mc, 1, 1e9, integer=True))
+        p_percent = None if pp is None else float(num("p_percent", pp, 1e-9, 100))
+        levels = [key for key in _LEVELS if key not in rules]
+        if levels:
+            raise PrimexError(
+                f"no {' or '.join(levels)} given (the audit's protection levels)",
+                where=f"rules.{levels[0]}",
+                hint="pass the service's TablePolicy (policy.yaml tables) or state them, "
+                'e.g. {"safety_range": 10, "min_interval": 1}')
         return cls(
-            min_count=None if mc is None else int(num("min_count", mc, 1, 1e9, integer=True)),
+            min_count=min_count,
             dominance_n=dn,
             dominance_k=dk,
-            p_percent=None if pp is None else float(num("p_percent", pp, 1e-9, 100)),
-            safety_range=float(num("safety_range", rules.get("safety_range", 10.0), 0, 100)),
-            min_interval=float(num("min_interval", rules.get("min_interval", 1.0), 0, 1e18)),
+            p_percent=p_percent,
+            safety_range=float(num("safety_range", rules["safety_range"], 0, 100)),
+            min_interval=float(num("min_interval", rules["min_interval"], 0, 1e18)),
         )
 
 

@@ -21,6 +21,7 @@ from primex.sdc.tables import secondary as sec
 from primex.sdc.tables.audit import AuditResult, audit
 from primex.sdc.tables.build import TOTAL, DimensionHierarchy, Table, build_table, record_cells
 from primex.sdc.tables.cellkey import protect_cellkey
+from primex.sdc.tables.optimal import SuppressionProblem
 from primex.sdc.tables.primary import Rules, apply_rules
 from primex.sdc.tables.result import ProtectedTable
 
@@ -108,6 +109,7 @@ def protect_linked_tables(
     status[~published_anywhere] = sec.W
     t1 = time.perf_counter()
     A = table.equations()
+    before = status.copy()
     status, prot, failed = sec.suppress(table.dims, A, table.value, status, upl, lpl)
     t2 = time.perf_counter()
     primary_mask = status == sec.U
@@ -124,6 +126,7 @@ def protect_linked_tables(
         status = prot.status
         res = _audit(A, table.value, status, primary_mask, upl, lpl, prot)
     t3 = time.perf_counter()
+    problem = SuppressionProblem(table.dims, A, table.value, before, status.copy(), upl, lpl)
     letters = sec.STATUS_LETTERS[status]
     frame = table.frame()
     frame["status"] = letters
@@ -183,7 +186,7 @@ def protect_linked_tables(
         }
         pt = ProtectedTable(cells=cells, audit=a, report=report, dimensions=t,
                             measure=measure, table=table if _single else None,
-                            record_cells=None)
+                            record_cells=None, problem=problem)
         # Kept out of the report so that a rerun writes byte-identical files.
         pt.timings = {"build_and_primary": round(t1 - t0, 3), "secondary": round(t2 - t1, 3),
                       "audit": round(t3 - t2, 3)}

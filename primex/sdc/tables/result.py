@@ -11,6 +11,7 @@ import pandas as pd
 
 from primex.errors import PrimexError
 from primex.sdc.tables.build import TOTAL, Table
+from primex.sdc.tables.optimal import SuppressionProblem
 
 MARKER = "x"
 
@@ -28,6 +29,8 @@ class ProtectedTable:
     table: Table | None = field(default=None, repr=False)
     record_cells: np.ndarray | None = field(default=None, repr=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)
+    # the secondary-suppression problem of the (cover) table, for distance_to_optimum
+    problem: SuppressionProblem | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
