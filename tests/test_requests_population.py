@@ -63,13 +63,15 @@ def test_assess_measures_the_rows_and_values_extract_writes(
 
 def test_art60_spells_are_assessed_as_extracted(home: Home, tmp_path: Path) -> None:
     # issue 16: assess counted 12 742 spells where extraction wrote 1 451 (art60 listed as a
-    # benefit requires a contract). Same rule on both sides now, with a real count.
-    spec = spec_of((EXAMPLES / "art60-outcomes.yaml").read_text("utf-8"), home)
-    assessed, _ = spell_table(spec, home)
+    # benefit requires a contract: the version 1 meaning, kept). Same rule on both sides now.
+    text = (EXAMPLES / "art60-comparison.yaml").read_text("utf-8")
+    text = re.sub(r"  groups:\n(    .*\n)+", "", text).replace("[group, sex", "[art60, sex")
+    only = spec_of(text.replace("benefits: [RI]", "benefits: [RI, art60]"), home)
+    assessed, _ = spell_table(only, home)
+    assert len(assessed) == len(extract(home, only, tmp_path)) > 0
     assert assessed["art60"].astype(bool).all()
-    everyone = spec.model_copy(update={"population": spec.population.model_copy(
-        update={"benefits": ["RI"]})})
-    assert len(spell_table(everyone, home)[0]) > len(assessed)
+    everyone, _ = spell_table(spec_of(text, home), home)
+    assert len(everyone) > len(assessed) == int(everyone["art60"].astype(bool).sum())
 
 
 def request_with(text: str, **replace: str) -> str:

@@ -16,13 +16,16 @@ depend on the data and are chosen by the disclosure step instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from primex.catalogue.model import CategoryValue, HierarchySpec, Variable
 from primex.errors import PrimexError
 
-if TYPE_CHECKING:
-    from primex.catalogue import Catalogue
+
+class _Catalogue(Protocol):  # primex.catalogue.Catalogue (which imports this module)
+    def __contains__(self, name: object) -> bool: ...
+    def get(self, name: str) -> Variable: ...
+    def level(self, name: str) -> Level | None: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def as_variable(level: Level) -> Variable | None:
 
 
 def conditions_on_columns(generalise: dict[str, str], columns: list[str],
-                          catalogue: Catalogue) -> dict[str, str]:
+                          catalogue: _Catalogue) -> dict[str, str]:
     """An officer's `VARIABLE=LEVEL` conditions ({age: age_10y}) on the columns of an
     extract, which may hold the variable or one of its levels (`age_5y`): {column: level}
     for every column still finer than the level the officer imposed. A column already at
