@@ -12,6 +12,7 @@ passing run with PORTAL_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ from portal_fixtures import (
     screenshots_to_docs,
 )
 from release_chain import PASS, SPEC, no_fsync  # noqa: F401
+from test_four_eyes import four_eyes
 
 from primex.audit.keys import load_identity
 from primex.audit.log import open_log
@@ -150,9 +152,10 @@ def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
 
 
 def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: Shots,
-                                       tmp_path: Path) -> None:
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed: run scripts/test-system-deps.sh as root")
+    four_eyes(monkeypatch, tmp_path)  # policy.yaml output_check.checkers: 2
     home = portal.chain.home
     for src, dst in ((synth_home.prima_db, home.prima_db),
                      (synth_home.warehouse_db, home.warehouse_db)):
@@ -181,6 +184,22 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         bad = good.replace("variables: [age, sex, region, category]",
                            "variables: [age, sexe, region, category]")
         rosa.goto(portal.url + "/portal/new")
+        # completion from the request's JSON Schema: keys where the cursor is, then values
+        rosa.fill("[data-yaml]", "population:\n  benefits: [RI]\n  per")
+        rosa.focus("[data-yaml]")
+        rosa.keyboard.press("End")
+        rosa.keyboard.press("Control+Space")
+        sync_api.expect(rosa.locator("[data-suggestions] [role=option]")).to_have_text(
+            [re.compile(r"^period")])
+        rosa.keyboard.press("Enter")
+        rosa.keyboard.type("\noutput:\n  kind: ")
+        rosa.keyboard.press("Control+Space")
+        sync_api.expect(rosa.locator("[data-suggestions] [role=option]").first).to_have_text(
+            "microdata")
+        shots.check(rosa, "editor-completion")
+        rosa.keyboard.press("ArrowDown")
+        rosa.keyboard.press("Enter")
+        assert rosa.input_value("[data-yaml]").endswith("  period: \noutput:\n  kind: tables")
         rosa.fill("[data-yaml]", bad)
         rosa.click("[data-check]")
         line = bad.splitlines().index("variables: [age, sexe, region, category]") + 1
@@ -244,11 +263,29 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         diff = olga.locator("[data-diff]")
         sync_api.expect(diff.locator(".del")).to_contain_text(["retention_until: 2028-12-31"])
         sync_api.expect(diff.locator(".add")).to_contain_text(["retention_until: 2027-12-31"])
+        # conditions: a looser k is refused by the CLI's parser, its line beside the field
+        olga.fill("#c-k", "2")
+        olga.click("form[data-sign=approve] button")
+        sync_api.expect(olga.locator("#err-c-k")).to_contain_text("looser than")
+        assert olga.get_attribute("#c-k", "aria-invalid") == "true"
+        assert olga.evaluate("document.activeElement.id") == "c-k"
+        assert open_log(home, create=False).state(rid).state == "submitted"
+        shots.errors.clear()  # the expected 422 is logged by the browser
         olga.fill("#c-k", "6")
+        olga.select_option("#g-age", "age_10y")
+        olga.focus("#d-category")  # the keyboard alone ticks the box
+        olga.keyboard.press("Space")
+        assert olga.is_checked("#d-category")
+        sync_api.expect(olga.locator("#p-region option:checked")).to_have_text(
+            "normal (default)")
         olga.fill("#notes", "No publication below the region level.")
         shots.check(olga, "officer-request")
         olga.click("form[data-sign=approve] button")
         _state(olga, "approved")
+        conditions = open_log(home, create=False).entries(rid)[-1].body["conditions"]
+        assert conditions["generalise"] == {"age": "age_10y"}
+        assert conditions["drop"] == ["category"] and conditions["output_checks"] == 2
+        assert conditions["disclosure"]["k"] == 6
 
         # 4. the SPP runs the steps through the service's jobs (the BCSS codes by its CLI)
         with portal.client("spp") as spp:
@@ -271,10 +308,32 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         assert olga.locator("table.preview").count() >= 1
         shots.check(olga, "output-check")
         olga.click("form[data-decision=approve] button")
-        _state(olga, "output_checked")
+        sync_api.expect(olga.locator("[data-awaiting-other]")).to_be_visible()
+        _state(olga, "protected")  # four eyes: one of two checks
+
+        # the president sees the count; the second officer decides without seeing the first
+        pia.goto(portal.url + f"/portal/requests/{rid}")
+        sync_api.expect(pia.locator("[data-output-checks]")).to_have_text(
+            "1 of 2 output checks")
+        assert pia.locator("form[data-sign=signoff]").count() == 0
+        olivia = browser.new_context().new_page()
+        shots.watch(olivia, "olivia", portal.url)
+        _login(olivia, portal, "sub-olivia")
+        olivia.goto(portal.url + f"/portal/requests/{rid}")
+        sync_api.expect(olivia.locator("[data-independent]")).to_be_visible()
+        assert olivia.locator("[data-output-checks]").count() == 0
+        assert "output check" not in olivia.locator(".timeline").inner_text()
+        shots.check(olivia, "second-output-check")
+        portal.client("olivia").decide(rid, "output_check", {"decision": "approve",
+                                                             "reasons": []})
+        olivia.reload()
+        _state(olivia, "output_checked")
+        sync_api.expect(olivia.locator(".timeline")).to_contain_text("output check — olga")
 
         # 6. the president signs exactly the manifest shown
         pia.goto(portal.url + f"/portal/requests/{rid}")
+        sync_api.expect(pia.locator("[data-output-checks]")).to_have_text(
+            "2 of 2 output checks")
         shown = pia.locator("[data-manifest-sha256]").inner_text()
         shots.check(pia, "president-signoff")
         with _tampered(pia, f"**/api/requests/{rid}/signoff/prepare", "manifest_sha256"):
@@ -310,6 +369,14 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
                       PRIMEX_PASSPHRASE_ROSA=PASS)
         assert opened.returncode == 0, opened.stdout + opened.stderr
         assert "verified" in opened.stdout
+        # the officer's conditions reached the package: age in 10-year bands, no category
+        codebook = json.loads(next((tmp_path / "opened").rglob("datapackage.json")).read_text())
+        fields = {f["name"]: f for r in codebook["resources"]
+                  for f in r.get("schema", {}).get("fields", [])}
+        assert "category" not in fields and fields["age"]["generalised_to"] == "age_10y"
+        bands = [c["value"] for c in fields["age"]["categories"]]
+        assert bands and all(re.fullmatch(r"\d+-\d+|\*", b) for b in bands), bands
+        assert all(int(b.split("-")[1]) - int(b.split("-")[0]) == 9 for b in bands if b != "*")
 
         # 8. the committee's report; another organisation sees nothing; FR and NL
         committee = browser.new_context().new_page()

@@ -48,8 +48,9 @@ def test_no_inline_script_or_style_in_templates() -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
         assert "<style" not in text and " style=" not in text, template.name
         assert not re.search(r"\son[a-z]+=", text), template.name  # no inline handlers
-    script = (PAGES / "static" / "portal.js").read_text()
-    assert "innerHTML" not in script and "eval(" not in script
+    for script in (PAGES / "static").glob("*.js"):
+        text = script.read_text()
+        assert "innerHTML" not in text and "eval(" not in text, script.name
 
 
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
@@ -120,3 +121,36 @@ def test_preview_marks_blanked_cells(tmp_path: Path) -> None:
     # blanks are suppressed values; "*" is a generalisation level, not a suppression
     assert [gone for _cell, gone in table["rows"][1]] == [False, False, True]
     assert [gone for _cell, gone in table["rows"][2]] == [False, True, True]
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_approval_form_offers_the_enforceable_conditions(stack: Stack) -> None:
+    """generalise / drop / priority are fields (levels from the catalogue hierarchy); the
+    service parses them with `review approve --conditions`'s code and names the field of a
+    bad one, so the page shows its one line beside it."""
+    rid = submit(stack)
+    page = httpx.get(f"{stack.url}/portal/requests/{rid}", headers=_session(stack, "olivia"))
+    select = re.search(r'<select id="g-age".*?</select>', page.text, re.S)
+    assert select is not None  # catalogue: age -> age_5y -> age_10y -> total
+    assert re.findall(r'<option value="([^"]*)"', select.group(0)) == ["", "age_5y", "age_10y"]
+    for var in ("age", "sex", "region", "category"):
+        assert f'<input type="checkbox" id="d-{var}" data-drop="{var}"' in page.text
+        assert f'<label class="sr-only" for="p-{var}">' in page.text
+    assert 'data-default="normal"' in page.text
+    token, csrf = new_session(stack.state, "olivia")
+    headers = {"Cookie": f"__Host-primex-session={token}", "X-CSRF-Token": csrf}
+    url = f"{stack.url}/api/requests/{rid}/approve/prepare"
+    bad = httpx.post(url, headers=headers, json={"conditions": [
+        "k=7", "drop=sex", "age=age_3y", "priority.region=low"]})
+    assert bad.status_code == 422
+    detail = bad.json()["detail"]
+    assert detail["field"] == "generalise.age"
+    assert len(detail["lines"]) == 1 and "not a level of age's hierarchy" in detail["lines"][0]
+    looser = httpx.post(url, headers=headers, json={"conditions": ["drop=sex", "k=2"]})
+    assert looser.status_code == 422 and looser.json()["detail"]["field"] == "k"
+    good = httpx.post(url, headers=headers, json={"conditions": [
+        "age=age_10y", "drop=sex", "priority.region=low", "No maps."]})
+    assert good.status_code == 200, good.text
+    conditions = good.json()["draft"]["body"]["conditions"]
+    assert conditions["generalise"] == {"age": "age_10y"} and conditions["drop"] == ["sex"]
+    assert conditions["priorities"] == {"region": "low"} and conditions["notes"] == ["No maps."]

@@ -62,6 +62,7 @@ def test_approve_with_conditions(chain: Chain) -> None:
         "disclosure": {**MINIMUMS, "k": 10, "max_suppression": "0.01"},
         "tightened": ["k", "max_suppression"],
         "notes": ["No publication of results below the arrondissement level."],
+        "output_checks": 1,  # policy.yaml output_check.checkers, pinned (four eyes, C6)
     }
     assert chain.log.state(chain.request).state == "approved"
 

@@ -30,6 +30,7 @@ class Reason(Enum):
     KEY_MISMATCH = ("registry", "the key does not match the registered public key")
     WORKFLOW = ("workflow", "the event is not allowed in the request's state")
     SEPARATION = ("workflow", "one person holds one role per request")
+    FOUR_EYES = ("workflow", "the output needs checks by more different privacy officers")
     BAD_SIGNATURE = ("signature", "the signature does not verify")
     CUSTODY = ("custody", "an input is not the previous step's recorded output")
 

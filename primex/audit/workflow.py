@@ -23,10 +23,13 @@ coding             bcss_operator                       extracted, coded         
 disclosure_result  spp_operator                        extracted, coded, protected  protected if
                                                                                     passed, else
                                                                                     back
-output_check       privacy_officer                     protected                    output_checked
-                                                                                    (approve) or
-                                                                                    back (return)
-signoff            president                           output_checked               signed_off
+output_check       privacy_officer                     protected, output_checked    output_checked
+                                                                                    once enough
+                                                                                    officers
+                                                                                    approved (*),
+                                                                                    or back
+                                                                                    (return)
+signoff            president                           output_checked, with (*)     signed_off
 release            spp_operator                        signed_off                   released
 access             researcher (the requester)          released                     released
 closure            privacy_officer, spp_operator       any but rejected/closed      closed
@@ -37,6 +40,13 @@ key_revoke         committee                           (no request)
 =================  ==================================  ===========================  ===========
 
 "back" = ``coded`` if the request was coded, else ``extracted``.
+
+(*) Four eyes (contract C6): the approval's conditions carry ``output_checks`` (N, from
+policy.yaml ``output_check.checkers``; 1 when absent). The output is ``output_checked`` once
+N DIFFERENT privacy officers (persons) approved it after its latest disclosure result; an
+officer who already approved it may not check it again, and a sign-off with fewer approvals
+is refused (Reason.FOUR_EYES). A check from ``output_checked`` is a further officer's
+decision on the same manifest (e.g. when the policy was raised after the first check).
 
 Hash bindings: approval.spec_sha256 = the latest submission's; output_check, signoff and
 release carry the manifest_sha256 of the passed disclosure result; a signoff's `manifest`
@@ -112,7 +122,7 @@ TRANSITIONS: dict[str, Transition] = {
         (("manifest_sha256", "sha256"), ("passed", "bool"), ("report_sha256", "sha256")),
     ),
     "output_check": Transition(
-        ("privacy_officer",), ("protected",), None,
+        ("privacy_officer",), ("protected", "output_checked"), None,
         (("manifest_sha256", "sha256"), ("decision", "str")),
     ),
     "signoff": Transition(
@@ -191,12 +201,26 @@ class RequestState:
     # (None: no manifest recorded); the verifier checks each next step's inputs against them
     extraction_files: list[str] | None = None
     coding_files: list[str] | None = None
+    # four eyes: persons who approved the current output since its disclosure result
+    output_checkers: list[str] = field(default_factory=list)
     persons: dict[str, str] = field(default_factory=dict)  # person -> role in this request
     history: list[Any] = field(default_factory=list)  # Entry objects, oldest first
     last_leaf: str | None = None
 
     def _back(self) -> str:
         return "coded" if self.coded else "extracted"
+
+    @property
+    def output_checks_required(self) -> int:
+        """How many different officers must approve the output (the conditions in force)."""
+        return required_output_checks(self.conditions)
+
+
+def required_output_checks(conditions: dict[str, Any] | None) -> int:
+    """`output_checks` of an approval's (or amendment's) conditions; 1 when absent (logs
+    from before four eyes)."""
+    value = (conditions or {}).get("output_checks", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 WitnessCheck = Callable[[int, str, int], None]
@@ -272,6 +296,9 @@ def apply_event(
         )
     rule = TRANSITIONS[event]
     current = state.state if state is not None else None
+    if event == "signoff" and state is not None and current == "protected" \
+            and state.output_checkers:
+        _too_few_checks(state, where)
     if current not in rule.sources:
         now = "does not exist" if current is None else f"is {current}"
         allowed = ", ".join(s or "new" for s in rule.sources)
@@ -310,8 +337,16 @@ def apply_event(
                 "approval is for another version of the spec (spec_sha256 differs from the "
                 "submitted one)", where=where, hint="review the latest submission",
             )
+        _check_output_checks(body["conditions"], where)
         st.conditions = body["conditions"]
     elif event == "amendment":
+        _check_output_checks(body["conditions"], where)
+        if required_output_checks(body["conditions"]) < st.output_checks_required:
+            raise Forbidden(
+                Reason.FOUR_EYES, "an amendment may not lower the number of output checks",
+                where=f"{where}.body.conditions.output_checks",
+                hint="conditions only tighten",
+            )
         st.conditions = body["conditions"]
     elif event == "extraction":
         st.manifest_sha256 = None
@@ -322,6 +357,7 @@ def apply_event(
         st.coded = True
         st.coding_files = _recorded_files(body)
     elif event == "disclosure_result":
+        st.output_checkers = []
         if body["passed"]:
             st.manifest_sha256 = body["manifest_sha256"]
             target = "protected"
@@ -331,9 +367,19 @@ def apply_event(
     elif event == "output_check":
         _same_manifest(body, st.manifest_sha256, "the passed disclosure result", where)
         if body["decision"] == "approve":
-            target = "output_checked"
+            if actor.person in st.output_checkers:
+                raise Forbidden(
+                    Reason.FOUR_EYES,
+                    f"{actor.person!r} already approved this output; the next check must "
+                    "come from another privacy officer", where=where,
+                    hint="four eyes: two different officers check each output",
+                )
+            st.output_checkers = [*st.output_checkers, actor.person]
+            enough = len(st.output_checkers) >= st.output_checks_required
+            target = "output_checked" if enough else "protected"
         elif body["decision"] == "return":
             st.manifest_sha256 = None
+            st.output_checkers = []
             target = st._back()
         else:
             raise Invalid(
@@ -342,6 +388,8 @@ def apply_event(
                 where=f"{where}.body.decision",
             )
     elif event == "signoff":
+        if len(st.output_checkers) < st.output_checks_required:
+            _too_few_checks(st, where)
         _same_manifest(body, st.manifest_sha256, "the checked output", where)
         _check_manifest(body, where)
         st.signoff_seq = seq
@@ -384,6 +432,22 @@ def apply_event(
     if target is not None:
         st.state = target
     return st
+
+
+def _too_few_checks(st: RequestState, where: str) -> None:
+    raise Forbidden(
+        Reason.FOUR_EYES,
+        f"sign-off refused: {len(st.output_checkers)} of {st.output_checks_required} "
+        "output checks", where=where,
+        hint="four eyes: another privacy officer must check the output first",
+    )
+
+
+def _check_output_checks(conditions: dict[str, Any], where: str) -> None:
+    value = conditions.get("output_checks", 1)
+    if isinstance(value, bool) or value not in (1, 2):
+        raise Invalid(Reason.WORKFLOW, "conditions.output_checks must be 1 or 2",
+                      where=f"{where}.body.conditions.output_checks")
 
 
 def _same_manifest(body: dict[str, Any], expected: str | None, what: str, where: str) -> None:

@@ -22,6 +22,7 @@ from primex.sdc.params import (
     CellKeyPolicy,
     Dominance,
     MicrodataPolicy,
+    OutputCheckPolicy,
     Params,
     PerturbationPolicy,
     SyntheticPolicy,
@@ -38,6 +39,7 @@ __all__ = [
     "CellKeyPolicy",
     "Dominance",
     "MicrodataPolicy",
+    "OutputCheckPolicy",
     "PerturbationPolicy",
     "Policy",
     "SyntheticPolicy",
@@ -57,6 +59,7 @@ class Policy(Params):
     cell_key: CellKeyPolicy
     perturbation: PerturbationPolicy
     synthetic: SyntheticPolicy
+    output_check: OutputCheckPolicy
 
     def tighten(self, overrides: dict[str, Any] | None = None, *,
                 where: str = "request") -> Policy:

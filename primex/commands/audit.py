@@ -48,6 +48,14 @@ def verify(
                            "without the committee's witness state (the result then proves "
                            "less; without this flag a missing witness state fails).")
     ] = False,
+    output_checkers: Annotated[
+        int | None,
+        typer.Option("--output-checkers", min=1, max=9,
+                     help="Also flag any sign-off with fewer output checks by different "
+                     "privacy officers than this (four eyes: the minimum the committee "
+                     "demands for the period). Without it, the number each approval "
+                     "recorded is enforced."),
+    ] = None,
 ) -> None:
     """Replay the whole log and check everything; names the first failing entry (exit 2).
 
@@ -71,7 +79,10 @@ def verify(
             "no audit log yet", where=str(h.audit / ENTRIES),
             hint="it is created by the first `primex keys init`; check --home",
         )
-    r = verify_log(h, full=full, extra_checkpoints=texts, require_witness=not no_witness)
+    # Four eyes (C6): the replay enforces what each approval recorded; a stricter minimum is
+    # the committee's own choice, stated here, never read from the SPP's policy file.
+    r = verify_log(h, full=full, extra_checkpoints=texts, require_witness=not no_witness,
+                   output_checkers=output_checkers or 1)
     if as_json:
         typer.echo(json.dumps({
             "ok": r.ok, "size": r.size, "root": r.root.hex(), "requests": r.requests,

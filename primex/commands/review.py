@@ -37,7 +37,7 @@ from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.exchange.layout import REPORT_JSON
 from primex.home import Home
-from primex.release.gate import protected_dir
+from primex.release.gate import protected_dir, required_checks
 from primex.release.manifest import collect_protected
 from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
 from primex.requests.conditions import (
@@ -285,6 +285,9 @@ def _print_conditions(conditions: dict[str, Any]) -> None:
     enforced += [f"drop={var} (yours)" for var in conditions.get("drop") or []]
     enforced += [f"priority.{var}={p} (yours)"
                  for var, p in (conditions.get("priorities") or {}).items()]
+    checks = conditions.get("output_checks", 1)
+    if checks > 1:
+        enforced.append(f"output checks by {checks} different officers (policy: four eyes)")
     out.print("enforced: " + ", ".join(enforced), highlight=False, soft_wrap=True)
     for note in conditions.get("notes") or []:
         out.print(f"note (not enforced by the software): {escape(note)}", highlight=False,
@@ -360,7 +363,7 @@ def _reasons(items: list[str]) -> list[str]:
     return reasons
 
 
-@app.command("check-output")
+@app.command("output-check")
 def check_output(
     request_id: RequestId,
     as_key: AsKey,
@@ -375,9 +378,13 @@ def check_output(
     ] = None,
     server: ServerOption = None,
 ) -> None:
-    """Record the check of the protected output (exactly one of --approve / --return)."""
+    """Record the check of the protected output (exactly one of --approve / --return).
+
+    With four eyes (policy.yaml `output_check.checkers: 2`) two DIFFERENT privacy officers
+    approve the output before the president may sign it off; the same officer checking twice
+    is refused."""
     if approve_it == return_it:
-        raise PrimexError("give exactly one of --approve or --return", where="check-output")
+        raise PrimexError("give exactly one of --approve or --return", where="output-check")
     if server:
         from primex.commands import remote
 
@@ -386,7 +393,7 @@ def check_output(
     h = home()
     log = _open(h)
     st = log.state(request_id)
-    if st.state != "protected" or st.manifest_sha256 is None:
+    if st.state not in ("protected", "output_checked") or st.manifest_sha256 is None:
         raise PermissionDenied(
             f"the request is {st.state}; only a protected output (passed disclosure result) "
             "can be checked", where=f"request {request_id}",
@@ -400,6 +407,11 @@ def check_output(
         )
     if approve_it:
         _protected_under_the_conditions_in_force(log, request_id)
+        if st.state == "output_checked" and len(st.output_checkers) >= required_checks(
+                st.conditions):
+            raise PermissionDenied(
+                f"the output already has its {len(st.output_checkers)} output check(s)",
+                where=f"request {request_id}", hint="the president signs it off next")
     body: dict[str, Any] = {
         "manifest_sha256": manifest.sha256,
         "decision": "approve" if approve_it else "return",
@@ -407,11 +419,22 @@ def check_output(
     if reason:
         body["reasons"] = [r for r in reason if r.strip()]
     entry = log.append("output_check", request_id, body, prompt_signer(h, as_key))
+    after = log.state(request_id)
+    progress = ""
+    if approve_it:
+        needed = required_checks(after.conditions)
+        progress = f" ({len(after.output_checkers)} of {needed} output checks" + (
+            "; another privacy officer must check it too)"
+            if len(after.output_checkers) < needed else ")")
     console().print(
         f"output of {request_id} {'approved' if approve_it else 'returned'} at log entry "
-        f"{entry.seq}",
+        f"{entry.seq}{progress}",
         highlight=False,
     )
+
+
+# the command's name before four eyes (kept for scripts)
+app.command("check-output", hidden=True)(check_output)
 
 
 

@@ -13,7 +13,11 @@ the first failing entry (or checkpoint) and why. Checks, in order, per entry:
    includes the sign-off, an access names a released file);
 5. ``custody`` (CONTRACTS.md C1): a coding's ``manifest.inputs`` are files of the latest
    extraction, a disclosure result's ``inputs`` files of the latest coding (or extraction);
-6. ``signature``: the actor's Ed25519 signature over the entry.
+6. ``signature``: the actor's Ed25519 signature over the entry;
+7. ``workflow`` (four eyes, CONTRACTS.md C6): a sign-off follows approvals of its output by
+   as many DIFFERENT privacy officers as the approval recorded (the replay's rule) and as
+   ``output_checkers`` asks (`primex audit verify --output-checkers N`: a minimum the
+   committee states for the period; this module reads no policy itself).
 
 Each failure carries the typed :class:`~primex.audit.reasons.Reason` of the refusal (from
 :mod:`primex.audit.trust`, the one place of trust decisions); the check name is the
@@ -107,6 +111,23 @@ def _bad_signature(actor: str, seq: int) -> Failure:
 def _refusal(exc: PrimexError, seq: int) -> Failure:
     reason = reason_of(exc)
     return Failure(reason.check, exc.what, seq, reason)
+
+
+def _too_few_output_checks(
+    state: LogState, event: str, request: str | None, checkers: int, seq: int
+) -> Failure | None:
+    """Four eyes against the policy given: the replay enforced the number the approval
+    recorded; a sign-off with fewer different officers than `checkers` is flagged."""
+    if event != "signoff" or request is None:
+        return None
+    done = len(state.requests[request].output_checkers)
+    if done >= checkers:
+        return None
+    return Failure(
+        Reason.FOUR_EYES.check,
+        f"sign-off after {done} of {checkers} output checks by different privacy officers "
+        "(policy.yaml output_check.checkers)", seq, Reason.FOUR_EYES,
+    )
 
 
 _PARALLEL_MIN = 20_000  # below this, forking workers costs more than it saves
@@ -230,6 +251,7 @@ def verify_log(
     extra_checkpoints: Sequence[str] = (),
     record: bool = True,
     require_witness: bool = True,
+    output_checkers: int = 1,
 ) -> VerifyResult:
     """Replay and check the log of `home` (see the module docstring)."""
     started = time.perf_counter()
@@ -280,6 +302,10 @@ def verify_log(
             key = state.apply(entry, check, custody=True)
         except PrimexError as exc:
             result.failures.append(_refusal(exc, seq))
+            break
+        few = _too_few_output_checks(state, entry.type, entry.request, output_checkers, seq)
+        if few is not None:
+            result.failures.append(few)
             break
         if deferred:
             pubs.append(key.public_key)

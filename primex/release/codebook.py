@@ -209,6 +209,33 @@ def _request_notes(folder: Path) -> dict[str, str]:
     return notes
 
 
+MAX_BANDS = 200  # a generalised column lists its values (bands, groups) up to this many
+
+
+def _generalised(field: dict[str, Any], path: Path, level: str) -> dict[str, Any]:
+    """A microdata column the protection generalised (the disclosure report's `levels`,
+    e.g. age -> age_10y): say so, and list the values it now holds (the bands)."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            column = pq.read_table(path, columns=[field["name"]]).column(0)
+        else:
+            options = pacsv.ConvertOptions(include_columns=[field["name"]],
+                                           column_types={field["name"]: pa.string()})
+            column = pacsv.read_csv(path, convert_options=options).column(0)
+    except (pa.ArrowException, OSError, KeyError):
+        return field
+    values = sorted({str(v) for v in column.unique().to_pylist() if v not in (None, "")})
+    out = {k: v for k, v in field.items() if k != "categories"}
+    out["description"] = (f"{field.get('description', '')} Generalised to the level "
+                          f"`{level}` of its catalogue hierarchy (bands or groups); `*` is "
+                          "the total.").strip()
+    out["generalised_to"] = level
+    if len(values) <= MAX_BANDS:
+        out["type"] = "string"
+        out["categories"] = [{"value": v, "label": v} for v in values]
+    return out
+
+
 def build_codebook(
     folder: Path,
     manifest: Manifest,
@@ -216,10 +243,13 @@ def build_codebook(
     request_id: str,
     title: str,
     describe: Describe | None = None,
+    levels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The `datapackage.json` descriptor for the manifest's files in `folder`."""
+    """The `datapackage.json` descriptor for the manifest's files in `folder`; `levels`:
+    the hierarchy level each generalised microdata column was released at."""
     describe = describe or catalogue_describer()
     notes = _request_notes(folder)
+    levels = {k: v for k, v in (levels or {}).items() if k != v}
     resources = []
     for entry in manifest.files:
         path = folder / entry.name
@@ -233,12 +263,11 @@ def build_codebook(
         if schema is not None:
             resource["format"] = path.suffix.lower().lstrip(".")
             resource["profile"] = "tabular-data-resource"
-            resource["schema"] = {
-                "fields": [
-                    _noted(_field(f, path.suffix.lower() == ".csv", describe), notes)
-                    for f in schema
-                ]
-            }
+            fields = [_noted(_field(f, path.suffix.lower() == ".csv", describe), notes)
+                      for f in schema]
+            resource["schema"] = {"fields": [
+                _generalised(f, path, levels[f["name"]]) if f["name"] in levels else f
+                for f in fields]}
         resources.append(resource)
     return {
         "profile": "data-package",

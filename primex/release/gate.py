@@ -25,7 +25,11 @@ from the log's own bookkeeping (the log replay does not check signatures), that:
    committee registered to the requester or their organisation, or the recipient the
    privacy officer approved by fingerprint (:mod:`primex.release.recipient`);
 8. no file that leaves has an identifying column or a national-number-like value
-   (:mod:`primex.release.leak_scan`).
+   (:mod:`primex.release.leak_scan`);
+9. four eyes (CONTRACTS.md C6): the output was approved, after its disclosure result and
+   for the signed manifest, by as many DIFFERENT privacy officers (persons, each entry's
+   signature verified) as the approval recorded and as policy.yaml `output_check.checkers`
+   asks now (`too_few_output_checks`).
 
 Each refusal raises :class:`ReleaseRefused` (a PermissionDenied: the workflow does not allow
 it yet) or :class:`ReleaseTampered` (an IntegrityError: something does not verify), with
@@ -45,7 +49,8 @@ from primex.audit import merkle, trust
 from primex.audit.checkpoint import Checkpoint
 from primex.audit.log import AuditLog, Entry, open_log
 from primex.audit.reasons import Forbidden, Reason, Untrusted
-from primex.audit.workflow import TRANSITIONS, KeyInfo
+from primex.audit.workflow import TRANSITIONS, KeyInfo, required_output_checks
+from primex.catalogue import load_policy
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.exchange import envelope
 from primex.exchange.manifest import Manifest, manifest_from_dict
@@ -86,6 +91,7 @@ REASONS: dict[str, type[ReleaseRefused] | type[ReleaseTampered]] = {
     "no_disclosure_result": ReleaseRefused,
     "disclosure_not_passed": ReleaseRefused,
     "no_output_check": ReleaseRefused,
+    "too_few_output_checks": ReleaseRefused,
     "unknown_key": ReleaseRefused,
     "wrong_role": ReleaseRefused,
     "revoked_key": ReleaseRefused,
@@ -151,6 +157,7 @@ _TRUST_REASONS = {
     Reason.UNKNOWN_KEY: "unknown_key", Reason.WRONG_ROLE: "wrong_role",
     Reason.REVOKED_KEY: "revoked_key", Reason.BAD_SIGNATURE: "bad_signature",
     Reason.BAD_REGISTRATION: "bad_key_registration",
+    Reason.FOUR_EYES: "too_few_output_checks",
 }
 
 
@@ -179,9 +186,9 @@ def read_recipient(home: Home, spec_sha256: str | None, request_id: str) -> str:
 def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -> Evidence:
     """Run every check of the gate; return the verified evidence or raise the refusal."""
     log = log or open_log(home, create=False)
-    log.refresh()
     where = f"request {request_id}"
     try:  # 0. every entry of the request's history is validly signed (primex.audit.trust)
+        log.refresh()
         verified = trust.verify_request_history(log, request_id)
     except (Forbidden, Untrusted) as exc:
         raise _refuse(_TRUST_REASONS.get(exc.reason, "bad_signature"), exc.what,
@@ -236,9 +243,12 @@ def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -
             "no_output_check",
             "the privacy officer did not approve this output after its disclosure result",
             where,
-            hint="`primex review check-output ID --as OFFICER --approve`",
+            hint="`primex review output-check ID --as OFFICER --approve`",
         )
     verify_entry(log, check, ("privacy_officer",), "output check")
+    # 9. four eyes: enough different officers approved exactly this output
+    check_output_checks(log, history, disclosure.seq, signoff.seq, signed.sha256,
+                        state.conditions, where)
     report_json = _check_report(protected, disclosure, signed)
     report_extra = _check_readable_reports(protected, signoff, where)
 
@@ -300,6 +310,46 @@ def check_release(home: Home, request_id: str, *, log: AuditLog | None = None) -
         recipient=recipient,
         recipient_view=view,
     )
+
+
+def output_checkers(log: AuditLog, history: list[Entry], after: int, before: int,
+                    manifest_sha256: str) -> list[str]:
+    """The persons who approved `manifest_sha256` between entries `after` and `before`
+    (each check's signature verified, a key counted by the person it was registered to)."""
+    persons: list[str] = []
+    for entry in history:
+        if entry.type != "output_check" or not after < entry.seq < before:
+            continue
+        if entry.body.get("decision") != "approve" or \
+                entry.body.get("manifest_sha256") != manifest_sha256:
+            continue
+        info = verify_entry(log, entry, ("privacy_officer",), "output check")
+        if info.person not in persons:
+            persons.append(info.person)
+    return persons
+
+
+def required_checks(conditions: dict[str, Any] | None) -> int:
+    """The number of different officers an output needs: the approval's recorded number or
+    the policy's now, whichever is larger (raising the policy applies at once)."""
+    return max(required_output_checks(conditions), load_policy().output_check.checkers)
+
+
+def check_output_checks(log: AuditLog, history: list[Entry], after: int, before: int,
+                        manifest_sha256: str, conditions: dict[str, Any] | None,
+                        where: str) -> list[str]:
+    """Refuse (`too_few_output_checks`) unless enough different officers approved."""
+    persons = output_checkers(log, history, after, before, manifest_sha256)
+    needed = required_checks(conditions)
+    if len(persons) < needed:
+        raise _refuse(
+            "too_few_output_checks",
+            f"{len(persons)} of {needed} output checks by different privacy officers",
+            where,
+            hint="four eyes: another privacy officer runs `primex review output-check ID "
+            "--as OFFICER --approve` (policy.yaml output_check.checkers)",
+        )
+    return persons
 
 
 def _signed_manifest(signoff: Entry, where: str) -> Manifest:

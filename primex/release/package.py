@@ -43,6 +43,7 @@ from typing import Any, BinaryIO, cast
 from primex import atomic
 from primex.audit.keys import Signer
 from primex.audit.log import AuditLog, open_log
+from primex.catalogue import load_catalogue
 from primex.errors import IntegrityError, PrimexError
 from primex.exchange.envelope import seal
 from primex.exchange.layout import (
@@ -110,6 +111,22 @@ def _add_data(archive: zipfile.ZipFile, ev: Evidence) -> None:
             )
 
 
+def _released_levels(report_json: bytes) -> dict[str, str]:
+    """Column -> the catalogue hierarchy level it was released at, for the generalised
+    microdata columns (the disclosure report's `details.levels`: level indexes > 0)."""
+    try:
+        levels = (json.loads(report_json).get("details") or {}).get("levels") or {}
+        items = list(levels.items())
+    except (ValueError, AttributeError, TypeError):
+        return {}
+    cat, out = load_catalogue(), {}
+    for q, lv in items:
+        hierarchy = cat.get(q).hierarchy if q in cat else None
+        if hierarchy is not None and isinstance(lv, int) and 0 < lv < len(hierarchy.levels):
+            out[str(q)] = str(hierarchy.levels[lv])
+    return out
+
+
 def write_archive(target: Path, ev: Evidence, describe: Describe | None = None) -> None:
     cp = ev.checkpoint
     meta = {
@@ -122,7 +139,8 @@ def write_archive(target: Path, ev: Evidence, describe: Describe | None = None) 
         "checkpoint": {"size": cp.size, "root": cp.root_b64},
     }
     codebook = build_codebook(
-        ev.protected, ev.manifest, request_id=ev.request, title=ev.title, describe=describe
+        ev.protected, ev.manifest, request_id=ev.request, title=ev.title, describe=describe,
+        levels=_released_levels(ev.report_json),
     )
     proofs = {
         "size": cp.size,

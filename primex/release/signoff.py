@@ -28,7 +28,12 @@ from primex.audit.log import AuditLog, Entry
 from primex.errors import IntegrityError, PermissionDenied
 from primex.exchange.manifest import Manifest, hash_file, make_manifest
 from primex.home import Home
-from primex.release.gate import check_recipient, protected_dir, verify_history
+from primex.release.gate import (
+    check_output_checks,
+    check_recipient,
+    protected_dir,
+    verify_history,
+)
 from primex.release.manifest import READABLE_REPORTS, REPORT_JSON, collect_protected
 from primex.release.recipient import RecipientView
 
@@ -74,15 +79,26 @@ def prepare_signoff(home: Home, log: AuditLog, request_id: str) -> SignoffView:
     log.refresh()
     state = log.state(request_id)
     where = f"request {request_id}"
+    if state.state == "protected" and state.output_checkers:
+        raise PermissionDenied(
+            f"{len(state.output_checkers)} of {state.output_checks_required} output checks: "
+            "the output cannot be signed off yet", where=where,
+            hint="four eyes: another privacy officer runs `primex review output-check ID "
+            "--as OFFICER --approve` first",
+        )
     if state.state != "output_checked":
         raise PermissionDenied(
             f"the request is {state.state}; only an output checked by the privacy officer "
             "can be signed off",
             where=where,
-            hint="`primex review check-output ID --as OFFICER --approve` comes first",
+            hint="`primex review output-check ID --as OFFICER --approve` comes first",
         )
     history = log.entries(request_id)
     verify_history(log, history)
+    results = [e for e in history if e.type == "disclosure_result"]
+    if results:  # four eyes (C6): as many different officers as the policy asks now
+        check_output_checks(log, history, results[-1].seq, log.size + 1,
+                            state.manifest_sha256 or "", state.conditions, where)
     _recipient, recipient = check_recipient(home, log, request_id, history)
     protected = protected_dir(home, request_id)
     manifest = collect_protected(protected.parent)
@@ -99,7 +115,6 @@ def prepare_signoff(home: Home, log: AuditLog, request_id: str) -> SignoffView:
         raise IntegrityError(
             f"the disclosure report cannot be read ({exc})", where=str(protected / REPORT_JSON)
         ) from None
-    results = [e for e in history if e.type == "disclosure_result"]
     return SignoffView(
         request=request_id,
         title=state.title or "",

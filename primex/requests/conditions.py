@@ -16,6 +16,10 @@ level of its catalogue hierarchy, at least (`age=age_10y`: "generalise"), `drop=
 removes a variable from the release ("drop"), `priority.VARIABLE=keep|high|normal|low`
 overrides the researcher's priority of a microdata key ("priorities").
 
+Every body also carries `"output_checks": N`, the number of different privacy officers who
+must approve the protected output (policy.yaml `output_check.checkers`; 2 = four eyes),
+pinned at approval so that the log's replay never depends on a later policy file.
+
 The effective value of a parameter is the officer's if given, else the researcher's
 proposal, else the service minimum (policy.yaml); each is checked never to be looser than
 the service minimum nor than the researcher's proposal; an amendment may besides not loosen
@@ -211,7 +215,11 @@ def build_conditions(
             nested.setdefault(head, {})[tail] = json_number(value)
         else:
             nested[name] = json_number(value)
-    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes, **output}
+    # four eyes (contract C6): how many officers check the output, pinned in the signed
+    # approval so that the log's replay never depends on a later policy.yaml
+    checks = load_policy().output_check.checkers
+    return {"disclosure": nested, "tightened": sorted(officer), "notes": notes,
+            "output_checks": checks, **output}
 
 
 def flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:
@@ -237,6 +245,10 @@ def check_amendment(in_force: dict[str, Any] | None, new: dict[str, Any]) -> Non
         for name, value in flat_parameters(new["disclosure"]).items()
         if name in current and _looser(name, value, current[name])
     ]
+    before = (in_force or {}).get("output_checks", 1)
+    if isinstance(before, int) and new.get("output_checks", 1) < before:
+        problems.append(f"output_checks={new.get('output_checks', 1)} is fewer than the "
+                        f"{before} in force")
     if problems:
         raise PrimexError(
             "an amendment may only tighten the conditions in force: " + "; ".join(problems),

@@ -161,6 +161,16 @@ class SyntheticPolicy(Params):
     max_cap_excess: float = _param(SMALLER, 0, 1)
 
 
+@dataclass(frozen=True)
+class OutputCheckPolicy(Params):
+    """How many privacy officers check a protected output before the sign-off (contract C6):
+    1, or 2 for four eyes (two different officers, each deciding without seeing the other's
+    decision). More is tighter."""
+
+    checkers: int = _param(LARGER, 1, 2, integer=True,
+                           meaning="output checks by different privacy officers (2: four eyes)")
+
+
 # -- the one "tighten, never loosen" rule ------------------------------------------------------
 
 
@@ -255,7 +265,7 @@ def build(cls: type[P], data: Any, *, where: str) -> P:
 _TYPES: dict[str, type[Params]] = {
     cls.__name__: cls
     for cls in (MicrodataPolicy, Dominance, TablePolicy, CellKeyPolicy, PerturbationPolicy,
-                SyntheticPolicy)
+                SyntheticPolicy, OutputCheckPolicy)
 }
 
 

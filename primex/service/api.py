@@ -26,6 +26,7 @@ from sqlalchemy import select
 from primex.audit.log import AuditLog, signed_bytes
 from primex.audit.workflow import RequestState
 from primex.errors import PermissionDenied, PrimexError
+from primex.redact import redact
 from primex.requests.yaml_loader import MAX_BYTES
 from primex.service import decisions
 from primex.service.db import Comment, Job
@@ -68,8 +69,10 @@ class ReasonsIn(BaseModel):
 class ApprovalIn(BaseModel):
     conditions: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
         default_factory=list, max_length=20,
-        description="NAME=VALUE for a disclosure parameter (k, l, max_suppression, "
-        "min_count, p_percent, dominance.n, dominance.k) or free-text notes.")
+        description="As `primex review approve --conditions`: NAME=VALUE for a disclosure "
+        "parameter (k, l, max_suppression, min_count, p_percent, dominance.n, dominance.k), "
+        "VARIABLE=LEVEL (generalise to a level of its catalogue hierarchy), drop=VARIABLE, "
+        "priority.VARIABLE=keep|high|normal|low, or free-text notes (without '=').")
 
 
 class OutputCheckIn(BaseModel):
@@ -331,8 +334,44 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
     from primex.requests.store import load_submitted
 
     spec, _raw, sha = load_submitted(service.home, rid)
-    return {"spec_sha256": sha, "conditions": build_conditions(
-        list(data.conditions), proposed_parameters(spec.disclosure), service_minimums())}
+    items, proposed, minimums = list(data.conditions), proposed_parameters(
+        spec.disclosure), service_minimums()
+    try:
+        return {"spec_sha256": sha,
+                "conditions": build_conditions(items, proposed, minimums)}
+    except PrimexError as exc:
+        # the same parser as `review approve --conditions`; the portal shows its one line
+        # beside the form field of the first condition that makes it fail
+        culprit = next((item for n, item in enumerate(items, 1)
+                        if _fails(items[:n], proposed, minimums)), None)
+        raise HTTPException(422, {"lines": [redact(exc.one_line())],
+                                  "field": _condition_field(culprit)}) from None
+
+
+def _fails(items: list[str], proposed: Any, minimums: Any) -> bool:
+    from primex.requests.conditions import build_conditions
+
+    try:
+        build_conditions(items, proposed, minimums)
+    except PrimexError:
+        return True
+    return False
+
+
+def _condition_field(item: str | None) -> str:
+    """The approval form's field of a `--conditions` item (k, dominance.n,
+    generalise.VAR, drop.VAR, priority.VAR, or notes)."""
+    from primex.requests.conditions import PARAMETERS
+
+    name, sep, value = (item or "").partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name.replace(".", "").replace("_", "").isalnum():
+        return "notes"
+    if name == "drop":
+        return f"drop.{value}"
+    if name in PARAMETERS or name.startswith("priority."):
+        return name
+    return f"generalise.{name}"
 
 
 def _protected_manifest(service: ServiceState, log: AuditLog, rid: str) -> Any:
@@ -450,8 +489,25 @@ def request_status(request_id: str, request: Request, actor: Caller) -> dict[str
 
     service = _service(request)
     with service.view() as log:
-        _state(log, actor, request_id)
-        return status(service.home, request_id, log=log)
+        st = _state(log, actor, request_id)
+        info = status(service.home, request_id, log=log)
+    hidden = hidden_output_checks(st, actor)
+    if hidden:
+        info["history"] = [h for h in info["history"] if h["seq"] not in hidden]
+    return info
+
+
+def hidden_output_checks(st: RequestState, actor: Actor) -> set[int]:
+    """Four eyes (C6): the checks of the current output that an officer who has not decided
+    on it yet does not see (independent decisions, as in OpenSAFELY Airlock)."""
+    if actor.role != "privacy_officer" or st.state != "protected":
+        return set()
+    results = [e.seq for e in st.history if e.type == "disclosure_result"]
+    checks = [e for e in st.history
+              if e.type == "output_check" and e.seq > (results[-1] if results else -1)]
+    if any(e.actor == actor.key_name for e in checks):
+        return set()
+    return {e.seq for e in checks}
 
 
 @router.get("/requests/{request_id}/comments", tags=["comments"])

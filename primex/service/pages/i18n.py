@@ -112,6 +112,30 @@ EN: dict[str, str] = {
     "done": "Done.",
     "not_found": "Not found.",
     "jobs": "SPP steps",
+    "output_conditions": "Conditions on the output, per requested variable",
+    "output_conditions_help": "Generalise a variable at least to a level of its catalogue "
+                              "hierarchy, drop it from the release, or change how much it "
+                              "matters to the protection (the researcher's priority is "
+                              "preselected). The protection step applies each of them.",
+    "variable": "Variable",
+    "generalise_to": "Generalise at least to",
+    "as_requested": "as requested",
+    "no_levels": "no intermediate level",
+    "drop_variable": "Drop",
+    "priority": "Priority",
+    "priority_keep": "keep", "priority_high": "high", "priority_normal": "normal",
+    "priority_low": "low",
+    "researchers_choice": "researcher's choice",
+    "default": "default",
+    "output_checks": "output checks",
+    "of": "of",
+    "awaiting_other_checker": "You approved this output; it now waits for the check of "
+                              "another privacy officer (four eyes).",
+    "independent_check": "Four eyes: decide on your own. The other officer's decision is "
+                         "shown once you have decided.",
+    "suggestions": "Suggestions from the request schema",
+    "completion_help": "Ctrl+Space lists the keys (or values) the request schema allows at the "
+                       "cursor; arrows choose, Enter inserts, Escape closes.",
     "next": "Next step",
 }
 
@@ -225,6 +249,33 @@ FR: dict[str, str] = {
     "done": "Terminé.",
     "not_found": "Introuvable.",
     "jobs": "Étapes du SPP",
+    "output_conditions": "Conditions sur les résultats, par variable demandée",
+    "output_conditions_help": "Généraliser une variable au moins à un niveau de sa "
+                              "hiérarchie du catalogue, la retirer de la livraison, ou "
+                              "changer son importance pour la protection (la priorité du "
+                              "chercheur est présélectionnée). L'étape de protection "
+                              "applique chacune d'elles.",
+    "variable": "Variable",
+    "generalise_to": "Généraliser au moins à",
+    "as_requested": "telle que demandée",
+    "no_levels": "aucun niveau intermédiaire",
+    "drop_variable": "Retirer",
+    "priority": "Priorité",
+    "priority_keep": "garder", "priority_high": "haute", "priority_normal": "normale",
+    "priority_low": "basse",
+    "researchers_choice": "choix du chercheur",
+    "default": "par défaut",
+    "output_checks": "contrôles des résultats",
+    "of": "sur",
+    "awaiting_other_checker": "Vous avez approuvé ces résultats ; ils attendent le contrôle "
+                              "d'un·e autre délégué·e à la protection des données (quatre "
+                              "yeux).",
+    "independent_check": "Quatre yeux : décidez seul·e. La décision de l'autre délégué·e "
+                         "s'affiche après la vôtre.",
+    "suggestions": "Suggestions du schéma de la demande",
+    "completion_help": "Ctrl+Espace liste les clés (ou valeurs) que le schéma de la demande "
+                       "permet au curseur ; les flèches choisissent, Entrée insère, Échap "
+                       "ferme.",
     "next": "Étape suivante",
 }
 
@@ -339,6 +390,33 @@ NL: dict[str, str] = {
     "done": "Klaar.",
     "not_found": "Niet gevonden.",
     "jobs": "Stappen van de POD",
+    "output_conditions": "Voorwaarden op de output, per gevraagde variabele",
+    "output_conditions_help": "Veralgemeen een variabele minstens tot een niveau van haar "
+                              "catalogushiërarchie, laat haar weg uit de vrijgave, of wijzig "
+                              "hoe zwaar ze weegt in de bescherming (de prioriteit van de "
+                              "onderzoeker is voorgeselecteerd). De beschermingsstap past "
+                              "elk ervan toe.",
+    "variable": "Variabele",
+    "generalise_to": "Minstens veralgemenen tot",
+    "as_requested": "zoals gevraagd",
+    "no_levels": "geen tussenniveau",
+    "drop_variable": "Weglaten",
+    "priority": "Prioriteit",
+    "priority_keep": "behouden", "priority_high": "hoog", "priority_normal": "normaal",
+    "priority_low": "laag",
+    "researchers_choice": "keuze van de onderzoeker",
+    "default": "standaard",
+    "output_checks": "outputcontroles",
+    "of": "van",
+    "awaiting_other_checker": "U hebt deze output goedgekeurd; hij wacht nu op de controle "
+                              "van een andere functionaris voor gegevensbescherming (vier "
+                              "ogen).",
+    "independent_check": "Vier ogen: beslis zelfstandig. De beslissing van de andere "
+                         "functionaris verschijnt nadat u hebt beslist.",
+    "suggestions": "Suggesties uit het schema van de aanvraag",
+    "completion_help": "Ctrl+Spatie toont de sleutels (of waarden) die het schema van de "
+                       "aanvraag bij de cursor toelaat; pijltjes kiezen, Enter voegt in, "
+                       "Escape sluit.",
     "next": "Volgende stap",
 }
 

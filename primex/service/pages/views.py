@@ -49,7 +49,8 @@ CONDITION_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("dominance.k", "dominance k (%)", "1"),
 )
 STATIC = {"portal.css": "text/css; charset=utf-8",
-          "portal.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
+          "portal.js": "text/javascript; charset=utf-8",
+          "complete.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 root = APIRouter(include_in_schema=False)  # what browsers ask for by themselves
@@ -96,6 +97,16 @@ def static(name: str) -> Response:
         raise HTTPException(404, "not found")
     data = files("primex.service.pages").joinpath("static", name).read_bytes()
     return Response(data, media_type=STATIC[name])
+
+
+@router.get("/request.schema.json")
+def request_schema() -> Response:
+    """The request's JSON Schema (as `primex request schema` prints it), for the editor's
+    completion (static/complete.js); public like the CLI's, it holds no data."""
+    from primex.requests.spec import json_schema
+
+    return Response(json.dumps(json_schema(), ensure_ascii=False),
+                    media_type="application/schema+json")
 
 
 @root.get("/favicon.ico")
@@ -184,6 +195,26 @@ async def request_page(request: Request, request_id: str) -> Response:
                    condition_fields=CONDITION_FIELDS)
 
 
+def variable_conditions(spec: Any) -> list[dict[str, Any]]:
+    """The approval form's enforceable conditions per requested variable, as
+    primex.requests.conditions parses them: `VAR=LEVEL` (a level of the variable's catalogue
+    hierarchy below its total), `drop=VAR`, `priority.VAR=...` (the researcher's stated
+    priority is the default)."""
+    from primex.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    stated = dict(getattr(spec.disclosure, "priorities", None) or {})
+    rows = []
+    for name in spec.variables:
+        hierarchy = cat.get(name).hierarchy if name in cat else None
+        rows.append({
+            "name": name, "id": name.replace(".", "-"),
+            "levels": list(hierarchy.levels[1:-1]) if hierarchy is not None else [],
+            "priority": stated.get(name, "normal"), "stated": name in stated,
+        })
+    return rows
+
+
 def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, Any]:
     from primex.requests.lifecycle import status
     from primex.requests.spec import RequestSpec
@@ -225,15 +256,45 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
                      "created": c.created.isoformat(timespec="minutes")}
                     for c in db.scalars(select(Comment).where(Comment.request == rid)
                                         .order_by(Comment.id))]
+    checks = _output_checks(st, actor)
+    if checks["hidden"]:  # four eyes: decide first, then see the other officer's decision
+        info = {**info, "history": [h for h in info["history"]
+                                    if h["seq"] not in checks["hidden"]]}
     output = _output(service, actor, rid, st.state) if st.state in (
         "protected", "output_checked") and actor.role in ("privacy_officer",
                                                           "president") else None
     counts: dict[str, int] = {}
     for row in info["history"]:
         counts[row["event"]] = counts.get(row["event"], 0) + 1
+    variables = variable_conditions(spec) if spec is not None and actor.role == (
+        "privacy_officer") and st.state == "submitted" else []
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
+            "variable_conditions": variables, "priorities": _priority_names(),
             "comments": comments, "output": output, "recipient": recipient,
-            "counts": counts, "package_cmd": _open_command(rid, actor, origin_key)}
+            "counts": counts, "package_cmd": _open_command(rid, actor, origin_key),
+            "checks": checks}
+
+
+def _output_checks(st: Any, actor: Actor) -> dict[str, Any]:
+    """Four eyes (C6) on the page: how many different officers approved the current output
+    out of how many the policy asks; an officer who has not decided on it yet sees neither
+    the other officer's decision nor the count (independent checks, as in Airlock)."""
+    from primex.release.gate import required_checks
+
+    since = [e for e in st.history if e.type == "disclosure_result"]
+    after = since[-1].seq if since else -1
+    mine = any(e.type == "output_check" and e.seq > after and e.actor == actor.key_name
+               for e in st.history)
+    undecided = actor.role == "privacy_officer" and st.state == "protected" and not mine
+    return {"done": len(st.output_checkers), "needed": required_checks(st.conditions),
+            "mine": mine, "undecided": undecided,
+            "hidden": api.hidden_output_checks(st, actor)}
+
+
+def _priority_names() -> tuple[str, ...]:
+    from primex.requests.conditions import PRIORITIES
+
+    return PRIORITIES
 
 
 def _log_vkey(log: Any) -> str | None:

@@ -113,6 +113,18 @@ function decisionInput(form) {
     for (const field of form.querySelectorAll("[data-condition]")) {
       if (field.value.trim()) conditions.push(`${field.name}=${field.value.trim()}`);
     }
+    // the enforceable output conditions, written as `review approve --conditions` takes them
+    for (const field of form.querySelectorAll("[data-generalise]")) {
+      if (field.value) conditions.push(`${field.dataset.generalise}=${field.value}`);
+    }
+    for (const box of form.querySelectorAll("[data-drop]")) {
+      if (box.checked) conditions.push(`drop=${box.dataset.drop}`);
+    }
+    for (const field of form.querySelectorAll("[data-priority]")) {
+      if (field.value !== field.dataset.default) {
+        conditions.push(`priority.${field.dataset.priority}=${field.value}`);
+      }
+    }
     conditions.push(...lines(form.querySelector("[name=notes]").value));
     return { conditions };
   }
@@ -139,10 +151,32 @@ function expectDraft(form) {
   };
 }
 
+// the server names the form field its one-line error is about: show it there, focus it
+function clearFieldErrors(form) {
+  for (const field of form.querySelectorAll("[data-field]")) {
+    field.removeAttribute("aria-invalid");
+    const note = document.getElementById(field.getAttribute("aria-describedby"));
+    if (note) note.textContent = "";
+  }
+}
+
+function showFieldError(form, error) {
+  const name = error.data?.detail?.field;
+  if (!name) return;
+  const field = Array.from(form.querySelectorAll("[data-field]"))
+    .find((f) => f.dataset.field === name) || form.querySelector("[data-field=notes]");
+  if (!field) return;
+  field.setAttribute("aria-invalid", "true");
+  const note = document.getElementById(field.getAttribute("aria-describedby"));
+  if (note) note.textContent = error.message;
+  field.focus();
+}
+
 for (const form of document.querySelectorAll("form[data-sign]")) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     status(form, meta("primex-working"));
+    clearFieldErrors(form);
     try {
       const rid = form.dataset.rid;
       await decide(`/api/requests/${rid}/${form.dataset.sign}`, decisionInput(form),
@@ -151,6 +185,7 @@ for (const form of document.querySelectorAll("form[data-sign]")) {
       window.location.reload();
     } catch (error) {
       status(form, error.message, true);
+      showFieldError(form, error);
     }
   });
 }
