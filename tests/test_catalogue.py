@@ -37,6 +37,7 @@ DATA_MODEL = {
     "entry_quarter": ("prima", "quasi_identifier"),
     "exit_quarter": ("prima", "quasi_identifier"),
     "spell_duration": ("prima", "quasi_identifier"),
+    "group": ("prima", "quasi_identifier"),
     "art60": ("prima", "other"),
     "art61": ("prima", "other"),
     "piis": ("prima", "other"),
@@ -51,7 +52,7 @@ MIDDLE_LEVELS = {
     "age": 2, "sex": 0, "nationality": 1, "nationality_group": 0, "refugee": 0,
     "household_type": 0, "household_size": 1, "sector": 4, "commune": 3,
     "arrondissement": 2, "province": 1, "region": 0, "category": 0, "student": 0,
-    "amount": 1, "entry_quarter": 1, "exit_quarter": 1, "spell_duration": 1,
+    "amount": 1, "entry_quarter": 1, "exit_quarter": 1, "spell_duration": 1, "group": 0,
     "position": 1, "position_group": 0, "wage_class": 1,
 }  # fmt: skip
 
@@ -138,6 +139,9 @@ def test_specific_generalisations(cat):
     assert dur["spell_duration_band"].tolist() == ["1-3", "4-6", "7-12", "13-24", "25+", "25+"]
     wage = cat.hierarchy_table("wage_class").set_index("wage_class")["wage_class_band"]
     assert wage.to_dict() == {
+        "not_applicable": "not_applicable", "not_observed_running": "not_observed_running",
+        "not_observed_outside_data": "not_observed_outside_data",
+        "no_warehouse_record": "no_warehouse_record",
         "1": "1-3", "2": "1-3", "3": "1-3", "4": "4-6", "5": "4-6", "6": "4-6",
         "7": "7-10", "8": "7-10", "9": "7-10", "10": "7-10",
     }  # fmt: skip
@@ -148,7 +152,9 @@ def test_specific_generalisations(cat):
         "BE": "BE", "FR": "EU", "RO": "EU", "SY": "NON_EU", "MA": "NON_EU",
     }  # fmt: skip
     pos = cat.hierarchy_table("position").set_index("position")["position_digit1"]
-    assert all(pos[code] == code[0] for code in pos.index)
+    assert all(pos[code] == code[0] for code in pos.index if code.isdigit())
+    # censoring codes stay themselves below the total (issue 16)
+    assert all(pos[code] == code for code in pos.index if not code.isdigit())
     assert cat.hierarchy_table("refugee", [True, False, True]).iloc[:, 0].tolist() == [
         "true", "false",
     ]  # fmt: skip

@@ -90,23 +90,24 @@ def test_coding_end_to_end(setup: tuple[Home, Path], tmp_path: Path) -> None:
     assert rows["4"]["pseudonym"] == ref_pseudonym(kp, D)
     # A: entry 2023Q1, exit 2023Q2 -> exit+4q = 2024Q2, entry-1q = 2022Q4
     assert (rows["1"]["position_group_exit_p4q"], rows["1"]["wage_class_exit_p4q"]) == (
-        "employee", 5)
+        "employee", "5")
+    # a warehouse row without a wage class: not an employee that quarter (issue 16)
     assert (rows["1"]["position_group_entry_m1q"], rows["1"]["wage_class_entry_m1q"]) == (
-        "inactive", None)
+        "inactive", "not_applicable")
     # B: running -> no exit; entry 2024Q1 - 1 = 2023Q4
     # censoring is an explicit code with its reason (issue 16), for categories
     assert rows["2"]["position_group_exit_p4q"] == "not_observed_running"
     assert rows["2"]["position_group_entry_m1q"] == "job_seeker"
-    # C: not in the warehouse at all
-    assert all(rows["3"][c] is None for c in coded.column_names[6:])
-    assert {rows["3"][c] for c in coded.column_names[4:6]} <= {
+    # C: not in the warehouse at all: every linked column says why (issue 16)
+    assert {rows["3"][c] for c in coded.column_names[4:8]} <= {
         "not_observed_running", "not_observed_outside_data", "no_warehouse_record"}
     # D: exit 2024Q4 + 4 = 2025Q4, beyond the warehouse; entry 2024Q2 - 1 = 2024Q1
     assert rows["4"]["position_group_exit_p4q"] == "not_observed_outside_data"
     assert (rows["4"]["position_group_entry_m1q"], rows["4"]["wage_class_entry_m1q"]) == (
-        "employee", 7)
+        "employee", "7")
+    assert rows["4"]["wage_class_exit_p4q"] == "not_observed_outside_data"
     # A's second spell: entry 2024Q1 - 1 = 2023Q4
-    assert rows["5"]["wage_class_entry_m1q"] == 3
+    assert rows["5"]["wage_class_entry_m1q"] == "3"
 
     meta = coded.schema.metadata
     assert meta[b"primex.key_id"].decode() == ref_key_id(kp) == result.key_id

@@ -74,12 +74,17 @@ def test_join_matches_the_reference(spell_list, cells, points) -> None:  # type:
         for pt in points:
             event = start if pt.event == "entry" else end
             want = None
+            cell = None
             if event is not None:
                 cell = by_quarter.get((niss[person], _q(event) + pt.offset))
                 if cell is not None:
                     want = cell[0] if pt.variable == "position_group" else cell[1]
-            if want is None and pt.variable == "position_group":
-                # a category: censoring is an explicit code, with its reason (issue 16)
+            if pt.variable == "wage_class" and want is not None:
+                want = str(want)  # linked as text, beside its codes (issue 16)
+            if cell is not None and want is None:
+                want = "not_applicable"  # a warehouse row, no wage class: not an employee
+            if want is None:
+                # censoring is an explicit code, with its reason (issue 16)
                 known = [q for _, q in by_quarter]
                 target = None if event is None else _q(event) + pt.offset
                 want = ("not_observed_running" if target is None

@@ -19,17 +19,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from primex import cli
+from primex.catalogue import load_catalogue
+from primex.catalogue.censoring import NOT_OBSERVED
+from primex.requests.spec import linked_column
+from primex.requests.validate import validate_file
 
 REPO = Path(__file__).resolve().parents[1]
 REQUESTS = sorted((REPO / "examples" / "requests").glob("*.yaml"))
 KEY = re.compile(r"primex-x25519:[A-Za-z0-9+/=]+")
 # The officer's enforceable conditions, exercised on one request: applied by the protection
 # step and visible in its report.
-CONDITIONS = {"banded-age-region": ["age=age_10y", "min_count=12"]}
+CONDITIONS = {"banded-age-region": ["age=age_10y", "min_count=12"],
+              # a condition on the variable reaches the level the request asked for
+              "banded-durations-microdata": ["age=age_10y"]}
 ROLES = [("privacy_officer", "olivia"), ("president", "paul"), ("bcss_operator", "bcss"),
          ("spp_operator", "spp")]
 
@@ -128,7 +135,9 @@ def test_request_ends_in_a_useful_release(
     ok("disclosure", "protect", rid, "--as", "spp")
     report = json.loads((work / "protected" / "disclosure-report.json").read_text())
     assert report["passed"] is True
-    if request_file.stem in CONDITIONS:
+    if request_file.stem == "banded-durations-microdata":
+        assert report["details"]["levels"]["age_5y"] >= 1  # age_5y → age_10y at least
+    elif request_file.stem in CONDITIONS:
         tables = report["details"]["tables"]
         assert {t["generalised"].get("age") for t in tables.values()} == {"age_10y"}
         assert report["parameters"]["tables"]["min_count"] == 12
@@ -147,3 +156,48 @@ def test_request_ends_in_a_useful_release(
     data = sorted((opened / "data").iterdir())
     assert data, "the release holds no data file"
     assert all(f.stat().st_size > 0 for f in data)
+    check_what_the_request_asked(spec, report, opened)
+
+
+def released_frames(opened: Path) -> dict[str, pd.DataFrame]:
+    out = {}
+    for f in sorted((opened / "data").iterdir()):
+        out[f.name] = (pd.read_csv(f, dtype=str) if f.suffix == ".csv"
+                       else pd.read_parquet(f).astype("string"))
+    return out
+
+
+def check_what_the_request_asked(spec_path: Path, report: dict, opened: Path) -> None:
+    """Levels, groups and censored outcomes come out as the request wrote them (issue 16)."""
+    spec = validate_file(spec_path).raise_for_problems()
+    frames = released_frames(opened)
+    fields = {f["name"]: f for r in json.loads((opened / "datapackage.json").read_text())[
+        "resources"] for f in r.get("schema", {}).get("fields", [])}
+    columns = {c for frame in frames.values() for c in frame.columns}
+    # a level written in the request is released at that level (or coarser), labelled
+    for name in spec.variables:
+        level = load_catalogue().level(name)
+        if level is not None and name in columns:
+            assert level.base.name not in columns
+            assert fields[name]["categories"], name  # the codebook labels the bands
+    # study and comparison groups: both in the data, defined in the codebook
+    if spec.population.groups is not None:
+        groups = set().union(*(set(f["group"].dropna()) for f in frames.values()
+                               if "group" in f.columns))
+        assert {"study", "comparison"} <= groups
+        assert "study = " in fields["group"]["description"]
+    # censored outcomes: dropped or kept with their codes, as each block says
+    blocks = {b["censored"]: b for b in report["censoring"]["blocks"]}
+    for link in spec.linkage:
+        for variable in link.variables:
+            for at in link.at:
+                column = linked_column(variable, at)
+                if column not in columns:
+                    continue
+                values = set().union(*(set(f[column].dropna()) for f in frames.values()
+                                       if column in f.columns))
+                assert f"censored: {link.censored}" in fields[column]["description"]
+                if link.censored == "drop":
+                    assert not values & set(NOT_OBSERVED), column
+                    assert blocks["drop"]["rows_not_observed"] > 0
+                    assert report["censoring"]["rows_dropped"] > 0

@@ -110,3 +110,22 @@ def test_table_dimensions_are_banded_until_most_cells_reach_the_minimum() -> Non
                                      fixed={"age": "age_10y"})
     assert fixed.generalised == {"age": "age_10y"}
     assert fixed_out["age_10y"].nunique() == 6
+
+
+def test_an_officer_level_reaches_the_level_a_request_asked_for() -> None:
+    from primex.catalogue import load_catalogue
+    from primex.catalogue.levels import conditions_on_columns
+
+    cat = load_catalogue()
+    assert conditions_on_columns({"age": "age_10y"}, ["age_5y", "sex"], cat) == {
+        "age_5y": "age_10y"}
+    assert conditions_on_columns({"age": "age_10y"}, ["age"], cat) == {"age": "age_10y"}
+    assert conditions_on_columns({"age": "age_5y"}, ["age_10y"], cat) == {}  # coarser already
+    # a table on five-year bands under age=age_10y is published in ten-year bands
+    data = pd.DataFrame({"age_5y": ["20-24", "25-29", "30-34", "35-39"] * 30,
+                         "sex": ["F", "M"] * 60})
+    out, levels = choose_levels(data, ["age_5y", "sex"], 5,
+                                fixed=conditions_on_columns({"age": "age_10y"},
+                                                            ["age_5y", "sex"], cat))
+    assert levels.generalised == {"age_5y": "age_10y"}
+    assert set(out["age_10y"]) == {"20-29", "30-39"}

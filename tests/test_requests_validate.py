@@ -348,10 +348,30 @@ def test_category_codes_may_be_written_as_numbers_but_not_unknown_ones() -> None
     assert '"X" is not a value of `sex`' in problems["population.filters.sex[0]"][0]
 
 
-def test_a_hierarchy_level_points_to_its_variable() -> None:
-    text = valid_request(**{"variables: [age,": "variables: [age_5y,"})
+def test_a_hierarchy_level_is_a_variable_of_its_own() -> None:
+    # issue 16: "age bands are enough" is written in the request (it was an error before)
+    text = valid_request(**{"variables: [age,": "variables: [age_5y,",
+                            })
+    assert check(text).lines() == []
+
+
+def test_an_unknown_level_names_the_valid_levels_in_one_line() -> None:
+    text = valid_request(**{"variables: [age,": "variables: [age_15y,"})
     (line,) = by_path(check(text))["variables[0]"]
-    assert "unknown variable `age_5y`" in line and "request `age`" in line
+    assert "unknown level `age_15y` of `age`" in line
+    assert "valid levels of `age`: age, age_5y, age_10y" in line
+
+
+def test_a_data_dependent_level_points_to_its_variable() -> None:
+    text = valid_request(**{"variables: [age,": "variables: [entry_year, age,"})
+    (line,) = by_path(check(text))["variables[0]"]
+    assert "`entry_year` cannot be used here" in line and "request `entry_quarter`" in line
+
+
+def test_a_variable_and_its_level_together_are_refused() -> None:
+    text = valid_request(**{"variables: [age,": "variables: [age, age_10y,"})
+    (line,) = by_path(check(text))["variables[1]"]
+    assert "`age_10y` and `age` are both forms of `age`" in line
 
 
 # --- no national number in a request (issue 14 #9) -----------------------------------------
@@ -383,3 +403,57 @@ def test_a_number_failing_the_check_digits_is_not_a_niss(tmp_path: Path) -> None
     path.write_text(text, encoding="utf-8")
     checked = validate_file(path)
     assert not any("national number" in p.what for p in checked.problems)
+
+
+# --- levels, groups, censored outcomes through the CLI (issue 16) ------------------------------
+
+
+def test_cli_reports_an_unknown_level_in_one_positioned_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO / "examples" / "requests" / "age-bands-by-region.yaml").read_text("utf-8")
+    bad = tmp_path / "bands.yaml"
+    bad.write_text(text.replace("dimensions: [age_10y,", "dimensions: [age_15y,"), "utf-8")
+    assert cli.main(["request", "validate", str(bad)]) == 2
+    out = [line for line in capsys.readouterr().out.splitlines() if line]
+    line_no = next(i for i, line in enumerate(text.splitlines(), 1) if "dimensions:" in line)
+    assert out == [
+        f"{bad}:{line_no}:20: output.tables[0].dimensions[0]: unknown level `age_15y` of "
+        "`age` (hint: valid levels of `age`: age, age_5y, age_10y)"]
+
+
+@pytest.mark.parametrize("old, new, path, message", [
+    ("variables: [group, sex]", "variables: [art60, sex]",
+     "output.tables[0].dimensions[0]", "`group` comes with `population.groups`"),
+    ("study: {art60: [true]}", "study: {group: [study]}",
+     "population.groups.study.group", "`group` is defined by population.groups"),
+    ("comparison: {art60: [false]}", "comparison: {art60: [true]}",
+     "population.groups.comparison", "the same filters as the study group"),
+    ("censored: drop", "censored: sometimes", "linkage[0].censored", "'keep' or 'drop'"),
+])
+def test_cli_checks_groups_and_censored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, path: str,
+    message: str,
+) -> None:
+    text = (REPO / "examples" / "requests" / "art60-comparison.yaml").read_text("utf-8")
+    if old.startswith("variables"):  # no groups at all: `group` is no requested variable
+        text = re.sub(r"  groups:\n(    .*\n)+", "", text)
+    assert old in text
+    bad = tmp_path / "groups.yaml"
+    bad.write_text(text.replace(old, new), "utf-8")
+    assert cli.main(["request", "validate", str(bad)]) == 2
+    out = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert len(out) == 1 and f": {path}: " in out[0] and message in out[0], out
+
+
+def test_the_spec_version_is_1_and_an_unknown_one_is_refused() -> None:
+    # old files carry no version and keep their meaning: version 1, censored outcomes kept
+    text = (REPO / "examples" / "requests" / "exit-outcomes-by-region.yaml").read_text("utf-8")
+    checked = validate_bytes(text.encode(), "old.yaml", today=dt.date(2026, 11, 24))
+    assert checked.lines() == [] and checked.spec is not None
+    assert checked.spec.version == 1
+    assert [link.censored for link in checked.spec.linkage] == ["keep"]
+    newer = validate_bytes(("version: 2\n" + text).encode(), "new.yaml",
+                           today=dt.date(2026, 11, 24))
+    (line,) = newer.lines()
+    assert line.startswith("new.yaml:1:10: version:") and "1" in line

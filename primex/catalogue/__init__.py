@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from primex import atomic
+from primex.catalogue.levels import Level, as_variable, levels_of
 from primex.catalogue.model import ROLES, TABLES, CatalogueFile, Role, Variable
 from primex.catalogue.policy import Policy, load_policy
 from primex.errors import ConfigError, PrimexError
@@ -67,9 +68,17 @@ class Catalogue:
         self.variables: tuple[Variable, ...] = tuple(variables)
         self.path = path
         self._by_name = {v.name: v for v in self.variables}
+        # hierarchy levels that are not variables themselves (age_10y -> age's ladder)
+        self._levels: dict[str, Level] = {
+            level: Level(v, level, i)
+            for v in self.variables if v.hierarchy is not None
+            for i, level in enumerate(v.hierarchy.levels[1:-1], start=1)
+            if level not in self._by_name
+        }
+        self._level_variables: dict[str, Variable | None] = {}
 
     def __contains__(self, name: object) -> bool:
-        return name in self._by_name
+        return name in self._by_name or self.level_variable(str(name)) is not None
 
     def __iter__(self) -> Iterator[Variable]:
         return iter(self.variables)
@@ -86,6 +95,9 @@ class Catalogue:
         try:
             return self._by_name[name]
         except KeyError:
+            as_level = self.level_variable(str(name))
+            if as_level is not None:
+                return as_level
             close = difflib.get_close_matches(str(name), self.names, n=3, cutoff=0.5)
             hint = (
                 f"did you mean {', '.join(close)}?"
@@ -97,12 +109,35 @@ class Catalogue:
             ) from None
 
     def variable_of(self, column: str) -> Variable | None:
-        """The catalogue variable behind an extract column: the variable itself, or the
-        warehouse variable of a linked column; None for anything else."""
-        if column in self._by_name:
-            return self._by_name[column]
+        """The catalogue variable behind an extract column: the variable itself (or the
+        hierarchy level requested as one), or the warehouse variable of a linked column;
+        None for anything else."""
+        if column in self:
+            return self.get(column)
         linked = split_linked(column)
         return self._by_name.get(linked[0]) if linked else None
+
+    def level(self, name: str) -> Level | None:
+        """The hierarchy level called `name` when it is not a variable itself."""
+        return self._levels.get(name)
+
+    def level_variable(self, name: str) -> Variable | None:
+        """A hierarchy level as a variable (`primex.catalogue.levels`), or None when `name`
+        is no level or its labels depend on the data (entry_year, amount_250)."""
+        found = self._levels.get(name)
+        if found is None:
+            return None
+        if name not in self._level_variables:
+            self._level_variables[name] = as_variable(found)
+        return self._level_variables[name]
+
+    def requestable_levels(self, name: str) -> tuple[str, ...]:
+        """What may be requested of variable `name`: itself and the levels of its hierarchy
+        below the total that have a fixed list of labels."""
+        var = self._by_name[name]
+        return tuple(level for level in levels_of(var)
+                     if level == name or level in self._by_name
+                     or self.level_variable(level) is not None)
 
     def by_role(self, role: Role | str) -> tuple[Variable, ...]:
         if role not in ROLES:

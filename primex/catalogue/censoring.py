@@ -21,3 +21,11 @@ CENSORING_CODES: dict[str, str] = {
     NO_WAREHOUSE_RECORD: "observed quarter, but the warehouse has no position for the person "
                          "in it (not in the social-security records that quarter)",
 }
+
+# Not censoring but an explicit code too: the person is in the warehouse that quarter and the
+# variable does not apply (a wage class for someone who is not an employee).
+NOT_APPLICABLE = "not_applicable"
+NOT_APPLICABLE_DESCRIPTION = ("observed quarter, but the variable does not apply to the "
+                              "person's position (e.g. no wage class outside employment)")
+# Codes of an outcome that could not be observed: what `censored: drop` removes.
+NOT_OBSERVED = (NOT_OBSERVED_RUNNING, NOT_OBSERVED_OUTSIDE_DATA)

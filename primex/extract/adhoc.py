@@ -1,41 +1,22 @@
 """The ad hoc extraction (SPP side): one approved request → `extract.parquet` + `manifest.json`.
 
-The unit is one row per person and spell (consecutive months of one benefit at one CPAS) that
-overlaps the request's period. Columns: `record_id`, `niss` (it goes to the BCSS for coding,
-nowhere else), `spp_record_key` (the SPP's keyed hash of the person, see `record_key`), the
-requested PRIMA variables, then `spell_start` / `spell_end` (the events the BCSS links at).
-The request's linkage points, its variable list and its spec hash travel in the Parquet
-schema metadata (`primex.linkage`, `primex.variables`, `primex.spec_sha256`).
+The unit is one row per person and spell that overlaps the request's period, as
+`primex.requests.population` defines it (the same function serves validation and the
+pre-assessment, so what was assessed is what is extracted). Columns: `record_id`, `niss` (it
+goes to the BCSS for coding, nowhere else), `spp_record_key` (the SPP's keyed hash of the
+person, see `record_key`), `group` (study | comparison, when the request has groups), the
+requested PRIMA variables (hierarchy levels by their label), then `spell_start` /
+`spell_end` (the events the BCSS links at). The request's linkage points, its variable list
+and its spec hash travel in the Parquet schema metadata (`primex.linkage`,
+`primex.variables`, `primex.spec_sha256`).
 
-How each variable is derived (the catalogue's definitions):
-
-* `age`: completed years between the birth date and `spell_start`;
-* `spell_start`: the spell's first month; `spell_end`: its last month, NULL when the spell is
-  still paid after the period's last month or when the data end with it (running);
-  `entry_quarter` / `exit_quarter`: their quarters as `2024Q3`; `spell_duration`: months paid
-  within the period;
-* `benefit`, `category` (of the spell's first month), `student` (any month of the spell),
-  `amount` (mean monthly amount over the spell, rounded to the cent);
-* person variables and geography (`commune` of residence, with `arrondissement`, `province`,
-  `region` from `primex.catalogue.geography`);
-* `art60` / `art61` / `piis`: a contract overlapping the period; `piis_type` /
-  `piis_outcome`: those of the latest PIIS starting in or before the period.
-
-Population: spells of the listed benefits RI / ERIS (both when only art60 / art61 / PIIS are
-listed); listing art60, art61 or PIIS also requires such a contract in the period. Filters use
-catalogue variables: a list of values, or a range `{min, max}`.
-
-Rows are numbered in the order of an MD5 of (niss, spell id), so that `record_id` carries no
-information (ordering by NISS would order by birth date). The SQL is standard apart from
-`md5`, which DuckDB and Spark SQL both provide; everything goes through the Engine interface.
-Two runs on the same data write byte-identical files.
+Everything goes through the Engine interface. Two runs on the same data write
+byte-identical files.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,66 +26,31 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from primex.atomic import write_via
-from primex.catalogue import geography, load_catalogue
 from primex.errors import PrimexError
 from primex.extract import record_key
 from primex.extract.engine import DuckDBEngine, Engine
 from primex.extract.manifest import atomic_write, code_version, dumps, file_entries, sha256_file
 from primex.extract.postgres import PostgresEngine, redact_url
 from primex.home import Home
+from primex.requests.population import (
+    DATA_LAST_SQL,
+    EXPRESSIONS,
+    build_sql,
+    check_parts,
+    data_last_from,
+    finish,
+    geo_values,
+    plain,
+    spec_parts,
+)
 
 KIND = "primex.extract.adhoc"
 EXTRACT = "extract.parquet"
 MANIFEST = "manifest.json"
 PRIMA_TABLES = ("person", "benefit_month", "employment_measure", "piis", "snapshot")
-SPELL_BENEFITS = ("RI", "ERIS")
-_POINT = re.compile(r"(entry|exit)[+-]\d{1,2}q")
-
-_AGE = (
-    "(EXTRACT(YEAR FROM s.spell_start) - EXTRACT(YEAR FROM p.birth_date) - CASE WHEN "
-    "EXTRACT(MONTH FROM p.birth_date) > EXTRACT(MONTH FROM s.spell_start) OR "
-    "(EXTRACT(MONTH FROM p.birth_date) = EXTRACT(MONTH FROM s.spell_start) AND "
-    "EXTRACT(DAY FROM p.birth_date) > EXTRACT(DAY FROM s.spell_start)) THEN 1 ELSE 0 END)"
-)
-
-
-def _quarter_label(d: str) -> str:
-    return (
-        f"CASE WHEN {d} IS NULL THEN NULL ELSE CAST(EXTRACT(YEAR FROM {d}) AS VARCHAR) "
-        f"|| 'Q' || CAST(EXTRACT(QUARTER FROM {d}) AS VARCHAR) END"
-    )
-
-
-# Every PRIMA variable an ad hoc extract can carry: name -> SQL over the `units` join.
-EXPRESSIONS: dict[str, str] = {
-    "age": f"CAST({_AGE} AS INTEGER)",
-    "sex": "p.sex",
-    "nationality": "p.nationality",
-    "nationality_group": "p.nationality_group",
-    "refugee": "p.refugee",
-    "household_type": "p.household_type",
-    "household_size": "p.household_size",
-    "sector": "p.sector",
-    "commune": "p.commune",
-    "arrondissement": "g.arrondissement",
-    "province": "g.province",
-    "region": "g.region",
-    "benefit": "s.benefit",
-    "category": "s.category",
-    "student": "s.student",
-    "amount": "s.amount",
-    "spell_start": "s.spell_start",
-    "spell_end": "s.spell_end",
-    "entry_quarter": _quarter_label("s.spell_start"),
-    "exit_quarter": _quarter_label("s.spell_end"),
-    "spell_duration": "CAST(s.spell_duration AS INTEGER)",
-    "art60": "(a60.niss IS NOT NULL)",
-    "art61": "(a61.niss IS NOT NULL)",
-    "piis": "(pi.niss IS NOT NULL)",
-    "piis_type": "pi.piis_type",
-    "piis_outcome": "pi.outcome",
-}
-
+# re-exported: the extraction's variables are the population's
+__all__ = ["EXPRESSIONS", "AdhocResult", "build_extract", "build_sql", "extract_request",
+           "record_extraction", "spec_parts"]
 
 @dataclass
 class AdhocResult:
@@ -113,238 +59,6 @@ class AdhocResult:
     manifest_path: Path
     manifest: dict[str, Any]
     rows: int
-
-
-def _field(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _plain(value: Any) -> Any:
-    """A spec value as plain JSON (pydantic models dumped; integral floats made ints)."""
-    if hasattr(value, "model_dump"):
-        value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _month(text: str, *, end: bool) -> date:
-    from primex.requests.spec import period_bound
-
-    try:
-        return period_bound(str(text), end=end)
-    except (ValueError, IndexError):
-        raise PrimexError(
-            f"bad period bound {text!r}",
-            where="population.period",
-            hint="months as YYYY-MM or quarters as YYYYQn",
-        ) from None
-
-
-def _next_month(d: date) -> date:
-    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-
-
-def spec_parts(spec: Any) -> dict[str, Any]:
-    """The fields extraction needs, from the pydantic RequestSpec or a plain dict."""
-    population = _field(spec, "population")
-    if population is None:
-        raise PrimexError("the request has no population", where="population")
-    period = _field(population, "period")
-    start, end = _month(_field(period, "start"), end=False), _month(_field(period, "end"), end=True)
-    if end < start:
-        raise PrimexError("the period ends before it starts", where="population.period")
-    variables = [str(v) for v in (_field(spec, "variables") or [])]
-    if not variables:
-        raise PrimexError("the request lists no variables", where="variables")
-    return {
-        "benefits": [str(b) for b in (_field(population, "benefits") or [])],
-        "start": start,
-        "end": end,
-        "filters": _plain(_field(population, "filters") or {}),
-        "variables": variables,
-        "linkage": _plain(_field(spec, "linkage") or []),
-    }
-
-
-def _check_variables(names: list[str], where: str) -> None:
-    catalogue = load_catalogue()
-    for name in names:
-        var = catalogue.get(name)  # unknown names: PrimexError with close matches
-        if var.role == "direct_identifier":
-            raise PrimexError(
-                f"{name!r} is a direct identifier and is never extracted",
-                where=where,
-                hint="ask for age instead of birth_date",
-            )
-        if var.source != "prima" or name not in EXPRESSIONS:
-            raise PrimexError(
-                f"{name!r} is not a PRIMA variable of an ad hoc extract",
-                where=where,
-                hint="warehouse variables go under linkage:",
-            )
-
-
-def _check_linkage(linkage: list[Any]) -> None:
-    """Warehouse variables and `entry|exit±Nq` points (checked here too, so that a bad spec
-    fails on the SPP side before anything is sent to the BCSS)."""
-    catalogue = load_catalogue()
-    for i, block in enumerate(linkage):
-        if not isinstance(block, Mapping) or not block.get("variables") or not block.get("at"):
-            raise PrimexError("a linkage block needs variables and at", where=f"linkage[{i}]")
-        for name in block["variables"]:
-            if catalogue.get(str(name)).source != "bcss":
-                raise PrimexError(
-                    f"{name!r} is not a warehouse variable",
-                    where=f"linkage[{i}].variables",
-                    hint="PRIMA variables go under variables:",
-                )
-        for at in block["at"]:
-            if not _POINT.fullmatch(str(at)):
-                raise PrimexError(
-                    f"{at!r} is not a linkage point",
-                    where=f"linkage[{i}].at",
-                    hint="event and offset in quarters: exit+4q, entry-4q",
-                )
-
-
-def build_sql(parts: dict[str, Any], data_last: date) -> tuple[str, dict[str, Any]]:
-    """The extraction query and its named parameters (standard SQL + md5)."""
-    start, end = parts["start"], parts["end"]
-    after = _next_month(end)
-    spell_benefits = [b for b in parts["benefits"] if b in SPELL_BENEFITS] or list(SPELL_BENEFITS)
-    measures = [b for b in parts["benefits"] if b not in SPELL_BENEFITS]
-    params: dict[str, Any] = {}
-
-    def p(value: Any) -> str:  # named parameters: the pieces are assembled out of order
-        name = f"p{len(params)}"
-        params[name] = value
-        return f"${name}"
-
-    overlap = f"start_date < {p(after)} AND (end_date IS NULL OR end_date >= {p(start)})"
-    a60 = f"SELECT DISTINCT niss FROM employment_measure WHERE measure = 'art60' AND {overlap}"
-    overlap = f"start_date < {p(after)} AND (end_date IS NULL OR end_date >= {p(start)})"
-    a61 = f"SELECT DISTINCT niss FROM employment_measure WHERE measure = 'art61' AND {overlap}"
-    piis_sql = (
-        "SELECT niss, piis_type, outcome FROM (SELECT niss, piis_type, outcome, ROW_NUMBER() "
-        "OVER (PARTITION BY niss ORDER BY start_date DESC, piis_type, outcome) AS rn FROM piis "
-        f"WHERE start_date < {p(after)} AND (end_date IS NULL OR end_date >= {p(start)})) x "
-        "WHERE rn = 1"
-    )
-    benefit_list = ", ".join(p(b) for b in spell_benefits)
-    # One pass over benefit_month, grouped by the spell id alone (it identifies the spell and
-    # its person; grouping by the NISS string too cost 3x). The category of the first month
-    # rides along as MIN(month number * 100000 + category): its month is the spell's first.
-    # The mean amount is rounded half up to the cent in exact arithmetic (ROUND(AVG()) is
-    # exact on PostgreSQL's NUMERIC but goes through a double in DuckDB: they would differ
-    # on half cents).
-    spells = f"""
-SELECT MIN(b.niss) AS niss, b.spell_id, MIN(b.benefit) AS benefit, MIN(b.cpas) AS cpas,
-       MIN(b.month) AS spell_start, MAX(b.month) AS last_month,
-       SUM(CASE WHEN b.month >= {p(start)} AND b.month <= {p(end)} THEN 1 ELSE 0 END)
-         AS spell_duration,
-       MAX(CASE WHEN b.student THEN 1 ELSE 0 END) = 1 AS student,
-       CAST(FLOOR((200 * SUM(b.amount) + COUNT(*)) / (2 * COUNT(*))) / 100
-            AS DECIMAL(10, 2)) AS amount,
-       MIN(CAST(EXTRACT(YEAR FROM b.month) * 12 + EXTRACT(MONTH FROM b.month) AS BIGINT)
-           * 100000 + b.category) AS first_category
-FROM benefit_month b
-WHERE b.benefit IN ({benefit_list})
-GROUP BY b.spell_id
-HAVING MIN(b.month) <= {p(end)} AND MAX(b.month) >= {p(start)}"""
-    spell_rows = f"""
-SELECT s.niss, s.spell_id, s.benefit, s.cpas, s.spell_start, s.spell_duration, s.student,
-       s.amount, CAST(s.first_category % 100000 AS SMALLINT) AS category,
-       CASE WHEN s.last_month > {p(end)} OR s.last_month >= {p(data_last)} THEN NULL
-            ELSE s.last_month END AS spell_end
-FROM ({spells}) s"""
-    wanted = list(dict.fromkeys([*parts["variables"], *parts["filters"].keys()]))
-    select = ",\n       ".join(
-        f"{EXPRESSIONS[v]} AS {v}" for v in wanted if v not in ("spell_start", "spell_end")
-    )
-    # Join the contract tables only when a variable or the population uses them.
-    used = " ".join([select, *measures])
-    joins = [
-        f"LEFT JOIN ({sub}) {alias} ON {alias}.niss = s.niss"
-        for alias, sub, names in (
-            ("a60", a60, ("a60.", "art60")),
-            ("a61", a61, ("a61.", "art61")),
-            ("pi", piis_sql, ("pi.", "PIIS")),
-        )
-        if any(name in used for name in names)
-    ]
-    units = f"""
-SELECT s.niss, s.spell_id, s.spell_start, s.spell_end{"," if select else ""}
-       {select}
-FROM ({spell_rows}) s
-JOIN person p ON p.niss = s.niss
-LEFT JOIN geo g ON g.commune = p.commune
-{chr(10).join(joins)}"""
-    where: list[str] = []
-    for measure in measures:
-        alias = {"art60": "a60", "art61": "a61", "PIIS": "pi"}.get(measure)
-        if alias is None:
-            raise PrimexError(
-                f"unknown benefit {measure!r}",
-                where="population.benefits",
-                hint="RI, ERIS, art60, art61 or PIIS",
-            )
-        where.append(f"{alias}.niss IS NOT NULL")
-    if where:
-        units += "\nWHERE " + " OR ".join(where)
-    conditions = []
-    for name, rule in parts["filters"].items():
-        if isinstance(rule, list):
-            if not rule:
-                raise PrimexError(
-                    "an empty list of values keeps nobody", where=f"population.filters.{name}"
-                )
-            conditions.append(f"u.{name} IN ({', '.join(p(v) for v in rule)})")
-        elif isinstance(rule, Mapping):
-            if rule.get("min") is not None:
-                conditions.append(f"u.{name} >= {p(_number(rule['min']))}")
-            if rule.get("max") is not None:
-                conditions.append(f"u.{name} <= {p(_number(rule['max']))}")
-        else:
-            raise PrimexError(
-                "a filter is a list of values or {min, max}", where=f"population.filters.{name}"
-            )
-    columns = [v for v in parts["variables"] if v not in ("spell_start", "spell_end")]
-    out_cols = ", ".join([f"u.{c}" for c in columns] + ["u.spell_start", "u.spell_end"])
-    sql = f"""
-SELECT CAST(ROW_NUMBER() OVER (ORDER BY md5(u.niss || ':' || CAST(u.spell_id AS VARCHAR)),
-                                u.spell_id) AS VARCHAR) AS record_id,
-       u.niss, {out_cols}
-FROM ({units}) u
-{("WHERE " + " AND ".join(conditions)) if conditions else ""}
-ORDER BY md5(u.niss || ':' || CAST(u.spell_id AS VARCHAR)), u.spell_id"""
-    used = set(re.findall(r"\$(p\d+)\b", sql))  # the contract joins left out take theirs
-    return sql, {k: v for k, v in params.items() if k in used}
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return float(value)
-    return value
-
-
-def _geo_values() -> str:
-    frame = geography.communes()
-    return ",".join(
-        f"('{r.commune}','{r.arrondissement}','{r.province}','{r.region}')"
-        for r in frame.itertuples()
-    )
 
 
 def open_prima(home: Home) -> Engine:
@@ -368,7 +82,7 @@ def open_prima(home: Home) -> Engine:
         "CREATE TEMP TABLE geo (commune VARCHAR, arrondissement VARCHAR, "
         "province VARCHAR, region VARCHAR)"
     )
-    engine.execute(f"INSERT INTO geo VALUES {_geo_values()}")
+    engine.execute(f"INSERT INTO geo VALUES {geo_values()}")
     return engine
 
 
@@ -378,7 +92,7 @@ def _query_postgres(engine: PostgresEngine, sql: str, params: dict[str, Any]) ->
     the types DuckDB gives for the same query on tables of the same types, so the written
     file is byte-identical to the DuckDB path's."""
     geo = ("WITH geo (commune, arrondissement, province, region) AS "
-           f"(VALUES {_geo_values()})\n")
+           f"(VALUES {geo_values()})\n")
     table = engine.query(geo + sql, params)
     with DuckDBEngine(None) as duck:
         for name in PRIMA_TABLES:
@@ -407,16 +121,13 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
 
 
 def _data_last_month(engine: Engine) -> date:
-    row = engine.query("SELECT MAX(month) AS m FROM benefit_month").to_pylist()[0]
-    if row["m"] is None:
-        raise PrimexError("PRIMA has no benefit months", where="benefit_month")
-    return row["m"]
+    return data_last_from(engine.query(DATA_LAST_SQL).to_pylist()[0]["m"])
 
 
 def spec_sha256_of(spec: Any) -> str:
     from primex.audit.canonical import sha256_hex
 
-    return sha256_hex(_plain(spec))
+    return sha256_hex(plain(spec))
 
 
 def build_extract(
@@ -429,9 +140,7 @@ def build_extract(
 ) -> AdhocResult:
     """Extract one request into `<home>/spp/work/<request_id>/` (or `out_dir`)."""
     parts = spec_parts(spec)
-    _check_variables(parts["variables"], "variables")
-    _check_variables(list(parts["filters"]), "population.filters")
-    _check_linkage(parts["linkage"])
+    check_parts(parts)
     spec_sha = spec_sha256 or spec_sha256_of(spec)
     folder = out_dir or home.spp_work / request_id
     engine = open_prima(home)
@@ -442,6 +151,7 @@ def build_extract(
             table = _query_postgres(engine, sql, params)
         else:
             table = engine.query(sql, params)
+        table = finish(table, parts)
     finally:
         engine.close()
     meta = {
@@ -469,6 +179,7 @@ def build_extract(
             "benefits": parts["benefits"],
             "period": {"start": parts["start"].isoformat(), "end": parts["end"].isoformat()},
             "filters": parts["filters"],
+            **({"groups": parts["groups"]} if parts["groups"] else {}),
             "variables": parts["variables"],
             "linkage": parts["linkage"],
         },

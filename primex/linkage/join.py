@@ -5,8 +5,11 @@ quarter of `spell_end`, and `exit+4q` the fourth quarter after the exit quarter.
 column is `<variable>_<event>_<p|m><N>q` (e.g. `position_group_exit_p4q`). A value is NULL
 when the spell has no exit (still running), when the target quarter lies outside the
 warehouse's quarters, or when the warehouse has no row for the person in that quarter; a
-linked *category* whose catalogue lists the censoring codes (`primex.catalogue.censoring`)
-gets the code of that reason instead of NULL (censoring is data, not an error).
+linked variable whose catalogue categories list the censoring codes
+(`primex.catalogue.censoring`: position_group, position, wage_class) gets the code of that
+reason instead of NULL (censoring is data, not an error), as text; a NULL in a warehouse row
+that exists (a wage class outside employment) gets `not_applicable` when the catalogue lists
+it.
 
 Quarters are compared as integers `year * 4 + quarter - 1` computed with EXTRACT on dates,
 on both sides, so the SQL stays standard (DuckDB now, Spark SQL later) and no engine-specific
@@ -29,6 +32,7 @@ from primex.catalogue import load_catalogue
 from primex.catalogue.censoring import (
     CENSORING_CODES,
     NO_WAREHOUSE_RECORD,
+    NOT_APPLICABLE,
     NOT_OBSERVED_OUTSIDE_DATA,
     NOT_OBSERVED_RUNNING,
 )
@@ -64,6 +68,11 @@ def censored_variables() -> set[str]:
         v.name for v in load_catalogue()
         if v.source == "bcss" and v.categories and set(CENSORING_CODES) <= set(v.codes)
     }
+
+
+def not_applicable_variables() -> set[str]:
+    """Linkable categories that list `not_applicable` (a NULL in an existing row)."""
+    return {v.name for v in load_catalogue() if v.source == "bcss" and NOT_APPLICABLE in v.codes}
 
 
 def warehouse_columns() -> dict[str, str]:
@@ -150,6 +159,7 @@ def join_positions(engine: Engine, persons: str, points: list[LinkPoint]) -> pa.
     }
     if not points:
         return pa.table(out)
+    matched: dict[str, np.ndarray] = {}
     needed = sorted({columns[p.variable] for p in points})
     windows = []
     for event in ("entry", "exit"):
@@ -196,14 +206,19 @@ WHERE {' OR '.join(windows)}
             )
         values = value_columns[columns[point.variable]].filter(pa.array(mask))
         out[point.column] = values.take(pa.array(index, mask=index < 0))
+        matched[point.column] = index >= 0
     censored = censored_variables()
     if any(p.variable in censored for p in points):
         reasons = _censoring_reasons(engine, persons, points, n)
+        applies = not_applicable_variables()
         for point in points:
             if point.variable in censored:
                 col = out[point.column]
+                why = reasons[point.suffix]
+                if point.variable in applies:  # a row that exists, with no value for it
+                    why = np.where(matched[point.column], NOT_APPLICABLE, why).astype(object)
                 out[point.column] = pc.if_else(
-                    pc.is_null(col), pa.array(reasons[point.suffix]), col.cast(pa.string()))
+                    pc.is_null(col), pa.array(why, pa.string()), col.cast(pa.string()))
     return pa.table(out)
 
 

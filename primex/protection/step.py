@@ -40,9 +40,12 @@ import pyarrow.parquet as pq
 from primex import __version__
 from primex.atomic import write_bytes
 from primex.catalogue import Policy, load_catalogue, load_policy
+from primex.catalogue.levels import conditions_on_columns
 from primex.errors import IntegrityError, PrimexError
 from primex.exchange.layout import REPORT_JSON, REPORT_MD
 from primex.home import Home
+from primex.protection.censoring import apply_censoring
+from primex.protection.censoring import render_markdown as censoring_md
 from primex.protection.files import write_frame
 from primex.protection.ledger import ReleaseLedger
 from primex.protection.micro_report import render_markdown as micro_md
@@ -185,8 +188,7 @@ def _microdata(
         max_suppression=m.max_suppression,
         request_id=request_id,
         priorities=_priorities(spec, conditions),
-        min_levels={q: str(v) for q, v in ((conditions or {}).get("generalise") or {}).items()
-                    if q in qis},
+        min_levels=conditions_on_columns(_generalise(conditions), qis, cat),
     )
     if dropped:
         report["dropped_by_conditions"] = dropped
@@ -208,10 +210,14 @@ def _priorities(spec: Any, conditions: dict[str, Any] | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in out.items()}
 
 
+def _generalise(conditions: dict[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in ((conditions or {}).get("generalise") or {}).items()}
+
+
 def _fixed_levels(conditions: dict[str, Any] | None, dims: Any) -> dict[str, str]:
-    """The officer's `generalise` conditions that concern these dimensions."""
-    wanted = (conditions or {}).get("generalise") or {}
-    return {d: str(wanted[d]) for d in dims if d in wanted}
+    """The officer's `generalise` conditions that concern these dimensions (a dimension may
+    be the variable or a finer level of it: `age_5y` under `age=age_10y`)."""
+    return conditions_on_columns(_generalise(conditions), list(dims), load_catalogue())
 
 
 def _published_share(cells: pd.DataFrame) -> float:
@@ -406,6 +412,8 @@ def protect_request(
     # otherwise saves a million Python strings.
     data = pd.read_parquet(io.BytesIO(raw), columns=None if kind == "tables" else release_cols)
     del raw
+    # censored linked outcomes: kept with their codes or dropped, as the request says
+    data, censoring = apply_censoring(data, spec)
     if kind == "microdata":
         protected, details = _microdata(data[release_cols], policy, request_id, spec,
                                         conditions)
@@ -449,11 +457,19 @@ def protect_request(
         "parameters": policy.as_dict(),
         "summary": _summary(kind, passed, details),
         "details": details,
+        "censoring": censoring,
+        "groups": _groups(spec),
         "code_version": __version__,
     }
     write_bytes(out / REPORT_JSON, json.dumps(report, indent=2, default=str).encode())
     write_bytes(out / REPORT_MD, render_markdown(report).encode())
     return ProtectionOutcome(passed, kind, files, report, manifest_sha, inputs)
+
+
+def _groups(spec: Any) -> dict[str, Any] | None:
+    """The request's study and comparison groups (for the report and the codebook)."""
+    groups = getattr(getattr(spec, "population", None), "groups", None)
+    return groups.model_dump(mode="json") if groups is not None else None
 
 
 def _summary(kind: str, passed: bool, details: dict[str, Any]) -> str:
@@ -524,6 +540,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     details = report["details"]
+    lines += censoring_md(report.get("censoring") or {})
+    if report.get("groups"):
+        lines += ["## Study and comparison groups", "",
+                  f"Column `group`: study = {json.dumps(report['groups']['study'])}; "
+                  f"comparison = {json.dumps(report['groups']['comparison']) or 'the rest'} "
+                  "(a spell in both is in the study group).", ""]
     if report["kind"] == "microdata":
         lines += ["## Microdata protection", "", micro_md(details)]
         u = details.get("utility")

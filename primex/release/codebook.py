@@ -10,6 +10,7 @@ variable plus the quarter they were observed at.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 
 from primex.catalogue import load_catalogue, split_linked
 from primex.errors import PrimexError
+from primex.exchange.layout import REPORT_JSON
 from primex.exchange.manifest import Manifest
 
 # Columns the pipeline adds that are not catalogue variables.
@@ -149,6 +151,13 @@ def describe_column(name: str, describe: Describe) -> dict[str, Any]:
     return {"description": "Not a catalogue variable (see the disclosure report)."}
 
 
+def _noted(field: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
+    note = notes.get(field["name"])
+    if note is not None:
+        field["description"] = field.get("description", "") + note
+    return field
+
+
 def _level_of(name: str) -> str | None:
     """The variable whose catalogue hierarchy has a level called `name` (age_10y → age)."""
     for var in load_catalogue():
@@ -165,6 +174,39 @@ def _field(f: pa.Field, from_csv: bool, describe: Describe) -> dict[str, Any]:
     if from_csv and info.get("catalogue_type") in ("category", "code"):
         kind = "string"
     return _fit_categories({"name": f.name, "type": kind, **info})
+
+
+def _request_notes(folder: Path) -> dict[str, str]:
+    """Per column, what the request decided about it, from the disclosure report next to the
+    files: censored linked outcomes kept or dropped, the definition of the groups."""
+    try:
+        report = json.loads((folder / REPORT_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(report, dict):
+        return {}
+    notes: dict[str, str] = {}
+    for block in (report.get("censoring") or {}).get("blocks") or []:
+        for column, codes in (block.get("codes") or {}).items():
+            counted = ", ".join(f"{code}: {n}" for code, n in codes.items()) or "none"
+            if block.get("censored") == "drop":
+                notes[column] = (
+                    " Spells whose outcome was not observed (still running, or the quarter "
+                    "after the data's end) were dropped before protection, as the request "
+                    f"asked (censored: drop); {block.get('rows_not_observed', 0)} rows. "
+                    f"Codes before protection: {counted}.")
+            else:
+                notes[column] = (
+                    " Spells whose outcome was not observed are kept with an explicit code "
+                    "(not_observed_running: still running at the data's end; "
+                    "not_observed_outside_data: the quarter lies outside the data), as the "
+                    f"request asked (censored: keep). Codes before protection: {counted}.")
+    groups = report.get("groups")
+    if isinstance(groups, dict):
+        notes["group"] = (f" In this release: study = {json.dumps(groups.get('study'))}; "
+                          f"comparison = {json.dumps(groups.get('comparison') or {})} "
+                          "({} = every other spell of the population).")
+    return notes
 
 
 MAX_BANDS = 200  # a generalised column lists its values (bands, groups) up to this many
@@ -206,6 +248,7 @@ def build_codebook(
     """The `datapackage.json` descriptor for the manifest's files in `folder`; `levels`:
     the hierarchy level each generalised microdata column was released at."""
     describe = describe or catalogue_describer()
+    notes = _request_notes(folder)
     levels = {k: v for k, v in (levels or {}).items() if k != v}
     resources = []
     for entry in manifest.files:
@@ -220,7 +263,8 @@ def build_codebook(
         if schema is not None:
             resource["format"] = path.suffix.lower().lstrip(".")
             resource["profile"] = "tabular-data-resource"
-            fields = [_field(f, path.suffix.lower() == ".csv", describe) for f in schema]
+            fields = [_noted(_field(f, path.suffix.lower() == ".csv", describe), notes)
+                      for f in schema]
             resource["schema"] = {"fields": [
                 _generalised(f, path, levels[f["name"]]) if f["name"] in levels else f
                 for f in fields]}

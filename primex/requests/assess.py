@@ -27,16 +27,16 @@ disclosure step measures the real output again after protection.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from primex.catalogue import Catalogue, Policy, geography, load_catalogue, load_policy
+from primex.catalogue import Catalogue, Policy, load_catalogue, load_policy
 from primex.errors import PrimexError
 from primex.home import Home
+from primex.requests import population
 from primex.requests.spec import RequestSpec
 from primex.sdc.micro.lattice import cheapest_nodes, node_cost
 from primex.sdc.micro.risk import KeyRisk, combination_ids, key_frequencies
@@ -47,7 +47,6 @@ TABLE_SMALL_CELL_TARGET = 0.10
 MAX_EVALUATIONS = 3000
 TIME_BUDGET_S = 20.0
 SUGGESTIONS = 3
-MONTHLY_BENEFITS = ("RI", "ERIS")
 
 
 # The screen's risk figures and search come from the SDC library (one implementation).
@@ -229,108 +228,31 @@ def _connect(home: Home) -> Any:
                           where=str(home.prima_db)) from None
 
 
-_SPELLS_SQL = """
-WITH bm AS (
-  SELECT * FROM benefit_month WHERE benefit IN (SELECT unnest($benefits::VARCHAR[]))
-), spells AS (
-  SELECT spell_id, any_value(niss) AS niss, any_value(benefit) AS benefit,
-         min(month) AS spell_start, max(month) AS last_month, count(*) AS spell_duration,
-         arg_min(category, month) AS category, bool_or(student) AS student
-  FROM bm GROUP BY spell_id
-  HAVING min(month) <= $end AND max(month) >= $start
-)
-SELECT s.*, p.sex, p.nationality, p.nationality_group, p.refugee, p.household_type,
-       p.household_size, p.commune, p.sector, p.birth_date,
-       date_sub('year', p.birth_date, s.spell_start) AS age,
-       CASE WHEN s.last_month < $data_end THEN s.last_month END AS spell_end,
-       EXISTS (SELECT 1 FROM employment_measure e WHERE e.niss = s.niss AND e.measure = 'art60'
-               AND e.start_date <= $end_day AND coalesce(e.end_date, $end_day) >= $start)
-         AS art60,
-       EXISTS (SELECT 1 FROM employment_measure e WHERE e.niss = s.niss AND e.measure = 'art61'
-               AND e.start_date <= $end_day AND coalesce(e.end_date, $end_day) >= $start)
-         AS art61,
-       EXISTS (SELECT 1 FROM piis x WHERE x.niss = s.niss
-               AND x.start_date <= $end_day AND coalesce(x.end_date, $end_day) >= $start) AS piis
-FROM spells s JOIN person p USING (niss)
-"""
-
-
-def _quarter(day: Any) -> str | None:
-    if day is None or pd.isna(day):
-        return None
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def _quarters(days: pd.Series) -> pd.Series:
-    """`_quarter` of a column (vectorised for datetime columns: a million rows)."""
-    if not pd.api.types.is_datetime64_any_dtype(days.dtype):
-        return pd.Series([_quarter(d) for d in days], index=days.index, dtype="object")
-    text = days.dt.year.astype("Int64").astype("string") + "Q" + \
-        days.dt.quarter.astype("Int64").astype("string")
-    return text.astype("object").where(days.notna(), None)
-
-
 def spell_table(spec: RequestSpec, home: Home) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One row per person and spell overlapping the period, with the derivable variables.
-    The NISS is dropped before the frame leaves this function."""
-    start = spec.population.period.start_month()
-    end = spec.population.period.end_month()
-    end_day = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
-    benefits = [b for b in spec.population.benefits if b in MONTHLY_BENEFITS] or list(
-        MONTHLY_BENEFITS)
+    """The spells the request covers, with its variables: the extraction's own population
+    query (`primex.requests.population`) on the current data, so that the records assessed
+    are the records extracted. The NISS is dropped before the frame leaves this function."""
+    parts = population.spec_parts(spec)
+    population.check_parts(parts)
     with _connect(home) as con:
-        snapshot_row = con.execute(
-            "SELECT snapshot_date, start_month, months FROM snapshot LIMIT 1").fetchone()
-        data_end = None
+        rows = con.execute("SELECT snapshot_date FROM snapshot LIMIT 1").fetchall()
+        coverage = population.coverage_from(con.execute(population.COVERAGE_SQL).fetchall()[0]
+                                            if rows else None)
         snapshot: dict[str, Any] = {}
-        if snapshot_row is not None:
-            first: dt.date = snapshot_row[1]
-            last = first.year * 12 + first.month - 1 + int(snapshot_row[2]) - 1
-            data_end = dt.date(last // 12, last % 12 + 1, 1)
-            snapshot = {"snapshot_date": str(snapshot_row[0]), "first_month": str(first),
-                        "last_month": str(data_end)}
-        frame = con.execute(_SPELLS_SQL, {
-            "benefits": benefits, "start": start, "end": end, "end_day": end_day,
-            "data_end": data_end or end,
-        }).df()
-    # The extraction's rule (primex.extract.adhoc): listing art60, art61 or PIIS requires
-    # such a contract or trajectory in the period, with or without RI / ERIS listed; a
-    # comparison group is asked by requesting `art60` as a variable instead (issue 16).
-    measures = {"art60", "art61", "PIIS"} & set(spec.population.benefits)
-    if measures:
-        keep = np.zeros(len(frame), dtype=bool)
-        for m in measures:
-            keep |= frame[m.lower()].to_numpy(dtype=bool)
-        frame = frame[keep]
-    frame = frame.drop(columns=["niss", "birth_date"])
-    frame["arrondissement"] = frame["commune"].str.slice(0, 2) + "000"
-    parents = geography.parents("commune").set_index("commune")
-    frame["province"] = frame["commune"].map(parents["province"].to_dict())
-    frame["region"] = frame["commune"].map(parents["region"].to_dict())
-    frame["entry_quarter"] = _quarters(frame["spell_start"])
-    frame["exit_quarter"] = _quarters(frame["spell_end"])
-    frame["category"] = frame["category"].astype("Int64").astype("string")
-    return _apply_filters(frame.reset_index(drop=True), spec), snapshot
-
-
-def _apply_filters(frame: pd.DataFrame, spec: RequestSpec) -> pd.DataFrame:
-    keep = np.ones(len(frame), dtype=bool)
-    for name, rule in spec.population.filters.items():
-        if name not in frame.columns:
-            continue  # not derivable here (e.g. piis_type): the estimate keeps everyone
-        column = frame[name]
-        if isinstance(rule, list):
-            wanted = {str(v).lower() if isinstance(v, bool) else str(v) for v in rule}
-            texts = column.map(lambda v: str(v).lower() if isinstance(v, bool | np.bool_)
-                               else str(v))
-            keep &= texts.isin(wanted).to_numpy()
-        else:
-            values = pd.to_numeric(column, errors="coerce")
-            if rule.min is not None:
-                keep &= (values >= rule.min).fillna(False).to_numpy(dtype=bool)
-            if rule.max is not None:
-                keep &= (values <= rule.max).fillna(False).to_numpy(dtype=bool)
-    return frame[keep].reset_index(drop=True)
+        if coverage is not None:
+            snapshot = {"snapshot_date": str(rows[0][0]),
+                        "first_month": str(coverage.first_month),
+                        "last_month": str(coverage.last_month)}
+        data_last = population.data_last_from(
+            con.execute(population.DATA_LAST_SQL).fetchall()[0][0])
+        sql, params = population.build_sql(parts, data_last)
+        table = con.sql(population.with_geo(sql), params=params).to_arrow_table()
+    table = population.finish(table.drop_columns(["niss", "record_id"]), parts)
+    frame = table.to_pandas()
+    if "category" in frame.columns:
+        frame["category"] = frame["category"].astype("Int64").astype("string")
+    frame.attrs["data_last"] = data_last
+    return frame, snapshot
 
 
 # --- assessment ------------------------------------------------------------------------------
@@ -352,13 +274,12 @@ def assess(
     budget = in_force.microdata.max_suppression
     min_count = in_force.tables.min_count
     notes: list[str] = []
-    qis = [
-        name for name in spec.variables
+    # the extract's `group` column comes with population.groups, listed or not
+    named = [*spec.variables, *(["group"] if spec.population.groups is not None else [])]
+    qis = list(dict.fromkeys(
+        name for name in named
         if name in catalogue and catalogue.get(name).role == "quasi_identifier"
-    ]
-    skipped = [name for name in spec.population.filters if name not in frame.columns]
-    if skipped:
-        notes.append(f"filters not applied before extraction (everyone kept): {skipped}")
+    ))
     missing = [name for name in qis if name not in frame.columns]
     if missing:
         notes.append(f"not derivable before extraction, left out of the key: {missing}")
@@ -399,6 +320,7 @@ def assess(
         if spec.linkage:
             notes.append("linked warehouse variables are sensitive: l-diversity is checked "
                          "after linkage, not in this pre-assessment")
+    notes.extend(_population_notes(spec, frame))
     if spec.output.kind == "tables" and len(frame):
         for table in spec.output.tables:
             tables.append(_assess_table(table.name, table.dimensions, frame, catalogue,
@@ -409,6 +331,27 @@ def assess(
         quasi_identifiers=qis, k=k, max_suppression=budget, risk=risk, within_target=within,
         suggestions=suggestions, tables=tables, notes=notes, snapshot=snapshot,
     )
+
+
+def _population_notes(spec: RequestSpec, frame: pd.DataFrame) -> list[str]:
+    """What the population query says about groups and linked outcomes, before linkage."""
+    notes = []
+    if spec.population.groups is not None and "group" in frame.columns:
+        counts = frame["group"].value_counts()
+        notes.append(f"groups: study {int(counts.get('study', 0))} spells, comparison "
+                     f"{int(counts.get('comparison', 0))} spells")
+    running = int(frame["spell_end"].isna().sum()) if "spell_end" in frame.columns else 0
+    for link in spec.linkage:
+        exits = [at for at in link.at if at.startswith("exit")]
+        if not exits or not running:
+            continue
+        action = ("dropped before protection (censored: drop)" if link.censored == "drop"
+                  else "kept with the code not_observed_running (censored: keep)")
+        notes.append(f"{running} of {len(frame)} spells are still running: their "
+                     f"{', '.join(link.variables)} at {', '.join(exits)} cannot be observed, "
+                     f"{action}; spells whose outcome quarter lies after the warehouse's "
+                     "last quarter are known after linkage")
+    return notes
 
 
 def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Catalogue,

@@ -29,6 +29,9 @@ PUBLIC_KEY_PATTERN = r"^primex-x25519:[A-Za-z0-9+/]{43}=$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 VARIABLE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
+SPEC_VERSION = 1
+GROUP = "group"  # the extract's column naming a spell's group (study | comparison)
+
 VariableName = Annotated[str, Field(pattern=VARIABLE_PATTERN, max_length=64)]
 
 
@@ -89,6 +92,19 @@ class RangeFilter(_Model):
 FilterValue = RangeFilter | list[str | int | bool]
 
 
+class Groups(_Model):
+    """A study population and a comparison group inside the population (issue 16): a spell
+    is in the study group when it matches `study`, else in the comparison group when it
+    matches `comparison` (`{}` matches every other spell), else outside the request. The
+    extract gets a column `group` (study | comparison) that tables may use as a dimension."""
+
+    study: dict[VariableName, FilterValue] = Field(
+        min_length=1, description="Filters that define the study group, e.g. {art60: [true]}.")
+    comparison: dict[VariableName, FilterValue] = Field(
+        default_factory=dict,
+        description="Filters that define the comparison group; {} = every other spell.")
+
+
 class Population(_Model):
     """Whom the request covers: beneficiaries of these benefits in this period."""
 
@@ -101,6 +117,8 @@ class Population(_Model):
             "(REFNIS codes as quoted text, e.g. \"04000\") for categories."
         ),
     )
+    groups: Groups | None = Field(
+        default=None, description="A study population and a comparison group (column `group`).")
 
 
 class Linkage(_Model):
@@ -112,6 +130,14 @@ class Linkage(_Model):
         max_length=20,
         description="event (entry | exit) and offset in quarters, e.g. exit+4q, entry-4q.",
         examples=[["exit+4q", "exit+8q"]],
+    )
+    censored: Literal["keep", "drop"] = Field(
+        default="keep",
+        description=(
+            "Spells whose outcome cannot be observed at a point (still running, or the quarter "
+            "lies after the data's end): keep them with an explicit code "
+            "(not_observed_running, not_observed_outside_data), or drop them before "
+            "protection. The disclosure report and codebook say which, and how many."),
     )
 
 
@@ -204,6 +230,14 @@ class RequestSpec(_Model):
         json_schema_extra={"$id": "https://primex.example/request.schema.json"},
     )
 
+    version: Literal[1] = Field(
+        default=SPEC_VERSION,
+        description=(
+            "Version of the request format. 1 (the default) is the only version; additions "
+            "since (hierarchy levels as variables, population.groups, linkage.censored) are "
+            "optional fields that leave every earlier file's meaning unchanged. A change of "
+            "meaning gets a new version and the old one stays readable."),
+    )
     id: str | None = Field(
         default=None,
         pattern=REQUEST_ID_PATTERN,

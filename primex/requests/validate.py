@@ -29,6 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from primex.errors import PrimexError, ValidationError
 from primex.home import Home
 from primex.redact import niss_like_spans
+from primex.requests.population import COVERAGE_SQL, DataCoverage, coverage_from
 from primex.requests.problems import (
     Problem,
     closest,
@@ -38,6 +39,7 @@ from primex.requests.problems import (
     short,
 )
 from primex.requests.spec import (
+    GROUP,
     LINK_PATTERN,
     MEASURE_PATTERN,
     PERIOD_PATTERN,
@@ -51,14 +53,6 @@ MAX_LINK_OFFSET = 40  # quarters: ten years around an event is as far as the war
 MAX_RETENTION_YEARS = 10
 NUMERIC_TYPES = ("integer", "decimal")
 GEOGRAPHY_LEVELS = ("commune", "arrondissement", "province", "region")
-
-
-@dataclass(frozen=True)
-class DataCoverage:
-    """The months the current PRIMA data cover (from its `snapshot` table)."""
-
-    first_month: dt.date
-    last_month: dt.date
 
 
 @dataclass
@@ -154,7 +148,8 @@ def _default_policy() -> Any:
 
 
 def data_coverage(home: Home) -> DataCoverage | None:
-    """Months covered by PRIMA's `snapshot` row; None when there is no PRIMA yet."""
+    """Months covered by PRIMA's `snapshot` row; None when there is no PRIMA yet (the
+    population module's definition, shared with the pre-assessment)."""
     if not home.prima_url and not home.prima_db.exists():
         return None
     import duckdb
@@ -163,19 +158,14 @@ def data_coverage(home: Home) -> DataCoverage | None:
 
     try:
         with open_prima(home) as con:
-            row = con.execute("SELECT start_month, months FROM snapshot LIMIT 1").fetchone()
+            rows = con.execute(COVERAGE_SQL).fetchall()
     except duckdb.Error as exc:
         raise PrimexError(
             f"cannot read the snapshot table of PRIMA ({str(exc).splitlines()[0]})",
             where=str(home.prima_db),
             hint="regenerate the data with `primex synth generate`",
         ) from None
-    if row is None:
-        return None
-    start: dt.date = row[0]
-    months = int(row[1])
-    last = start.year * 12 + start.month - 1 + months - 1
-    return DataCoverage(dt.date(start.year, start.month, 1), dt.date(last // 12, last % 12 + 1, 1))
+    return coverage_from(rows[0] if rows else None)
 
 
 # --- semantic checks -------------------------------------------------------------------------
@@ -257,18 +247,37 @@ class SemanticChecks:
         return self.problems
 
     # -- helpers --
-    def known(self, path: PathKey, name: str, *, source: str, where: str) -> Any | None:
-        """The catalogue variable `name`, or None after reporting why it cannot be used."""
+    def known(self, path: PathKey, name: str, *, source: str, where: str,
+              levels: bool = True) -> Any | None:
+        """The catalogue variable `name` (or the hierarchy level `name` as a variable, when
+        `levels`), or None after reporting why it cannot be used."""
         variable = self.names.get(name)
+        if variable is None and levels:
+            variable = self.level(path, name, source=source)
+            if variable is False:
+                return None
         if variable is None:
-            candidates = [n for n, v in self.names.items() if _requestable(v)]
-            hint = did_you_mean(name, candidates) or "see docs/catalogue.md for the variables"
             base = self.levels.get(name)
             if base is not None:
-                hint = (f"`{name}` is a level of the hierarchy of `{base}`: request `{base}`; "
-                        "the disclosure step bands it itself (tables: the finest level at "
+                where_level = "a filter" if not levels else "a request"
+                hint = (f"`{name}` is a level of the hierarchy of `{base}` whose labels depend "
+                        f"on the data, so {where_level} cannot name it: request `{base}`; the "
+                        "disclosure step bands it itself (tables: the finest level at "
                         "which most cells reach the minimum count; the officer may impose "
                         f"`--conditions {base}={name}`)")
+                if not levels and self.catalogue_level(name) is not None:
+                    hint = (f"`{name}` is a level of `{base}`: filter on `{base}` "
+                            f"(e.g. a range {{min, max}})")
+                self.add(path, f"`{name}` cannot be used here", hint)
+                return None
+            unknown_level = self.unknown_level(name)
+            if unknown_level is not None:
+                base, valid = unknown_level
+                self.add(path, f"unknown level `{name}` of `{base}`",
+                         f"valid levels of `{base}`: {', '.join(valid)}")
+                return None
+            candidates = [n for n, v in self.names.items() if _requestable(v)]
+            hint = did_you_mean(name, candidates) or "see docs/catalogue.md for the variables"
             self.add(path, f"unknown variable `{name}`", hint)
             return None
         if variable.role == "direct_identifier" or not _requestable(variable):
@@ -295,6 +304,38 @@ class SemanticChecks:
                 )
             return None
         return variable
+
+    def catalogue_level(self, name: str) -> Any | None:
+        """The hierarchy level `name` as a variable (None: no level, or data-dependent)."""
+        finder = getattr(self.catalogue, "level_variable", None)
+        return finder(name) if finder is not None else None
+
+    def level(self, path: PathKey, name: str, *, source: str) -> Any:
+        """The level `name` as a variable; None when it is no requestable level; False after
+        reporting a level that cannot be used where it is."""
+        variable = self.catalogue_level(name)
+        if variable is None:
+            return None
+        base = self.levels[name]
+        if source != "prima" or variable.source != "prima":
+            self.add(path, f"`{name}` is a level of `{base}`; levels of warehouse variables "
+                     "are not linked", f"link `{base}`; the disclosure step bands it")
+            return False
+        return variable
+
+    def unknown_level(self, name: str) -> tuple[str, list[str]] | None:
+        """(variable, its valid levels) when `name` reads as `<variable>_<something>` of a
+        variable with a hierarchy (age_15y, spell_duration_bands), else None."""
+        bases = [n for n, v in self.names.items()
+                 if v.hierarchy is not None and name.startswith(n + "_") and _requestable(v)]
+        if not bases:
+            return None
+        base = max(bases, key=len)
+        valid = getattr(self.catalogue, "requestable_levels", None)
+        levels = list(valid(base)) if valid is not None else [base]
+        if len(levels) < 2 and self.names[base].hierarchy is not None:
+            levels = [base]
+        return base, levels
 
     def duplicates(self, path: PathKey, items: list[tuple[int, str]], what: str) -> None:
         seen: set[str] = set()
@@ -340,8 +381,24 @@ class SemanticChecks:
 
     def check_variables(self) -> None:
         items = _strings(self.data.get("variables"))
+        grouped = isinstance(_get(self.data, "population", "groups"), dict)
+        bases: dict[str, str] = {}
         for index, name in items:
-            self.known(("variables", index), name, source="prima", where="")
+            if name == GROUP and grouped:
+                continue  # the column of population.groups, listed for clarity
+            if name == GROUP:
+                self.add(("variables", index), "`group` comes with `population.groups`",
+                         "define population.groups: {study: {...}, comparison: {...}}, or "
+                         "remove `group`")
+                continue
+            if self.known(("variables", index), name, source="prima", where="") is None:
+                continue
+            base = self.levels.get(name, name)
+            if base in bases and bases[base] != name:
+                self.add(("variables", index),
+                         f"`{name}` and `{bases[base]}` are both forms of `{base}`",
+                         f"keep one of them (a level is `{base}` in bands or groups)")
+            bases.setdefault(base, name)
         self.duplicates(("variables",), items, "variable")
 
     def check_linkage(self) -> None:
@@ -369,12 +426,28 @@ class SemanticChecks:
                     seen.add(column)
 
     def check_filters(self) -> None:
-        filters = _get(self.data, "population", "filters")
+        self.check_filter_set(("population", "filters"),
+                              _get(self.data, "population", "filters"))
+        groups = _get(self.data, "population", "groups")
+        if isinstance(groups, dict):
+            for group in ("study", "comparison"):
+                self.check_filter_set(("population", "groups", group), groups.get(group))
+            study, comparison = groups.get("study"), groups.get("comparison")
+            if isinstance(study, dict) and isinstance(comparison, dict) and study == comparison:
+                self.add(("population", "groups", "comparison"),
+                         "the comparison group has the same filters as the study group",
+                         "describe how the comparison group differs, e.g. {art60: [false]}")
+
+    def check_filter_set(self, at: PathKey, filters: Any) -> None:
         if not isinstance(filters, dict):
             return
         for name, value in filters.items():
-            path = ("population", "filters", name)
-            variable = self.known(path, name, source="prima", where="")
+            path = (*at, name)
+            if name == GROUP:
+                self.add(path, "`group` is defined by population.groups, it cannot filter",
+                         "filter on the variables that define the groups")
+                continue
+            variable = self.known(path, name, source="prima", where="", levels=False)
             if variable is None:
                 continue
             numeric = variable.type in NUMERIC_TYPES
@@ -458,6 +531,11 @@ class SemanticChecks:
             self.add(("output", "synthetic"), f"`synthetic` only applies to kind: synthetic "
                      f"(this request is kind: {kind})", "remove `synthetic`", key=True)
         requested = {n for _i, n in _strings(self.data.get("variables"))}
+        if isinstance(_get(self.data, "population", "groups"), dict):
+            requested.add(GROUP)
+        # a hierarchy level of a requested variable may be a table dimension (age_10y)
+        levels_of_requested = {level for level, base in self.levels.items()
+                               if base in requested and self.catalogue_level(level) is not None}
         linked = set()
         for link in _items(self.data.get("linkage")):
             for _j, name in _strings(_get(link, "variables")):
@@ -497,8 +575,20 @@ class SemanticChecks:
             dims = _strings(table.get("dimensions"))
             self.duplicates((*path, "dimensions"), dims, "dimension")
             for d, dim in dims:
-                if dim not in requested and dim not in linked:
-                    self.not_requested((*path, "dimensions", d), dim, requested | linked)
+                if dim == GROUP and GROUP not in requested:
+                    self.add((*path, "dimensions", d), "`group` comes with `population.groups`",
+                             "define population.groups: {study: {...}, comparison: {...}}")
+                elif dim not in requested and dim not in linked and (
+                        dim not in levels_of_requested):
+                    if dim in self.levels and self.catalogue_level(dim) is not None:
+                        self.add((*path, "dimensions", d),
+                                 f"`{dim}` is a level of `{self.levels[dim]}`, not requested",
+                                 f"add `{self.levels[dim]}` or `{dim}` to `variables`")
+                    elif dim not in self.names and dim not in self.levels and (
+                            self.unknown_level(dim) is not None):
+                        self.known((*path, "dimensions", d), dim, source="prima", where="")
+                    else:
+                        self.not_requested((*path, "dimensions", d), dim, requested | linked)
             measure = table.get("measure")
             if isinstance(measure, str) and re.fullmatch(MEASURE_PATTERN, measure) and (
                 ":" in measure
