@@ -117,14 +117,27 @@ def make_stack(tmp_path: Path, request: pytest.FixtureRequest, kind: str, *,
     return state, chain, port
 
 
+def running_stack(request: pytest.FixtureRequest, tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch, kind: str) -> Iterator[Stack]:
+    """The service on a thread over a fresh chain, for a fixture to yield from."""
+    monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", PASS)
+    state, chain, port = make_stack(tmp_path, request, kind)
+    with ServerThread(create_app(state.settings, state), port) as server:
+        yield Stack(server.url, chain, state, kind)
+    state.close()
+
+
 @pytest.fixture(name="stack", params=["sqlite", "postgresql"])
 def service_stack_fixture(request: pytest.FixtureRequest, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", PASS)
-    state, chain, port = make_stack(tmp_path, request, request.param)
-    with ServerThread(create_app(state.settings, state), port) as server:
-        yield Stack(server.url, chain, state, request.param)
-    state.close()
+                          monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    yield from running_stack(request, tmp_path, monkeypatch, request.param)
+
+
+@pytest.fixture(name="sqlite_stack")
+def sqlite_stack_fixture(request: pytest.FixtureRequest, tmp_path: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The service on SQLite only (tests whose subject is not the database)."""
+    yield from running_stack(request, tmp_path, monkeypatch, "sqlite")
 
 
 # --- a real OpenID Provider (tests/oidc: node-oidc-provider, pinned) ----------------------

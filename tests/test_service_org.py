@@ -3,19 +3,17 @@ from the service's database; a researcher registered without one is refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from release_chain import PASS, SPEC, no_fsync  # noqa: F401  (autouse fixture)
-from service_fixtures import OTHER_ORG, ServerThread, Stack, make_stack
+from service_fixtures import OTHER_ORG, ServerThread, Stack, make_stack, sqlite_stack_fixture  # noqa: F401  (a fixture)
 from sqlalchemy import text
 
 from primex.audit.keys import create_identity, load_signer
 from primex.cli import main
 from primex.home import Home
 from primex.service.accounts import add_account
-from primex.service.app import create_app
 from primex.service.client import RemoteClient, RemoteError
 
 
@@ -29,13 +27,8 @@ def submit(stack: Stack) -> str:
 
 
 @pytest.fixture(name="stack")
-def sqlite_stack(request: pytest.FixtureRequest, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", PASS)
-    state, chain, port = make_stack(tmp_path, request, "sqlite")
-    with ServerThread(create_app(state.settings, state), port) as server:
-        yield Stack(server.url, chain, state, "sqlite")
-    state.close()
+def sqlite_stack(sqlite_stack: Stack) -> Stack:
+    return sqlite_stack
 
 
 def test_editing_the_database_organisation_shows_no_other_request(stack: Stack) -> None:

@@ -7,14 +7,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 from release_chain import PASS, SPEC, no_fsync  # noqa: F401  (autouse fixture)
-from service_fixtures import ServerThread, Stack, make_stack
+from service_fixtures import ServerThread, Stack, make_stack, sqlite_stack_fixture  # noqa: F401  (a fixture)
 
 from primex.audit.log import open_log
 from primex.errors import PrimexError
@@ -103,13 +102,8 @@ def test_two_worker_processes_lose_and_duplicate_nothing(
 
 
 @pytest.fixture(name="stack")
-def sqlite_stack(request: pytest.FixtureRequest, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", PASS)
-    state, chain, port = make_stack(tmp_path, request, "sqlite")
-    with ServerThread(create_app(state.settings, state), port) as server:
-        yield Stack(server.url, chain, state, "sqlite")
-    state.close()
+def sqlite_stack(sqlite_stack: Stack) -> Stack:
+    return sqlite_stack
 
 
 def test_a_request_never_has_two_active_jobs(stack: Stack) -> None:

@@ -33,6 +33,15 @@ from primex.committee.witness import cosign_latest
 from primex.errors import PermissionDenied, PrimexError
 from primex.home import Home
 
+# Shared by `keys init` and `keys register`: where a researcher's organisation is recorded.
+OrganisationOption = Annotated[
+    str | None,
+    typer.Option("--organisation", help="The organisation a researcher acts for, exactly as "
+                 "in requester.organisation (kept in the signed log; the service shows a "
+                 "researcher only their organisation's requests and refuses a researcher "
+                 "registered without one)."),
+]
+
 app = typer.Typer(
     help=(
         "Actors' signing keys: create key pairs and manage the registry of who holds "
@@ -85,13 +94,7 @@ def init(
             "is registered).",
         ),
     ] = None,
-    organisation: Annotated[
-        str | None,
-        typer.Option("--organisation", help="The organisation a researcher acts for, "
-                     "exactly as in requester.organisation (kept in the signed log; the "
-                     "service shows a researcher only their organisation's requests and "
-                     "refuses a researcher registered without one)."),
-    ] = None,
+    organisation: OrganisationOption = None,
 ) -> None:
     """Create a key pair for an actor and register it in the audit log.
 
@@ -145,13 +148,7 @@ def register(
         typer.Option("--x25519", help="A researcher's release encryption key, "
                      "primex-x25519:<base64>."),
     ] = None,
-    organisation: Annotated[
-        str | None,
-        typer.Option("--organisation", help="The organisation a researcher acts for, "
-                     "exactly as in requester.organisation (kept in the signed log; the "
-                     "service shows a researcher only their organisation's requests and "
-                     "refuses a researcher registered without one)."),
-    ] = None,
+    organisation: OrganisationOption = None,
 ) -> None:
     """Register a public key made elsewhere (a person's browser or own machine): the private
     key never comes here. The committee checks the key with its owner before signing."""
