@@ -87,11 +87,12 @@ def _installation(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Home, Ho
         "2022-01", "--seed", "7")
     _ok(*home, "keys", "init", "--role", "committee", "--name", "committee")
     for role, name in PEOPLE:
-        _ok(*home, "keys", "init", "--role", role, "--name", name, "--by", "committee")
+        # a researcher's organisation is recorded in the signed log (C5), not the service DB
+        org = ["--organisation", ORG] if role == "researcher" else []
+        _ok(*home, "keys", "init", "--role", role, "--name", name, "--by", "committee", *org)
     _ok(*home, "linkage", "keygen")
-    for key in ("spp", "committee", "olivia", "paul"):
+    for key in ("spp", "committee", "olivia", "paul", "alice"):
         _ok(*home, "serve", "account", key)
-    _ok(*home, "serve", "account", "alice", "--organisation", ORG)
     shutil.move(spp.bcss, bcss.bcss)  # warehouse and keystore
     shutil.move(spp.keys / "bea", bcss.keys / "bea")
     shutil.move(spp.keys / "committee", committee.keys / "committee")

@@ -70,7 +70,8 @@ if (area && list) {
   let schema = null;
   let shown = { typed: "", items: [] };
   let active = 0;
-  fetch("/portal/request.schema.json", { credentials: "same-origin" })
+  // Ctrl+Space pressed before the schema has arrived opens the list when it arrives
+  const ready = fetch("/portal/request.schema.json", { credentials: "same-origin" })
     .then((reply) => (reply.ok ? reply.json() : null))
     .then((data) => { schema = data; })
     .catch(() => null);
@@ -118,7 +119,7 @@ if (area && list) {
   };
 
   area.addEventListener("keydown", (event) => {
-    if (event.ctrlKey && event.key === " ") { event.preventDefault(); open(); return; }
+    if (event.ctrlKey && event.key === " ") { event.preventDefault(); ready.then(open); return; }
     if (list.hidden) return;
     const count = Math.min(shown.items.length, 30);
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
