@@ -59,9 +59,13 @@ def advance(previous: ReadSnapshot | None, log: AuditLog, home: Home) -> ReadSna
         return previous
     grown = previous is not None and previous.size < size and \
         log.root(previous.size) == previous.root
+    # The log's accessors refresh it: another process may append while this runs. Every
+    # request must then still have its status (a missing one made every list fail until the
+    # next append), and no entry after `previous.size` may be skipped.
     if grown:
         assert previous is not None
-        touched = {e.request for e in log.latest(size - previous.size) if e.request}
+        new = _entries_since(log, previous.size, size - previous.size)
+        touched = {e.request for e in new if e.request}
         statuses = dict(previous.statuses)
     else:
         touched = set(log.requests())
@@ -69,5 +73,18 @@ def advance(previous: ReadSnapshot | None, log: AuditLog, home: Home) -> ReadSna
     for rid in touched:
         statuses[rid] = status(home, rid, log=log)
     order = tuple(log.requests())
+    for rid in order:
+        if rid not in statuses:  # submitted while this snapshot was being built
+            statuses[rid] = status(home, rid, log=log)
     keys = MappingProxyType({n: dataclasses.replace(k) for n, k in log.registry.keys.items()})
     return ReadSnapshot(size, root, statuses, order, keys)
+
+
+def _entries_since(log: AuditLog, first: int, limit: int) -> list:
+    """Every entry from seq `first` on: `latest(limit)` refreshes the log first, so when it
+    grew in between, the window is widened until it reaches back to `first`."""
+    while True:
+        found = log.latest(limit)
+        if not found or found[0].seq <= first:
+            return [e for e in found if e.seq >= first]
+        limit = found[-1].seq + 1 - first
