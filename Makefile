@@ -8,7 +8,7 @@ PYTHON ?= python3
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOME_DIR ?= primex-home
 
-.PHONY: install demo demo-networked serve test fuzz lint bench clean
+.PHONY: install demo demo-networked demo-service serve test fuzz lint bench clean
 
 $(STAMP): pyproject.toml scripts/install-extras.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ demo: install
 # Only the three parties, on every example request (no dashboard: docs/statistician.md).
 demo-networked: install
 	$(VENV)/bin/primex --home $(HOME_DIR)-net demo --networked
+
+# One request end to end THROUGH `primex serve` on localhost: each person acts with the remote
+# CLI (`--server URL`, every call signed with their key), the service runs the jobs.
+demo-service: install
+	$(VENV)/bin/python -m primex.service.demo_flow $(HOME_DIR)-service
 
 # The service on 127.0.0.1 with the embedded database, demo accounts and a demo OpenID
 # Provider (tests/oidc, pinned by its package-lock; needs Node.js); prints how to log in.
@@ -62,5 +67,5 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) $(HOME_DIR)-serve $(HOME_DIR)-net $(HOME_DIR)-net-bcss \
+	rm -rf $(VENV) $(HOME_DIR) $(HOME_DIR)-serve $(HOME_DIR)-service $(HOME_DIR)-net $(HOME_DIR)-net-bcss \
 		$(HOME_DIR)-net-committee .pytest_cache .ruff_cache

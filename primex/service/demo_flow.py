@@ -18,7 +18,7 @@ then every person acts as they would from their own machine, through the remote 
     researcher  downloads the package from the service, opens and verifies it locally
 
 The homes are one folder here (one machine); what crosses the service is only HTTP.
-`make demo` keeps its own flow; the lead wires this in as a separate target or flag.
+`make demo-service` runs it; `make demo` keeps its own one-home and three-home flows.
 """
 
 from __future__ import annotations
