@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from network_hosts import stop
 from network_tls import Pem, ThrowawayCA
 from release_chain import PASS, Chain, make_chain
 from service_fixtures import ServerThread, free_port, make_stack
@@ -65,12 +66,7 @@ def witness_process(committee: Home, port: int, log_file: Path,
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 def committee_home(tmp_path: Path, chain: Chain) -> Home:
