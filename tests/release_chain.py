@@ -14,6 +14,7 @@ import pytest
 from primex.audit.canonical import sha256_hex
 from primex.audit.keys import Identity, Signer, create_identity, load_signer
 from primex.audit.log import AuditLog, Entry, open_log
+from primex.cli import main
 from primex.committee.witness import cosign_latest
 from primex.exchange.envelope import fingerprint
 from primex.exchange.manifest import Manifest
@@ -290,3 +291,17 @@ def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are about what is allowed, not about crash durability (the audit tests
     cover that); on a shared disk fsync would dominate their run time."""
     monkeypatch.setattr("os.fsync", lambda fd: None)
+
+
+@pytest.fixture(name="chain")
+def submitted_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
+    """A chain with one request submitted by alice (the review tests' starting point)."""
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
+    c = make_chain(tmp_path)
+    c.submit()
+    return c
+
+
+def run_cli(chain: Chain, *args: str) -> int:
+    """The CLI on the chain's home; the exit code."""
+    return main(["--home", str(chain.home.root), *args])

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from release_chain import PASS, Chain, make_chain, no_fsync  # noqa: F401
+from release_chain import PASS, Chain, make_chain, no_fsync, submitted_chain  # noqa: F401
+from release_chain import run_cli as run
 
 from primex.cli import main
 from primex.commands.review import PARAMETERS, build_conditions, service_minimums
@@ -20,16 +21,6 @@ MINIMUMS = {"k": 5, "l": 2, "max_suppression": "0.05", "min_count": 10, "p_perce
             "dominance": {"n": 2, "k": 85}}
 
 
-@pytest.fixture
-def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
-    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
-    c = make_chain(tmp_path)
-    c.submit()
-    return c
-
-
-def run(chain: Chain, *args: str) -> int:
-    return main(["--home", str(chain.home.root), *args])
 
 
 def last(chain: Chain):  # type: ignore[no-untyped-def]

@@ -4,26 +4,12 @@ records a new version of the conditions that the protection step then applies.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from release_chain import PASS, Chain, make_chain, no_fsync  # noqa: F401
+from release_chain import PASS, Chain, make_chain, no_fsync, submitted_chain  # noqa: F401
+from release_chain import run_cli as run
 
-from primex.cli import main
 from primex.protection.step import effective_policy
 from primex.requests.store import load_submitted
-
-
-@pytest.fixture
-def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
-    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
-    c = make_chain(tmp_path)
-    c.submit()
-    return c
-
-
-def run(chain: Chain, *args: str) -> int:
-    return main(["--home", str(chain.home.root), *args])
 
 
 @pytest.mark.parametrize("text", [
