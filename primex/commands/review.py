@@ -40,6 +40,7 @@ from primex.home import Home
 from primex.release.gate import protected_dir, required_checks
 from primex.release.manifest import collect_protected
 from primex.release.recipient_views import check_officer_can_approve_recipient, describe_recipient
+from primex.requests import describe
 from primex.requests.conditions import (
     PARAMETERS,
     build_conditions,
@@ -172,11 +173,11 @@ def show(
         f"requester: {st.requester} ({spec.requester.organisation}, {spec.requester.contact})\n"
         f"legal basis: {spec.legal_basis}; retention until {spec.retention_until}\n"
         f"purpose: {spec.purpose}\n"
-        f"population: {', '.join(spec.population.benefits)}, "
-        f"{spec.population.period.start} – {spec.population.period.end}\n"
+        f"population: {describe.population(spec)}\n"
         f"variables: {', '.join(spec.variables)}\n"
         + (f"linked: {', '.join(spec.linked_columns())}\n" if spec.linkage else "")
-        + f"output: {spec.output.kind} ({spec.output.format}); spec sha256 {sha[:16]}…",
+        + (f"priorities: {describe.priorities(spec)}\n" if describe.priorities(spec) else "")
+        + f"output: {describe.output(spec)}; spec sha256 {sha[:16]}…",
         highlight=False, soft_wrap=True,
     )
     out.print(describe_recipient(log, request_id, spec.requester.public_key),

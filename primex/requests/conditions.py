@@ -253,3 +253,29 @@ def check_amendment(in_force: dict[str, Any] | None, new: dict[str, Any]) -> Non
         raise PrimexError(
             "an amendment may only tighten the conditions in force: " + "; ".join(problems),
             where="--conditions", hint="repeat every condition that stays, tightened or equal")
+
+
+def describe_conditions(conditions: dict[str, Any]) -> str:
+    """The conditions of an approval or amendment in the CLI's own words (`k=6`,
+    `age=age_10y`, `drop=category`), for the request's history in `request status` and the
+    portal: never a Python or JSON dump of the log entry's body."""
+    tightened = set(conditions.get("tightened") or [])
+    disclosure = conditions.get("disclosure") or {}
+    parts = []
+    for name in PARAMETERS:
+        head, _, tail = name.partition(".")
+        value = disclosure.get(head)
+        value = value.get(tail) if tail and isinstance(value, dict) else value
+        if value is not None:
+            parts.append(f"{name}={value}" + (" (tightened)" if name in tightened else ""))
+    parts += [f"{var}={level}" for var, level in (conditions.get("generalise") or {}).items()]
+    parts += [f"drop={var}" for var in conditions.get("drop") or []]
+    parts += [f"priority.{var}={p}" for var, p in (conditions.get("priorities") or {}).items()]
+    checks = conditions.get("output_checks", 1)
+    if isinstance(checks, int) and checks > 1:
+        parts.append(f"output checked by {checks} different officers")
+    text = ", ".join(parts)
+    notes = [str(n) for n in conditions.get("notes") or []]
+    if notes:
+        text += ("; " if text else "") + "notes: " + " / ".join(notes)
+    return text

@@ -20,6 +20,7 @@ from typing import Any
 from primex.errors import PrimexError, ValidationError
 from primex.home import Home
 from primex.requests import store
+from primex.requests.conditions import describe_conditions
 from primex.requests.validate import validate_file
 
 NEXT_STEP = {
@@ -118,8 +119,8 @@ def _summary(entry: Any) -> str:
         return str(reasons or "")
     if entry.type in ("approval", "amendment"):
         conditions = body.get("conditions") or {}
-        return "conditions: " + ", ".join(f"{k}={v}" for k, v in conditions.items()) if (
-            conditions) else "no extra conditions"
+        described = describe_conditions(conditions) if isinstance(conditions, dict) else ""
+        return f"conditions: {described}" if described else "no extra conditions"
     if entry.type == "submission":
         return f"spec sha256 {str(body.get('spec_sha256', ''))[:16]}…"
     if entry.type == "output_check":

@@ -29,8 +29,17 @@ def add_account(state: ServiceState, log: AuditLog, key_name: str, *,
         if subject is not None:
             other = db.scalar(select(Account).where(Account.oidc_subject == subject))
             if other is not None and other.key_name != key_name:
-                raise PrimexError(f"the OIDC subject is already mapped to {other.key_name}",
-                                  where="--subject", hint="one subject, one actor")
+                # A person's new key (another browser, a lost laptop) takes over their login;
+                # the subject never maps two live keys of different persons.
+                held = log.registry.active(other.key_name)
+                if held is not None and held.person != info.person:
+                    raise PrimexError(
+                        f"the OIDC subject is already mapped to {other.key_name}, a key of "
+                        f"another person ({held.person})", where="--subject",
+                        hint="one subject, one actor")
+                other.oidc_subject = None
+                db.flush()
+                state.forget_account(other.key_name)
         account = db.get(Account, key_name) or Account(key_name=key_name)
         account.oidc_subject = subject
         account.email = email

@@ -1,0 +1,104 @@
+"""Defects found by taking new requests through every step as each person would (CLI and
+portal, December 2026): what the reviewer is shown, how the history reads, and a person
+moving their login to a new (browser) key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import release_chain
+from release_chain import PASS, Chain, make_chain, no_fsync  # noqa: F401  (autouse fixture)
+from release_chain import run_cli as run
+
+from primex.audit.keys import create_identity, load_identity, load_signer
+from primex.requests import describe
+from primex.requests.spec import RequestSpec
+from primex.service.accounts import add_account
+from primex.service.app import build_state
+from primex.service.identity import account_by_subject
+from primex.service.settings import ServiceSettings
+
+FILTERED = release_chain.SPEC.replace(
+    "  period: {{start: 2023-01, end: 2024-06}}\n",
+    "  period: {{start: 2023-01, end: 2024-06}}\n"
+    "  filters:\n    age: {{min: 18, max: 24}}\n    region: [\"04000\"]\n",
+)
+
+
+@pytest.fixture(name="filtered")
+def filtered_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
+    """alice submitted a request that covers only 18-24 year-olds in Brussels."""
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
+    monkeypatch.setattr(release_chain, "SPEC", FILTERED)
+    chain = make_chain(tmp_path)
+    chain.submit()
+    return chain
+
+
+def test_the_review_view_shows_the_population_filters(
+    filtered: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(filtered, "review", "show", filtered.request, "--no-assess") == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("population:"))
+    assert line == 'population: RI, 2023-01 – 2024-06; filters: 18 ≤ age ≤ 24, region in ["04000"]'
+
+
+def test_the_history_states_conditions_in_the_cli_words(
+    filtered: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    filtered.approve({"disclosure": {"k": 6, "l": 2, "max_suppression": "0.03",
+                                     "dominance": {"n": 2, "k": 85}},
+                      "tightened": ["k"], "notes": ["No maps."], "output_checks": 2,
+                      "generalise": {"age": "age_10y"}, "drop": ["category"]})
+    assert run(filtered, "request", "status", filtered.request, "--json") == 0
+    history = json.loads(capsys.readouterr().out)["history"]
+    assert history[-1]["summary"] == (
+        "conditions: k=6 (tightened), l=2, max_suppression=0.03, dominance.n=2, "
+        "dominance.k=85, age=age_10y, drop=category, output checked by 2 different officers; "
+        "notes: No maps.")
+
+
+def test_describe_tables_and_groups() -> None:
+    import yaml
+
+    data = yaml.safe_load(FILTERED.format(key="primex-x25519:" + "A" * 43 + "="))
+    data["population"]["groups"] = {"study": {"art60": [True]}, "comparison": {}}
+    data["output"] = {"kind": "tables", "format": "csv", "method": "suppression", "tables": [
+        {"name": "by_region", "dimensions": ["age", "region"], "measure": "count"}]}
+    data["disclosure"] = {"priorities": {"age": "keep"}}
+    data["retention_until"] = str(data["retention_until"])
+    spec = RequestSpec.model_validate(data, strict=False)
+    assert describe.output(spec) == "tables (csv, suppression): by_region = age × region (count)"
+    assert describe.population(spec).endswith(
+        "; groups: study = art60 in [true], comparison = every other spell")
+    assert describe.priorities(spec) == "age keep"
+
+
+def test_a_person_moves_their_login_to_a_new_key(tmp_path: Path) -> None:
+    """portal.md: a key made in one browser does not exist in another; the committee
+    registers the new one and the operator points the person's login at it. A login is
+    never moved onto a key of another person."""
+    chain = make_chain(tmp_path, extra={"eve": "researcher"},
+                       organisations={"alice": "HIVA", "eve": "ULB"})
+    home = chain.home
+    state = build_state(ServiceSettings(home=home.root,
+                                        database_url=f"sqlite:///{tmp_path / 's.sqlite'}"))
+    try:
+        with state.log() as log:
+            add_account(state, log, "alice", subject="sub-alice")
+            add_account(state, log, "eve", subject="sub-eve")
+            create_identity(home, "researcher", "alice-browser", PASS)
+            new = load_identity(home, "alice-browser")
+            new = type(new)(new.name, new.role, "alice", new.public_key_bytes,
+                            new.encryption_public_key_bytes)
+            log.register_key(new, load_signer(home, "committee", PASS), organisation="HIVA")
+            add_account(state, log, "alice-browser", subject="sub-alice")
+            with pytest.raises(Exception, match="another person"):
+                add_account(state, log, "eve", subject="sub-alice")
+        assert account_by_subject(state, "sub-alice") == "alice-browser"
+        assert account_by_subject(state, "sub-eve") == "eve"
+    finally:
+        state.close()
