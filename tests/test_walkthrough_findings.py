@@ -11,6 +11,7 @@ import pytest
 import release_chain
 from release_chain import PASS, Chain, make_chain, no_fsync  # noqa: F401  (autouse fixture)
 from release_chain import run_cli as run
+from service_fixtures import Stack, sqlite_stack_fixture  # noqa: F401  (a fixture)
 
 from primex.audit.keys import create_identity, load_identity, load_signer
 from primex.requests import describe
@@ -102,3 +103,25 @@ def test_a_person_moves_their_login_to_a_new_key(tmp_path: Path) -> None:
         assert account_by_subject(state, "sub-eve") == "eve"
     finally:
         state.close()
+
+
+@pytest.fixture(name="stack")
+def sqlite_stack(sqlite_stack: Stack) -> Stack:
+    return sqlite_stack
+
+
+def test_the_request_page_shows_population_and_output(stack: Stack) -> None:
+    """The portal's summary, for the officer deciding and the researcher following: the
+    benefits and period (and filters), the output asked for; before, only the variables."""
+    import httpx
+
+    from primex.service.identity import new_session
+
+    with stack.client("alice") as client:
+        rid = str(client.submit(release_chain.SPEC.format(
+            key=stack.chain.ids["alice"].encryption_public_key))["request"])
+    token, _csrf = new_session(stack.state, "olivia")
+    page = httpx.get(f"{stack.url}/portal/requests/{rid}",
+                     headers={"Cookie": f"__Host-primex-session={token}"}).text
+    assert "<dd data-population>RI, 2023-01 – 2024-06</dd>" in page
+    assert "<dd data-requested-output>microdata (csv)</dd>" in page

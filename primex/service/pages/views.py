@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from primex.errors import PrimexError
 from primex.redact import redact
+from primex.requests import describe
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
@@ -268,7 +269,10 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         counts[row["event"]] = counts.get(row["event"], 0) + 1
     variables = variable_conditions(spec) if spec is not None and actor.role == (
         "privacy_officer") and st.state == "submitted" else []
+    described = {"population": describe.population(spec), "output": describe.output(spec),
+                 "priorities": describe.priorities(spec)} if spec is not None else {}
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
+            "described": described,
             "variable_conditions": variables, "priorities": _priority_names(),
             "comments": comments, "output": output, "recipient": recipient,
             "counts": counts, "package_cmd": _open_command(rid, actor, origin_key),
