@@ -14,6 +14,7 @@ from release_chain import run_cli as run
 from service_fixtures import Stack, sqlite_stack_fixture  # noqa: F401  (a fixture)
 
 from primex.audit.keys import create_identity, load_identity, load_signer
+from primex.home import Home
 from primex.requests import describe
 from primex.requests.spec import RequestSpec
 from primex.service.accounts import add_account
@@ -125,3 +126,55 @@ def test_the_request_page_shows_population_and_output(stack: Stack) -> None:
                      headers={"Cookie": f"__Host-primex-session={token}"}).text
     assert "<dd data-population>RI, 2023-01 – 2024-06</dd>" in page
     assert "<dd data-requested-output>microdata (csv)</dd>" in page
+
+
+def test_the_output_check_preview_marks_only_hidden_table_cells(tmp_path: Path) -> None:
+    """A protected table's published cells have an empty `reason`: the preview showed every
+    one of them as '✱ suppressed'. Only the figures of a u (primary) or x (secondary) cell
+    are hidden."""
+    from primex.service.pages.views import _preview
+
+    path = tmp_path / "position.csv"
+    path.write_text("region,position,value,count,status,reason\n"
+                    "*,*,1243,1243,s,\n"
+                    "02000,cpas,,,x,secondary\n"
+                    "03000,other,,,u,min_count\n")
+    table = _preview(path)
+    assert table is not None
+    assert [[gone for _c, gone in row] for row in table["rows"]] == [
+        [False, False, False, False, False, False],
+        [False, False, True, True, False, False],
+        [False, False, True, True, False, False],
+    ]
+
+
+def test_the_demo_service_restarts_after_a_person_moved_to_a_browser_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make serve`, then portal.md's steps: the officer makes a key in the browser, the
+    committee registers it and revokes the old one, the login moves to it. The next
+    `make serve` refused to start ("key 'officer' is not an active key")."""
+    from primex.service import demo_setup
+
+    monkeypatch.setattr(demo_setup, "_data", lambda home, persons: None)  # no PRIMA needed
+    home = Home(tmp_path / "serve")
+    prepared = demo_setup.prepare(home)
+    settings = ServiceSettings(home=home.root, database_url=f"sqlite:///{tmp_path / 's.db'}")
+    state = build_state(settings)
+    try:
+        demo_setup.accounts(state)
+        committee = load_signer(home, "committee", prepared.passphrases["committee"])
+        create_identity(home, "privacy_officer", "officer-browser", PASS)
+        browser = load_identity(home, "officer-browser")
+        browser = type(browser)(browser.name, browser.role, "officer",
+                                browser.public_key_bytes, None)
+        with state.log() as log:
+            log.register_key(browser, committee)
+            log.revoke_key("officer", "moved to a browser key", committee)
+            add_account(state, log, "officer-browser", subject="demo-officer")
+        state.appended()
+        demo_setup.accounts(state)  # the next start
+        assert account_by_subject(state, "demo-officer") == "officer-browser"
+        assert account_by_subject(state, "demo-alice") == "alice"
+    finally:
+        state.close()

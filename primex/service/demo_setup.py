@@ -8,10 +8,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from primex.audit.keys import create_identity, load_identity, load_signer
 from primex.audit.log import open_log
 from primex.home import Home
 from primex.service.accounts import add_account
+from primex.service.db import Account
 from primex.service.state import ServiceState
 
 # key -> (role, organisation, OIDC subject)
@@ -73,8 +76,15 @@ def _data(home: Home, persons: int) -> None:
 
 
 def accounts(state: ServiceState) -> None:
+    """The demo actors' accounts, on every start. A person who has since moved their login
+    to a browser key (docs/portal.md: the committee registers it, the old key may be
+    revoked) keeps it: the demo never takes the login back nor needs the old key."""
     with state.log() as log:
         for name, (_role, _org, sub) in DEMO_ACTORS.items():
+            with state.db() as db:
+                holder = db.scalar(select(Account.key_name).where(Account.oidc_subject == sub))
+            if log.registry.active(name) is None or holder not in (None, name):
+                continue
             add_account(state, log, name, subject=sub, email=f"{name}@demo.invalid")
 
 

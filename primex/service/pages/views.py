@@ -31,6 +31,8 @@ PORTAL_LOGIN_COOKIE = "primex-portal-login"  # the OIDC callback then lands on t
 PREVIEW_ROWS = 10
 # blanked values (sdcMicro's local suppression); "*" is a generalisation level, shown as is
 SUPPRESSED_MARKS = frozenset({"", "NA", "NaN", "nan", "None", "<NA>"})
+# a protected table's own columns: an empty `reason` is a published cell, not a hidden one
+TABLE_TECHNICAL = frozenset({"status", "reason"})
 # what waits for whom (the request states in primex.audit.workflow.STATES)
 WAITING: dict[str, tuple[str, ...]] = {
     "researcher": ("returned", "released"),
@@ -387,7 +389,14 @@ def _preview(path: Path) -> dict[str, Any] | None:
         return None
     if not rows:
         return None
-    return {"header": rows[0],
+    header = rows[0]
+    if "status" in header:  # a protected table: only the figures of a u/x cell are hidden
+        status = header.index("status")
+        return {"header": header, "rows": [
+            [(cell, cell.strip() in SUPPRESSED_MARKS and name not in TABLE_TECHNICAL
+              and len(row) > status and row[status].strip() in ("u", "x"))
+             for name, cell in zip(header, row, strict=False)] for row in rows[1:]]}
+    return {"header": header,
             "rows": [[(cell, cell.strip() in SUPPRESSED_MARKS) for cell in row]
                      for row in rows[1:]]}
 
