@@ -5,6 +5,7 @@ moving their login to a new (browser) key."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,25 @@ def test_the_demo_service_restarts_after_a_person_moved_to_a_browser_key(
         assert account_by_subject(state, "demo-alice") == "alice"
     finally:
         state.close()
+
+
+def test_the_president_reads_the_disclosure_summary_before_signing(stack: Stack) -> None:
+    """president.md: read the disclosure summary before you sign. The CLI prints it; the
+    portal's sign-off page showed only the manifest."""
+    import httpx
+
+    from primex.service.identity import new_session
+
+    chain = stack.chain
+    chain.submit()
+    chain.approve()
+    chain.extract()
+    chain.protect()
+    with stack.client("olivia") as olivia:
+        olivia.decide(chain.request, "output_check", {"decision": "approve"})
+    token, _csrf = new_session(stack.state, "paul")
+    page = httpx.get(f"{stack.url}/portal/requests/{chain.request}",
+                     headers={"Cookie": f"__Host-primex-session={token}"}).text
+    summary = re.search(r"<p data-signoff-summary>(.*?)</p>", page)
+    assert summary is not None and "suppressed_values" in summary.group(1)  # the chain's
+    assert 'data-sign="signoff"' in page
