@@ -201,3 +201,40 @@ def test_the_president_reads_the_disclosure_summary_before_signing(stack: Stack)
     summary = re.search(r"<p data-signoff-summary>(.*?)</p>", page)
     assert summary is not None and "suppressed_values" in summary.group(1)  # the chain's
     assert 'data-sign="signoff"' in page
+
+
+def test_the_open_command_names_the_key_that_decrypts(stack: Stack) -> None:
+    """A researcher who signs in the browser (key alice-web, registered with the X25519 key
+    of her CLI key `alice`, as portal.md says) was told `--key alice-web`: no such key on
+    her machine, and a browser key cannot decrypt anyway."""
+
+    import httpx
+
+    from primex.audit.keys import Identity
+    from primex.service.identity import new_session
+
+    chain = stack.chain
+    alice = chain.ids["alice"]
+    with stack.state.log() as log:
+        log.register_key(Identity("alice-web", "researcher", "alice", bytes(range(32)),
+                                  alice.encryption_public_key_bytes),
+                         chain.signers["committee"], organisation="HIVA - KU Leuven")
+        add_account(stack.state, log, "alice-web", subject="sub-alice-web")
+    stack.state.appended()
+    chain.submit()
+    chain.approve()
+    chain.extract()
+    chain.protect()
+    rid = chain.request
+    with stack.client("olivia") as olivia, stack.client("paul") as paul, \
+            stack.client("spp") as spp:
+        olivia.decide(rid, "output_check", {"decision": "approve"})
+        paul.decide(rid, "signoff", {})
+        chain.witness()
+        assert spp.wait_job(spp.start_job(rid, "build")["id"])["state"] == "done"
+    token, _csrf = new_session(stack.state, "alice-web")
+    page = httpx.get(f"{stack.url}/portal/requests/{rid}",
+                     headers={"Cookie": f"__Host-primex-session={token}"}).text
+    command = re.search(r"<code data-open-command>(.*?)</code>", page)
+    assert command is not None
+    assert f"primex release open {rid}.primex --key alice --log-key" in command.group(1)

@@ -243,6 +243,7 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         diff = list(difflib.unified_diff(texts[-2].splitlines(), texts[-1].splitlines(),
                                          "previous", "current", lineterm="", n=2))
     recipient = None
+    owner = None
     if spec is not None:
         owner = next((e.body for e in key_entries
                       if e.body.get("x25519") == spec.requester.public_key), None)
@@ -277,7 +278,12 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
             "described": described,
             "variable_conditions": variables, "priorities": _priority_names(),
             "comments": comments, "output": output, "recipient": recipient,
-            "counts": counts, "package_cmd": _open_command(rid, actor, origin_key),
+            "counts": counts,
+            # the key that decrypts is the one registered with the request's X25519 key
+            # (made by `primex keys init` on the researcher's machine), not a browser key,
+            # which has no decryption half
+            "package_cmd": _open_command(rid, owner["name"] if owner else actor.key_name,
+                                         origin_key),
             "checks": checks}
 
 
@@ -310,10 +316,10 @@ def _log_vkey(log: Any) -> str | None:
     return vkey(log.origin, info.public_key) if info is not None else None
 
 
-def _open_command(rid: str, actor: Actor, log_key: str | None) -> str:
+def _open_command(rid: str, key_name: str, log_key: str | None) -> str:
     from primex.release.package import SUFFIX
 
-    cmd = f"primex release open {rid}{SUFFIX} --key {actor.key_name}"
+    cmd = f"primex release open {rid}{SUFFIX} --key {key_name}"
     return cmd + (f" --log-key '{log_key}'" if log_key else "")
 
 
