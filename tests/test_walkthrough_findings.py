@@ -238,3 +238,37 @@ def test_the_open_command_names_the_key_that_decrypts(stack: Stack) -> None:
     command = re.search(r"<code data-open-command>(.*?)</code>", page)
     assert command is not None
     assert f"primex release open {rid}.primex --key alice --log-key" in command.group(1)
+
+
+@pytest.mark.browser
+def test_portal_css_keeps_long_cells_and_problem_lines_readable(tmp_path: Path) -> None:
+    """In chromium with the portal's stylesheet: the committee's report table (a 64-digit
+    manifest hash in a cell) widened the page past the window, and the editor's problem
+    summary ran every `request validate` line into one paragraph."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from portal_fixtures import CHROMIUM, chromium_args
+
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed: run scripts/test-system-deps.sh as root")
+    css = Path(__file__).resolve().parents[1] / "primex/service/pages/static/portal.css"
+    digest = "e220330ca416675bc10610099a5ef223accdf5493e75e14dd9d4398a2bfa13ad"
+    page_file = tmp_path / "page.html"
+    page_file.write_text(
+        f'<!doctype html><html lang="en"><head><link rel="stylesheet" href="{css.as_uri()}">'
+        "</head><body><main><table><tr><td>REQ-2026-0001</td><td>released</td>"
+        + "".join(f"<td>president (president) on 2026-12-06, manifest {digest}</td>"
+                  for _ in range(3))
+        + "</tr></table><p data-problem-count></p></main></body></html>")
+    lines = ["a.yaml:1:1: title: too short", "a.yaml:2:3: disclosure.k: k = 3 is below 5"]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_args())
+        page = browser.new_page(viewport={"width": 800, "height": 600})
+        page.goto(page_file.as_uri())
+        page.evaluate("t => { document.querySelector('[data-problem-count]').textContent = t }",
+                      "\n".join(lines))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        assert page.inner_text("[data-problem-count]").splitlines() == lines
+        heights = page.evaluate("document.querySelector('[data-problem-count]')"
+                                ".getClientRects()[0].height")
+        assert heights > 1.5 * 16  # two lines on the screen, not one
+        browser.close()
