@@ -272,3 +272,20 @@ def test_portal_css_keeps_long_cells_and_problem_lines_readable(tmp_path: Path) 
                                 ".getClientRects()[0].height")
         assert heights > 1.5 * 16  # two lines on the screen, not one
         browser.close()
+
+
+def test_the_distance_to_the_optimum_names_the_tables_protected_together() -> None:
+    """Two linked tables protected as one problem: the report printed the joint figure under
+    each table, '15 secondary cells … 8 more (value -900 more)', beside a table that had 0
+    secondary suppressions."""
+    from primex.protection.step import _optimum_md
+
+    joint = {"checked": True, "proven_optimal": True, "best_secondary_cells": 15,
+             "extra_cells": 8, "extra_value": -900.0}
+    (line,) = _optimum_md(joint, ["by_region", "position"])
+    assert line == ("  Distance to the optimum (tables by_region, position protected together): "
+                    "the exact optimum has 15 secondary cells; the heuristic suppressed 8 more "
+                    "(suppressed value 900 lower).")
+    (alone,) = _optimum_md({**joint, "extra_value": 12.5}, ["by_region"])
+    assert alone.endswith("suppressed 8 more (suppressed value 12.5 higher).")
+    assert alone.startswith("  Distance to the optimum: ")

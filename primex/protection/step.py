@@ -316,6 +316,7 @@ def _tables(
                 "in an earlier release")
         results.extend(zip(tables, pts, strict=True))
     optima: dict[int, dict[str, Any]] = {}
+    together: dict[int, list[str]] = {}  # the tables of each shared problem (one list each)
     for table, pt in results:
         rep = pt.report
         reports[table.name] = {
@@ -336,6 +337,8 @@ def _tables(
             if key not in optima:
                 optima[key] = distance_to_optimum(pt.problem, OPTIMUM_CHECK)
             reports[table.name]["secondary_optimum"] = optima[key]
+            together.setdefault(key, []).append(table.name)
+            reports[table.name]["secondary_optimum_tables"] = together[key]
         if pt.passed:
             published = pt.published()
             # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
@@ -502,17 +505,23 @@ def _summary(kind: str, passed: bool, details: dict[str, Any]) -> str:
     return f"synthetic {verdict}" + (f"; failed: {', '.join(failed)}" if failed else "")
 
 
-def _optimum_md(o: dict[str, Any] | None) -> list[str]:
-    """One line: the secondary suppression's distance to the exact optimum."""
+def _optimum_md(o: dict[str, Any] | None, tables: list[str] | None = None) -> list[str]:
+    """One line: the secondary suppression's distance to the exact optimum. Tables protected
+    together share one problem: the line says so, or it reads as each table's own figure."""
     if not o:
         return []
+    head = "  Distance to the optimum" + (
+        f" (tables {', '.join(tables)} protected together)" if tables and len(tables) > 1
+        else "")
     if not o["checked"]:
-        return [f"  Distance to the optimum: {o['note']}."]
+        return [f"{head}: {o['note']}."]
     if o["proven_optimal"]:
-        return [f"  Distance to the optimum: the exact optimum has {o['best_secondary_cells']}"
-                f" secondary cells; the heuristic suppressed {o['extra_cells']} more "
-                f"(value {o['extra_value']:g} more)."]
-    return [f"  Distance to the optimum: optimum not proven within {o['time_limit_s']:g} s; "
+        value = o.get("extra_value")
+        worth = "" if value is None else (
+            f" (suppressed value {abs(value):g} {'lower' if value < 0 else 'higher'})")
+        return [f"{head}: the exact optimum has {o['best_secondary_cells']}"
+                f" secondary cells; the heuristic suppressed {o['extra_cells']} more{worth}."]
+    return [f"{head}: optimum not proven within {o['time_limit_s']:g} s; "
             f"the heuristic's {o['heuristic_secondary_cells']} secondary cells are at most "
             f"{o['heuristic_above_bound_pct']} % above the best lower bound "
             f"({o['lower_bound']:g})."]
@@ -573,7 +582,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"  Utility: {100 * t.get('published_share', 0):.1f} % of the cells published; "
                 f"dimensions banded before suppression: {levels or 'none'}.")
-            lines += _optimum_md(t.get("secondary_optimum"))
+            lines += _optimum_md(t.get("secondary_optimum"), t.get("secondary_optimum_tables"))
     else:
         ev = details["evaluation"]
         lines += [
