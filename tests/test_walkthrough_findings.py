@@ -289,3 +289,24 @@ def test_the_distance_to_the_optimum_names_the_tables_protected_together() -> No
     (alone,) = _optimum_md({**joint, "extra_value": 12.5}, ["by_region"])
     assert alone.endswith("suppressed 8 more (suppressed value 12.5 higher).")
     assert alone.startswith("  Distance to the optimum: ")
+
+
+def test_the_codebook_names_the_regions_in_french_and_dutch(tmp_path: Path) -> None:
+    """A table by region arrived with bare REFNIS codes (02000, 03000, 04000) and no value
+    labels, while every other coded column has FR/NL labels."""
+    from primex.release.codebook import build_codebook
+    from primex.release.manifest import collect_protected
+
+    protected = tmp_path / "R" / "protected"
+    protected.mkdir(parents=True)
+    (protected / "by_region.csv").write_text(
+        "region,value,count,status,reason\n*,10,10,s,\n04000,10,10,s,\n")
+    book = build_codebook(protected, collect_protected(protected.parent),
+                          request_id="REQ-2026-0001", title="t")
+    (field,) = [f for r in book["resources"] for f in r["schema"]["fields"]
+                if f["name"] == "region"]
+    brussels = {c["value"]: c for c in field["categories"]}["04000"]
+    # the official names (FPS Economy, REFNIS), written here as the reference
+    assert brussels["label_fr"] == "Région de Bruxelles-Capitale"
+    assert brussels["label_nl"] == "Brussels Hoofdstedelijk Gewest"
+    assert sorted(c["value"] for c in field["categories"]) == ["02000", "03000", "04000"]

