@@ -4,6 +4,7 @@ moving their login to a new (browser) key."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -310,3 +311,36 @@ def test_the_codebook_names_the_regions_in_french_and_dutch(tmp_path: Path) -> N
     assert brussels["label_fr"] == "Région de Bruxelles-Capitale"
     assert brussels["label_nl"] == "Brussels Hoofdstedelijk Gewest"
     assert sorted(c["value"] for c in field["categories"]) == ["02000", "03000", "04000"]
+
+
+@pytest.mark.parametrize(("keep", "first"), [("sex", {"age": "total"}),
+                                              ("age", {"sex": "total"})])
+def test_the_assessment_suggests_generalising_a_keep_variable_last(
+    tmp_path: Path, keep: str, first: dict[str, str]
+) -> None:
+    """A researcher marks a variable `keep`; the pre-assessment's first suggestion was to
+    generalise exactly that variable to its total. Here both single generalisations reach
+    k = 5 at the same unweighted cost (1): the priority decides."""
+    from requests_helpers import make_prima, valid_request
+
+    from primex.requests.assess import assess
+    from primex.requests.validate import validate_bytes
+
+    home = Home(tmp_path)
+    people = ([{"sex": "F", "age": 20}] * 5 + [{"sex": "M", "age": 20}] * 2
+              + [{"sex": "F", "age": 30}] * 2 + [{"sex": "M", "age": 30}] * 5)
+    make_prima(home.prima_db, people)
+    text = valid_request(**{
+        "variables: [age, sex, nationality_group, region, category, spell_duration, student]":
+            "variables: [age, sex]",
+        "max_suppression: 0.02": f"max_suppression: 0.05\n  priorities: {{{keep}: keep}}",
+        "  filters:\n    age: {min: 18, max: 24}\n": "",
+    })
+    checked = validate_bytes(text.encode(), "req.yaml", home=home,
+                             today=dt.date(2026, 11, 24))
+    assert checked.lines() == []
+    result = assess(checked.spec, home)
+    assert result.records == 14 and not result.within_target
+    assert result.suggestions[0].levels == first
+    assert result.suggestions[0].cost == pytest.approx(1.0)
+    assert result.suggestions[1].cost == pytest.approx(4.0)  # the keep variable, weight 4

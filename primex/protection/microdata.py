@@ -16,15 +16,12 @@ import pandas as pd
 from primex.catalogue import load_catalogue, load_policy
 from primex.errors import PrimexError
 from primex.protection.micro_report import build_report
+from primex.requests.conditions import PRIORITY_WEIGHTS
 from primex.sdc.micro.anonymize import anonymize
 from primex.sdc.micro.hierarchy import GeneralisationHierarchy
 from primex.sdc.micro.perturb import perturb_variables
 from primex.sdc.micro.problem import MicroProblem
 from primex.sdc.params import PerturbationPolicy
-
-# Weight of a QI's information loss in the generalisation search, per priority (like
-# sdcMicro's importance and ARX's attribute weights: relative, only the ratios matter).
-PRIORITY_WEIGHTS: dict[str, float] = {"keep": 4.0, "high": 2.0, "normal": 1.0, "low": 0.5}
 
 
 def from_catalogue(name: str, values: Iterable[object]) -> GeneralisationHierarchy:

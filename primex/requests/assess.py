@@ -37,6 +37,7 @@ from primex.catalogue import Catalogue, Policy, load_catalogue, load_policy
 from primex.errors import PrimexError
 from primex.home import Home
 from primex.requests import population
+from primex.requests.conditions import PRIORITY_WEIGHTS
 from primex.requests.spec import RequestSpec
 from primex.sdc.micro.lattice import cheapest_nodes, node_cost
 from primex.sdc.micro.risk import KeyRisk, combination_ids, key_frequencies
@@ -182,8 +183,16 @@ def _ladder(catalogue: Catalogue, name: str, values: pd.Series) -> tuple[_Ladder
     return _Ladder(name, levels, codes), note
 
 
-def _cost(node: tuple[int, ...], ladders: list[_Ladder]) -> float:
-    return node_cost(node, [ladder.height for ladder in ladders])
+def _cost(node: tuple[int, ...], ladders: list[_Ladder],
+          priorities: dict[str, str] | None = None) -> float:
+    """The lattice cost, each variable weighted by the request's priority for it (the
+    protection step's weights): generalising a `keep` variable is the last suggestion."""
+    weights = [PRIORITY_WEIGHTS.get((priorities or {}).get(ladder.name, "normal"), 1.0)
+               for ladder in ladders]
+    heights = [ladder.height for ladder in ladders]
+    return sum(w * c for w, c in zip(weights, (
+        node_cost((level,), (height,)) for level, height in zip(node, heights, strict=True)),
+        strict=True))
 
 
 def _search(
@@ -310,7 +319,8 @@ def assess(
         if not within and ladders:
             found = _search(ladders, lambda r: r.violating_k <= allowed, evaluate)
             suggestions = sorted(
-                (Suggestion(_levels(node, ladders), _cost(node, ladders), result)
+                (Suggestion(_levels(node, ladders),
+                            _cost(node, ladders, dict(spec.disclosure.priorities)), result)
                  for node, result in found),
                 key=lambda s: (round(s.cost, 9), s.risk.violating_k if s.risk else 0),
             )

@@ -124,6 +124,10 @@ def _looser(name: str, value: Decimal, than: Decimal) -> bool:
 
 
 PRIORITIES = ("keep", "high", "normal", "low")
+# Weight of a QI's information loss in the generalisation search, per priority (like
+# sdcMicro's importance and ARX's attribute weights: relative, only the ratios matter). The
+# pre-assessment ranks its suggestions with the same weights as the protection step.
+PRIORITY_WEIGHTS: dict[str, float] = {"keep": 4.0, "high": 2.0, "normal": 1.0, "low": 0.5}
 
 
 def _output_condition(name: str, text: str, output: dict[str, Any]) -> bool:
