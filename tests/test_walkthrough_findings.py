@@ -344,3 +344,24 @@ def test_the_assessment_suggests_generalising_a_keep_variable_last(
     assert result.suggestions[0].levels == first
     assert result.suggestions[0].cost == pytest.approx(1.0)
     assert result.suggestions[1].cost == pytest.approx(4.0)  # the keep variable, weight 4
+
+
+def test_the_parameters_in_force_carry_the_approved_number_of_output_checkers() -> None:
+    """An approval made under four eyes (output_checks: 2): the disclosure report's
+    "Parameters in force" said output_check.checkers 1 (the policy file of the day)."""
+    from primex.protection.step import effective_policy
+
+    spec = RequestSpec.model_validate(_spec_data(), strict=False)
+    policy = effective_policy(spec, {"disclosure": {"k": 6}, "output_checks": 2})
+    assert policy.as_dict()["output_check"] == {"checkers": 2}
+    assert policy.as_dict()["microdata"]["k"] == 6
+    assert effective_policy(spec, {"output_checks": 1}).as_dict()["output_check"] == {
+        "checkers": 1}
+
+
+def _spec_data() -> dict:
+    import yaml
+
+    data = yaml.safe_load(FILTERED.format(key="primex-x25519:" + "A" * 43 + "="))
+    data["retention_until"] = str(data["retention_until"])
+    return data

@@ -84,6 +84,12 @@ def effective_policy(spec: Any, conditions: dict[str, Any] | None) -> Policy:
     """Service minimums, tightened by the researcher's proposal, then by the officer."""
     policy = load_policy().tighten(spec.policy_overrides(), where="request disclosure")
     approved = (conditions or {}).get("disclosure") or {}
+    # the number of output checkers the approval pinned (C6), so that the report's
+    # "parameters in force" says 2 when the approval asked for four eyes
+    checks = (conditions or {}).get("output_checks")
+    if isinstance(checks, int) and checks > policy.output_check.checkers:
+        policy = policy.tighten({"output_check": {"checkers": checks}},
+                                where="approval conditions")
     if not approved:
         return policy
     micro = {k: approved[k] for k in ("k", "l", "max_suppression") if k in approved}
