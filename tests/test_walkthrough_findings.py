@@ -365,3 +365,26 @@ def _spec_data() -> dict:
     data = yaml.safe_load(FILTERED.format(key="primex-x25519:" + "A" * 43 + "="))
     data["retention_until"] = str(data["retention_until"])
     return data
+
+
+def test_a_refused_condition_in_the_portal_does_not_name_the_cli_option(stack: Stack) -> None:
+    """Beside the approval form's k field the officer read '--conditions: conditions may
+    only tighten: k=2 …': the CLI's option name, on a web page."""
+    import httpx
+
+    from primex.service.identity import new_session
+
+    with stack.client("alice") as client:
+        rid = str(client.submit(release_chain.SPEC.format(
+            key=stack.chain.ids["alice"].encryption_public_key))["request"])
+    token, csrf = new_session(stack.state, "olivia")
+    reply = httpx.post(f"{stack.url}/api/requests/{rid}/approve/prepare",
+                       headers={"Cookie": f"__Host-primex-session={token}",
+                                "X-CSRF-Token": csrf}, json={"conditions": ["k=2"]})
+    assert reply.status_code == 422
+    detail = reply.json()["detail"]
+    assert detail["field"] == "k"
+    assert detail["lines"] == [
+        "conditions may only tighten: k=2 is looser than the service minimum 5 (hint: k, l, "
+        "min_count, p_percent, dominance.n: higher is tighter; max_suppression, dominance.k: "
+        "lower is tighter)"]

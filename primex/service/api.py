@@ -364,7 +364,11 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
         # beside the form field of the first condition that makes it fail
         culprit = next((item for n, item in enumerate(items, 1)
                         if _fails(items[:n], proposed, minimums)), None)
-        raise HTTPException(422, {"lines": [redact(exc.one_line())],
+        # beside a form field, the CLI option the parser names (`--conditions: …`) means
+        # nothing to the officer: the field is the place
+        line = PrimexError(exc.what, hint=exc.hint).one_line() if (
+            exc.where == "--conditions") else exc.one_line()
+        raise HTTPException(422, {"lines": [redact(line)],
                                   "field": _condition_field(culprit)}) from None
 
 
