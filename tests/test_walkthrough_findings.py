@@ -388,3 +388,16 @@ def test_a_refused_condition_in_the_portal_does_not_name_the_cli_option(stack: S
         "conditions may only tighten: k=2 is looser than the service minimum 5 (hint: k, l, "
         "min_count, p_percent, dominance.n: higher is tighter; max_suppression, dominance.k: "
         "lower is tighter)"]
+
+
+def test_the_suggestion_search_itself_weighs_the_priorities() -> None:
+    """Reordering is not enough: when every one of the cheapest unweighted nodes generalises
+    the `keep` variable, the search must look further (weights 1 and 4: the second variable
+    is `keep`, so generalising the first is the cheapest suggestion)."""
+    from primex.sdc.micro.lattice import cheapest_nodes, node_cost
+
+    found = cheapest_nodes([1, 1], lambda r: True, lambda n: n, wanted=1,
+                           max_evaluations=10, time_budget_s=5, weights=[1.0, 4.0])
+    assert [node for node, _ in found] == [(1, 0)]
+    assert node_cost((0, 1), [1, 1], [1.0, 4.0]) == 4.0
+    assert node_cost((1, 1), [3, 1]) == pytest.approx(1 / 3 + 1)

@@ -187,23 +187,26 @@ def _cost(node: tuple[int, ...], ladders: list[_Ladder],
           priorities: dict[str, str] | None = None) -> float:
     """The lattice cost, each variable weighted by the request's priority for it (the
     protection step's weights): generalising a `keep` variable is the last suggestion."""
-    weights = [PRIORITY_WEIGHTS.get((priorities or {}).get(ladder.name, "normal"), 1.0)
-               for ladder in ladders]
-    heights = [ladder.height for ladder in ladders]
-    return sum(w * c for w, c in zip(weights, (
-        node_cost((level,), (height,)) for level, height in zip(node, heights, strict=True)),
-        strict=True))
+    return node_cost(node, [ladder.height for ladder in ladders],
+                     _weights(ladders, priorities))
+
+
+def _weights(ladders: list[_Ladder], priorities: dict[str, str] | None) -> list[float]:
+    return [PRIORITY_WEIGHTS.get((priorities or {}).get(ladder.name, "normal"), 1.0)
+            for ladder in ladders]
 
 
 def _search(
     ladders: list[_Ladder],
     ok: Any,
     evaluate: Any,
+    priorities: dict[str, str] | None = None,
 ) -> list[tuple[tuple[int, ...], Any]]:
-    """Cheapest lattice nodes that satisfy `ok`, skipping generalisations of found ones."""
+    """Cheapest lattice nodes that satisfy `ok`, skipping generalisations of found ones;
+    cheapest with the request's priorities, so a `keep` variable is generalised last."""
     return cheapest_nodes([ladder.height for ladder in ladders], ok, evaluate,
                           wanted=SUGGESTIONS, max_evaluations=MAX_EVALUATIONS,
-                          time_budget_s=TIME_BUDGET_S)
+                          time_budget_s=TIME_BUDGET_S, weights=_weights(ladders, priorities))
 
 
 def _levels(node: tuple[int, ...], ladders: list[_Ladder]) -> dict[str, str]:
@@ -317,7 +320,8 @@ def assess(
             return measure(key_frequencies(cols, len(frame)), k)
 
         if not within and ladders:
-            found = _search(ladders, lambda r: r.violating_k <= allowed, evaluate)
+            found = _search(ladders, lambda r: r.violating_k <= allowed, evaluate,
+                            dict(spec.disclosure.priorities))
             suggestions = sorted(
                 (Suggestion(_levels(node, ladders),
                             _cost(node, ladders, dict(spec.disclosure.priorities)), result)

@@ -258,9 +258,13 @@ def search(
     return SearchResult(best[1], best[0], best[2], evaluated, pruned, feasible)
 
 
-def node_cost(node: tuple[int, ...], heights: Sequence[int]) -> float:
-    """Sum over variables of the chosen level scaled to 0..1 by the hierarchy's height."""
-    return sum(level / height for level, height in zip(node, heights, strict=True) if height)
+def node_cost(node: tuple[int, ...], heights: Sequence[int],
+              weights: Sequence[float] | None = None) -> float:
+    """Sum over variables of the chosen level scaled to 0..1 by the hierarchy's height, each
+    times its weight (sdcMicro's importance, ARX's attribute weights; 1 when not given)."""
+    ws = weights if weights is not None else [1.0] * len(heights)
+    return sum(w * level / height
+               for level, height, w in zip(node, heights, ws, strict=True) if height)
 
 
 def cheapest_nodes(
@@ -271,13 +275,15 @@ def cheapest_nodes(
     wanted: int,
     max_evaluations: int,
     time_budget_s: float,
+    weights: Sequence[float] | None = None,
 ) -> list[tuple[tuple[int, ...], Any]]:
-    """The `wanted` cheapest lattice nodes (by `node_cost`) whose `evaluate` result is `ok`,
-    skipping generalisations of nodes already found and the root: quick suggestions for a
-    researcher, not the optimum `search` finds for the protection step."""
+    """The `wanted` cheapest lattice nodes (by `node_cost`, with the variables' `weights`)
+    whose `evaluate` result is `ok`, skipping generalisations of nodes already found and the
+    root: quick suggestions for a researcher, not the optimum `search` finds for the
+    protection step."""
     nodes = sorted(
         itertools.product(*(range(h + 1) for h in heights)),
-        key=lambda node: (node_cost(node, heights), sum(node), node),
+        key=lambda node: (node_cost(node, heights, weights), sum(node), node),
     )
     found: list[tuple[tuple[int, ...], Any]] = []
     started = time.monotonic()
