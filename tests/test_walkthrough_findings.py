@@ -401,3 +401,19 @@ def test_the_suggestion_search_itself_weighs_the_priorities() -> None:
     assert [node for node, _ in found] == [(1, 0)]
     assert node_cost((0, 1), [1, 1], [1.0, 4.0]) == 4.0
     assert node_cost((1, 1), [3, 1]) == pytest.approx(1 / 3 + 1)
+
+
+def test_the_output_check_shows_risk_figures_a_person_can_read() -> None:
+    """The officer's risk table printed 20.87003657302913 and 0.14285714285714285."""
+    from primex.service.pages.views import _disclosure
+
+    shown = _disclosure({"details": {
+        "risk_before": {"global_risk_ER": 202.0, "max_individual_risk": 1.0,
+                        "sample_uniques": 98},
+        "risk_after": {"global_risk_ER": 20.87003657302913,
+                       "max_individual_risk": 0.14285714285714285, "sample_uniques": 0},
+        "information_loss": {"loss": 0.5257421150278293}}})
+    assert shown["risk"] == [("global_risk_ER", "202", "20.87"),
+                             ("max_individual_risk", "1", "0.1429"),
+                             ("sample_uniques", 98, 0)]
+    assert shown["loss"] == [("loss", "0.5257")]

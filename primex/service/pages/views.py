@@ -357,7 +357,7 @@ def _disclosure(report: dict[str, Any]) -> dict[str, Any]:
     table or synthetic report shows its summary and the full report below)."""
     details = _dict(report.get("details"))
     before, after = _dict(details.get("risk_before")), _dict(details.get("risk_after"))
-    risk = [(m, before.get(m), after.get(m)) for m in RISK_METRICS
+    risk = [(m, _figure(before.get(m)), _figure(after.get(m))) for m in RISK_METRICS
             if m in before or m in after]
     if "kanon_violations_before" in details:
         risk.append(("records violating k-anonymity", details.get("kanon_violations_before"),
@@ -373,7 +373,15 @@ def _disclosure(report: dict[str, Any]) -> dict[str, Any]:
     return {"summary": report.get("summary"), "passed": report.get("passed"), "risk": risk,
             "generalised": generalised, "suppressed": suppressed,
             "reason": details.get("suppression_reason"),
-            "loss": [(k, v) for k, v in loss.items() if not isinstance(v, dict | list)]}
+            "loss": [(k, _figure(v)) for k, v in loss.items() if not isinstance(v, dict | list)]}
+
+
+def _figure(value: Any) -> Any:
+    """A measure as a person reads it: 4 significant digits (20.87, 0.1429), not the 17 of
+    a float's repr (20.87003657302913); counts and text unchanged."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value
 
 
 def _preview(path: Path) -> dict[str, Any] | None:
