@@ -245,7 +245,8 @@ def test_the_open_command_names_the_key_that_decrypts(stack: Stack) -> None:
 def test_portal_css_keeps_long_cells_and_problem_lines_readable(tmp_path: Path) -> None:
     """In chromium with the portal's stylesheet: the committee's report table (a 64-digit
     manifest hash in a cell) widened the page past the window, and the editor's problem
-    summary ran every `request validate` line into one paragraph."""
+    summary ran every `request validate` line into one paragraph. Only the cells that hold
+    hashes and keys (class `long`) may break anywhere."""
     sync_api = pytest.importorskip("playwright.sync_api")
     from portal_fixtures import CHROMIUM, chromium_args
 
@@ -256,8 +257,9 @@ def test_portal_css_keeps_long_cells_and_problem_lines_readable(tmp_path: Path) 
     page_file = tmp_path / "page.html"
     page_file.write_text(
         f'<!doctype html><html lang="en"><head><link rel="stylesheet" href="{css.as_uri()}">'
-        "</head><body><main><table><tr><td>REQ-2026-0001</td><td>released</td>"
-        + "".join(f"<td>president (president) on 2026-12-06, manifest {digest}</td>"
+        "</head><body><main><table><tr><td>REQ-2026-0001</td>"
+        "<td><span id=word>vrijgegeven</span></td>"
+        + "".join(f'<td class="long">president (president) on 2026-12-06, manifest {digest}</td>'
                   for _ in range(3))
         + "</tr></table><p data-problem-count></p></main></body></html>")
     lines = ["a.yaml:1:1: title: too short", "a.yaml:2:3: disclosure.k: k = 3 is below 5"]
@@ -268,6 +270,8 @@ def test_portal_css_keeps_long_cells_and_problem_lines_readable(tmp_path: Path) 
         page.evaluate("t => { document.querySelector('[data-problem-count]').textContent = t }",
                       "\n".join(lines))
         assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        # ... while a word of another cell stays whole (one line box, not "vrijgeg|even")
+        assert page.evaluate("document.getElementById('word').getClientRects().length") == 1
         assert page.inner_text("[data-problem-count]").splitlines() == lines
         heights = page.evaluate("document.querySelector('[data-problem-count]')"
                                 ".getClientRects()[0].height")
