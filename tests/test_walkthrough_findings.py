@@ -61,7 +61,8 @@ def test_the_history_states_conditions_in_the_cli_words(
     history = json.loads(capsys.readouterr().out)["history"]
     assert history[-1]["summary"] == (
         "conditions: k=6 (tightened), l=2, max_suppression=0.03, dominance.n=2, "
-        "dominance.k=85, age=age_10y, drop=category, output checked by 2 different officers; "
+        "dominance.k=85, age=age_10y, drop=category, four eyes: 2 different officers check "
+        "the output; "
         "notes: No maps.")
 
 

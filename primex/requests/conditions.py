@@ -277,7 +277,7 @@ def describe_conditions(conditions: dict[str, Any]) -> str:
     parts += [f"priority.{var}={p}" for var, p in (conditions.get("priorities") or {}).items()]
     checks = conditions.get("output_checks", 1)
     if isinstance(checks, int) and checks > 1:
-        parts.append(f"output checked by {checks} different officers")
+        parts.append(f"four eyes: {checks} different officers check the output")
     text = ", ".join(parts)
     notes = [str(n) for n in conditions.get("notes") or []]
     if notes:
