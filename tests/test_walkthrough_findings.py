@@ -422,3 +422,14 @@ def test_the_output_check_shows_risk_figures_a_person_can_read() -> None:
                              ("max_individual_risk", "1", "0.1429"),
                              ("sample_uniques", 98, 0)]
     assert shown["loss"] == [("loss", "0.5257")]
+
+
+def test_the_committee_report_tells_the_two_ks_apart() -> None:
+    """The report read 'disclosure: dominance: k: 85; n: 2; k: 5': which k is k-anonymity?"""
+    from primex.committee.report import _flat
+
+    conditions = {"disclosure": {"dominance": {"k": 85, "n": 2}, "k": 6},
+                  "notes": ["No maps."], "tightened": ["k"]}
+    assert _flat(conditions) == ("disclosure.dominance.k: 85; disclosure.dominance.n: 2; "
+                                 "disclosure.k: 6; notes: No maps.; tightened: k")
+    assert _flat({"k": 10, "text": "no region"}) == "k: 10; text: no region"

@@ -71,10 +71,13 @@ def _short(h: Any) -> str:
     return f"{h[:12]}…" if isinstance(h, str) and len(h) > 12 else str(h)
 
 
-def _flat(value: Any) -> str:
-    """A dict/list as short readable text (no JSON punctuation for the committee)."""
+def _flat(value: Any, prefix: str = "") -> str:
+    """A dict/list as short readable text (no JSON punctuation for the committee). Nested
+    keys are dotted (`disclosure.dominance.k: 85; disclosure.k: 6`): flattened side by side,
+    the dominance rule's k and k-anonymity's k read the same."""
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+        return "; ".join(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) and v
+                         else f"{prefix}{k}: {_flat(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(_flat(v) for v in value)
     if value is None:
