@@ -433,3 +433,37 @@ def test_the_committee_report_tells_the_two_ks_apart() -> None:
     assert _flat(conditions) == ("disclosure.dominance.k: 85; disclosure.dominance.n: 2; "
                                  "disclosure.k: 6; notes: No maps.; tightened: k")
     assert _flat({"k": 10, "text": "no region"}) == "k: 10; text: no region"
+
+
+def test_make_serve_points_people_at_the_portal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make serve` printed 'browser login: …/auth/login (then …/api/me)': a JSON page. The
+    people of the flow use the portal, /portal/."""
+    import io
+    import subprocess
+
+    import uvicorn
+
+    from primex.cli import main
+    from primex.service import demo_setup
+
+    class Node:  # the demo OpenID Provider, started and stopped
+        stdout = io.StringIO("READY\n")
+
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
+        def terminate(self) -> None: ...
+        def wait(self, timeout: float) -> int:
+            return 0
+
+    monkeypatch.setattr(demo_setup, "_data",  # no PRIMA needed: only its folder
+                        lambda home, persons: home.spp.mkdir(parents=True, exist_ok=True))
+    monkeypatch.setattr(subprocess, "Popen", Node)
+    monkeypatch.setenv("PRIMEX_PASSPHRASE_SPP", "-")  # the command sets it: undone after
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    provider = tmp_path / "provider.js"
+    provider.write_text("// stand-in\n")
+    assert main(["--home", str(tmp_path / "serve"), "serve", "demo", "--oidc-provider",
+                 str(provider), "--port", "8799"]) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8799/portal/" in out and "/api/me" not in out

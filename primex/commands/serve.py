@@ -132,7 +132,8 @@ def demo(
             raise PrimexError("the demo OpenID Provider did not start", where=str(provider),
                               hint=f"is port {oidc_port} free? (--oidc-port)")
         out.print(f"\n[bold]primex serve[/] on {url} (embedded SQLite, demo accounts)\n"
-                  f"  browser login: {url}/auth/login (then {url}/api/me)\n"
+                  f"  portal (browser): {url}/portal/ (log in, then *Signing key* to make "
+                  "the key your browser signs with; docs/portal.md)\n"
                   "  demo OIDC accounts (login / password):", highlight=False)
         for name, (role, org, sub) in demo_setup.DEMO_ACTORS.items():
             out.print(f"    {sub:<16} {prepared.passwords[sub]:<14} {role}"
