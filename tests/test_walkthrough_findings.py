@@ -467,3 +467,20 @@ def test_make_serve_points_people_at_the_portal(
                  str(provider), "--port", "8799"]) == 0
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8799/portal/" in out and "/api/me" not in out
+
+
+def test_a_table_without_suppressions_still_types_its_reason_column_as_text(
+    tmp_path: Path,
+) -> None:
+    """Two tables of one release: the one with no suppressed cell had `reason` typed 'any'
+    in the codebook, the other 'string'."""
+    from primex.release.codebook import build_codebook
+    from primex.release.manifest import collect_protected
+
+    protected = tmp_path / "R" / "protected"
+    protected.mkdir(parents=True)
+    (protected / "safe.csv").write_text("sex,value,count,status,reason\n*,20,20,s,\nF,20,20,s,\n")
+    book = build_codebook(protected, collect_protected(protected.parent),
+                          request_id="REQ-2026-0001", title="t")
+    types = {f["name"]: f["type"] for r in book["resources"] for f in r["schema"]["fields"]}
+    assert types["reason"] == "string" and types["value"] == "integer"

@@ -44,6 +44,8 @@ _TECHNICAL = {
     "reason": "Why a cell is suppressed (the rule it failed), empty for a published cell.",
 }
 
+_TEXT_COLUMNS = frozenset({"status", "reason", "pseudonym"})
+
 Describe = Callable[[str], dict[str, Any] | None]
 
 
@@ -179,6 +181,8 @@ def _field(f: pa.Field, from_csv: bool, describe: Describe) -> dict[str, Any]:
     # categories stay text whatever they look like.
     if from_csv and info.get("catalogue_type") in ("category", "code"):
         kind = "string"
+    if f.name in _TEXT_COLUMNS and pa.types.is_null(f.type):
+        kind = "string"  # a table with no suppressed cell: `reason` is all empty, still text
     return _fit_categories({"name": f.name, "type": kind, **info})
 
 
