@@ -484,3 +484,41 @@ def test_a_table_without_suppressions_still_types_its_reason_column_as_text(
                           request_id="REQ-2026-0001", title="t")
     types = {f["name"]: f["type"] for r in book["resources"] for f in r["schema"]["fields"]}
     assert types["reason"] == "string" and types["value"] == "integer"
+
+
+@pytest.mark.browser
+def test_making_a_signing_key_again_asks_before_replacing_the_registered_one(
+    stack: Stack,
+) -> None:
+    """The Signing key page offers its button again once a key exists; one more click put a
+    new key in its place, silently: the registered private key (not exportable) was gone
+    and the person could no longer sign."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from portal_fixtures import CHROMIUM, chromium_args
+
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed: run scripts/test-system-deps.sh as root")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_args())
+        page = browser.new_page()
+        page.goto(f"{stack.url}/portal/enrol")
+        key = page.locator("[data-public-key]")
+        page.click("[data-make-key]")
+        sync_api.expect(key).to_have_text(re.compile(r"^[A-Za-z0-9+/]{43}=$"))
+        first = key.inner_text()
+        asked: list[str] = []
+
+        def answer(dialog: object, accept: bool) -> None:
+            asked.append(dialog.message)  # type: ignore[attr-defined]
+            dialog.accept() if accept else dialog.dismiss()  # type: ignore[attr-defined]
+
+        page.once("dialog", lambda d: answer(d, False))
+        page.click("[data-make-key]")
+        page.wait_for_timeout(500)
+        assert asked and "already has a signing key" in asked[0]
+        page.reload()
+        sync_api.expect(key).to_have_text(first)  # kept, in the browser's storage too
+        page.once("dialog", lambda d: answer(d, True))
+        page.click("[data-make-key]")
+        sync_api.expect(key).not_to_have_text(first)
+        browser.close()

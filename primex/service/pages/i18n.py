@@ -113,6 +113,9 @@ EN: dict[str, str] = {
     "no_key": "This browser has no signing key: create one on the Signing key page.",
     "working": "Working…",
     "done": "Done.",
+    "replace_key": "This browser already has a signing key (shown below). A new key replaces "
+    "it for good: you cannot sign with the new one until the committee has registered it. "
+    "Replace it?",
     "not_found": "Not found.",
     "jobs": "SPP steps",
     "output_conditions": "Conditions on the output, per requested variable",
@@ -253,6 +256,9 @@ FR: dict[str, str] = {
               "signature.",
     "working": "En cours…",
     "done": "Terminé.",
+    "replace_key": "Ce navigateur a déjà une clé de signature (affichée ci-dessous). Une "
+    "nouvelle clé la remplace définitivement : vous ne pourrez signer avec la nouvelle "
+    "qu'après son enregistrement par le comité. La remplacer ?",
     "not_found": "Introuvable.",
     "jobs": "Étapes du SPP",
     "output_conditions": "Conditions sur les résultats, par variable demandée",
@@ -397,6 +403,9 @@ NL: dict[str, str] = {
               "Ondertekeningssleutel.",
     "working": "Bezig…",
     "done": "Klaar.",
+    "replace_key": "Deze browser heeft al een ondertekeningssleutel (hieronder). Een nieuwe "
+    "sleutel vervangt hem definitief: u kunt er pas mee ondertekenen nadat het comité hem "
+    "heeft geregistreerd. Vervangen?",
     "not_found": "Niet gevonden.",
     "jobs": "Stappen van de POD",
     "output_conditions": "Voorwaarden op de output, per gevraagde variabele",

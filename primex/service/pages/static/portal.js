@@ -356,6 +356,8 @@ if (makeButton) {
   loadKey().then(async (pair) => { if (pair) out.textContent = await publicKeyB64(pair); });
   makeButton.addEventListener("click", async () => {
     try {
+      // the private key cannot be exported: replacing it loses the registered one for good
+      if (await loadKey() && !window.confirm(meta("primex-replace-key"))) return;
       out.textContent = await publicKeyB64(await makeKey());
       note.textContent = meta("primex-done");
     } catch (error) {
