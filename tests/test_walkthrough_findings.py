@@ -522,3 +522,23 @@ def test_making_a_signing_key_again_asks_before_replacing_the_registered_one(
         page.click("[data-make-key]")
         sync_api.expect(key).not_to_have_text(first)
         browser.close()
+
+
+def test_the_not_found_page_speaks_the_page_language(stack: Stack) -> None:
+    """A French page said 'Introuvable.' then, in English, 'unknown request REQ-2099-0001'."""
+    import httpx
+
+    from primex.service.identity import new_session
+
+    token, _csrf = new_session(stack.state, "alice")
+    for lang, words in (("fr", "Aucune demande que vous pouvez voir"),
+                        ("nl", "Er is geen aanvraag die u mag zien"),
+                        ("en", "There is no request you may see")):
+        page = httpx.get(f"{stack.url}/portal/requests/REQ-2099-0001", headers={
+            "Cookie": f"__Host-primex-session={token}; primex-lang={lang}"})
+        assert page.status_code == 404
+        assert words in page.text and "unknown request" not in page.text
+        assert "<code>REQ-2099-0001</code>" in page.text
+    odd = httpx.get(f"{stack.url}/portal/requests/%3Cb%3Ex", headers={
+        "Cookie": f"__Host-primex-session={token}"})
+    assert "<b>x" not in odd.text  # the id from the address is escaped

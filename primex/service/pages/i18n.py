@@ -117,6 +117,7 @@ EN: dict[str, str] = {
     "it for good: you cannot sign with the new one until the committee has registered it. "
     "Replace it?",
     "not_found": "Not found.",
+    "no_such_request": "There is no request you may see with the id",
     "jobs": "SPP steps",
     "output_conditions": "Conditions on the output, per requested variable",
     "output_conditions_help": "Generalise a variable at least to a level of its catalogue "
@@ -260,6 +261,7 @@ FR: dict[str, str] = {
     "nouvelle clé la remplace définitivement : vous ne pourrez signer avec la nouvelle "
     "qu'après son enregistrement par le comité. La remplacer ?",
     "not_found": "Introuvable.",
+    "no_such_request": "Aucune demande que vous pouvez voir ne porte l'identifiant",
     "jobs": "Étapes du SPP",
     "output_conditions": "Conditions sur les résultats, par variable demandée",
     "output_conditions_help": "Généraliser une variable au moins à un niveau de sa "
@@ -407,6 +409,7 @@ NL: dict[str, str] = {
     "sleutel vervangt hem definitief: u kunt er pas mee ondertekenen nadat het comité hem "
     "heeft geregistreerd. Vervangen?",
     "not_found": "Niet gevonden.",
+    "no_such_request": "Er is geen aanvraag die u mag zien met het nummer",
     "jobs": "Stappen van de POD",
     "output_conditions": "Voorwaarden op de output, per gevraagde variabele",
     "output_conditions_help": "Veralgemeen een variabele minstens tot een niveau van haar "

@@ -193,7 +193,9 @@ async def request_page(request: Request, request_id: str) -> Response:
     except HTTPException as exc:  # the API's 404: unknown, or not the caller's to see
         if exc.status_code != 404:
             raise
-        return _render(request, "error.html", actor, status=404, detail=str(exc.detail))
+        # in the page's language; the same words whether the id does not exist or is
+        # another organisation's
+        return _render(request, "error.html", actor, status=404, request_id=request_id)
     return _render(request, "request.html", actor, **page,
                    condition_fields=CONDITION_FIELDS)
 
