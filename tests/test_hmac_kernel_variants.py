@@ -72,6 +72,30 @@ def test_every_variant_takes_any_bytes_prefix_and_length(variant: str) -> None:
 
 
 @pytest.mark.parametrize("variant", EVERY)
+@pytest.mark.parametrize("prefix", [b"", b"ABCD", PREFIX, b"x" * 43])
+@pytest.mark.parametrize("width", [11, 12])
+def test_every_variant_checks_digits_whatever_the_prefix(variant: str, prefix: bytes,
+                                                         width: int) -> None:
+    """Batches that start with unused lanes (n < 16) or end with a partial batch are judged on
+    their own rows only; one bad byte anywhere in a row is found (widths 11 and 12 take both
+    the AVX-512 kernel's word-wise and byte-wise reads)."""
+    rng = np.random.default_rng(len(prefix))
+    for n in (5, 16, 21, 40):
+        rows = rng.integers(ord("0"), ord("9") + 1, (n, width), dtype=np.uint8)
+        out = hmac_sha256_rows(rows, KEY, prefix=prefix, out_len=16, as_hex=True,
+                               digits_only=True, variant=variant)
+        assert [r.tobytes().decode() for r in out] == [
+            hmac.digest(KEY, prefix + r.tobytes(), "sha256")[:16].hex() for r in rows]
+        for column in range(width):
+            spoiled = rows.copy()
+            spoiled[n - 1, column] = ord("9") + 1 + column  # ':' .. 'E'
+            spoiled[n - 2, width - 1 - column] = ord("0") - 1 - column  # '/' .. '$'
+            with pytest.raises(NotDigitsError) as caught:
+                hmac_sha256_rows(spoiled, KEY, prefix=prefix, digits_only=True, variant=variant)
+            assert caught.value.row == n - 2
+
+
+@pytest.mark.parametrize("variant", EVERY)
 @pytest.mark.parametrize(
     ("key", "data", "out_len", "digest"),
     [  # RFC 4231 §4.2-4.7 (test cases 1-6: the messages that fit one block)

@@ -172,6 +172,45 @@ if HAVE_NUMBA:
 
         return sig, codegen
 
+    @intrinsic
+    def _be32(typingctx, data, index):  # type: ignore[no-untyped-def]
+        """The big-endian 32-bit word at byte `index` of a uint8 array (unaligned)."""
+        sig = types.uint32(data, index)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            ptr = context.make_array(signature.args[0])(context, builder, args[0]).data
+            at = builder.gep(builder.bitcast(ptr, ir.IntType(8).as_pointer()), [args[1]])
+            return builder.bswap(builder.load(builder.bitcast(at, _I32.as_pointer()), align=1))
+
+        return sig, codegen
+
+    @intrinsic
+    def _bad_lanes(typingctx, w, t, mask):  # type: ignore[no-untyped-def]
+        """Bit `lane` set if a byte of w[t*16 + lane] under `mask` is not an ASCII digit."""
+        sig = types.uint64(w, t, mask)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            v = _Vec(builder)
+            ptr = context.make_array(signature.args[0])(context, builder, args[0]).data
+            at = builder.mul(builder.sext(args[1], _I64) if args[1].type != _I64 else args[1],
+                             ir.Constant(_I64, LANES))
+            word = builder.load(_vector_at(builder, ptr, at, _V32), align=4)
+            m = v.splat(args[2])
+            # bytes outside the message read as '0'; then per byte, without carries:
+            # high bit set, below '0' (x + 0x50 < 0x80), above '9' (x + 0x46 >= 0x80)
+            x = builder.or_(builder.and_(word, m),
+                            builder.and_(_splat(_V32, 0x30303030), builder.not_(m)))
+            top = _splat(_V32, 0x80808080)
+            low7 = builder.and_(x, _splat(_V32, 0x7F7F7F7F))
+            at_least_0 = builder.and_(builder.add(low7, _splat(_V32, 0x50505050)), top)
+            above_9 = builder.and_(builder.add(low7, _splat(_V32, 0x46464646)), top)
+            bad = builder.or_(builder.or_(builder.and_(x, top), above_9),
+                              builder.xor(at_least_0, top))
+            lanes = builder.icmp_unsigned("!=", bad, _splat(_V32, 0))
+            return builder.zext(builder.bitcast(lanes, ir.IntType(LANES)), _I64)
+
+        return sig, codegen
+
     _u32 = np.uint32
 
     @njit(nogil=True)
@@ -189,6 +228,10 @@ if HAVE_NUMBA:
         for t in range(16):
             for lane in range(LANES):
                 w[t * LANES + lane] = template[t]
+        mask = np.zeros(16, np.uint32)  # the message's bytes in each block word
+        for j in range(length):
+            pos = prefix_len + j
+            mask[pos >> 2] |= _u32(0xFF) << _u32(24 - 8 * (pos & 3))
         dig = np.empty(8 * LANES, np.uint32)
         hexed = np.empty(8 * LANES, np.uint64)
         first_word = prefix_len >> 2
@@ -196,22 +239,39 @@ if HAVE_NUMBA:
         words = out_len // 4
         for base in range(0, n, LANES):
             rows = min(LANES, n - base)
-            if digits_only:  # one branch-free pass over the batch's bytes
-                bad = _u32(0)
-                for k in range(base * length, (base + rows) * length):
-                    bad |= _u32(_u32(_u32(flat[k]) - _u32(48)) > _u32(9))
-                if bad:
-                    for k in range(base * length, (base + rows) * length):
-                        if _u32(_u32(flat[k]) - _u32(48)) > _u32(9):
-                            return k // length
-            for lane in range(rows):
-                at = (base + lane) * length - prefix_len  # flat index of block byte 0
-                for t in range(first_word, last_word + 1):
+            # whole words straight from the rows' bytes, when all reads stay in the array
+            lo = base * length + 4 * first_word - prefix_len
+            hi = (base + rows - 1) * length + 4 * last_word + 4 - prefix_len
+            if messages.itemsize == 1 and length and lo >= 0 and hi <= n * length:
+                for lane in range(rows):
+                    at = (base + lane) * length - prefix_len  # flat index of block byte 0
+                    for t in range(first_word, last_word + 1):
+                        w[t * LANES + lane] = template[t] | (_be32(flat, at + 4 * t) & mask[t])
+                if digits_only:
+                    bad = np.uint64(0)
+                    for t in range(first_word, last_word + 1):
+                        bad |= _bad_lanes(w, t, mask[t])
+                    bad &= np.uint64((1 << rows) - 1)
+                    if bad:
+                        lane = 0
+                        while not (bad >> np.uint64(lane)) & np.uint64(1):
+                            lane += 1
+                        return base + lane
+            else:  # byte by byte: code points, and the batches at the array's ends
+                for lane in range(rows):
+                    i = base + lane
+                    t = first_word
                     acc = template[t]
-                    for k in range(4):
-                        j = 4 * t + k - prefix_len
-                        if 0 <= j < length:
-                            acc |= _u32(flat[at + 4 * t + k]) << _u32(24 - 8 * k)
+                    for j in range(length):
+                        c = _u32(flat[i * length + j])
+                        if digits_only and _u32(c - _u32(48)) > _u32(9):
+                            return i
+                        pos = prefix_len + j
+                        if pos >> 2 != t:
+                            w[t * LANES + lane] = acc
+                            t = pos >> 2
+                            acc = template[t]
+                        acc |= c << _u32(24 - 8 * (pos & 3))
                     w[t * LANES + lane] = acc
             _hmac16(inner, outer, w, dig)
             if not as_hex:
