@@ -175,5 +175,6 @@ def test_avx512_is_detected_from_numbas_target(monkeypatch: pytest.MonkeyPatch) 
     assert not hmac_avx512.host_has_avx512()
     monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx2,+avx512f,+avx512bw")
     assert hmac_avx512.host_has_avx512()
-    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx2,+sha")
-    assert not hmac_avx512.host_has_avx512()
+    for features in ("+avx2,+sha", "+avx2,+avx512fp16,-avx512f", "-avx512f"):
+        monkeypatch.setenv("NUMBA_CPU_FEATURES", features)
+        assert not hmac_avx512.host_has_avx512()

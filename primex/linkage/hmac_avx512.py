@@ -11,9 +11,16 @@ we can use offers a multi-buffer SHA-256 with a raw-byte HMAC key.
 The HMAC is computed as in `hmac_kernel`: from the ipad/opad midstates (broadcast to every
 lane), one compression for the inner block (prefix + message + padding: the words the
 message does not touch are the same for every row and are written once) and one for the
-outer block (inner digest + constant padding, folded by LLVM). The hex digits are made with
-arithmetic on the vectors (nibbles spread into 64-bit lanes, + '0', + 39 above 9), eight
-characters per store. A last batch of fewer than 16 rows runs with stale lanes, ignored.
+outer block (inner digest + constant padding, folded by LLVM). A row's words are read as
+whole big-endian words (byte by byte for code points and at the array's ends), the digit
+check runs on the vectors, the hex digits are made with arithmetic on the vectors (nibbles
+spread into 64-bit lanes, + '0', + 39 above 9), eight characters per store. A last batch of
+fewer than 16 rows runs with stale lanes, whose results are ignored.
+
+Measured on this project's machine (AVX-512 and SHA-NI, one core, 5 M rows of 11 digits,
+CPU time): 14 ns per compression against 43 ns with SHA-NI; the whole kernel 0.22 s against
+0.58 s (2.6x). The code is plain LLVM vector IR (no x86 intrinsic), correct on any CPU,
+but compiled only where AVX-512F makes it fast.
 """
 
 from __future__ import annotations
@@ -29,13 +36,14 @@ LANES = 16
 
 def host_has_avx512() -> bool:
     """Whether numba compiles for a CPU with AVX-512F (NUMBA_CPU_NAME/FEATURES honoured: a
-    generic target for portable caches has no AVX-512)."""
+    generic target for portable caches has no AVX-512; NUMBA_ENABLE_AVX=0 neither)."""
     if os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES"):
-        return "+avx512f" in os.environ.get("NUMBA_CPU_FEATURES", "")
+        return "+avx512f" in os.environ.get("NUMBA_CPU_FEATURES", "").split(",")
     try:
         import llvmlite.binding as llvm
+        from numba.core import config
 
-        return bool(llvm.get_host_cpu_features().get("avx512f", False))
+        return bool(config.ENABLE_AVX and llvm.get_host_cpu_features().get("avx512f", False))
     except Exception:  # any doubt: not this kernel
         return False
 
