@@ -72,6 +72,20 @@ def test_every_variant_takes_any_bytes_prefix_and_length(variant: str) -> None:
 
 
 @pytest.mark.parametrize("variant", EVERY)
+def test_every_variant_gives_every_output_length(variant: str) -> None:
+    """out_len 4..32 as bytes and as hex, over full 16-row batches and a partial one."""
+    rows = _digits(np.random.default_rng(4), 16 * 3 + 5)
+    want = [hmac.digest(KEY, PREFIX + r.tobytes(), "sha256") for r in rows]
+    for out_len in range(4, 33, 4):
+        raw = hmac_sha256_rows(rows, KEY, prefix=PREFIX, out_len=out_len, variant=variant)
+        assert [r.tobytes() for r in raw] == [d[:out_len] for d in want]
+        for dtype in (np.uint8, np.uint32):
+            hexed = hmac_sha256_rows(rows, KEY, prefix=PREFIX, out_len=out_len, as_hex=True,
+                                     out_dtype=dtype, variant=variant)
+            assert ["".join(map(chr, r)) for r in hexed] == [d[:out_len].hex() for d in want]
+
+
+@pytest.mark.parametrize("variant", EVERY)
 @pytest.mark.parametrize("prefix", [b"", b"ABCD", PREFIX, b"x" * 43])
 @pytest.mark.parametrize("width", [11, 12])
 def test_every_variant_checks_digits_whatever_the_prefix(variant: str, prefix: bytes,

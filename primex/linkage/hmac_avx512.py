@@ -85,11 +85,14 @@ if HAVE_NUMBA:
         def shr(self, x, n: int):  # type: ignore[no-untyped-def]
             return self.b.lshr(x, _splat(_V32, n))
 
-        def splat(self, scalar):  # type: ignore[no-untyped-def]
-            one = self.b.insert_element(ir.Constant(_V32, ir.Undefined), scalar,
+        def splat(self, scalar, vtype=_V32):  # type: ignore[no-untyped-def]
+            one = self.b.insert_element(ir.Constant(vtype, ir.Undefined), scalar,
                                         ir.Constant(_I32, 0))
-            return self.b.shuffle_vector(one, ir.Constant(_V32, ir.Undefined),
+            return self.b.shuffle_vector(one, ir.Constant(vtype, ir.Undefined),
                                          ir.Constant(_V32, [ir.Constant(_I32, 0)] * LANES))
+
+        def splat64(self, scalar):  # type: ignore[no-untyped-def]
+            return self.splat(scalar, _V64)
 
     def _compress16(v: _Vec, state: list, w: list) -> list:
         """FIPS 180-4 §6.2.2 on 16 lanes: the state after one block (state + rounds)."""
@@ -112,7 +115,10 @@ if HAVE_NUMBA:
         return [b.add(s, x) for s, x in zip(state, (a, bb, c, d, e, f, g, h), strict=True)]
 
     def _arrays(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        return [context.make_array(t)(context, builder, val).data
+        """The data pointers of the array arguments; integers widened to i64."""
+        return [context.make_array(t)(context, builder, val).data if isinstance(t, types.Array)
+                else builder.sext(val, _I64) if isinstance(t, types.Integer) and t.signed
+                and val.type != _I64 else val
                 for t, val in zip(signature.args, args, strict=True)]
 
     def _vector_at(builder, ptr, index, vtype):  # type: ignore[no-untyped-def]
@@ -146,49 +152,109 @@ if HAVE_NUMBA:
 
         return sig, codegen
 
+    def _hex_vector(builder, word):  # type: ignore[no-untyped-def]
+        """The 8 lowercase hex characters of each lane of `word` as a `<16 x i64>` (ASCII,
+        first character in the lowest byte, as one little-endian 64-bit store writes it)."""
+        # the word's bytes, top byte first, each in its own 16-bit slot
+        x = builder.zext(word, _V64)
+        x = builder.or_(builder.lshr(x, _splat(_V64, 16)),
+                        builder.shl(builder.and_(x, _splat(_V64, 0xFFFF)), _splat(_V64, 32)))
+        low = _splat(_V64, 0x000000FF000000FF)
+        x = builder.or_(builder.and_(builder.lshr(x, _splat(_V64, 8)), low),
+                        builder.shl(builder.and_(x, low), _splat(_V64, 16)))
+        # high nibble to the even byte, low nibble to the odd byte
+        nib = _splat(_V64, 0x000F000F000F000F)
+        x = builder.or_(builder.and_(builder.lshr(x, _splat(_V64, 4)), nib),
+                        builder.shl(builder.and_(x, nib), _splat(_V64, 8)))
+        over9 = builder.and_(builder.lshr(builder.add(x, _splat(_V64, 0x0606060606060606)),
+                                          _splat(_V64, 4)),
+                             _splat(_V64, 0x0101010101010101))
+        return builder.add(builder.add(x, _splat(_V64, 0x3030303030303030)),
+                           builder.mul(over9, _splat(_V64, 39)))
+
+    def _index(builder, value, scale: int):  # type: ignore[no-untyped-def]
+        wide = builder.sext(value, _I64) if value.type != _I64 else value
+        return builder.mul(wide, ir.Constant(_I64, scale))
+
     @intrinsic
     def _hex16(typingctx, dig, t, hexed):  # type: ignore[no-untyped-def]
-        """hexed[t*16 + lane] = the 8 lowercase hex characters of dig[t*16 + lane] (ASCII,
-        first character in the lowest byte, as one little-endian 64-bit store writes it)."""
+        """hexed[t*16 + lane] = the 8 hex characters of dig[t*16 + lane] (`_hex_vector`)."""
         sig = types.void(dig, t, hexed)
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-            dig_ptr, hex_ptr = (context.make_array(signature.args[i])(context, builder,
-                                                                      args[i]).data
-                                for i in (0, 2))
-            at = builder.mul(builder.sext(args[1], _I64) if args[1].type != _I64 else args[1],
-                             ir.Constant(_I64, LANES))
+            dig_ptr, _, hex_ptr = _arrays(context, builder, signature, args)
+            at = _index(builder, args[1], LANES)
             word = builder.load(_vector_at(builder, dig_ptr, at, _V32), align=4)
-            # the word's bytes, top byte first, each in its own 16-bit slot
-            x = builder.zext(word, _V64)
-            x = builder.or_(builder.lshr(x, _splat(_V64, 16)),
-                            builder.shl(builder.and_(x, _splat(_V64, 0xFFFF)), _splat(_V64, 32)))
-            low = _splat(_V64, 0x000000FF000000FF)
-            x = builder.or_(builder.and_(builder.lshr(x, _splat(_V64, 8)), low),
-                            builder.shl(builder.and_(x, low), _splat(_V64, 16)))
-            # high nibble to the even byte, low nibble to the odd byte
-            nib = _splat(_V64, 0x000F000F000F000F)
-            x = builder.or_(builder.and_(builder.lshr(x, _splat(_V64, 4)), nib),
-                            builder.shl(builder.and_(x, nib), _splat(_V64, 8)))
-            over9 = builder.and_(builder.lshr(builder.add(x, _splat(_V64, 0x0606060606060606)),
-                                              _splat(_V64, 4)),
-                                 _splat(_V64, 0x0101010101010101))
-            ascii_ = builder.add(builder.add(x, _splat(_V64, 0x3030303030303030)),
-                                 builder.mul(over9, _splat(_V64, 39)))
-            builder.store(ascii_, _vector_at(builder, hex_ptr, at, _V64), align=8)
+            builder.store(_hex_vector(builder, word), _vector_at(builder, hex_ptr, at, _V64),
+                          align=8)
             return context.get_dummy_value()
 
         return sig, codegen
 
     @intrinsic
-    def _be32(typingctx, data, index):  # type: ignore[no-untyped-def]
-        """The big-endian 32-bit word at byte `index` of a uint8 array (unaligned)."""
-        sig = types.uint32(data, index)
+    def _emit_hex16(typingctx, dig, out64, row, words):  # type: ignore[no-untyped-def]
+        """out64[(row + lane)*words + t] = the hex of dig[t*16 + lane] for 16 rows: the
+        transposition back to one row after the other done with vector shuffles (`words`, a
+        literal, is the number of 4-byte digest words per row)."""
+        if not isinstance(words, types.IntegerLiteral):
+            return None
+        count = words.literal_value
+        sig = types.void(dig, out64, row, words)
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-            ptr = context.make_array(signature.args[0])(context, builder, args[0]).data
-            at = builder.gep(builder.bitcast(ptr, ir.IntType(8).as_pointer()), [args[1]])
-            return builder.bswap(builder.load(builder.bitcast(at, _I32.as_pointer()), align=1))
+            dig_ptr, out_ptr, _, _ = _arrays(context, builder, signature, args)
+            parts = [_hex_vector(builder, builder.load(
+                _vector_at(builder, dig_ptr, ir.Constant(_I64, LANES * t), _V32), align=4))
+                for t in range(count)]
+            while len(parts) > 1:  # concatenate: one vector of 16 * count (padded) lanes
+                if len(parts) % 2:
+                    parts.append(ir.Constant(parts[0].type, ir.Undefined))
+                width = 2 * parts[0].type.count
+                parts = [builder.shuffle_vector(parts[i], parts[i + 1], ir.Constant(
+                    ir.VectorType(_I32, width), list(range(width))))
+                    for i in range(0, len(parts), 2)]
+            rows_first = [(k % count) * LANES + k // count for k in range(LANES * count)]
+            flat = parts[0]
+            vtype = ir.VectorType(_I64, LANES * count)
+            rows = builder.shuffle_vector(flat, ir.Constant(flat.type, ir.Undefined),
+                                          ir.Constant(ir.VectorType(_I32, len(rows_first)),
+                                                      rows_first))
+            at = _index(builder, args[2], count)
+            builder.store(rows, _vector_at(builder, out_ptr, at, vtype), align=8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    @intrinsic
+    def _gather_words(  # type: ignore[no-untyped-def]
+        typingctx, data, start, stride, rows, w, t, fixed, mask,
+    ):
+        """w[t*16 + lane] = fixed | (mask & the big-endian word at byte start + lane*stride
+        of a uint8 array), for lanes < rows (the others keep their value): one gather."""
+        sig = types.void(data, start, stride, rows, w, t, fixed, mask)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            v = _Vec(builder)
+            data_ptr, start, stride, rows, w_ptr, t, fixed, mask = (
+                _arrays(context, builder, signature, args))
+            lane_ids = ir.Constant(_V64, [ir.Constant(_I64, k) for k in range(LANES)])
+            base = builder.add(builder.ptrtoint(data_ptr, _I64), start)
+            addrs = builder.add(v.splat64(base), builder.mul(v.splat64(stride), lane_ids))
+            ptrs = builder.inttoptr(addrs, ir.VectorType(_I32.as_pointer(), LANES))
+            live = builder.icmp_signed("<", lane_ids, v.splat64(rows))
+            at = _vector_at(builder, w_ptr, _index(builder, t, LANES), _V32)
+            old = builder.load(at, align=4)
+            module = builder.module
+            name = "llvm.masked.gather.v16i32.v16p0"
+            gather = module.globals.get(name) or ir.Function(module, ir.FunctionType(
+                _V32, [ptrs.type, _I32, live.type, _V32]), name=name)
+            swap = module.globals.get("llvm.bswap.v16i32") or ir.Function(
+                module, ir.FunctionType(_V32, [_V32]), name="llvm.bswap.v16i32")
+            got = builder.call(swap, [builder.call(gather, [ptrs, ir.Constant(_I32, 1), live,
+                                                            ir.Constant(_V32, ir.Undefined)])])
+            word = builder.or_(v.splat(fixed), builder.and_(got, v.splat(mask)))
+            builder.store(builder.select(live, word, old), at, align=4)
+            return context.get_dummy_value()
 
         return sig, codegen
 
@@ -251,10 +317,9 @@ if HAVE_NUMBA:
             lo = base * length + 4 * first_word - prefix_len
             hi = (base + rows - 1) * length + 4 * last_word + 4 - prefix_len
             if messages.itemsize == 1 and length and lo >= 0 and hi <= n * length:
-                for lane in range(rows):
-                    at = (base + lane) * length - prefix_len  # flat index of block byte 0
-                    for t in range(first_word, last_word + 1):
-                        w[t * LANES + lane] = template[t] | (_be32(flat, at + 4 * t) & mask[t])
+                for t in range(first_word, last_word + 1):
+                    _gather_words(flat, base * length - prefix_len + 4 * t, length, rows, w, t,
+                                  template[t], mask[t])
                 if digits_only:
                     bad = np.uint64(0)
                     for t in range(first_word, last_word + 1):
@@ -288,6 +353,12 @@ if HAVE_NUMBA:
                         v = dig[t * LANES + lane]
                         for k in range(4):
                             out[base + lane, 4 * t + k] = (v >> _u32(24 - 8 * k)) & _u32(0xFF)
+                continue
+            if out64.shape[0] and rows == LANES and words == 4:  # 16 pseudonyms
+                _emit_hex16(dig, out64, base, 4)
+                continue
+            if out64.shape[0] and rows == LANES and words == 8:  # 16 whole digests
+                _emit_hex16(dig, out64, base, 8)
                 continue
             for t in range(words):
                 _hex16(dig, t, hexed)
