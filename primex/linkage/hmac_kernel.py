@@ -8,7 +8,7 @@ no string reproduces them); two passes of its unkeyed `sha2_256` measured 1.3 M 
 this machine, below the 2.4 M/s goal; DuckDB has no HMAC; per-row Python tops at ≈ 1.7 M/s.
 
 So we compile the SHA-256 compression function (FIPS 180-4 §6.2) with numba: sixteen rows
-at once in AVX-512 vectors when the CPU has them (`hmac_avx512`, ≈ 2x SHA-NI per core), else
+at once in AVX-512 vectors when the CPU has them (`hmac_avx512`, ≈ 3x SHA-NI per core), else
 with the x86 SHA extensions (SHA-NI, through LLVM intrinsics), ≈ 5x faster than the portable
 scalar code used otherwise. The HMAC (RFC 2104) is computed from the two
 key-dependent *midstates* (the compression of K⊕ipad and of K⊕opad, done once per key),
