@@ -192,3 +192,13 @@ def test_avx512_is_detected_from_numbas_target(monkeypatch: pytest.MonkeyPatch) 
     for features in ("+avx2,+sha", "+avx2,+avx512fp16,-avx512f", "-avx512f"):
         monkeypatch.setenv("NUMBA_CPU_FEATURES", features)
         assert not hmac_avx512.host_has_avx512()
+
+
+def test_sha_ni_is_detected_from_numbas_target_by_exact_feature(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`+sha512` is another extension: only `+sha` itself lets the SHA-NI kernel compile."""
+    monkeypatch.setenv("NUMBA_CPU_NAME", "generic")
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx2,+sha512")
+    assert not hmac_kernel._host_has_sha_ni()
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+avx2,+sha")
+    assert hmac_kernel._host_has_sha_ni()

@@ -60,7 +60,7 @@ def _host_has_sha_ni() -> bool:
     # numba compiles for the host CPU unless told otherwise; a generic target (portable
     # caches) cannot emit the SHA instructions.
     if os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES"):
-        return "+sha" in os.environ.get("NUMBA_CPU_FEATURES", "")
+        return "+sha" in os.environ.get("NUMBA_CPU_FEATURES", "").split(",")
     try:
         import llvmlite.binding as llvm
 
