@@ -115,14 +115,15 @@ def pseudonymise_column(values: Any, project_key: bytes, *, fast: bool | None = 
     string array of pseudonyms. `fast=None` picks the compiled kernel for large columns."""
     hex_chars = _hex_rows(values, project_key, np.uint8, fast=fast)
     n = hex_chars.shape[0]
-    offsets = np.arange(0, PSEUDONYM_HEX * (n + 1), PSEUDONYM_HEX, dtype=np.int64)
     large = PSEUDONYM_HEX * n >= 2**31
+    offsets = np.arange(0, PSEUDONYM_HEX * (n + 1), PSEUDONYM_HEX,
+                        dtype=np.int64 if large else np.int32)
     return pa.Array.from_buffers(
         pa.large_string() if large else pa.string(),
         n,
         [
             None,
-            pa.py_buffer(offsets if large else offsets.astype(np.int32)),
+            pa.py_buffer(offsets),
             pa.py_buffer(np.ascontiguousarray(hex_chars)),
         ],
     )
