@@ -29,14 +29,15 @@ def add_account(state: ServiceState, log: AuditLog, key_name: str, *,
         if subject is not None:
             other = db.scalar(select(Account).where(Account.oidc_subject == subject))
             if other is not None and other.key_name != key_name:
-                # A person's new key (another browser, a lost laptop) takes over their login;
-                # the subject never maps two live keys of different persons.
-                held = log.registry.active(other.key_name)
-                if held is not None and held.person != info.person:
+                # A person's new key (another browser, a lost laptop) takes over their login,
+                # whether the old key is revoked or not; a login never moves to the key of
+                # another person, revoked keys included (their registration says whose).
+                held = log.registry.keys.get(other.key_name)
+                if held is None or held.person != info.person:
+                    whose = f"another person ({held.person})" if held else "an unknown key"
                     raise PrimexError(
-                        f"the OIDC subject is already mapped to {other.key_name}, a key of "
-                        f"another person ({held.person})", where="--subject",
-                        hint="one subject, one actor")
+                        f"the OIDC subject is already mapped to {other.key_name}, {whose}",
+                        where="--subject", hint="one subject, one actor")
                 other.oidc_subject = None
                 db.flush()
                 state.forget_account(other.key_name)
