@@ -145,3 +145,33 @@ def test_distance_to_optimum_of_a_protected_table() -> None:
     md = "\n".join(_optimum_md(d))
     assert f"the exact optimum has {d['best_secondary_cells']} secondary cells" in md
     assert "optimum not computed" in "\n".join(_optimum_md(too_big))
+
+
+def test_the_report_budget_gives_the_same_answer_on_a_slow_machine(monkeypatch) -> None:
+    # The disclosure report's optimum check counts work (LP rounds, master MIPs, nodes), not
+    # seconds: a machine whose clock races ahead (here 1 000 s per reading) must get the
+    # same figures, else two protections of the same data publish different reports.
+    from primex.protection import step
+    from primex.sdc.tables import optimal
+
+    rng = np.random.default_rng(11)
+    micro = pd.DataFrame({"geo": rng.choice(list("abcde"), 400, p=[.4, .3, .15, .1, .05]),
+                          "age": rng.choice(["y", "m", "o"], 400, p=[.5, .4, .1]),
+                          "sex": rng.choice(["F", "M"], 400)})
+    pt = protect_table(micro, ["geo", "age", "sex"],
+                       rules={"min_count": 10, "safety_range": 10, "min_interval": 1})
+    assert pt.problem is not None and pt.report["primary"] > 0
+    calm = distance_to_optimum(pt.problem, step.OPTIMUM_CHECK)
+    assert calm["checked"] and calm["proven_optimal"]
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(optimal.time, "perf_counter", lambda: 1000.0 * next(ticks))
+    assert distance_to_optimum(pt.problem, step.OPTIMUM_CHECK) == calm
+
+
+def test_a_budget_is_required() -> None:
+    with pytest.raises(PrimexError, match="work budget"):
+        OptimumParams(time_limit_s=None)
+    with pytest.raises(PrimexError, match="node_limit must be >= 1"):
+        OptimumParams(node_limit=0)
+    assert OptimumParams(time_limit_s=None, max_masters=2, node_limit=50).budget() == \
+        "2 master MIPs and 50 nodes"
