@@ -69,3 +69,37 @@ def test_cli_remote_submit_review_and_signoff(stack: Stack, tmp_path: Path) -> N
     entry = log.entries(rid)[-1]
     assert (entry.type, entry.actor) == ("signoff", "paul")
     assert entry.body["manifest_sha256"] == chain.manifest().sha256
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_the_spp_operator_runs_the_jobs_from_the_cli(stack: Stack, tmp_path: Path) -> None:
+    """The operator's steps on the service (extract, protect, build) were reachable only
+    through Python (`RemoteClient.start_job`): the same commands as on a local home now take
+    --server, wait for the job and end as the local command does."""
+    spp, alice = personal_home(stack, "spp", tmp_path), personal_home(stack, "alice", tmp_path)
+    chain = stack.chain
+    chain.submit()
+    chain.approve()
+    rid = chain.request
+    # no PRIMA at this service: the job fails, the CLI says why in one line, exit 2
+    failed = primex(spp, "extract", "request", rid, "--as", "spp", "--server", stack.url)
+    assert failed.returncode == 2 and "extract job" in failed.stderr
+    assert "prima" in failed.stderr.lower() and "Traceback" not in failed.stderr
+    # a researcher may not start the operator's jobs
+    refused = primex(alice, "extract", "request", rid, "--as", "alice", "--server", stack.url)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    chain.extract()
+    chain.protect()
+    chain.check_output()
+    chain.signoff()
+    unwitnessed = primex(spp, "release", "build", rid, "--as", "spp", "--server", stack.url)
+    assert unwitnessed.returncode == 2 and "witness" in unwitnessed.stderr
+    chain.witness()
+    built = primex(spp, "release", "build", rid, "--as", "spp", "--server", stack.url)
+    assert built.returncode == 0, built.stderr
+    assert "build done" in built.stdout
+    assert open_log(chain.home, create=False).entries(rid)[-1].type == "release"
+    misplaced = primex(spp, "release", "build", rid, "--as", "spp", "--out", "x.primex",
+                       "--server", stack.url)
+    assert misplaced.returncode == 2 and "--out cannot be given with --server" in \
+        misplaced.stderr

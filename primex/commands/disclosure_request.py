@@ -16,6 +16,8 @@ import typer
 
 from primex.commands.common import console, home
 from primex.commands.keys import prompt_signer
+from primex.commands.remote import ServerOption
+from primex.errors import PrimexError
 from primex.exchange.layout import REPORT_MD
 from primex.release.manifest import collect_protected
 
@@ -31,8 +33,17 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--in", help="Coded extract (default <home>/spp/work/ID/coded.parquet)."),
         ] = None,
+        server: ServerOption = None,
     ) -> None:
-        """Protect a coded request extract and record the disclosure result in the audit log."""
+        """Protect a coded request extract and record the disclosure result in the audit log
+        (with --server: as a job of the service)."""
+        if server:
+            from primex.commands import remote
+
+            if coded is not None:
+                raise PrimexError("--in cannot be given with --server", where="--in",
+                                  hint="the service protects the coded extract it holds")
+            return remote.job(server, as_key, request_id, "protect")
         # Imported here: pandas and the disclosure package cost every other `primex` command
         # about a second of start-up.
         from primex.protection.record import protect_and_record

@@ -14,6 +14,7 @@ from primex.audit.keys import env_passphrase, load_encryption_private_key
 from primex.audit.log import open_log
 from primex.commands.common import check_output, console, home
 from primex.commands.keys import ask_passphrase, prompt_signer
+from primex.commands.remote import ServerOption
 from primex.errors import IntegrityError, PermissionDenied, PrimexError
 from primex.exchange.envelope import fingerprint, format_public_key, recipient_of
 from primex.exchange.manifest import hash_file
@@ -80,8 +81,17 @@ def build(
         Path | None,
         typer.Option("--out", help="Where to write the package (default: releases/ID.primex)."),
     ] = None,
+    server: ServerOption = None,
 ) -> None:
-    """Check the gate, write the encrypted package and record the release in the log."""
+    """Check the gate, write the encrypted package and record the release in the log (with
+    --server: as a job of the service; the researcher then downloads the package)."""
+    if server:
+        from primex.commands import remote
+
+        if out is not None:
+            raise PrimexError("--out cannot be given with --server", where="--out",
+                              hint="the researcher downloads the package from the service")
+        return remote.job(server, as_key, request_id, "build")
     h = home()
     if out is not None:
         check_output(out, "--out")

@@ -90,3 +90,25 @@ def signoff(server: str, as_key: str, request_id: str, yes: bool) -> None:
         done = remote.decide(request_id, "signoff", {}, confirm=show)
     STATE.console.print(f"[green]signed off[/] {request_id} on {server} at log entry "
                         f"{done['seq']}", highlight=False)
+
+
+def job(server: str, as_key: str, request_id: str, step: str,
+        timeout_s: float = 3600.0) -> None:
+    """The SPP operator's steps on the service (`extract`, `protect`, `build`): start the
+    job, wait for it, and end like the local command (exit 0 done, one line otherwise)."""
+    with client(server, as_key) as remote:
+        started = remote.start_job(request_id, step)
+        console().print(f"{step} of {request_id} started on {server} (job {started['id']})",
+                        highlight=False)
+        done = remote.wait_job(started["id"], timeout=timeout_s)
+    if done["state"] == "done":
+        console().print(f"[green]{step} done[/] {request_id}: {done['message']}",
+                        highlight=False, soft_wrap=True)
+        return
+    if done["state"] == "failed":
+        raise PrimexError(f"the {step} job of {request_id} failed: {done['message']}",
+                          where=request_id, hint="fix the cause, then run the step again")
+    raise PrimexError(f"the {step} job of {request_id} is still {done['state']} after "
+                      f"{timeout_s:g} s", where=request_id,
+                      hint=f"follow it with `primex request status {request_id} --server "
+                      f"{server}`")
