@@ -151,6 +151,15 @@ class Chain:
             self.signers["spp"],
         )
 
+    def through_protection(self) -> str:
+        """Submitted, approved, extracted and protected (the usual start of a release test);
+        returns the request id."""
+        self.submit()
+        self.approve()
+        self.extract()
+        self.protect()
+        return self.request
+
     def check_output(self, decision: str = "approve") -> Entry:
         return self.log.append(
             "output_check",

@@ -196,11 +196,7 @@ def test_drafts_cannot_be_altered_or_signed_by_someone_else(stack: Stack) -> Non
 
 def test_output_check_signoff_build_job_and_download(stack: Stack) -> None:
     chain = stack.chain
-    chain.submit()
-    chain.approve()
-    chain.extract()
-    chain.protect()
-    rid = chain.request
+    rid = chain.through_protection()
     with stack.client("olivia") as olivia, stack.client("paul") as paul, \
             stack.client("spp") as spp, stack.client("alice") as alice:
         review = olivia.call("GET", f"/api/requests/{rid}/output")

@@ -226,11 +226,7 @@ def test_the_open_command_names_the_key_that_decrypts(stack: Stack) -> None:
                          chain.signers["committee"], organisation="HIVA - KU Leuven")
         add_account(stack.state, log, "alice-web", subject="sub-alice-web")
     stack.state.appended()
-    chain.submit()
-    chain.approve()
-    chain.extract()
-    chain.protect()
-    rid = chain.request
+    rid = chain.through_protection()
     with stack.client("olivia") as olivia, stack.client("paul") as paul, \
             stack.client("spp") as spp:
         olivia.decide(rid, "output_check", {"decision": "approve"})
