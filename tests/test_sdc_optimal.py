@@ -175,3 +175,47 @@ def test_a_budget_is_required() -> None:
         OptimumParams(node_limit=0)
     assert OptimumParams(time_limit_s=None, max_masters=2, node_limit=50).budget() == \
         "2 master MIPs and 50 nodes"
+
+
+def test_protection_releases_the_exact_search_pattern_when_it_is_smaller() -> None:
+    # The 3-D table above: the heuristic suppresses 15 secondary cells; the exact search,
+    # within the disclosure report's work budget, proves an optimum of fewer. Releasing the
+    # heuristic's pattern while the report names a smaller safe one would hide data for
+    # nothing: protect(exact=...) releases the smaller pattern, audited again.
+    from primex.protection import step
+
+    rng = np.random.default_rng(11)
+    micro = pd.DataFrame({"geo": rng.choice(list("abcde"), 400, p=[.4, .3, .15, .1, .05]),
+                          "age": rng.choice(["y", "m", "o"], 400, p=[.5, .4, .1]),
+                          "sex": rng.choice(["F", "M"], 400)})
+    rules = {"min_count": 10, "safety_range": 10, "min_interval": 1}
+    heuristic = protect_table(micro, ["geo", "age", "sex"], rules=rules)
+    best = protect_table(micro, ["geo", "age", "sex"], rules=rules, exact=step.OPTIMUM_CHECK)
+    assert best.optimum is not None and best.optimum["proven_optimal"]
+    assert best.optimum["released"] == "exact search"
+    assert best.report["secondary_pattern"] == "exact search"
+    assert best.report["secondary"] == best.optimum["best_secondary_cells"] \
+        < heuristic.report["secondary"] == best.optimum["heuristic_secondary_cells"]
+    assert best.passed and best.report["audit"]["failures"] == 0
+    # the primaries are the same; only secondary suppression changed
+    assert (best.cells["status"] == "u").sum() == (heuristic.cells["status"] == "u").sum()
+    # the released pattern passes the attacker audit of the release gate, independently
+    p = best.problem
+    released = best.cells.set_index(["geo", "age", "sex"])["status"]
+    codes = [h.codes for h in p.dims]
+    letters = np.array([released[(g, a, s)] for g in codes[0] for a in codes[1]
+                        for s in codes[2]])
+    sup = np.isin(letters, ["u", "x"])
+    assert audit(p.A, p.x, sup, letters == "u", p.upl, np.minimum(p.lpl, p.x)).passed
+    line = "\n".join(_optimum_md(best.optimum))
+    assert "the exact search's pattern is released" in line and "proven optimum" in line
+
+
+def test_the_heuristic_pattern_stays_when_the_exact_search_finds_nothing_smaller() -> None:
+    micro = pd.DataFrame([("r0", "c0")] * 5 + [("r0", "c1")] * 6 + [("r1", "c0")] * 7
+                         + [("r1", "c1")] * 8, columns=["r", "c"])
+    pt = protect_table(micro, ["r", "c"], rules={"min_count": 6, "safety_range": 10,
+                                                  "min_interval": 1},
+                       exact=OptimumParams(time_limit_s=None, max_masters=10, node_limit=50))
+    assert pt.optimum is not None and pt.optimum["released"] == "heuristic"
+    assert pt.optimum["extra_cells"] == 0 and pt.report["secondary_pattern"] == "heuristic"

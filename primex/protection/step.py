@@ -274,7 +274,8 @@ def _tables(
             keyed = data.assign(**{RECORD_KEY: members})
             for table in tables:
                 if measure_col is not None:
-                    pt = protect_table(data, table.dimensions, measure=measure_col, rules=rules)
+                    pt = protect_table(data, table.dimensions, measure=measure_col, rules=rules,
+                                       exact=OPTIMUM_CHECK)
                 else:
                     pt = protect_table(
                         keyed,
@@ -294,7 +295,8 @@ def _tables(
         # still flagged after the last round is refused, never released.
         for _round in range(LEDGER_ROUNDS):
             pts = protect_linked_tables(
-                data, dims, measure=measure_col, rules=rules, force_suppress=forced
+                data, dims, measure=measure_col, rules=rules, force_suppress=forced,
+                exact=OPTIMUM_CHECK,
             )
             if not all(pt.passed for pt in pts):
                 break  # the audit failed: nothing is released anyway
@@ -343,8 +345,9 @@ def _tables(
         }
         if pt.problem is not None:  # distance of the heuristic to the exact optimum
             key = id(pt.problem)  # tables protected together share one problem
-            if key not in optima:
-                optima[key] = distance_to_optimum(pt.problem, OPTIMUM_CHECK)
+            if key not in optima:  # computed by the protection itself (exact=), else here
+                optima[key] = pt.optimum if pt.optimum is not None else distance_to_optimum(
+                    pt.problem, OPTIMUM_CHECK)
             reports[table.name]["secondary_optimum"] = optima[key]
             together.setdefault(key, []).append(table.name)
             reports[table.name]["secondary_optimum_tables"] = together[key]
@@ -524,13 +527,21 @@ def _optimum_md(o: dict[str, Any] | None, tables: list[str] | None = None) -> li
         else "")
     if not o["checked"]:
         return [f"{head}: {o['note']}."]
+    budget = o.get("budget") or f"{o.get('time_limit_s') or 0:g} s"
+    if o.get("released") == "exact search":
+        best, bound = o["best_secondary_cells"], o["lower_bound"]
+        where = ("the proven optimum" if o["proven_optimal"] else
+                 f"at most {round(100.0 * (best - bound) / bound, 2) if bound else 0:g} % above "
+                 f"the best lower bound ({bound:g}) found within {budget}")
+        return [f"{head}: the exact search's pattern is released: {best} secondary cells, "
+                f"{o['extra_cells']} fewer than the heuristic's "
+                f"{o['heuristic_secondary_cells']} ({where})."]
     if o["proven_optimal"]:
         value = o.get("extra_value")
         worth = "" if value is None else (
             f" (suppressed value {abs(value):g} {'lower' if value < 0 else 'higher'})")
         return [f"{head}: the exact optimum has {o['best_secondary_cells']}"
                 f" secondary cells; the heuristic suppressed {o['extra_cells']} more{worth}."]
-    budget = o.get("budget") or f"{o['time_limit_s']:g} s"
     return [f"{head}: optimum not proven within {budget}; "
             f"the heuristic's {o['heuristic_secondary_cells']} secondary cells are at most "
             f"{o['heuristic_above_bound_pct']} % above the best lower bound "

@@ -418,8 +418,16 @@ class SuppressionProblem:
 def distance_to_optimum(problem: SuppressionProblem, params: OptimumParams,
                         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The heuristic's extra secondary cells and value against the exact optimum (or, when
-    the time runs out, against the best proven lower bound), JSON-ready for the disclosure
+    the budget runs out, against the best proven lower bound), JSON-ready for the disclosure
     report. Tables above `params.max_cells` are not solved (said so, never silently)."""
+    return exact_search(problem, params, progress)[1]
+
+
+def exact_search(problem: SuppressionProblem, params: OptimumParams,
+                 progress: Callable[[str], None] | None = None,
+                 ) -> tuple[OptimumResult | None, dict[str, Any]]:
+    """`distance_to_optimum` with the search's result (its best audited pattern in
+    `status`), None for a table above `params.max_cells`."""
     heur = problem.after == X
     out: dict[str, Any] = {
         "cells": int(problem.x.size),
@@ -430,9 +438,9 @@ def distance_to_optimum(problem: SuppressionProblem, params: OptimumParams,
         "budget": params.budget(),
     }
     if problem.x.size > params.max_cells:
-        return {**out, "checked": False, "proven_optimal": False,
-                "note": f"optimum not computed: {problem.x.size} cells, above "
-                        f"{params.max_cells}"}
+        return None, {**out, "checked": False, "proven_optimal": False,
+                      "note": f"optimum not computed: {problem.x.size} cells, above "
+                              f"{params.max_cells}"}
 
     def repair(trial: np.ndarray) -> np.ndarray | None:
         fixed, _, failed = suppress(problem.dims, problem.A, problem.x, trial, problem.upl,
@@ -458,4 +466,4 @@ def distance_to_optimum(problem: SuppressionProblem, params: OptimumParams,
         "note": ("optimum proven" if res.proven_optimal else
                  f"optimum not proven within {params.budget()} ({res.reason})"),
     })
-    return out
+    return res, out

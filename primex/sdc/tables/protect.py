@@ -21,7 +21,7 @@ from primex.sdc.tables import secondary as sec
 from primex.sdc.tables.audit import AuditResult, audit
 from primex.sdc.tables.build import TOTAL, DimensionHierarchy, Table, build_table, record_cells
 from primex.sdc.tables.cellkey import protect_cellkey
-from primex.sdc.tables.optimal import SuppressionProblem
+from primex.sdc.tables.optimal import OptimumParams, SuppressionProblem, exact_search
 from primex.sdc.tables.primary import Rules, apply_rules
 from primex.sdc.tables.result import ProtectedTable
 
@@ -43,6 +43,7 @@ def protect_table(
     pseudonym: str | None = None,
     cellkey: dict[str, Any] | None = None,
     force_suppress: pd.DataFrame | None = None,
+    exact: OptimumParams | None = None,
 ) -> ProtectedTable:
     """Protect one table. `method="suppression"` (primary rules, secondary suppression, LP
     audit) or `method="cellkey"` (frequency tables: keyed cell-key noise; needs `pseudonym`
@@ -56,7 +57,7 @@ def protect_table(
                                measure=measure)
     return protect_linked_tables(
         microdata, [list(dimensions)], measure=measure, weight=weight, hierarchies=hierarchies,
-        rules=rules, force_suppress=force_suppress, _single=True,
+        rules=rules, force_suppress=force_suppress, _single=True, exact=exact,
     )[0]
 
 
@@ -69,10 +70,16 @@ def protect_linked_tables(
     rules: dict[str, Any] | Rules | TablePolicy | None = None,
     force_suppress: pd.DataFrame | None = None,
     _single: bool = False,
+    exact: OptimumParams | None = None,
 ) -> list[ProtectedTable]:
     """Protect several tables of one publication together (same microdata and hierarchies;
     each table is a list of dimensions). A cell shared by two tables (same codes, the other
-    dimensions at `*`) gets one status in both."""
+    dimensions at `*`) gets one status in both.
+
+    `exact`: also run the exact search (`optimal.exact_search`, small tables only) within
+    that budget, record its distance to the optimum in `ProtectedTable.optimum`, and release
+    its pattern instead of the heuristic's when it suppresses fewer cells (or as many, of
+    less value): it passed the same attacker audit, and the audit is run again on it here."""
     t0 = time.perf_counter()
     parsed = Rules.parse(rules)
     tables = [list(t) for t in tables]
@@ -127,6 +134,9 @@ def protect_linked_tables(
         res = _audit(A, table.value, status, primary_mask, upl, lpl, prot)
     t3 = time.perf_counter()
     problem = SuppressionProblem(table.dims, A, table.value, before, status.copy(), upl, lpl)
+    optimum: dict[str, Any] | None = None
+    if exact is not None and res.passed and not failed:
+        status, res, optimum = _exact_pattern(problem, exact, status, res, primary_mask, prot)
     letters = sec.STATUS_LETTERS[status]
     frame = table.frame()
     frame["status"] = letters
@@ -184,9 +194,11 @@ def protect_linked_tables(
                 "suppressed_value_share": _share(cells),
             },
         }
+        if optimum is not None:
+            report["secondary_pattern"] = optimum["released"]
         pt = ProtectedTable(cells=cells, audit=a, report=report, dimensions=t,
                             measure=measure, table=table if _single else None,
-                            record_cells=None, problem=problem)
+                            record_cells=None, problem=problem, optimum=optimum)
         # Kept out of the report so that a rerun writes byte-identical files.
         pt.timings = {"build_and_primary": round(t1 - t0, 3), "secondary": round(t2 - t1, 3),
                       "audit": round(t3 - t2, 3)}
@@ -223,6 +235,26 @@ def _audit(A: Any, x: np.ndarray, status: np.ndarray, primary: np.ndarray, upl: 
     if int(primary.sum()) > EXACT_AUDIT_MAX_PRIMARIES:
         witnesses = [(c.cells, c.y) for c in prot.store.alive()]
     return audit(A, x, suppressed, primary, upl, lpl, witnesses=witnesses)
+
+
+def _exact_pattern(
+    problem: SuppressionProblem, params: OptimumParams, status: np.ndarray, res: AuditResult,
+    primary: np.ndarray, prot: sec.Protector,
+) -> tuple[np.ndarray, AuditResult, dict[str, Any]]:
+    """The exact search's pattern when it beats the heuristic's (fewer secondary cells, or
+    as many of less value) and passes the audit here again; otherwise the heuristic's."""
+    found, optimum = exact_search(problem, params)
+    x = problem.x
+    mine = status == sec.X
+    if found is not None and found.status is not None:
+        theirs = found.status == sec.X
+        better = (int(theirs.sum()), float(x[theirs].sum())) < (int(mine.sum()),
+                                                                 float(x[mine].sum()))
+        if better:
+            res2 = _audit(problem.A, x, found.status, primary, problem.upl, problem.lpl, prot)
+            if res2.passed:
+                return found.status.copy(), res2, {**optimum, "released": "exact search"}
+    return status, res, {**optimum, "released": "heuristic"}
 
 
 def _cell_index(table: Table, cells: pd.DataFrame) -> np.ndarray:

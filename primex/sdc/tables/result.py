@@ -31,6 +31,8 @@ class ProtectedTable:
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     # the secondary-suppression problem of the (cover) table, for distance_to_optimum
     problem: SuppressionProblem | None = field(default=None, repr=False)
+    # the exact search's figures when protect ran it (`exact=`): JSON-ready, with `released`
+    optimum: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
