@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
+from primex.requests.conditions import APPLIES, PRIORITY_KINDS
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
@@ -196,8 +197,14 @@ async def request_page(request: Request, request_id: str) -> Response:
         # in the page's language; the same words whether the id does not exist or is
         # another organisation's
         return _render(request, "error.html", actor, status=404, request_id=request_id)
-    return _render(request, "request.html", actor, **page,
-                   condition_fields=CONDITION_FIELDS)
+    return _render(request, "request.html", actor, **page)
+
+
+def condition_fields(kind: str | None) -> list[tuple[str, str, str]]:
+    """The approval form's parameter fields that the request's output kind uses (k on
+    microdata, min_count on tables …): the others would be conditions nothing enforces."""
+    applies = APPLIES.get(kind or "", frozenset())
+    return [field for field in CONDITION_FIELDS if field[0] in applies]
 
 
 def variable_conditions(spec: Any) -> list[dict[str, Any]]:
@@ -276,8 +283,10 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         "privacy_officer") and st.state == "submitted" else []
     described = {"population": describe.population(spec), "output": describe.output(spec),
                  "priorities": describe.priorities(spec)} if spec is not None else {}
+    kind = spec.output.kind if spec is not None else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
-            "described": described,
+            "described": described, "condition_fields": condition_fields(kind),
+            "show_priorities": kind in PRIORITY_KINDS,
             "variable_conditions": variables, "priorities": _priority_names(),
             "comments": comments, "output": output, "recipient": recipient,
             "counts": counts,

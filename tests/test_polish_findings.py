@@ -1,0 +1,78 @@
+"""Small defects found by a walkthrough of the portal and the CLI (December 2026): what the
+officer's approval form offers, the home page's empty lists, the output-check count, the
+pages' timestamps and what `keys list` tells the committee."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+import release_chain
+from release_chain import no_fsync  # noqa: F401  (autouse fixture)
+from service_fixtures import Stack, sqlite_stack_fixture  # noqa: F401  (a fixture)
+
+from primex.service.identity import new_session
+
+TABLES = release_chain.SPEC.replace(
+    "output:\n  kind: microdata\n  format: csv\n"
+    "disclosure:\n  k: 5\n  max_suppression: 0.03\n",
+    "output:\n  kind: tables\n  format: csv\n  method: suppression\n  tables:\n"
+    "    - {{name: by_region, dimensions: [age, region], measure: count}}\n"
+    "disclosure:\n  min_count: 10\n")
+
+
+@pytest.fixture(name="stack")
+def sqlite_stack(sqlite_stack: Stack) -> Stack:
+    return sqlite_stack
+
+
+def _submit(stack: Stack, spec: str) -> str:
+    with stack.client("alice") as client:
+        return str(client.submit(spec.format(
+            key=stack.chain.ids["alice"].encryption_public_key))["request"])
+
+
+def _officer(stack: Stack) -> dict[str, str]:
+    token, csrf = new_session(stack.state, "olivia")
+    return {"Cookie": f"__Host-primex-session={token}", "X-CSRF-Token": csrf}
+
+
+def _fields(page: str) -> list[str]:
+    return re.findall(r'data-condition data-field="([^"]+)"', page)
+
+
+def test_the_approval_form_offers_only_the_conditions_of_the_output_kind(stack: Stack) -> None:
+    """A microdata request was offered min_count, p% and dominance; a table request k, l,
+    max_suppression and a priority per variable: conditions nothing would enforce."""
+    micro, tables = _submit(stack, release_chain.SPEC), _submit(stack, TABLES)
+    headers = _officer(stack)
+    page = httpx.get(f"{stack.url}/portal/requests/{micro}", headers=headers).text
+    assert _fields(page) == ["k", "l", "max_suppression"]
+    assert 'data-priority="age"' in page and 'data-drop="age"' in page
+    page = httpx.get(f"{stack.url}/portal/requests/{tables}", headers=headers).text
+    assert _fields(page) == ["min_count", "p_percent", "dominance.n", "dominance.k"]
+    assert "data-priority=" not in page and 'data-drop="age"' in page
+    assert 'data-generalise="age"' in page
+
+
+@pytest.mark.parametrize(("which", "condition", "field", "line"), [
+    ("micro", "min_count=12", "min_count",
+     "condition min_count does not apply to microdata output: nothing would enforce it "
+     "(hint: microdata output takes k, l, max_suppression; or write a note)"),
+    ("tables", "k=7", "k",
+     "condition k does not apply to tables output: nothing would enforce it (hint: tables "
+     "output takes min_count, p_percent, dominance.n, dominance.k; or write a note)"),
+    ("tables", "priority.age=keep", "priority.age",
+     "condition priority.age does not apply to tables output: priorities weigh the "
+     "generalisation of microdata only (hint: use VARIABLE=LEVEL or drop=VARIABLE)"),
+])
+def test_the_service_refuses_a_condition_the_output_kind_does_not_use(
+    stack: Stack, which: str, condition: str, field: str, line: str
+) -> None:
+    rid = _submit(stack, release_chain.SPEC if which == "micro" else TABLES)
+    reply = httpx.post(f"{stack.url}/api/requests/{rid}/approve/prepare",
+                       headers=_officer(stack),
+                       json={"conditions": ["drop=sex", condition, "No maps."]})
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"] == {"lines": [line], "field": field}
