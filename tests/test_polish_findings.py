@@ -76,3 +76,25 @@ def test_the_service_refuses_a_condition_the_output_kind_does_not_use(
                        json={"conditions": ["drop=sex", condition, "No maps."]})
     assert reply.status_code == 422, reply.text
     assert reply.json()["detail"] == {"lines": [line], "field": field}
+
+
+@pytest.mark.parametrize(("lang", "nothing_waits", "waiting", "nothing"), [
+    ("en", "Nothing waits for you.", "Waiting for you", "Nothing here."),
+    ("fr", "Rien n'attend votre action.", "En attente de votre part", "Rien ici."),
+    ("nl", "Er wacht niets op u.", "Wacht op u", "Niets hier."),
+])
+def test_the_home_page_says_once_that_nothing_waits(
+    stack: Stack, lang: str, nothing_waits: str, waiting: str, nothing: str
+) -> None:
+    """The home page read "Waiting for you" (a heading), then "Waiting for you: Nothing
+    here."; with no request at all, "All requests you may see: Nothing here." below its own
+    heading."""
+    token, _csrf = new_session(stack.state, "olivia")
+    cookie = {"Cookie": f"__Host-primex-session={token}; primex-lang={lang}"}
+    page = httpx.get(f"{stack.url}/portal/", headers=cookie).text
+    assert f"<p data-nothing-waits>{nothing_waits}</p>" in page.replace("&#39;", "'")
+    assert waiting not in page and f": {nothing}" not in page
+    assert f"<p>{nothing}</p>" in page  # under the heading of all requests
+    _submit(stack, release_chain.SPEC)  # now a submitted request waits for the officer
+    page = httpx.get(f"{stack.url}/portal/", headers=cookie).text
+    assert f"<h2>{waiting}</h2>" in page and "data-nothing-waits" not in page

@@ -34,6 +34,7 @@ EN: dict[str, str] = {
     "signed_in_as": "Signed in as",
     "welcome": "Log in with your organisation's account to follow your research requests.",
     "waiting": "Waiting for you",
+    "nothing_waits": "Nothing waits for you.",
     "all_requests": "All requests you may see",
     "nothing": "Nothing here.",
     "request": "Request",
@@ -176,6 +177,7 @@ FR: dict[str, str] = {
     "welcome": "Connectez-vous avec le compte de votre organisation pour suivre vos demandes "
                "de recherche.",
     "waiting": "En attente de votre part",
+    "nothing_waits": "Rien n'attend votre action.",
     "all_requests": "Toutes les demandes que vous pouvez voir",
     "nothing": "Rien ici.",
     "request": "Demande",
@@ -323,6 +325,7 @@ NL: dict[str, str] = {
     "welcome": "Meld u aan met de account van uw organisatie om uw onderzoeksaanvragen te "
                "volgen.",
     "waiting": "Wacht op u",
+    "nothing_waits": "Er wacht niets op u.",
     "all_requests": "Alle aanvragen die u mag zien",
     "nothing": "Niets hier.",
     "request": "Aanvraag",
