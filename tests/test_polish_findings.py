@@ -5,12 +5,14 @@ pages' timestamps and what `keys list` tells the committee."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 import release_chain
-from release_chain import no_fsync  # noqa: F401  (autouse fixture)
+from release_chain import PASS, Chain, make_chain, no_fsync  # noqa: F401  (autouse fixture)
 from service_fixtures import Stack, sqlite_stack_fixture  # noqa: F401  (a fixture)
+from test_four_eyes import protected, run
 
 from primex.service.identity import new_session
 
@@ -98,3 +100,44 @@ def test_the_home_page_says_once_that_nothing_waits(
     _submit(stack, release_chain.SPEC)  # now a submitted request waits for the officer
     page = httpx.get(f"{stack.url}/portal/", headers=cookie).text
     assert f"<h2>{waiting}</h2>" in page and "data-nothing-waits" not in page
+
+
+@pytest.fixture(name="one_checker")
+def one_checker_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
+    """The release tests' chain under the shipped policy (one output checker)."""
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
+    return make_chain(tmp_path)
+
+
+def test_one_required_output_check_reads_output_checked(
+    one_checker: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`review output-check --approve` printed "(1 of 1 output checks)" under the shipped
+    policy (one checker); the count is for four eyes (test_four_eyes keeps "1 of 2")."""
+    protected(one_checker)
+    assert run(one_checker, "review", "output-check", one_checker.request,
+               "--as", "olivia", "--approve") == 0
+    out = capsys.readouterr().out.strip()
+    assert out.endswith("(output checked)") and "of 1" not in out
+
+
+def test_the_page_says_output_checked_when_one_check_is_required(stack: Stack) -> None:
+    chain = stack.chain
+    chain.submit()
+    chain.approve()
+    chain.extract()
+    chain.protect()
+    token, _csrf = new_session(stack.state, "paul")
+    url, cookie = f"{stack.url}/portal/requests/{chain.request}", f"__Host-primex-session={token}"
+
+    def line(lang: str) -> str:
+        page = httpx.get(url, headers={"Cookie": f"{cookie}; primex-lang={lang}"}).text
+        found = re.search(r'<p class="progress" data-output-checks="([^"]*)">(.*?)</p>', page)
+        assert found is not None
+        return f"{found.group(1)} {found.group(2)}"
+
+    assert line("en") == "0/1 The output is not checked yet."
+    with stack.client("olivia") as olivia:
+        olivia.decide(chain.request, "output_check", {"decision": "approve"})
+    assert [line(lang) for lang in ("en", "fr", "nl")] == [
+        "1/1 Output checked.", "1/1 Résultats contrôlés.", "1/1 Output gecontroleerd."]

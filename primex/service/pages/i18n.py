@@ -136,6 +136,8 @@ EN: dict[str, str] = {
     "researchers_choice": "researcher's choice",
     "default": "default",
     "output_checks": "output checks",
+    "output_checked_once": "Output checked.",
+    "output_not_checked": "The output is not checked yet.",
     "of": "of",
     "awaiting_other_checker": "You approved this output; it now waits for the check of "
                               "another privacy officer (four eyes).",
@@ -282,6 +284,8 @@ FR: dict[str, str] = {
     "researchers_choice": "choix du chercheur",
     "default": "par défaut",
     "output_checks": "contrôles des résultats",
+    "output_checked_once": "Résultats contrôlés.",
+    "output_not_checked": "Les résultats ne sont pas encore contrôlés.",
     "of": "sur",
     "awaiting_other_checker": "Vous avez approuvé ces résultats ; ils attendent le contrôle "
                               "d'un·e autre délégué·e à la protection des données (quatre "
@@ -431,6 +435,8 @@ NL: dict[str, str] = {
     "researchers_choice": "keuze van de onderzoeker",
     "default": "standaard",
     "output_checks": "outputcontroles",
+    "output_checked_once": "Output gecontroleerd.",
+    "output_not_checked": "De output is nog niet gecontroleerd.",
     "of": "van",
     "awaiting_other_checker": "U hebt deze output goedgekeurd; hij wacht nu op de controle "
                               "van een andere functionaris voor gegevensbescherming (vier "
