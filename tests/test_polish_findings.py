@@ -141,3 +141,33 @@ def test_the_page_says_output_checked_when_one_check_is_required(stack: Stack) -
         olivia.decide(chain.request, "output_check", {"decision": "approve"})
     assert [line(lang) for lang in ("en", "fr", "nl")] == [
         "1/1 Output checked.", "1/1 Résultats contrôlés.", "1/1 Output gecontroleerd."]
+
+
+def test_pages_show_times_to_the_minute_and_keep_the_exact_one(stack: Stack) -> None:
+    """Timelines, comments, the home list and the audit page showed raw ISO times with
+    microseconds (2026-12-06T18:01:02.123456Z)."""
+    import datetime as dt
+
+    from primex.service.db import Comment
+
+    rid = _submit(stack, release_chain.SPEC)
+    with stack.state.db() as db:
+        db.add(Comment(request=rid, author="alice", role="researcher", text="Thanks.",
+                       created=dt.datetime(2026, 12, 6, 18, 1, 2, 123456)))  # naive: UTC
+    token, _csrf = new_session(stack.state, "olivia")
+    cookie = {"Cookie": f"__Host-primex-session={token}"}
+    shown = 0
+    for path in (f"/portal/requests/{rid}", "/portal/", "/portal/audit"):
+        page = httpx.get(stack.url + path, headers=cookie).text
+        times = re.findall(r'<time datetime="([^"]+)">([^<]*)</time>', page)
+        assert times, path
+        for exact, text in times:
+            moment = dt.datetime.fromisoformat(exact)
+            assert moment.tzinfo is not None
+            assert text == moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), path
+            shown += 1
+        assert not re.search(r">[^<]*\d{2}:\d{2}:\d{2}\.\d{6}", page), path
+    page = httpx.get(stack.url + f"/portal/requests/{rid}", headers=cookie).text
+    assert '<time datetime="2026-12-06T18:01:02.123456+00:00">2026-12-06 18:01 UTC</time>' \
+        in page
+    assert shown >= 5

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,22 @@ _ENV = Environment(loader=PackageLoader("primex.service.pages", "templates"),
 # free text (comments, purposes, previews, reports) goes through `redact` in the templates;
 # hashes and keys do not (a hex digest can hold 11 digits in a row)
 _ENV.filters["redact"] = lambda value: redact(str(value))
+
+
+def utc_minute(value: Any) -> str:
+    """A log or database time as a person reads it, "2026-12-06 18:01 UTC" (the page keeps
+    the exact value in its <time datetime> attribute); a database time without a zone is
+    UTC (primex.service.db stores utcnow); what is not a time is shown as it is."""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_ENV.filters["utc"] = utc_minute
 
 
 def _lang(request: Request) -> str:
@@ -266,7 +283,8 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         from primex.service.db import Comment
 
         comments = [{"author": c.author, "role": c.role, "text": c.text,
-                     "created": c.created.isoformat(timespec="minutes")}
+                     "created": (c.created if c.created.tzinfo else
+                                 c.created.replace(tzinfo=UTC)).isoformat()}
                     for c in db.scalars(select(Comment).where(Comment.request == rid)
                                         .order_by(Comment.id))]
     checks = _output_checks(st, actor)
