@@ -171,3 +171,34 @@ def test_pages_show_times_to_the_minute_and_keep_the_exact_one(stack: Stack) -> 
     assert '<time datetime="2026-12-06T18:01:02.123456+00:00">2026-12-06 18:01 UTC</time>' \
         in page
     assert shown >= 5
+
+
+def test_keys_list_shows_the_organisation_and_the_encryption_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The committee registering a researcher's new (browser) key with `keys register
+    --x25519` found neither the researcher's organisation nor their X25519 key in `keys
+    list`."""
+    from primex.cli import main
+
+    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
+    h = ["--home", str(tmp_path)]
+    assert main([*h, "keys", "init", "--role", "committee", "--name", "comm"]) == 0
+    assert main([*h, "keys", "init", "--role", "researcher", "--name", "alice", "--by", "comm",
+                 "--organisation", "HIVA - KU Leuven"]) == 0
+    x25519 = capsys.readouterr().out.strip().splitlines()[-1]
+    assert x25519.startswith("primex-x25519:")
+    assert main([*h, "keys", "list"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "name" in line and "role" in line)
+    assert [c.strip() for c in header.strip("┃ ").split("┃")] == [
+        "name", "role", "person", "organisation", "added at", "status", "key id",
+        "encryption", "private key here"]
+    rows = {cells[0]: cells for cells in (
+        [c.strip() for c in line.strip("│ ").split("│")] for line in out.splitlines()
+        if line.startswith("│"))}
+    assert rows["alice"][3] == "HIVA - KU Leuven"
+    assert rows["alice"][7] == x25519.removeprefix("primex-x25519:")[:8] + "…"
+    assert rows["comm"][3] == "—" and rows["comm"][7] == "—"
+    # the whole key, as `keys register … --x25519` takes it
+    assert f"  alice: {x25519}" in out.splitlines()
