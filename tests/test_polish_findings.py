@@ -55,6 +55,7 @@ def test_the_approval_form_offers_only_the_conditions_of_the_output_kind(stack: 
     page = httpx.get(f"{stack.url}/portal/requests/{tables}", headers=headers).text
     assert _fields(page) == ["min_count", "p_percent", "dominance.n", "dominance.k"]
     assert "data-priority=" not in page and 'data-drop="age"' in page
+    assert "how much it matters" not in page  # the help names no priority either
     assert 'data-generalise="age"' in page
 
 

@@ -125,6 +125,9 @@ EN: dict[str, str] = {
                               "hierarchy, drop it from the release, or change how much it "
                               "matters to the protection (the researcher's priority is "
                               "preselected). The protection step applies each of them.",
+    "output_conditions_help_plain": "Generalise a variable at least to a level of its "
+                                    "catalogue hierarchy, or drop it from the release. The "
+                                    "protection step applies each of them.",
     "variable": "Variable",
     "generalise_to": "Generalise at least to",
     "as_requested": "as requested",
@@ -273,6 +276,9 @@ FR: dict[str, str] = {
                               "changer son importance pour la protection (la priorité du "
                               "chercheur est présélectionnée). L'étape de protection "
                               "applique chacune d'elles.",
+    "output_conditions_help_plain": "Généraliser une variable au moins à un niveau de sa "
+                                    "hiérarchie du catalogue, ou la retirer de la livraison. "
+                                    "L'étape de protection applique chacune d'elles.",
     "variable": "Variable",
     "generalise_to": "Généraliser au moins à",
     "as_requested": "telle que demandée",
@@ -424,6 +430,9 @@ NL: dict[str, str] = {
                               "hoe zwaar ze weegt in de bescherming (de prioriteit van de "
                               "onderzoeker is voorgeselecteerd). De beschermingsstap past "
                               "elk ervan toe.",
+    "output_conditions_help_plain": "Veralgemeen een variabele minstens tot een niveau van "
+                                    "haar catalogushiërarchie, of laat haar weg uit de "
+                                    "vrijgave. De beschermingsstap past elk ervan toe.",
     "variable": "Variabele",
     "generalise_to": "Minstens veralgemenen tot",
     "as_requested": "zoals gevraagd",
