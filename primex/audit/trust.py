@@ -123,7 +123,9 @@ def _key_add(registry: Registry, entry: Entry) -> tuple[KeyInfo, KeyInfo]:
                                      or not 0 < len(organisation.strip()) <= 200):
         raise Invalid(Reason.MALFORMED, "key_add organisation must be a non-empty string "
                       "(at most 200 characters)", where=f"{where}.body.organisation", seq=seq)
-    new = KeyInfo(name, body["role"], body["person"], pub, seq, organisation=organisation)
+    x25519 = body.get("x25519")
+    new = KeyInfo(name, body["role"], body["person"], pub, seq, organisation=organisation,
+                  x25519=x25519 if isinstance(x25519, str) else None)
     if not registry.has_committee:  # bootstrap: proof of possession, the key signs itself
         if entry.actor != name:
             raise Forbidden(

@@ -159,6 +159,9 @@ class KeyInfo:
     # the organisation a researcher acts for (contract C5: the service's per-organisation
     # visibility reads it here, never from its own database); None on logs from before
     organisation: str | None = None
+    # a researcher's release encryption key (primex-x25519:<base64>) as its key_add carries
+    # it: `keys list` shows it for the committee's `keys register --x25519`
+    x25519: str | None = None
 
     @property
     def active(self) -> bool:

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from rich.measure import Measurement
 from rich.table import Table
 
 from primex.audit.keys import (
     LOG_KEY_NAME,
     ROLES,
+    X25519_PREFIX,
     Identity,
     Signer,
     check_name,
@@ -224,19 +226,53 @@ def list_keys() -> None:
         return
     log = open_log(h)
     table = Table(title="Key registry (audit log)")
-    for col in ("name", "role", "person", "added at", "status", "key id", "private key here"):
-        table.add_column(col)
-    for k in log.registry.keys.values():
+    # ids are compared character by character: never cut (other cells wrap on a narrow
+    # terminal)
+    for col in ("name", "role", "person", "organisation", "added at", "status", "key id",
+                "encryption", "private key here"):
+        table.add_column(col, overflow="fold",
+                         min_width={"key id": 8, "encryption": 10}.get(col))
+    keys = list(log.registry.keys.values())
+    for k in keys:
         status = "active" if k.active else f"revoked at {k.revoked_seq}"
         kid = vkey(k.name, k.public_key).split("+")[1]
         table.add_row(
-            k.name, k.role, k.person, str(k.added_seq), status, kid,
-            "yes" if k.name in local else "no",
+            k.name, k.role, k.person, k.organisation or "—", str(k.added_seq), status, kid,
+            encryption_fingerprint(k.x25519), "yes" if k.name in local else "no",
         )
-    console().print(table)
+    out = console()
+    # into a pipe or a file (no terminal to fit), every cell whole on one line: a registry
+    # read by a script or pasted into a ticket is never squeezed to 80 columns
+    natural = Measurement.get(out, out.options.update_width(1000), table).maximum
+    width = out.width
+    if not out.is_terminal:
+        out.width = max(natural, width)  # print(width=…) never exceeds the console's
+    try:
+        out.print(table)
+    finally:
+        out.width = width
+    # the whole key, for `keys register NAME --x25519 …` when a researcher moves to a new
+    # (browser) signing key and keeps the key that decrypts their releases
+    encryption = [k for k in keys if k.active and encryption_fingerprint(k.x25519)[-1] == "…"]
+    if encryption:
+        out.print("release encryption keys (for `primex keys register … --x25519`):")
+        for k in encryption:
+            out.print(f"  {k.name}: {k.x25519}", soft_wrap=True, highlight=False)
     unregistered = sorted(local - set(log.registry.keys))
     if unregistered:
-        console().print(f"not registered: {', '.join(unregistered)}")
+        out.print(f"not registered: {', '.join(unregistered)}")
+
+
+def encryption_fingerprint(x25519: str | None) -> str:
+    """A release encryption key as the table shows it: the first 8 characters of its base64
+    (what the researcher reads at the start of their requester.public_key), "—" for none."""
+    if x25519 is None:
+        return "—"
+    try:
+        parse_x25519_public_key(x25519)
+    except PrimexError:
+        return "invalid"  # the log's key_add carries it unchecked: never show it as a key
+    return x25519.removeprefix(X25519_PREFIX)[:8] + "…"
 
 
 @app.command("revoke")

@@ -53,6 +53,16 @@ PARAMETERS: dict[str, tuple[bool, str]] = {
     name: (integer, "higher" if direction(Policy, path) == LARGER else "lower")
     for name, (integer, path) in POLICY_NAMES.items()
 }
+# The parameters each output kind's protection applies (primex.protection.step): min_count
+# on a microdata request, or k on a table request, would be a condition nothing enforces.
+# Synthetic output is judged by its own thresholds (policy.yaml `synthetic`), none of these.
+APPLIES: dict[str, frozenset[str]] = {
+    "microdata": frozenset({"k", "l", "max_suppression"}),
+    "tables": frozenset({"min_count", "p_percent", "dominance.n", "dominance.k"}),
+    "synthetic": frozenset(),
+}
+# `priority.VARIABLE=...` weighs the microdata generalisation search only
+PRIORITY_KINDS = frozenset({"microdata"})
 # What each parameter can mean (the disclosure steps' own limits); outside them a value is a
 # typo, and a huge exponent like k=1e999999 would also stall the canonical JSON encoding.
 RANGES: dict[str, tuple[Decimal, Decimal]] = {
@@ -159,6 +169,28 @@ def _output_condition(name: str, text: str, output: dict[str, Any]) -> bool:
         output.setdefault("generalise", {})[name] = text
         return True
     return False
+
+
+def check_applies(items: list[str], kind: str) -> None:
+    """Refuse a parameter or priority condition that the request's output kind does not
+    use (the portal offers only those that apply; a hand-made call may still send one)."""
+    for item in items:
+        match = _ASSIGNMENT.fullmatch(item)
+        if match is None:
+            continue
+        name = match.group(1)
+        applies = sorted(APPLIES.get(kind, ()), key=list(PARAMETERS).index)
+        if name in PARAMETERS and name not in APPLIES.get(kind, ()):
+            raise PrimexError(
+                f"condition {name} does not apply to {kind} output: nothing would enforce it",
+                where="--conditions",
+                hint=(f"{kind} output takes {', '.join(applies)}" if applies else
+                      f"{kind} output takes no disclosure parameter") + "; or write a note")
+        if name.startswith("priority.") and kind not in PRIORITY_KINDS:
+            raise PrimexError(
+                f"condition {name} does not apply to {kind} output: priorities weigh the "
+                "generalisation of microdata only", where="--conditions",
+                hint="use VARIABLE=LEVEL or drop=VARIABLE")
 
 
 def build_conditions(

@@ -348,6 +348,7 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
                    rid: str) -> dict[str, Any]:
     from primex.requests.conditions import (
         build_conditions,
+        check_applies,
         proposed_parameters,
         service_minimums,
     )
@@ -356,14 +357,16 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
     spec, _raw, sha = load_submitted(service.home, rid)
     items, proposed, minimums = list(data.conditions), proposed_parameters(
         spec.disclosure), service_minimums()
+    kind = spec.output.kind
     try:
+        check_applies(items, kind)
         return {"spec_sha256": sha,
                 "conditions": build_conditions(items, proposed, minimums)}
     except PrimexError as exc:
         # the same parser as `review approve --conditions`; the portal shows its one line
         # beside the form field of the first condition that makes it fail
         culprit = next((item for n, item in enumerate(items, 1)
-                        if _fails(items[:n], proposed, minimums)), None)
+                        if _fails(items[:n], proposed, minimums, kind)), None)
         # beside a form field, the CLI option the parser names (`--conditions: …`) means
         # nothing to the officer: the field is the place
         line = PrimexError(exc.what, hint=exc.hint).one_line() if (
@@ -372,10 +375,11 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
                                   "field": _condition_field(culprit)}) from None
 
 
-def _fails(items: list[str], proposed: Any, minimums: Any) -> bool:
-    from primex.requests.conditions import build_conditions
+def _fails(items: list[str], proposed: Any, minimums: Any, kind: str) -> bool:
+    from primex.requests.conditions import build_conditions, check_applies
 
     try:
+        check_applies(items, kind)
         build_conditions(items, proposed, minimums)
     except PrimexError:
         return True

@@ -34,6 +34,7 @@ EN: dict[str, str] = {
     "signed_in_as": "Signed in as",
     "welcome": "Log in with your organisation's account to follow your research requests.",
     "waiting": "Waiting for you",
+    "nothing_waits": "Nothing waits for you.",
     "all_requests": "All requests you may see",
     "nothing": "Nothing here.",
     "request": "Request",
@@ -124,6 +125,9 @@ EN: dict[str, str] = {
                               "hierarchy, drop it from the release, or change how much it "
                               "matters to the protection (the researcher's priority is "
                               "preselected). The protection step applies each of them.",
+    "output_conditions_help_plain": "Generalise a variable at least to a level of its "
+                                    "catalogue hierarchy, or drop it from the release. The "
+                                    "protection step applies each of them.",
     "variable": "Variable",
     "generalise_to": "Generalise at least to",
     "as_requested": "as requested",
@@ -135,6 +139,8 @@ EN: dict[str, str] = {
     "researchers_choice": "researcher's choice",
     "default": "default",
     "output_checks": "output checks",
+    "output_checked_once": "Output checked.",
+    "output_not_checked": "The output is not checked yet.",
     "of": "of",
     "awaiting_other_checker": "You approved this output; it now waits for the check of "
                               "another privacy officer (four eyes).",
@@ -176,6 +182,7 @@ FR: dict[str, str] = {
     "welcome": "Connectez-vous avec le compte de votre organisation pour suivre vos demandes "
                "de recherche.",
     "waiting": "En attente de votre part",
+    "nothing_waits": "Rien n'attend votre action.",
     "all_requests": "Toutes les demandes que vous pouvez voir",
     "nothing": "Rien ici.",
     "request": "Demande",
@@ -269,6 +276,9 @@ FR: dict[str, str] = {
                               "changer son importance pour la protection (la priorité du "
                               "chercheur est présélectionnée). L'étape de protection "
                               "applique chacune d'elles.",
+    "output_conditions_help_plain": "Généraliser une variable au moins à un niveau de sa "
+                                    "hiérarchie du catalogue, ou la retirer de la livraison. "
+                                    "L'étape de protection applique chacune d'elles.",
     "variable": "Variable",
     "generalise_to": "Généraliser au moins à",
     "as_requested": "telle que demandée",
@@ -280,6 +290,8 @@ FR: dict[str, str] = {
     "researchers_choice": "choix du chercheur",
     "default": "par défaut",
     "output_checks": "contrôles des résultats",
+    "output_checked_once": "Résultats contrôlés.",
+    "output_not_checked": "Les résultats ne sont pas encore contrôlés.",
     "of": "sur",
     "awaiting_other_checker": "Vous avez approuvé ces résultats ; ils attendent le contrôle "
                               "d'un·e autre délégué·e à la protection des données (quatre "
@@ -323,6 +335,7 @@ NL: dict[str, str] = {
     "welcome": "Meld u aan met de account van uw organisatie om uw onderzoeksaanvragen te "
                "volgen.",
     "waiting": "Wacht op u",
+    "nothing_waits": "Er wacht niets op u.",
     "all_requests": "Alle aanvragen die u mag zien",
     "nothing": "Niets hier.",
     "request": "Aanvraag",
@@ -417,6 +430,9 @@ NL: dict[str, str] = {
                               "hoe zwaar ze weegt in de bescherming (de prioriteit van de "
                               "onderzoeker is voorgeselecteerd). De beschermingsstap past "
                               "elk ervan toe.",
+    "output_conditions_help_plain": "Veralgemeen een variabele minstens tot een niveau van "
+                                    "haar catalogushiërarchie, of laat haar weg uit de "
+                                    "vrijgave. De beschermingsstap past elk ervan toe.",
     "variable": "Variabele",
     "generalise_to": "Minstens veralgemenen tot",
     "as_requested": "zoals gevraagd",
@@ -428,6 +444,8 @@ NL: dict[str, str] = {
     "researchers_choice": "keuze van de onderzoeker",
     "default": "standaard",
     "output_checks": "outputcontroles",
+    "output_checked_once": "Output gecontroleerd.",
+    "output_not_checked": "De output is nog niet gecontroleerd.",
     "of": "van",
     "awaiting_other_checker": "U hebt deze output goedgekeurd; hij wacht nu op de controle "
                               "van een andere functionaris voor gegevensbescherming (vier "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
+from primex.requests.conditions import APPLIES, PRIORITY_KINDS
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
@@ -63,6 +65,22 @@ _ENV = Environment(loader=PackageLoader("primex.service.pages", "templates"),
 # free text (comments, purposes, previews, reports) goes through `redact` in the templates;
 # hashes and keys do not (a hex digest can hold 11 digits in a row)
 _ENV.filters["redact"] = lambda value: redact(str(value))
+
+
+def utc_minute(value: Any) -> str:
+    """A log or database time as a person reads it, "2026-12-06 18:01 UTC" (the page keeps
+    the exact value in its <time datetime> attribute); a database time without a zone is
+    UTC (primex.service.db stores utcnow); what is not a time is shown as it is."""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_ENV.filters["utc"] = utc_minute
 
 
 def _lang(request: Request) -> str:
@@ -196,8 +214,14 @@ async def request_page(request: Request, request_id: str) -> Response:
         # in the page's language; the same words whether the id does not exist or is
         # another organisation's
         return _render(request, "error.html", actor, status=404, request_id=request_id)
-    return _render(request, "request.html", actor, **page,
-                   condition_fields=CONDITION_FIELDS)
+    return _render(request, "request.html", actor, **page)
+
+
+def condition_fields(kind: str | None) -> list[tuple[str, str, str]]:
+    """The approval form's parameter fields that the request's output kind uses (k on
+    microdata, min_count on tables …): the others would be conditions nothing enforces."""
+    applies = APPLIES.get(kind or "", frozenset())
+    return [field for field in CONDITION_FIELDS if field[0] in applies]
 
 
 def variable_conditions(spec: Any) -> list[dict[str, Any]]:
@@ -259,7 +283,8 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         from primex.service.db import Comment
 
         comments = [{"author": c.author, "role": c.role, "text": c.text,
-                     "created": c.created.isoformat(timespec="minutes")}
+                     "created": (c.created if c.created.tzinfo else
+                                 c.created.replace(tzinfo=UTC)).isoformat()}
                     for c in db.scalars(select(Comment).where(Comment.request == rid)
                                         .order_by(Comment.id))]
     checks = _output_checks(st, actor)
@@ -276,8 +301,10 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         "privacy_officer") and st.state == "submitted" else []
     described = {"population": describe.population(spec), "output": describe.output(spec),
                  "priorities": describe.priorities(spec)} if spec is not None else {}
+    kind = spec.output.kind if spec is not None else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
-            "described": described,
+            "described": described, "condition_fields": condition_fields(kind),
+            "show_priorities": kind in PRIORITY_KINDS,
             "variable_conditions": variables, "priorities": _priority_names(),
             "comments": comments, "output": output, "recipient": recipient,
             "counts": counts,
