@@ -253,7 +253,7 @@ def list_keys() -> None:
         out.width = width
     # the whole key, for `keys register NAME --x25519 …` when a researcher moves to a new
     # (browser) signing key and keeps the key that decrypts their releases
-    encryption = [k for k in keys if k.active and encryption_fingerprint(k.x25519)[-1] == "…"]
+    encryption = [k for k in keys if k.active and _release_key(k.x25519) is not None]
     if encryption:
         out.print("release encryption keys (for `primex keys register … --x25519`):")
         for k in encryption:
@@ -268,11 +268,20 @@ def encryption_fingerprint(x25519: str | None) -> str:
     (what the researcher reads at the start of their requester.public_key), "—" for none."""
     if x25519 is None:
         return "—"
+    if _release_key(x25519) is None:
+        return "invalid"  # the log's key_add carries it unchecked: never show it as a key
+    return x25519.removeprefix(X25519_PREFIX)[:8] + "…"
+
+
+def _release_key(x25519: str | None) -> str | None:
+    """The key as its key_add entry carries it, None when absent or not a valid key."""
+    if x25519 is None:
+        return None
     try:
         parse_x25519_public_key(x25519)
     except PrimexError:
-        return "invalid"  # the log's key_add carries it unchecked: never show it as a key
-    return x25519.removeprefix(X25519_PREFIX)[:8] + "…"
+        return None
+    return x25519
 
 
 @app.command("revoke")

@@ -46,6 +46,7 @@ from primex.requests.conditions import (
     build_conditions,
     check_amendment,
     json_number,
+    parameters_in_force,
     proposed_parameters,
     service_minimums,
 )
@@ -169,6 +170,7 @@ def show(
     out = console()
     out.print(f"[bold]{request_id}[/] — {st.title} ({st.state})", highlight=False)
     spec, _raw, sha = load_submitted(h, request_id)
+    stated = describe.priorities(spec)
     out.print(
         f"requester: {st.requester} ({spec.requester.organisation}, {spec.requester.contact})\n"
         f"legal basis: {spec.legal_basis}; retention until {spec.retention_until}\n"
@@ -176,7 +178,7 @@ def show(
         f"population: {describe.population(spec)}\n"
         f"variables: {', '.join(spec.variables)}\n"
         + (f"linked: {', '.join(spec.linked_columns())}\n" if spec.linkage else "")
-        + (f"priorities: {describe.priorities(spec)}\n" if describe.priorities(spec) else "")
+        + (f"priorities: {stated}\n" if stated else "")
         + f"output: {describe.output(spec)}; spec sha256 {sha[:16]}…",
         highlight=False, soft_wrap=True,
     )
@@ -274,13 +276,8 @@ def approve(
 def _print_conditions(conditions: dict[str, Any]) -> None:
     """Say what is enforced and what is only text: nothing becomes a condition silently."""
     out = console()
-    tightened = set(conditions.get("tightened") or [])
-    enforced = []
-    for name in PARAMETERS:
-        head, _, tail = name.partition(".")
-        value = conditions["disclosure"].get(head)
-        value = value.get(tail) if tail and isinstance(value, dict) else value
-        enforced.append(f"{name}={value}" + (" (yours)" if name in tightened else ""))
+    enforced = [f"{name}={value}" + (" (yours)" if tightened else "")
+                for name, value, tightened in parameters_in_force(conditions)]
     enforced += [f"{var}={level} (yours)"
                  for var, level in (conditions.get("generalise") or {}).items()]
     enforced += [f"drop={var} (yours)" for var in conditions.get("drop") or []]

@@ -291,19 +291,27 @@ def check_amendment(in_force: dict[str, Any] | None, new: dict[str, Any]) -> Non
             where="--conditions", hint="repeat every condition that stays, tightened or equal")
 
 
-def describe_conditions(conditions: dict[str, Any]) -> str:
-    """The conditions of an approval or amendment in the CLI's own words (`k=6`,
-    `age=age_10y`, `drop=category`), for the request's history in `request status` and the
-    portal: never a Python or JSON dump of the log entry's body."""
+def parameters_in_force(conditions: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    """(name, value, tightened by the officer) of every disclosure parameter of an approval
+    or amendment, dotted names (`dominance.k`) read from the nested `disclosure` body; the
+    value is None for a parameter the body lacks."""
     tightened = set(conditions.get("tightened") or [])
     disclosure = conditions.get("disclosure") or {}
-    parts = []
+    out = []
     for name in PARAMETERS:
         head, _, tail = name.partition(".")
         value = disclosure.get(head)
         value = value.get(tail) if tail and isinstance(value, dict) else value
-        if value is not None:
-            parts.append(f"{name}={value}" + (" (tightened)" if name in tightened else ""))
+        out.append((name, value, name in tightened))
+    return out
+
+
+def describe_conditions(conditions: dict[str, Any]) -> str:
+    """The conditions of an approval or amendment in the CLI's own words (`k=6`,
+    `age=age_10y`, `drop=category`), for the request's history in `request status` and the
+    portal: never a Python or JSON dump of the log entry's body."""
+    parts = [f"{name}={value}" + (" (tightened)" if tightened else "")
+             for name, value, tightened in parameters_in_force(conditions) if value is not None]
     parts += [f"{var}={level}" for var, level in (conditions.get("generalise") or {}).items()]
     parts += [f"drop={var}" for var in conditions.get("drop") or []]
     parts += [f"priority.{var}={p}" for var, p in (conditions.get("priorities") or {}).items()]

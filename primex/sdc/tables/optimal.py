@@ -295,7 +295,8 @@ def optimal_suppression(
         left = limit - (time.perf_counter() - t0)
         if left <= 0.05:
             break
-        if params.max_masters is not None and iterations >= params.max_masters:
+        if (params.max_masters is not None and iterations >= params.max_masters) or (
+                params.node_limit is not None and nodes >= params.node_limit):
             reason = f"work budget reached ({params.budget()})"
             break
         if _count_bound(lower, params.cost) >= _count_bound(best_cost - 1e-9, params.cost,
@@ -309,9 +310,6 @@ def optimal_suppression(
         if np.isfinite(left):
             options["time_limit"] = max(min(left, 20.0), left / 4)
         if params.node_limit is not None:
-            if nodes >= params.node_limit:
-                reason = f"work budget reached ({params.budget()})"
-                break
             options["node_limit"] = params.node_limit - nodes
         res = milp(cvec, integrality=np.ones(n), bounds=Bounds(lo, hi),
                    constraints=_master_constraints(cuts) + static, options=options)
