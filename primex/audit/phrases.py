@@ -16,13 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 # a parameter: a value shown as is, another phrase, or a list of those (", " between)
-Text = Union["Phrase", str, list[Any]]
+Text = Union["Phrase", "Join", str, list[Any]]
 
 
 @dataclass(frozen=True)
 class Phrase:
     key: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Join:
+    """Parts said one after the other with `sep` between them (a plain list uses ", ")."""
+
+    sep: str
+    parts: tuple[Any, ...]
 
 
 def phrase(key: str, /, **params: Any) -> Phrase:
@@ -35,6 +43,8 @@ def render(value: Any, words: Mapping[str, str]) -> str:
     if isinstance(value, Phrase):
         params = {name: render(v, words) for name, v in value.params.items()}
         return words[value.key].format(**params)
+    if isinstance(value, Join):
+        return value.sep.join(render(v, words) for v in value.parts)
     if isinstance(value, list | tuple):
         return ", ".join(render(v, words) for v in value)
     return str(value)
@@ -50,9 +60,11 @@ def keys_of(value: Any) -> set[str]:
     """Every message key `value` needs, nested phrases included."""
     if isinstance(value, Phrase):
         return {value.key}.union(*(keys_of(v) for v in value.params.values()))
+    if isinstance(value, Join):
+        return keys_of(value.parts)
     if isinstance(value, list | tuple):
         return set().union(*(keys_of(v) for v in value)) if value else set()
     return set()
 
 
-__all__ = ["Phrase", "Text", "keys_of", "phrase", "placeholders", "render"]
+__all__ = ["Join", "Phrase", "Text", "keys_of", "phrase", "placeholders", "render"]

@@ -23,8 +23,10 @@ from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
 from primex.requests.conditions import APPLIES, PRIORITY_KINDS
+from primex.requests.history_text import summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
+from primex.service.pages.history_words import DESCRIBE, HISTORY, REPORT
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
 from primex.service.state import ServiceState
 
@@ -195,7 +197,8 @@ async def editor(request: Request, resubmit: str | None = None) -> Response:
         return _to_login()
     text = ""
     if resubmit is not None:
-        page = await run_in_threadpool(_request_page, state_of(request), actor, resubmit)
+        page = await run_in_threadpool(_request_page, state_of(request), actor, resubmit,
+                                       _lang(request))
         text = f"id: {resubmit}\n" + "\n".join(
             line for line in page["yaml"].splitlines() if not line.startswith("id:"))
     return _render(request, "editor.html", actor, text=text)
@@ -207,7 +210,8 @@ async def request_page(request: Request, request_id: str) -> Response:
     if actor is None:
         return _to_login()
     try:
-        page = await run_in_threadpool(_request_page, state_of(request), actor, request_id)
+        page = await run_in_threadpool(_request_page, state_of(request), actor, request_id,
+                                       _lang(request))
     except HTTPException as exc:  # the API's 404: unknown, or not the caller's to see
         if exc.status_code != 404:
             raise
@@ -244,7 +248,8 @@ def variable_conditions(spec: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, Any]:
+def _request_page(service: ServiceState, actor: Actor, rid: str,
+                  lang: str = "en") -> dict[str, Any]:
     from primex.requests.lifecycle import status
     from primex.requests.spec import RequestSpec
     from primex.requests.store import load_submitted, read_stored
@@ -288,9 +293,11 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
                     for c in db.scalars(select(Comment).where(Comment.request == rid)
                                         .order_by(Comment.id))]
     checks = _output_checks(st, actor)
-    if checks["hidden"]:  # four eyes: decide first, then see the other officer's decision
-        info = {**info, "history": [h for h in info["history"]
-                                    if h["seq"] not in checks["hidden"]]}
+    # each entry's details in the page's language (status() says them in English)
+    entries = {e.seq: e for e in st.history}
+    info = {**info, "history": [
+        {**h, "summary": summary(entries[h["seq"]], HISTORY[lang])} for h in info["history"]
+        if h["seq"] not in checks["hidden"]]}  # four eyes: decide first, then see the other's
     output = _output(service, actor, rid, st.state) if st.state in (
         "protected", "output_checked") and actor.role in ("privacy_officer",
                                                           "president") else None
@@ -299,8 +306,10 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         counts[row["event"]] = counts.get(row["event"], 0) + 1
     variables = variable_conditions(spec) if spec is not None and actor.role == (
         "privacy_officer") and st.state == "submitted" else []
-    described = {"population": describe.population(spec), "output": describe.output(spec),
-                 "priorities": describe.priorities(spec)} if spec is not None else {}
+    words = DESCRIBE[lang]
+    described = {"population": describe.population(spec, words),
+                 "output": describe.output(spec, words),
+                 "priorities": describe.priorities(spec, words)} if spec is not None else {}
     kind = spec.output.kind if spec is not None else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
@@ -451,14 +460,14 @@ async def audit(request: Request) -> Response:
         return _to_login()
     if actor.role not in ("committee", "privacy_officer"):
         raise HTTPException(403, "the audit report is for the committee and the officer")
-    report = await run_in_threadpool(_report, state_of(request))
+    report = await run_in_threadpool(_report, state_of(request), _lang(request))
     return _render(request, "audit.html", actor, report=report)
 
 
-def _report(service: ServiceState) -> Any:
+def _report(service: ServiceState, lang: str) -> Any:
     from primex.committee.report import build_report
 
-    return build_report(service.home)
+    return build_report(service.home, words=REPORT[lang])
 
 
 def dump(value: Any) -> str:
