@@ -85,6 +85,22 @@ def utc_minute(value: Any) -> str:
 _ENV.filters["utc"] = utc_minute
 
 
+def number(value: Any, lang: str, decimals: int = 0) -> str:
+    """A figure as the page's language writes it (12.5 / 12,5), the dashboard's rule."""
+    from primex.dashboard.i18n import number as written
+
+    return written(float(value), decimals, lang)
+
+
+def percent(share: Any, lang: str) -> str:
+    """12.5% (en), 12,5 % (fr, with a narrow no-break space), 12,5% (nl)."""
+    return number(float(share) * 100, lang, 1) + ("\u202f%" if lang == "fr" else "%")
+
+
+_ENV.filters["number"] = number
+_ENV.filters["percent"] = percent
+
+
 def _lang(request: Request) -> str:
     return pick_language(request.cookies.get(LANG_COOKIE),
                          request.headers.get("accept-language"))
@@ -265,10 +281,11 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
     texts = [read_stored(home, sha, request_id=rid).decode("utf-8") for sha in versions]
     yaml_text = texts[-1] if texts else ""
     spec: RequestSpec | None = None
+    load_error: str | None = None
     try:
         spec = load_submitted(home, rid)[0]
-    except PrimexError:
-        spec = None
+    except PrimexError as exc:
+        spec, load_error = None, exc.one_line()
     diff: list[str] = []
     if len(texts) >= 2:
         diff = list(difflib.unified_diff(texts[-2].splitlines(), texts[-1].splitlines(),
@@ -311,6 +328,10 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
                  "output": describe.output(spec, words),
                  "priorities": describe.priorities(spec, words)} if spec is not None else {}
     kind = spec.output.kind if spec is not None else None
+    # the officer's pre-assessment, as `review show` prints it (researchers assess their
+    # own draft in the editor)
+    pre = _preassessment(home, spec, load_error, words) if actor.role == (
+        "privacy_officer") else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
             "show_priorities": kind in PRIORITY_KINDS,
@@ -322,7 +343,24 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
             # which has no decryption half
             "package_cmd": _open_command(rid, owner["name"] if owner else actor.key_name,
                                          origin_key),
-            "checks": checks}
+            "checks": checks, "pre": pre}
+
+
+def _preassessment(home: Any, spec: Any, load_error: str | None,
+                   words: dict[str, str]) -> dict[str, Any]:
+    """`primex.requests.assess.assess` on the current data, the one function behind
+    `request assess` and `review show`; what stops it (no PRIMA data, a request that cannot
+    be read) is said on the page, never hidden."""
+    from primex.requests.assess import assess
+
+    if spec is None:
+        return {"error": load_error or "the submitted request cannot be read"}
+    try:
+        result = assess(spec, home)
+    except PrimexError as exc:
+        return {"error": exc.one_line()}
+    return {"error": None, "result": result,
+            "priorities": describe.priorities(spec, words)}
 
 
 def _output_checks(st: Any, actor: Actor) -> dict[str, Any]:
