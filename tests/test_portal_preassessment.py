@@ -38,8 +38,6 @@ def age_sex_request(stack: Stack) -> str:
         "variables: [age, sex, nationality_group, region, category, spell_duration, student]":
             "variables: [age, sex]",
         "max_suppression: 0.02": "max_suppression: 0.05",
-        "  - variables: [position_group, wage_class]\n    at: [exit+4q, exit+8q]\n": "",
-        "linkage:\n": "",
     }) + "  priorities: {age: keep}\n")
 
 
@@ -68,8 +66,7 @@ def _cell(block: str, name: str) -> str:
 def test_the_officer_sees_the_clis_pre_assessment_in_three_languages(stack: Stack) -> None:
     home = stack.state.home
     make_prima(home.prima_db, PEOPLE)
-    text = age_sex_request(stack)
-    assert "linkage" not in text
+    text = age_sex_request(stack)  # linked: the assessment notes that l-diversity comes later
     rid = submit(stack, text=text)
     # the CLI's function on the stored request: the figures the page must show
     expected = assess(load_submitted(home, rid)[0], home)
@@ -78,14 +75,23 @@ def test_the_officer_sees_the_clis_pre_assessment_in_three_languages(stack: Stac
         (11, 2, 5)
     assert expected.risk.expected_reidentifications == pytest.approx(4.0)
     assert [s.levels for s in expected.suggestions] == [{"age": "age_5y", "sex": "total"}]
+    # the notes (said in the page's language below): linked variables, running spells
+    assert expected.notes[0] == ("linked warehouse variables are sensitive: l-diversity is "
+                                 "checked after linkage, not in this pre-assessment")
+    assert "spells are still running: their position_group, wage_class at exit+4q, " \
+        "exit+8q" in expected.notes[1]
 
     words = {
         "en": ("Risk pre-assessment", "Above target", "Expected re-identifications", "4.0",
-               "age keep", "18.2%"),
+               "age keep", "18.2%", "l-diversity is checked after linkage"),
         "fr": ("Pré-évaluation du risque", "Au-dessus de la cible",
-               "Réidentifications attendues", "4,0", "age : garder", "18,2\u202f%"),
+               "Réidentifications attendues", "4,0", "age : garder", "18,2\u202f%",
+               "la l-diversité est contrôlée après le couplage",
+               "épisodes sont encore en cours : leurs position_group, wage_class"),
         "nl": ("Voorafgaande risico-inschatting", "Boven het doel",
-               "Verwachte heridentificaties", "4,0", "age: behouden", "18,2%"),
+               "Verwachte heridentificaties", "4,0", "age: behouden", "18,2%",
+               "l-diversiteit wordt na de koppeling gecontroleerd",
+               "episodes lopen nog: hun position_group, wage_class"),
     }
     for lang, said in words.items():
         block = _block(_page(stack, "olivia", rid, lang))
@@ -99,7 +105,9 @@ def test_the_officer_sees_the_clis_pre_assessment_in_three_languages(stack: Stac
         assert change is not None
         assert re.sub(r"</?code>", "", change.group(1)) == "age → age_5y, sex → total"
         if lang != "en":  # the page's words, not the English ones
-            assert "Expected re-identifications" not in block and "Above target" not in block
+            for english in ("Expected re-identifications", "Above target", "sensitive:",
+                            "still running"):
+                assert english not in block, (lang, english)
     # the researcher's page has no officer's block (she assesses her draft in the editor)
     assert "data-preassessment" not in _page(stack, "alice", rid, "en")
 

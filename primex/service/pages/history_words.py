@@ -1,6 +1,7 @@
 """The French and Dutch catalogues of what the log's entries say: a request's history
-(`primex.requests.history_text`), the committee's report (`primex.committee.report`) and the
-summary lines of a request (`primex.requests.describe`). The English ones live next to the
+(`primex.requests.history_text`), the committee's report (`primex.committee.report`), the
+summary lines of a request (`primex.requests.describe`) and the notes of its risk
+pre-assessment (`primex.requests.assess`). The English ones live next to the
 code that says it (the CLI prints them); these have the same keys and the same parameters
 (tests/test_portal_i18n_history.py). Domain terms stay as users say them (CPAS, RI, PIIS,
 sha256); the Dutch pages say KSZ for the BCSS, as the rest of the portal does."""
@@ -8,6 +9,7 @@ sha256); the Dutch pages say KSZ for the BCSS, as the rest of the portal does.""
 from __future__ import annotations
 
 from primex.committee.report import WORDS as REPORT_EN
+from primex.requests.assess import NOTES_EN as ASSESS_EN
 from primex.requests.describe import EN as DESCRIBE_EN
 from primex.requests.history_text import EN as HISTORY_EN
 from primex.service.pages.i18n import FR, NL, TERMS
@@ -198,6 +200,53 @@ DESCRIBE_NL: dict[str, str] = {
     **{f"describe.priority.{p}": NL[f"priority_{p}"] for p in ("keep", "high", "normal", "low")},
 }
 
+ASSESS_FR: dict[str, str] = {
+    "assess.no_hierarchy": "{variable} : aucune hiérarchie utilisable sur ces données "
+                           "({problem}) ; seulement tout ou rien",
+    "assess.not_derivable": "non calculables avant l'extraction, laissées hors de la clé : "
+                            "{variables}",
+    "assess.no_record": "aucun enregistrement des données actuelles ne correspond à la "
+                        "population",
+    "assess.no_generalisation": "aucune généralisation de ces quasi-identifiants n'atteint la "
+                                "cible dans le budget de recherche ; retirez une variable ou "
+                                "restreignez la demande",
+    "assess.linked_sensitive": "les variables couplées de l'entrepôt sont sensibles : la "
+                               "l-diversité est contrôlée après le couplage, pas dans cette "
+                               "pré-évaluation",
+    "assess.groups": "groupes : étude {study} épisodes, comparaison {comparison} épisodes",
+    "assess.running": "{running} des {spells} épisodes sont encore en cours : leurs "
+                      "{variables} à {at} ne peuvent pas être observées, {action} ; les "
+                      "épisodes dont le trimestre de résultat tombe après le dernier trimestre "
+                      "de l'entrepôt sont connus après le couplage",
+    "assess.censored_drop": "retirés avant la protection (censored: drop)",
+    "assess.censored_keep": "gardés avec le code not_observed_running (censored: keep)",
+    "assess.table_not_derivable": "dimensions non calculables avant l'extraction, laissées "
+                                  "de côté : {dimensions}",
+}
+
+ASSESS_NL: dict[str, str] = {
+    "assess.no_hierarchy": "{variable}: geen bruikbare hiërarchie op deze gegevens "
+                           "({problem}); alleen alles of niets",
+    "assess.not_derivable": "niet af te leiden vóór de extractie, weggelaten uit de sleutel: "
+                            "{variables}",
+    "assess.no_record": "geen enkel record van de huidige gegevens valt in de populatie",
+    "assess.no_generalisation": "geen veralgemening van deze quasi-identificatoren haalt het "
+                                "doel binnen het zoekbudget; laat een variabele weg of beperk "
+                                "de aanvraag",
+    "assess.linked_sensitive": "gekoppelde variabelen uit het datawarehouse zijn gevoelig: "
+                               "l-diversiteit wordt na de koppeling gecontroleerd, niet in "
+                               "deze voorafgaande inschatting",
+    "assess.groups": "groepen: studie {study} episodes, vergelijking {comparison} episodes",
+    "assess.running": "{running} van de {spells} episodes lopen nog: hun {variables} op {at} "
+                      "kunnen niet worden waargenomen, {action}; episodes waarvan het "
+                      "uitkomstkwartaal na het laatste kwartaal van het datawarehouse valt, "
+                      "zijn pas na de koppeling bekend",
+    "assess.censored_drop": "weggelaten vóór de bescherming (censored: drop)",
+    "assess.censored_keep": "behouden met de code not_observed_running (censored: keep)",
+    "assess.table_not_derivable": "dimensies niet af te leiden vóór de extractie, "
+                                  "weggelaten: {dimensions}",
+}
+
 HISTORY = {"en": HISTORY_EN, "fr": HISTORY_FR, "nl": HISTORY_NL}
 # the portal's English names a role as its other pages do ("privacy officer"); the CLI's
 # report keeps the log's names
@@ -205,5 +254,6 @@ REPORT = {"en": {**REPORT_EN, **{f"role.{role}": word for role, word in TERMS["e
                                  if f"role.{role}" in REPORT_EN}},
           "fr": REPORT_FR, "nl": REPORT_NL}
 DESCRIBE = {"en": DESCRIBE_EN, "fr": DESCRIBE_FR, "nl": DESCRIBE_NL}
+ASSESS = {"en": ASSESS_EN, "fr": ASSESS_FR, "nl": ASSESS_NL}
 # every catalogue of this module, by name (the tests compare its languages key by key)
-CATALOGUES = {"history": HISTORY, "report": REPORT, "describe": DESCRIBE}
+CATALOGUES = {"history": HISTORY, "report": REPORT, "describe": DESCRIBE, "assess": ASSESS}

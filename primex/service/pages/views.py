@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from primex.audit.phrases import render
 from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
@@ -26,7 +27,7 @@ from primex.requests.conditions import APPLIES, PRIORITY_KINDS
 from primex.requests.history_text import summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
-from primex.service.pages.history_words import DESCRIBE, HISTORY, REPORT
+from primex.service.pages.history_words import ASSESS, DESCRIBE, HISTORY, REPORT
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
 from primex.service.state import ServiceState
 
@@ -330,7 +331,7 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
     kind = spec.output.kind if spec is not None else None
     # the officer's pre-assessment, as `review show` prints it (researchers assess their
     # own draft in the editor)
-    pre = _preassessment(home, spec, load_error, words) if actor.role == (
+    pre = _preassessment(home, spec, load_error, lang) if actor.role == (
         "privacy_officer") else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
@@ -347,7 +348,7 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
 
 
 def _preassessment(home: Any, spec: Any, load_error: str | None,
-                   words: dict[str, str]) -> dict[str, Any]:
+                   lang: str) -> dict[str, Any]:
     """`primex.requests.assess.assess` on the current data, the one function behind
     `request assess` and `review show`; what stops it (no PRIMA data, a request that cannot
     be read) is said on the page, never hidden."""
@@ -359,8 +360,12 @@ def _preassessment(home: Any, spec: Any, load_error: str | None,
         result = assess(spec, home)
     except PrimexError as exc:
         return {"error": exc.one_line()}
+    notes = ASSESS[lang]
     return {"error": None, "result": result,
-            "priorities": describe.priorities(spec, words)}
+            "priorities": describe.priorities(spec, DESCRIBE[lang]),
+            "notes": [render(note, notes) for note in result.said],
+            "table_notes": {t.name: render(t.said, notes) for t in result.tables
+                            if t.said is not None}}
 
 
 def _output_checks(st: Any, actor: Actor) -> dict[str, Any]:
