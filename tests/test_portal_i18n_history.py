@@ -14,11 +14,11 @@ from release_chain import no_fsync  # noqa: F401  (autouse fixture)
 from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
 
 from primex.audit.phrases import keys_of, placeholders, render
-from primex.committee.report import _detail_phrase
+from primex.committee.report import WORDS, _detail_phrase
 from primex.requests.conditions import describe_conditions
 from primex.requests.history_text import condition_phrase, history_phrase
 from primex.service.identity import new_session
-from primex.service.pages.history_words import CATALOGUES, HISTORY, REPORT
+from primex.service.pages.history_words import CATALOGUES, HISTORY, REPORT, REPORT_ROLES_EN
 
 CONDITIONS: list[dict[str, Any]] = [
     {"disclosure": {"k": 6, "l": 2, "max_suppression": "0.02", "min_count": 10,
@@ -57,7 +57,9 @@ def _entries() -> list[SimpleNamespace]:
 
 
 def test_every_catalogue_key_in_every_language_with_the_same_parameters() -> None:
-    for name, catalogue in CATALOGUES.items():
+    report = {"en": WORDS, **REPORT}  # the committee's English, the portal's fr and nl
+    assert set(REPORT_ROLES_EN) <= set(WORDS)
+    for name, catalogue in {**CATALOGUES, "report": report}.items():
         english = catalogue["en"]
         for lang in ("fr", "nl"):
             assert set(catalogue[lang]) == set(english), (name, lang,
@@ -69,7 +71,7 @@ def test_every_catalogue_key_in_every_language_with_the_same_parameters() -> Non
     said = set().union(*(keys_of(history_phrase(e)) for e in _entries()))
     assert said <= set(HISTORY["en"]) and "history.decision.return" in said
     reported = set().union(*(keys_of(_detail_phrase(e)) for e in _entries()))  # type: ignore[arg-type]
-    assert reported <= set(REPORT["en"]) and "details.destroyed" in reported
+    assert reported <= set(WORDS) and "details.destroyed" in reported
 
 
 def test_a_missing_french_word_is_caught() -> None:

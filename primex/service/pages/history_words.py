@@ -1,5 +1,6 @@
 """The French and Dutch catalogues of what the log's entries say: a request's history
-(`primex.requests.history_text`), the committee's report (`primex.committee.report`), the
+(`primex.requests.history_text`), the committee's report (`primex.committee.report`: only
+the French and Dutch here, see REPORT below), the
 summary lines of a request (`primex.requests.describe`) and the notes of its risk
 pre-assessment (`primex.requests.assess`). The English ones live next to the
 code that says it (the CLI prints them); these have the same keys and the same parameters
@@ -8,7 +9,7 @@ sha256); the Dutch pages say KSZ for the BCSS, as the rest of the portal does.""
 
 from __future__ import annotations
 
-from primex.committee.report import WORDS as REPORT_EN
+from primex.audit.keys import ROLES
 from primex.requests.assess import NOTES_EN as ASSESS_EN
 from primex.requests.describe import EN as DESCRIBE_EN
 from primex.requests.history_text import EN as HISTORY_EN
@@ -63,8 +64,7 @@ REPORT_FR: dict[str, str] = {
     "event.key_add": "clé enregistrée",
     "event.key_revoke": "clé révoquée",
     "event.linkage_key_rotation": "clé maîtresse du couplage renouvelée (BCSS)",
-    **{f"role.{role}": word for role, word in TERMS["fr"].items()
-       if f"role.{role}" in REPORT_EN},
+    **{f"role.{role}": TERMS["fr"][role] for role in ROLES},
     "who": "{actor} ({role})",
     "asked": "{who} le {when} : {details}",
     "approved": "{who} le {when}",
@@ -124,8 +124,7 @@ REPORT_NL: dict[str, str] = {
     "event.key_add": "sleutel geregistreerd",
     "event.key_revoke": "sleutel ingetrokken",
     "event.linkage_key_rotation": "hoofdsleutel van de koppeling vernieuwd (KSZ)",
-    **{f"role.{role}": word for role, word in TERMS["nl"].items()
-       if f"role.{role}" in REPORT_EN},
+    **{f"role.{role}": TERMS["nl"][role] for role in ROLES},
     "who": "{actor} ({role})",
     "asked": "{who} op {when}: {details}",
     "approved": "{who} op {when}",
@@ -248,12 +247,13 @@ ASSESS_NL: dict[str, str] = {
 }
 
 HISTORY = {"en": HISTORY_EN, "fr": HISTORY_FR, "nl": HISTORY_NL}
-# the portal's English names a role as its other pages do ("privacy officer"); the CLI's
-# report keeps the log's names
-REPORT = {"en": {**REPORT_EN, **{f"role.{role}": word for role, word in TERMS["en"].items()
-                                 if f"role.{role}" in REPORT_EN}},
-          "fr": REPORT_FR, "nl": REPORT_NL}
+# The report's English catalogue is the committee's own (primex.committee.report.WORDS, which
+# only the portal's views import: the SPP side keeps its imports of the committee to the few
+# tests/test_architecture.py names); the portal's English names a role as its other pages do
+# ("privacy officer", where the CLI's report keeps the log's "privacy_officer").
+REPORT_ROLES_EN = {f"role.{role}": TERMS["en"][role] for role in ROLES}
+REPORT = {"fr": REPORT_FR, "nl": REPORT_NL}
 DESCRIBE = {"en": DESCRIBE_EN, "fr": DESCRIBE_FR, "nl": DESCRIBE_NL}
 ASSESS = {"en": ASSESS_EN, "fr": ASSESS_FR, "nl": ASSESS_NL}
 # every catalogue of this module, by name (the tests compare its languages key by key)
-CATALOGUES = {"history": HISTORY, "report": REPORT, "describe": DESCRIBE, "assess": ASSESS}
+CATALOGUES = {"history": HISTORY, "describe": DESCRIBE, "assess": ASSESS}

@@ -27,7 +27,13 @@ from primex.requests.conditions import APPLIES, PRIORITY_KINDS
 from primex.requests.history_text import summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
-from primex.service.pages.history_words import ASSESS, DESCRIBE, HISTORY, REPORT
+from primex.service.pages.history_words import (
+    ASSESS,
+    DESCRIBE,
+    HISTORY,
+    REPORT,
+    REPORT_ROLES_EN,
+)
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
 from primex.service.state import ServiceState
 
@@ -508,9 +514,10 @@ async def audit(request: Request) -> Response:
 
 
 def _report(service: ServiceState, lang: str) -> Any:
-    from primex.committee.report import build_report
+    from primex.committee.report import WORDS, build_report
 
-    return build_report(service.home, words=REPORT[lang])
+    words = REPORT.get(lang) or {**WORDS, **REPORT_ROLES_EN}
+    return build_report(service.home, words=words)
 
 
 def dump(value: Any) -> str:
