@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
@@ -36,6 +36,10 @@ from primex.service.pages.history_words import (
 )
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
 from primex.service.state import ServiceState
+
+if TYPE_CHECKING:
+    from primex.home import Home
+    from primex.requests.spec import RequestSpec
 
 LANG_COOKIE = "primex-lang"
 PORTAL_LOGIN_COOKIE = "primex-portal-login"  # the OIDC callback then lands on the portal
@@ -221,7 +225,7 @@ async def editor(request: Request, resubmit: str | None = None) -> Response:
     text = ""
     if resubmit is not None:
         page = await run_in_threadpool(_request_page, state_of(request), actor, resubmit,
-                                       _lang(request))
+                                       _lang(request), False)
         text = f"id: {resubmit}\n" + "\n".join(
             line for line in page["yaml"].splitlines() if not line.startswith("id:"))
     return _render(request, "editor.html", actor, text=text)
@@ -271,10 +275,9 @@ def variable_conditions(spec: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _request_page(service: ServiceState, actor: Actor, rid: str,
-                  lang: str = "en") -> dict[str, Any]:
+def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en",
+                  with_assessment: bool = True) -> dict[str, Any]:
     from primex.requests.lifecycle import status
-    from primex.requests.spec import RequestSpec
     from primex.requests.store import load_submitted, read_stored
 
     home = service.home
@@ -337,8 +340,8 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
     kind = spec.output.kind if spec is not None else None
     # the officer's pre-assessment, as `review show` prints it (researchers assess their
     # own draft in the editor)
-    pre = _preassessment(home, spec, load_error, lang) if actor.role == (
-        "privacy_officer") else None
+    pre = _preassessment(home, spec, load_error, lang) if with_assessment and (
+        actor.role == "privacy_officer") else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
             "show_priorities": kind in PRIORITY_KINDS,
@@ -353,7 +356,7 @@ def _request_page(service: ServiceState, actor: Actor, rid: str,
             "checks": checks, "pre": pre}
 
 
-def _preassessment(home: Any, spec: Any, load_error: str | None,
+def _preassessment(home: Home, spec: RequestSpec | None, load_error: str | None,
                    lang: str) -> dict[str, Any]:
     """`primex.requests.assess.assess` on the current data, the one function behind
     `request assess` and `review show`; what stops it (no PRIMA data, a request that cannot
