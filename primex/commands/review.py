@@ -43,8 +43,8 @@ from primex.release.recipient_views import check_officer_can_approve_recipient, 
 from primex.requests import describe
 from primex.requests.conditions import (
     PARAMETERS,
-    build_conditions,
     check_amendment,
+    conditions_for,
     json_number,
     parameters_in_force,
     proposed_parameters,
@@ -230,8 +230,10 @@ def approve(
         list[str] | None,
         typer.Option(
             "--conditions",
-            help="NAME=VALUE to tighten a disclosure parameter (k, l, max_suppression, "
-            "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
+            help="NAME=VALUE to tighten a disclosure parameter of the request's output kind "
+            "(microdata: k, l, max_suppression; tables: min_count, p_percent, dominance.n, "
+            "dominance.k), VARIABLE=LEVEL, drop=VARIABLE, priority.VARIABLE=..., or free "
+            "text. Repeatable.",
         ),
     ] = None,
     recipient: Annotated[
@@ -259,9 +261,7 @@ def approve(
     spec, _raw, sha = load_submitted(h, request_id)
     body: dict[str, Any] = {
         "spec_sha256": sha,
-        "conditions": build_conditions(
-            conditions or [], proposed_parameters(spec.disclosure), service_minimums()
-        ),
+        "conditions": conditions_for(conditions or [], spec),
     }
     approved = check_officer_can_approve_recipient(
         _open(h), request_id, spec.requester.public_key, recipient
@@ -314,8 +314,7 @@ def amend(
     log = _open(h)
     st = log.state(request_id)
     spec, _raw, _sha = load_submitted(h, request_id)
-    new = build_conditions(conditions or [], proposed_parameters(spec.disclosure),
-                           service_minimums())
+    new = conditions_for(conditions or [], spec)
     check_amendment(st.conditions, new)
     body = {"conditions": new, "reason": "; ".join(_reasons(reason))}
     seq = _decide(request_id, as_key, "amendment", body)
