@@ -144,6 +144,12 @@ def _show_report(report: dict[str, Any]) -> None:
         out.print(table)
     if report.get("suppression_reason"):
         out.print(f"why: {report['suppression_reason']}", highlight=False, soft_wrap=True)
+    details = report.get("details") if isinstance(report.get("details"), dict) else {}
+    for line in details.get("notices") or []:  # a requested variable removed entirely
+        out.print(f"[bold]removed:[/] {escape(str(line))}", highlight=False, soft_wrap=True)
+    for requested, released in (details.get("released_as") or {}).items():
+        out.print(f"released as: {escape(str(requested))} → {escape(str(released))} "
+                  "(the level it holds)", highlight=False, soft_wrap=True)
     if report.get("summary") is not None:
         summary = report["summary"]
         out.print(

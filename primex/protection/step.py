@@ -208,7 +208,8 @@ def _microdata(
             distinct = getattr(ld, "distinct", None)
             if distinct is not None:
                 report["l_diversity_other"][s] = int(pd.Series(distinct).min())
-    return protected, report
+    # each generalised column named after the level it holds (age_5y -> age_10y)
+    return protected.rename(columns=report.get("released_as") or {}), report
 
 
 def _priorities(spec: Any, conditions: dict[str, Any] | None) -> dict[str, str]:

@@ -211,6 +211,16 @@ def _request_notes(folder: Path) -> dict[str, str]:
                     "(not_observed_running: still running at the data's end; "
                     "not_observed_outside_data: the quarter lies outside the data), as the "
                     f"request asked (censored: keep). Codes before protection: {counted}.")
+    details = report.get("details") if isinstance(report.get("details"), dict) else {}
+    released_as = details.get("released_as")
+    for requested, released in (released_as if isinstance(released_as, dict) else {}).items():
+        notes[str(released)] = (
+            f" Requested as `{requested}`; the disclosure protection generalised it to the "
+            f"level `{released}` of its catalogue hierarchy, the level this column holds "
+            "(see the disclosure report); `*` marks a suppressed value.")
+    for line in details.get("notices") or []:
+        column = str(line).split(" ", 1)[0]
+        notes[column] = notes.get(column, "") + f" {line}"
     groups = report.get("groups")
     if isinstance(groups, dict):
         notes["group"] = (f" In this release: study = {json.dumps(groups.get('study'))}; "
