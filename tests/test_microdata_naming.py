@@ -12,23 +12,16 @@ removing others instead reaches k (checked independently with pandas).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from primex import cli
 from primex.sdc.micro.anonymize import anonymize
-
-KEY = re.compile(r"primex-x25519:[A-Za-z0-9+/=]+")
-PASS = "naming-test-passphrase"
+from tests.research_site import Site, at_site, ok, site  # noqa: F401 (fixtures)
 
 # A ULB team's duration model: five-year age bands among the covariates.
 DURATIONS = """\
@@ -36,7 +29,7 @@ title: Duration of integration income spells by age band and household ({label})
 requester:
   organisation: ULB - Centre METICES
   contact: metices@example.be
-  public_key: "{key}"
+  public_key: "{{key}}"
 purpose: >-
   We model the duration of integration income spells with a discrete-time hazard model,
   using five-year age bands, sex, region, household type and nationality group as
@@ -56,97 +49,11 @@ disclosure:
 {priorities}"""
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = cli.main(list(args))
-    return rc or 0, out.getvalue(), err.getvalue()
-
-
-def ok(*args: str) -> str:
-    rc, out, err = run(*args)
-    assert rc == 0, f"`primex {' '.join(args[:3])}` failed: {err.strip()[-400:]}"
-    return out
-
-
-@dataclass
-class Site:
-    root: Path
-    key: str
-
-    @property
-    def home(self) -> Path:
-        return self.root / "home"
-
-    def protect(self, label: str, variables: str, priorities: str = "",
-                conditions: tuple[str, ...] = ()) -> tuple[str, dict]:
-        """Submit, approve (with `conditions`), extract, code and protect; (id, report)."""
-        spec = self.root / f"{label}.yaml"
-        spec.write_text(DURATIONS.format(label=label, key=self.key, variables=variables,
-                                         priorities=priorities), encoding="utf-8")
-        ok("request", "validate", str(spec))
-        rid = re.findall(r"REQ-\d{4}-\d{4}", ok("request", "submit", str(spec), "--as",
-                                                 "alice"))[0]
-        ok("review", "approve", rid, "--as", "olivia",
-           *[a for c in conditions for a in ("--conditions", c)])
-        ok("extract", "request", rid, "--as", "spp")
-        work = self.home / "spp" / "work" / rid
-        ok("linkage", "code", "--request", rid, "--in", str(work / "extract.parquet"),
-           "--as", "bcss")
-        (work / "coded.parquet").write_bytes(
-            (self.home / "bcss" / "work" / rid / "coded.parquet").read_bytes())
-        ok("disclosure", "protect", rid, "--as", "spp")
-        return rid, json.loads((work / "protected" / "disclosure-report.json").read_text())
-
-    def release(self, rid: str) -> Path:
-        ok("review", "output-check", rid, "--as", "olivia", "--approve")
-        ok("signoff", rid, "--as", "paul", "--yes")
-        ok("audit", "witness", "cosign", "--as", "committee")
-        ok("release", "build", rid, "--as", "spp")
-        opened = self.root / "opened" / rid
-        ok("release", "open", str(self.home / "releases" / f"{rid}.primex"), "--key", "alice",
-           "--out", str(opened))
-        return opened
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("naming")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PRIMEX_HOME", str(root / "home"))
-        mp.setenv("PRIMEX_PASSPHRASE", PASS)
-        mp.setenv("PRIMEX_BCSS_PASSPHRASE", PASS + "-bcss")
-        mp.setattr("os.fsync", lambda fd: None)  # durability is the audit tests' subject
-        ok("synth", "generate", "--persons", "3000", "--months", "24", "--start", "2022-01",
-           "--seed", "1")
-        ok("keys", "init", "--role", "committee", "--name", "committee")
-        key = KEY.search(ok("keys", "init", "--role", "researcher", "--name", "alice",
-                            "--by", "committee"))
-        assert key is not None
-        for role, name in [("privacy_officer", "olivia"), ("president", "paul"),
-                           ("bcss_operator", "bcss"), ("spp_operator", "spp")]:
-            ok("keys", "init", "--role", role, "--name", name, "--by", "committee")
-        ok("linkage", "keygen")
-        ok("audit", "witness", "init")
-        yield Site(root, key.group(0))
-
-
-@pytest.fixture(name="at")
-def at_site(site: Site, monkeypatch: pytest.MonkeyPatch) -> Site:
-    """The module's installation as the environment of this test (conftest gives each
-    test a home of its own)."""
-    monkeypatch.setenv("PRIMEX_HOME", str(site.home))
-    monkeypatch.setenv("PRIMEX_PASSPHRASE", PASS)
-    monkeypatch.setenv("PRIMEX_BCSS_PASSPHRASE", PASS + "-bcss")
-    monkeypatch.setattr("os.fsync", lambda fd: None)
-    return site
-
-
 def test_a_coarsened_band_is_released_under_its_level_name(at: Site) -> None:
     site = at
-    rid, report = site.protect(
-        "bands", "age_5y, sex, region, household_type, nationality_group, category",
-        priorities="  priorities: {age_5y: keep, household_type: low}\n",
+    rid, report = site.protect("bands", DURATIONS.format(
+        label="bands", variables="age_5y, sex, region, household_type, nationality_group, "
+        "category", priorities="  priorities: {age_5y: keep, household_type: low}\n"),
         conditions=("age=age_10y",))
     details = report["details"]
     assert details["levels"]["age_5y"] == 1  # age_5y -> age_10y, by the officer's condition
@@ -176,7 +83,8 @@ def test_a_removed_variable_is_named_with_what_to_change(
     site = at
     variables = ("age_5y, sex, region, household_type, nationality_group, "
                  "spell_duration_band, category")
-    rid, report = site.protect("removed", variables)
+    rid, report = site.protect("removed", DURATIONS.format(
+        label="removed", variables=variables, priorities=""))
     details = report["details"]
     removed = details["utility"]["generalised_to_total"]
     assert "age_5y" in removed

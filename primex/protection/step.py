@@ -46,7 +46,7 @@ from primex.exchange.layout import REPORT_JSON, REPORT_MD
 from primex.home import Home
 from primex.protection.censoring import apply_censoring
 from primex.protection.censoring import render_markdown as censoring_md
-from primex.protection.files import write_frame
+from primex.protection.files import released_cells, write_frame
 from primex.protection.ledger import ReleaseLedger
 from primex.protection.micro_report import render_markdown as micro_md
 from primex.protection.microdata import protect_microdata
@@ -352,13 +352,8 @@ def _tables(
             reports[table.name]["secondary_optimum"] = optima[key]
             together.setdefault(key, []).append(table.name)
             reports[table.name]["secondary_optimum_tables"] = together[key]
-        if pt.passed:
-            published = pt.published()
-            # Amounts in euro cents at most: float sums otherwise print long, spurious digits.
-            published["value"] = published["value"].round(2)
-            if table.measure == "count":  # counts are integers: 704, not 704.0
-                published["value"] = published["value"].astype("Int64")
-            files.append(_release(published, out / table.name, fmt))
+        if pt.passed:  # one measure column: `count` (count table) or `value` (magnitude)
+            files.append(_release(released_cells(pt), out / table.name, fmt))
     if method != "cell_key" and all(pt.passed for _, pt in results):
         with ReleaseLedger(home.ledger_db) as ledger:
             for table, pt in results:

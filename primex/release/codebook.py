@@ -31,10 +31,12 @@ _TECHNICAL = {
     "cannot be linked to another project).",
     "record_id": "Row number of the extract (one row per person and spell).",
     # the columns of a protected table
-    "count": "Number of person-spells in the cell (an integer); empty when the cell is "
-    "suppressed.",
-    "value": "The cell's measure: the count, or the sum or mean of the measured variable; "
-    "empty when the cell is suppressed.",
+    # a released table has one measure column: `count` or `value` (docs/release.md)
+    "count": "Count table: the number of person-spells in the cell (an integer), the "
+    "table's only measure column; empty when the cell is suppressed.",
+    "value": "Magnitude table: the cell's sum or mean of the measured variable (euro cents "
+    "at most), the table's only measure column (the number of contributors is not "
+    "published); empty when the cell is suppressed.",
     "status": "Disclosure status of the cell: s = safe, published; u = primary suppression "
     "(the cell itself is sensitive: under the minimum count, dominance or p% rule); "
     "x = secondary suppression (hidden so that a suppressed cell cannot be recomputed from "
