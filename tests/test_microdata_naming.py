@@ -69,6 +69,7 @@ def test_a_coarsened_band_is_released_under_its_level_name(at: Site) -> None:
         "resources"] for f in r["schema"]["fields"]}
     assert "age_5y" not in fields
     assert "Requested as `age_5y`" in fields["age_10y"]["description"]
+    assert fields["age_10y"]["requested_as"] == "age_5y"
     assert "age_10y" in fields["age_10y"]["description"]
     assert bands <= {c["value"] for c in fields["age_10y"]["categories"]}
     manifest = json.loads((opened / "manifest.json").read_text())

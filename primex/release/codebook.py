@@ -161,11 +161,26 @@ def describe_column(name: str, describe: Describe) -> dict[str, Any]:
     return {"description": "Not a catalogue variable (see the disclosure report)."}
 
 
-def _noted(field: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
+def _noted(field: dict[str, Any], notes: dict[str, str],
+           requested: dict[str, str] | None = None) -> dict[str, Any]:
     note = notes.get(field["name"])
     if note is not None:
         field["description"] = field.get("description", "") + note
+    if requested and field["name"] in requested:  # released under the level it holds
+        field["requested_as"] = requested[field["name"]]
+        field["generalised_to"] = field["name"]
     return field
+
+
+def _requested_as(folder: Path) -> dict[str, str]:
+    """{released column: requested variable} of the microdata columns the protection
+    released under the name of a coarser level (the report's `details.released_as`)."""
+    try:
+        report = json.loads((folder / REPORT_JSON).read_text(encoding="utf-8"))
+        released_as = report["details"]["released_as"]
+        return {str(v): str(k) for k, v in released_as.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _level_of(name: str) -> str | None:
@@ -271,6 +286,7 @@ def build_codebook(
     the hierarchy level each generalised microdata column was released at."""
     describe = describe or catalogue_describer()
     notes = _request_notes(folder)
+    requested = _requested_as(folder)
     levels = {k: v for k, v in (levels or {}).items() if k != v}
     resources = []
     for entry in manifest.files:
@@ -285,8 +301,8 @@ def build_codebook(
         if schema is not None:
             resource["format"] = path.suffix.lower().lstrip(".")
             resource["profile"] = "tabular-data-resource"
-            fields = [_noted(_field(f, path.suffix.lower() == ".csv", describe), notes)
-                      for f in schema]
+            fields = [_noted(_field(f, path.suffix.lower() == ".csv", describe), notes,
+                             requested) for f in schema]
             resource["schema"] = {"fields": [
                 _generalised(f, path, levels[f["name"]]) if f["name"] in levels else f
                 for f in fields]}
