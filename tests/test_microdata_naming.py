@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -50,8 +49,7 @@ disclosure:
 
 
 def test_a_coarsened_band_is_released_under_its_level_name(at: Site) -> None:
-    site = at
-    rid, report = site.protect("bands", DURATIONS.format(
+    rid, report = at.protect("bands", DURATIONS.format(
         label="bands", variables="age_5y, sex, region, household_type, nationality_group, "
         "category", priorities="  priorities: {age_5y: keep, household_type: low}\n"),
         conditions=("age=age_10y",))
@@ -59,7 +57,7 @@ def test_a_coarsened_band_is_released_under_its_level_name(at: Site) -> None:
     assert details["levels"]["age_5y"] == 1  # age_5y -> age_10y, by the officer's condition
     assert details["released_as"] == {"age_5y": "age_10y"}
     assert "age_5y → age_10y" in report["summary"]
-    opened = site.release(rid)
+    opened = at.release(rid)
     data = pd.read_csv(opened / "data" / "microdata.csv", dtype=str, keep_default_na=False)
     assert "age_5y" not in data.columns and "age_10y" in data.columns
     # ten-year bands (30-39), never five-year ones (30-34), under that name
@@ -81,17 +79,16 @@ def test_a_coarsened_band_is_released_under_its_level_name(at: Site) -> None:
 def test_a_removed_variable_is_named_with_what_to_change(
     at: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = at
     variables = ("age_5y, sex, region, household_type, nationality_group, "
                  "spell_duration_band, category")
-    rid, report = site.protect("removed", DURATIONS.format(
+    rid, report = at.protect("removed", DURATIONS.format(
         label="removed", variables=variables, priorities=""))
     details = report["details"]
     removed = details["utility"]["generalised_to_total"]
     assert "age_5y" in removed
     # independently: at the finest levels below every total (age_10y, the rest as asked),
     # more records sit in classes < k than the budget allows, so no such node reaches k
-    work = site.home / "spp" / "work" / rid
+    work = at.home / "spp" / "work" / rid
     coded = pd.read_parquet(work / "coded.parquet")
     keys = [v.strip() for v in variables.split(",")]
     frame = coded[keys].astype(str).copy()
@@ -134,3 +131,24 @@ def test_a_keep_variable_is_not_removed_while_removing_others_reaches_k() -> Non
         assert int((df.groupby(["x", *kept])["x"].transform("size") < 5).sum()) > 100
     assert len(removed) == 5
     assert res.removed == {q: res.removed[q] for q in removed}
+
+
+def test_every_variable_removed_by_the_fallback_gets_its_line() -> None:
+    """Missing values in many patterns: no node reaches k when a blank is its own class, the
+    most general levels are used (every value `*`) and the wildcard rule passes them. Each
+    removed variable must still get its plain line (it used to get none)."""
+    from primex.protection.microdata import removal_notices
+
+    rng = np.random.default_rng(1)
+    n = 300
+    df = pd.DataFrame({f"q{j}": np.where(rng.random(n) < 0.3, None,
+                                         rng.integers(0, 3, n).astype(str)) for j in range(8)})
+    # pandas: the patterns of missing values alone leave more than 5 % in classes < 5
+    patterns = df.isna().astype(int).astype(str).agg("".join, axis=1)
+    assert int((patterns.map(patterns.value_counts()) < 5).sum()) > 15
+    res = anonymize(df, list(df.columns), None, 5, max_suppression=0.05, avoid_total=True)
+    assert all(level == 1 for level in res.levels.values())
+    assert set(res.removed) == set(df.columns)
+    lines = removal_notices(res.removed, {}, 5, 0.05)
+    assert [line.split(" ", 1)[0] for line in lines] == list(df.columns)
+    assert all("even with every other variable removed" in line for line in lines)

@@ -13,8 +13,8 @@ from release_chain import PASS, Chain, make_chain, no_fsync, submitted_chain  # 
 from release_chain import run_cli as run
 
 from primex.cli import main
-from primex.requests.conditions import PARAMETERS, build_conditions, service_minimums
 from primex.errors import PrimexError
+from primex.requests.conditions import PARAMETERS, build_conditions, service_minimums
 
 # policy.yaml's service minimums, copied here as the reference (not read from the code)
 MINIMUMS = {"k": 5, "l": 2, "max_suppression": "0.05", "min_count": 10, "p_percent": 10,

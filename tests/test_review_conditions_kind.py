@@ -8,8 +8,12 @@ import pytest
 
 from primex.errors import PrimexError
 from primex.requests.conditions import check_applies
-from tests.release_chain import Chain, run_cli, submitted_chain  # noqa: F401 (fixture)
-from tests.release_chain import no_fsync  # noqa: F401 (autouse fixture)
+from tests.release_chain import (  # noqa: F401 (fixture)
+    Chain,
+    no_fsync,
+    run_cli,
+    submitted_chain,
+)
 
 
 def _approvals(chain: Chain) -> int:

@@ -301,6 +301,8 @@ def anonymize(
         # No level combination fits the budget when blanks are counted as their own class;
         # the wildcard rule may still make the most general one pass (checked below).
         node = prob.heights
+        if avoid_total:  # every variable removed: each gets its line in the report
+            removed = {q: None for q, h in zip(qis, node, strict=True) if h}
         note = (f"no generalisation reaches k={k}{'' if l is None else f', l={l}'} within "
                 f"{budget} records when missing values count as their own class; the most "
                 "general levels were used")
