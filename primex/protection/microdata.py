@@ -120,7 +120,7 @@ def protect_microdata(
         "generalised_to_total": [q for q in problem.keys
                                  if res.levels.get(q) == res.params["hierarchy_heights"][q]],
     }
-    report["removed"] = {q: alt for q, alt in res.removed.items()}
+    report["removed"] = dict(res.removed)  # QI -> what removing instead would keep it
     report["notices"] = removal_notices(res.removed, prio, k, max_suppression)
     report["released_as"] = released_names(res.levels, res.params["hierarchy_heights"],
                                            list(data.columns))
