@@ -279,6 +279,10 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         sync_api.expect(olga.locator("#p-region option:checked")).to_have_text(
             "normal (default)")
         olga.fill("#notes", "No publication below the region level.")
+        # review show's pre-assessment on the officer's page: the editor's figures
+        records = f"{assessed['risk']['records']:,}".replace(",", "\u202f")
+        sync_api.expect(olga.locator("[data-preassessment] [data-records]")).to_contain_text(
+            f"{records} (")
         shots.check(olga, "officer-request")
         olga.click("form[data-sign=approve] button")
         _state(olga, "approved")

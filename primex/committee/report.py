@@ -20,13 +20,16 @@ text than the one recorded, are shown as visible ``\\uXXXX`` codes in both forms
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from jinja2 import Environment
 
+from primex.audit.keys import ROLES
 from primex.audit.log import Entry, open_log, utc_now
+from primex.audit.phrases import Text, phrase, render
 from primex.audit.reasons import Untrusted
 from primex.committee.verify import VerifyResult, verify_log
 from primex.errors import ValidationError
@@ -49,6 +52,51 @@ EVENT_TITLES = {
     "key_add": "key registered",
     "key_revoke": "key revoked",
     "linkage_key_rotation": "linkage master key rotated (BCSS)",
+}
+
+
+# The report's sentences, keyed by what they say (primex.audit.phrases); the portal's audit
+# page has the same keys in French and Dutch (primex/service/pages/history_words.py).
+WORDS: dict[str, str] = {
+    **{f"event.{kind}": title for kind, title in EVENT_TITLES.items()},
+    **{f"role.{role}": role for role in ROLES},  # the log's own names, as before
+    "who": "{actor} ({role})",
+    "asked": "{who} on {when}: {details}",
+    "approved": "{who} on {when}",
+    "decided": "{event} by {who} on {when}",
+    "signed": "{who} on {when}, manifest {manifest}",
+    "released": "on {when}, {details}",
+    "none": "none",
+    "no_summary": "(no summary recorded)",
+    "not_trusted": "its history holds an entry that does not verify: {reason}",
+    "verified": "verified: {size} entries, signatures, chains, workflow and checkpoints",
+    "verified_witnessed": "verified: {size} entries, signatures, chains, workflow and "
+                          "checkpoints; the witness cosigned size {witnessed}",
+    "verification_failed": "VERIFICATION FAILED: {reason}",
+    "period": "{since} to {until}",
+    "period.start": "start",
+    "period.now": "now",
+    "details.submission": "“{title}”, spec {spec}",
+    "details.reasons": "reasons: {reasons}",
+    "details.approval": "conditions: {conditions}",
+    "details.amendment": "conditions: {conditions}; reason: {reason}",
+    "details.extraction": "manifest {manifest}",
+    "details.extraction_snapshot": "manifest {manifest}, snapshot {snapshot}",
+    "details.coding": "key {key}, coded output {manifest}",
+    "details.disclosure": "{verdict}, files {manifest}",
+    "details.disclosure_summary": "{verdict}, files {manifest}; {summary}",
+    "verdict.passed": "passed",
+    "verdict.failed": "FAILED",
+    "details.output_check": "decision: {decision}",
+    "details.output_check_comment": "decision: {decision}; {comment}",
+    "decision.approve": "approve",
+    "decision.return": "return",
+    "details.signoff": "manifest {manifest} ({files} files)",
+    "details.release": "to {recipient}, package {package}, witnessed checkpoint size {size}",
+    "details.access": "file {name} {sha256}",
+    "details.closure": "{reasons}; {destroyed}",
+    "details.destroyed": "{files} work file(s) destroyed",
+    "details.key_add": "{name} as {role} (person {person})",
 }
 
 
@@ -123,56 +171,81 @@ class Report:
     keys: list[Event]
 
 
-def _details(e: Entry) -> str:
+def _detail_phrase(e: Entry) -> Text:
+    """What one entry says, as a phrase of the report's catalogue (WORDS)."""
     b = e.body
     if e.type == "submission":
-        return f"“{b.get('title')}”, spec {_short(b.get('spec_sha256'))}"
+        return phrase("details.submission", title=str(b.get("title")),
+                      spec=_short(b.get("spec_sha256")))
     if e.type in ("return", "rejection"):
-        return f"reasons: {_flat(b.get('reasons'))}"
+        return phrase("details.reasons", reasons=_flat(b.get("reasons")))
     if e.type == "approval":
-        return f"conditions: {_flat(b.get('conditions')) or 'none'}"
+        return phrase("details.approval",
+                      conditions=_flat(b.get("conditions")) or phrase("none"))
     if e.type == "amendment":
-        return f"conditions: {_flat(b.get('conditions'))}; reason: {_flat(b.get('reason'))}"
+        return phrase("details.amendment", conditions=_flat(b.get("conditions")),
+                      reason=_flat(b.get("reason")))
     if e.type == "extraction":
-        return f"manifest {_short(b.get('manifest_sha256'))}" + (
-            f", snapshot {_flat(b.get('snapshot'))}" if b.get("snapshot") else ""
-        )
+        if b.get("snapshot"):
+            return phrase("details.extraction_snapshot", manifest=_short(b.get("manifest_sha256")),
+                          snapshot=_flat(b.get("snapshot")))
+        return phrase("details.extraction", manifest=_short(b.get("manifest_sha256")))
     if e.type == "coding":
-        return f"key {b.get('key_id')}, coded output {_short(b.get('manifest_sha256'))}"
+        return phrase("details.coding", key=str(b.get("key_id")),
+                      manifest=_short(b.get("manifest_sha256")))
     if e.type == "disclosure_result":
-        verdict = "passed" if b.get("passed") else "FAILED"
+        verdict = phrase("verdict.passed" if b.get("passed") else "verdict.failed")
         summary = _flat(b.get("summary")) if b.get("summary") is not None else ""
-        return f"{verdict}, files {_short(b.get('manifest_sha256'))}" + (
-            f"; {summary}" if summary else ""
-        )
+        files = _short(b.get("manifest_sha256"))
+        if summary:
+            return phrase("details.disclosure_summary", verdict=verdict, manifest=files,
+                          summary=summary)
+        return phrase("details.disclosure", verdict=verdict, manifest=files)
     if e.type == "output_check":
-        return f"decision: {b.get('decision')}" + (
-            f"; {_flat(b.get('comment'))}" if b.get("comment") else ""
-        )
+        decision = b.get("decision")
+        said: Text = (phrase(f"decision.{decision}") if decision in ("approve", "return")
+                      else str(decision))
+        if b.get("comment"):
+            return phrase("details.output_check_comment", decision=said,
+                          comment=_flat(b.get("comment")))
+        return phrase("details.output_check", decision=said)
     if e.type == "signoff":
         files = (b.get("manifest") or {}).get("files") or []
-        return f"manifest {_short(b.get('manifest_sha256'))} ({len(files)} files)"
+        return phrase("details.signoff", manifest=_short(b.get("manifest_sha256")),
+                      files=len(files))
     if e.type == "release":
         cp = b.get("checkpoint") or {}
-        return (
-            f"to {_flat(b.get('recipient'))}, package {_short(b.get('package_sha256'))}, "
-            f"witnessed checkpoint size {cp.get('size')}"
-        )
+        return phrase("details.release", recipient=_flat(b.get("recipient")),
+                      package=_short(b.get("package_sha256")), size=str(cp.get("size")))
     if e.type == "access":
-        return f"file {b.get('name', '')} {_short(b.get('sha256'))}".replace("  ", " ")
+        return phrase("details.access", name=str(b.get("name", "")),
+                      sha256=_short(b.get("sha256")))
     if e.type == "closure":
         why = b.get("reasons") or b.get("reason")
         text = _flat(why) if why else ""
         if isinstance(b.get("destroyed"), list):
-            text += f"{'; ' if text else ''}{len(b['destroyed'])} work file(s) destroyed"
+            destroyed = phrase("details.destroyed", files=len(b["destroyed"]))
+            return phrase("details.closure", reasons=text, destroyed=destroyed) if text \
+                else destroyed
         return text
     if e.type == "key_add":
-        return f"{b.get('name')} as {b.get('role')} (person {b.get('person')})"
+        return phrase("details.key_add", name=str(b.get("name")), role=_role(b.get("role")),
+                      person=str(b.get("person")))
     if e.type == "linkage_key_rotation":
         return f"{b.get('old_master_key_id')} -> {b.get('new_master_key_id')}"
     if e.type == "key_revoke":
         return f"{b.get('name')}: {b.get('reason')}"
     return ""
+
+
+def _role(role: Any) -> Text:
+    return phrase(f"role.{role}") if role in ROLES else str(role)
+
+
+def _details(e: Entry, words: Mapping[str, str] = WORDS) -> str:
+    text = render(_detail_phrase(e), words)
+    # (an access entry without a file name reads "file <hash>")
+    return text.replace("  ", " ") if e.type == "access" else text
 
 
 def _parse_day(text: str | None, name: str) -> str | None:
@@ -189,8 +262,10 @@ def _parse_day(text: str | None, name: str) -> str | None:
 def build_report(
     home: Home, request: str | None = None, since: str | None = None,
     until: str | None = None, verification: VerifyResult | None = None,
+    words: Mapping[str, str] = WORDS,
 ) -> Report:
-    """Collect the history (see the module docstring); `since`/`until` are YYYY-MM-DD."""
+    """Collect the history (see the module docstring); `since`/`until` are YYYY-MM-DD;
+    `words`: the catalogue its sentences are said with (WORDS, English, by default)."""
     lo, hi = _parse_day(since, "--from"), _parse_day(until, "--to")
     if lo is not None and hi is not None and lo > hi:  # an empty report would look clean
         raise ValidationError(f"--from {since} is after --to {until}", where="--from",
@@ -199,13 +274,16 @@ def build_report(
     if request is not None:
         log.state(request)  # a clear error for an unknown request
     vr = verification if verification is not None else verify_log(home, record=False)
+    verdict: Text
     if vr.ok:
-        verdict = f"verified: {vr.size} entries, signatures, chains, workflow and checkpoints"
-        if vr.witnessed_size is not None:
-            verdict += f"; the witness cosigned size {vr.witnessed_size}"
+        verdict = phrase("verified", size=vr.size) if vr.witnessed_size is None else \
+            phrase("verified_witnessed", size=vr.size, witnessed=vr.witnessed_size)
     else:
         first = vr.first_failure
-        verdict = f"VERIFICATION FAILED: {first.line() if first else '?'}"
+        verdict = phrase("verification_failed", reason=first.line() if first else "?")
+
+    def say(text: Text) -> str:
+        return render(text, words)
 
     def keep(e: Entry) -> bool:
         day = e.time[:10]
@@ -221,7 +299,7 @@ def build_report(
         except Untrusted as exc:  # never tell a forged story as a fact
             out.append(RequestReport(
                 rid, None, None, None, "NOT TRUSTED",
-                asked=f"its history holds an entry that does not verify: {exc.one_line()}",
+                asked=say(phrase("not_trusted", reason=exc.one_line())),
             ))
             continue
         entries = [e for e in st.history if keep(e)]
@@ -229,39 +307,46 @@ def build_report(
             continue
         rr = RequestReport(rid, st.title, st.organisation, st.requester, st.state)
         for e in entries:
-            who = f"{e.actor} ({roles.get(e.actor, '?')})"
+            role = roles.get(e.actor, "?")
+            who = phrase("who", actor=e.actor, role=_role(role))
             rr.events.append(Event(
-                e.seq, e.time, EVENT_TITLES.get(e.type, e.type), e.actor,
-                roles.get(e.actor, "?"), _details(e),
+                e.seq, e.time, say(_event(e.type)), e.actor, say(_role(role)),
+                _details(e, words),
             ))
             when = e.time[:19].replace("T", " ") + " UTC"
             if e.type == "submission":
-                rr.asked = f"{who} on {when}: {_details(e)}"
+                rr.asked = say(phrase("asked", who=who, when=when, details=_detail_phrase(e)))
             elif e.type == "approval":
-                rr.approved = f"{who} on {when}"
-                rr.conditions = _flat(e.body.get("conditions")) or "none"
+                rr.approved = say(phrase("approved", who=who, when=when))
+                rr.conditions = _flat(e.body.get("conditions")) or say(phrase("none"))
             elif e.type == "amendment":  # the latest version is the one in force
-                rr.conditions = _flat(e.body.get("conditions")) or "none"
+                rr.conditions = _flat(e.body.get("conditions")) or say(phrase("none"))
             elif e.type in ("rejection", "return"):
-                rr.approved = f"{EVENT_TITLES[e.type]} by {who} on {when}"
+                rr.approved = say(phrase("decided", event=_event(e.type), who=who, when=when))
             elif e.type == "disclosure_result" and e.body.get("passed"):
-                rr.suppressed = _flat(e.body.get("summary")) or "(no summary recorded)"
+                rr.suppressed = _flat(e.body.get("summary")) or say(phrase("no_summary"))
             elif e.type == "signoff":
-                rr.signed = f"{who} on {when}, manifest {e.body.get('manifest_sha256')}"
+                rr.signed = say(phrase("signed", who=who, when=when,
+                                       manifest=str(e.body.get("manifest_sha256"))))
                 rr.files = [
                     f for f in (e.body.get("manifest") or {}).get("files") or []
                     if isinstance(f, dict)
                 ]
             elif e.type == "release":
-                rr.released = f"on {when}, {_details(e)}"
+                rr.released = say(phrase("released", when=when, details=_detail_phrase(e)))
         out.append(rr)
     keys = [
-        Event(e.seq, e.time, EVENT_TITLES[e.type], e.actor, roles.get(e.actor, "?"),
-              _details(e))
+        Event(e.seq, e.time, say(_event(e.type)), e.actor,
+              say(_role(roles.get(e.actor, "?"))), _details(e, words))
         for e in log.key_events() if keep(e)
     ] if request is None else []
-    period = f"{lo or 'start'} to {hi or 'now'}"
-    return Report(utc_now()[:19] + "Z", log.origin, len(log), verdict, period, out, keys)
+    period = say(phrase("period", since=lo or phrase("period.start"),
+                        until=hi or phrase("period.now")))
+    return Report(utc_now()[:19] + "Z", log.origin, len(log), say(verdict), period, out, keys)
+
+
+def _event(kind: str) -> Text:
+    return phrase(f"event.{kind}") if kind in EVENT_TITLES else kind
 
 
 def _md_cell(text: Any) -> str:

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from primex.audit.phrases import Text, phrase
+from primex.audit.phrases import render as say
 from primex.catalogue import Catalogue, Policy, load_catalogue, load_policy
 from primex.errors import PrimexError
 from primex.home import Home
@@ -48,6 +50,28 @@ TABLE_SMALL_CELL_TARGET = 0.10
 MAX_EVALUATIONS = 3000
 TIME_BUDGET_S = 20.0
 SUGGESTIONS = 3
+
+# The assessment's notes, said as phrases (primex.audit.phrases): the CLI prints them with
+# these English words, the portal with the same keys in French and Dutch.
+NOTES_EN: dict[str, str] = {
+    "assess.no_hierarchy": "{variable}: no usable hierarchy on these data ({problem}); only "
+                           "all-or-nothing",
+    "assess.not_derivable": "not derivable before extraction, left out of the key: {variables}",
+    "assess.no_record": "no record of the current data matches the population",
+    "assess.no_generalisation": "no generalisation of these quasi-identifiers reaches the "
+                                "target within the search budget; drop a variable or narrow "
+                                "the request",
+    "assess.linked_sensitive": "linked warehouse variables are sensitive: l-diversity is "
+                               "checked after linkage, not in this pre-assessment",
+    "assess.groups": "groups: study {study} spells, comparison {comparison} spells",
+    "assess.running": "{running} of {spells} spells are still running: their {variables} at "
+                      "{at} cannot be observed, {action}; spells whose outcome quarter lies "
+                      "after the warehouse's last quarter are known after linkage",
+    "assess.censored_drop": "dropped before protection (censored: drop)",
+    "assess.censored_keep": "kept with the code not_observed_running (censored: keep)",
+    "assess.table_not_derivable": "dimensions not derivable before extraction, left out: "
+                                  "{dimensions}",
+}
 
 
 # The screen's risk figures and search come from the SDC library (one implementation).
@@ -84,6 +108,7 @@ class TableAssessment:
     within_target: bool
     suggestions: list[Suggestion] = field(default_factory=list)
     note: str | None = None
+    said: Text | None = None  # the note as a phrase (NOTES_EN)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +139,7 @@ class Assessment:
     tables: list[TableAssessment]
     notes: list[str]
     snapshot: dict[str, Any]
+    said: list[Text] = field(default_factory=list)  # the notes as phrases (NOTES_EN)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -152,7 +178,7 @@ class _Ladder:
         return len(self.levels) - 1
 
 
-def _ladder(catalogue: Catalogue, name: str, values: pd.Series) -> tuple[_Ladder, str | None]:
+def _ladder(catalogue: Catalogue, name: str, values: pd.Series) -> tuple[_Ladder, Text | None]:
     variable = catalogue.get(name)
     # Each distinct value is formatted and mapped once, then spread to the rows: a 1 M-row
     # extract has a few hundred distinct values per variable.
@@ -169,7 +195,7 @@ def _ladder(catalogue: Catalogue, name: str, values: pd.Series) -> tuple[_Ladder
         levels = list(table.columns)
         lookup = table.set_index(table.columns[0], drop=False)
     except PrimexError as exc:  # values the hierarchy does not know: only value or total
-        note = f"{name}: no usable hierarchy on these data ({exc.what}); only all-or-nothing"
+        note = phrase("assess.no_hierarchy", variable=name, problem=exc.what)
         levels = [name, "total"]
         lookup = pd.DataFrame({name: texts.unique(), "total": "*"}).set_index(name, drop=False)
     codes = []
@@ -285,7 +311,7 @@ def assess(
     k = in_force.microdata.k
     budget = in_force.microdata.max_suppression
     min_count = in_force.tables.min_count
-    notes: list[str] = []
+    notes: list[Text] = []
     # the extract's `group` column comes with population.groups, listed or not
     named = [*spec.variables, *(["group"] if spec.population.groups is not None else [])]
     qis = list(dict.fromkeys(
@@ -294,7 +320,7 @@ def assess(
     ))
     missing = [name for name in qis if name not in frame.columns]
     if missing:
-        notes.append(f"not derivable before extraction, left out of the key: {missing}")
+        notes.append(phrase("assess.not_derivable", variables=str(missing)))
     qis = [name for name in qis if name in frame.columns]
     period = f"{spec.population.period.start} to {spec.population.period.end}"
     risk = None
@@ -302,7 +328,7 @@ def assess(
     suggestions: list[Suggestion] = []
     tables: list[TableAssessment] = []
     if len(frame) == 0:
-        notes.append("no record of the current data matches the population")
+        notes.append(phrase("assess.no_record"))
     if spec.output.kind in ("microdata", "synthetic") and len(frame):
         ladders = []
         for name in qis:
@@ -329,11 +355,9 @@ def assess(
                 key=lambda s: (round(s.cost, 9), s.risk.violating_k if s.risk else 0),
             )
             if not found:
-                notes.append("no generalisation of these quasi-identifiers reaches the target "
-                             "within the search budget; drop a variable or narrow the request")
+                notes.append(phrase("assess.no_generalisation"))
         if spec.linkage:
-            notes.append("linked warehouse variables are sensitive: l-diversity is checked "
-                         "after linkage, not in this pre-assessment")
+            notes.append(phrase("assess.linked_sensitive"))
     notes.extend(_population_notes(spec, frame))
     if spec.output.kind == "tables" and len(frame):
         for table in spec.output.tables:
@@ -343,38 +367,38 @@ def assess(
     return Assessment(
         title=spec.title, kind=spec.output.kind, period=period, records=len(frame),
         quasi_identifiers=qis, k=k, max_suppression=budget, risk=risk, within_target=within,
-        suggestions=suggestions, tables=tables, notes=notes, snapshot=snapshot,
+        suggestions=suggestions, tables=tables, notes=[say(n, NOTES_EN) for n in notes],
+        snapshot=snapshot, said=notes,
     )
 
 
-def _population_notes(spec: RequestSpec, frame: pd.DataFrame) -> list[str]:
+def _population_notes(spec: RequestSpec, frame: pd.DataFrame) -> list[Text]:
     """What the population query says about groups and linked outcomes, before linkage."""
-    notes = []
+    notes: list[Text] = []
     if spec.population.groups is not None and "group" in frame.columns:
         counts = frame["group"].value_counts()
-        notes.append(f"groups: study {int(counts.get('study', 0))} spells, comparison "
-                     f"{int(counts.get('comparison', 0))} spells")
+        notes.append(phrase("assess.groups", study=int(counts.get("study", 0)),
+                            comparison=int(counts.get("comparison", 0))))
     running = int(frame["spell_end"].isna().sum()) if "spell_end" in frame.columns else 0
     for link in spec.linkage:
         exits = [at for at in link.at if at.startswith("exit")]
         if not exits or not running:
             continue
-        action = ("dropped before protection (censored: drop)" if link.censored == "drop"
-                  else "kept with the code not_observed_running (censored: keep)")
-        notes.append(f"{running} of {len(frame)} spells are still running: their "
-                     f"{', '.join(link.variables)} at {', '.join(exits)} cannot be observed, "
-                     f"{action}; spells whose outcome quarter lies after the warehouse's "
-                     "last quarter are known after linkage")
+        action = phrase("assess.censored_drop" if link.censored == "drop"
+                        else "assess.censored_keep")
+        notes.append(phrase("assess.running", running=running, spells=len(frame),
+                            variables=", ".join(link.variables), at=", ".join(exits),
+                            action=action))
     return notes
 
 
 def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Catalogue,
                   min_count: int) -> TableAssessment:
     usable = [d for d in dims if d in frame.columns]
-    note = None
+    note: Text | None = None
     if len(usable) < len(dims):
-        note = f"dimensions not derivable before extraction, left out: " \
-               f"{[d for d in dims if d not in usable]}"
+        note = phrase("assess.table_not_derivable",
+                      dimensions=str([d for d in dims if d not in usable]))
     ladders = []
     for dim in usable:
         variable = catalogue.get(dim)
@@ -406,7 +430,8 @@ def _assess_table(name: str, dims: list[str], frame: pd.DataFrame, catalogue: Ca
             suggestions.append(Suggestion(_levels(node, ladders), _cost(node, ladders),
                                           cells=c, small_cells=s))
         suggestions.sort(key=lambda s: (round(s.cost, 9), s.small_cells or 0))
-    return TableAssessment(name, dims, cells, small, min_count, within, suggestions, note)
+    return TableAssessment(name, dims, cells, small, min_count, within, suggestions,
+                           say(note, NOTES_EN) if note is not None else None, note)
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from primex.errors import PrimexError, ValidationError
 from primex.home import Home
 from primex.requests import store
-from primex.requests.conditions import describe_conditions
+from primex.requests.history_text import summary
 from primex.requests.validate import validate_file
 
 NEXT_STEP = {
@@ -110,26 +110,6 @@ def submission_body(log: Any, spec: Any, raw: bytes, source: str) -> dict[str, A
     }
 
 
-def _summary(entry: Any) -> str:
-    body = entry.body if isinstance(entry.body, dict) else {}
-    if entry.type in ("return", "rejection"):
-        reasons = body.get("reasons")
-        if isinstance(reasons, list):
-            return "; ".join(str(r) for r in reasons)
-        return str(reasons or "")
-    if entry.type in ("approval", "amendment"):
-        conditions = body.get("conditions") or {}
-        described = describe_conditions(conditions) if isinstance(conditions, dict) else ""
-        return f"conditions: {described}" if described else "no extra conditions"
-    if entry.type == "submission":
-        return f"spec sha256 {str(body.get('spec_sha256', ''))[:16]}…"
-    if entry.type == "output_check":
-        return f"decision: {body.get('decision')}"
-    if entry.type == "disclosure_result":
-        return "passed" if body.get("passed") else "not passed"
-    return ""
-
-
 def status(
     home: Home, request_id: str | None = None, *, log: Any = None
 ) -> dict[str, Any]:
@@ -168,7 +148,7 @@ def status(
         "next": NEXT_STEP.get(st.state or "", "").format(id=request_id),
         "history": [
             {"seq": e.seq, "time": e.time, "event": e.type, "actor": e.actor,
-             "summary": _summary(e)}
+             "summary": summary(e)}
             for e in st.history
         ],
     }

@@ -8,6 +8,34 @@ LANGUAGES = ("en", "fr", "nl")
 NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
 
 EN: dict[str, str] = {
+    "preassessment_unavailable": "The pre-assessment cannot be computed:",
+    "preassessment_help": "The requested combination of variables measured on today's PRIMA "
+                          "data, before anything is extracted, as the officer's command "
+                          "prints it. It is an estimate: the protection step measures the "
+                          "real output again.",
+    "population_size": "Population (person-spells on the current data)",
+    "key": "Key (quasi-identifiers)",
+    "pre_within": "Within target: the disclosure step should reach it without generalising "
+                  "further.",
+    "pre_above": "Above target: the cheapest generalisations that would reach it are below.",
+    "pre_no_generalisation": "Above target: no generalisation found; drop a variable or narrow "
+                             "the request.",
+    "risk_of_key": "Risk of the requested key",
+    "measure": "Measure",
+    "value": "Value",
+    "share": "Share",
+    "records": "Records",
+    "sample_uniques": "Sample uniques (fk = 1)",
+    "violating_k": "Records violating k =",
+    "expected_reid": "Expected re-identifications",
+    "suppression_budget": "Suppression budget",
+    "what_to_change": "What to change: the cheapest generalisations that reach the target",
+    "generalise_as": "Generalise",
+    "table_cells": "Table",
+    "cells": "Cells",
+    "small_cells": "Cells under",
+    "above_target": "above target",
+    "assess_notes": "Notes of the assessment",
     "assess_caption": "Disclosure risk as asked, and with the cheapest generalisations",
     "as_asked": "As asked",
     "cost": "cost",
@@ -153,6 +181,36 @@ EN: dict[str, str] = {
 }
 
 FR: dict[str, str] = {
+    "preassessment_unavailable": "La pré-évaluation ne peut pas être calculée :",
+    "preassessment_help": "La combinaison de variables demandée, mesurée sur les données "
+                          "PRIMA actuelles avant toute extraction, comme l'affiche la "
+                          "commande du délégué. C'est une estimation : l'étape de protection "
+                          "mesure à nouveau les résultats réels.",
+    "population_size": "Population (épisodes de personnes sur les données actuelles)",
+    "key": "Clé (quasi-identifiants)",
+    "pre_within": "Dans la cible : l'étape de protection devrait l'atteindre sans généraliser "
+                  "davantage.",
+    "pre_above": "Au-dessus de la cible : les généralisations les moins coûteuses qui "
+                 "l'atteindraient sont ci-dessous.",
+    "pre_no_generalisation": "Au-dessus de la cible : aucune généralisation trouvée ; retirez une "
+                             "variable ou restreignez la demande.",
+    "risk_of_key": "Risque de la clé demandée",
+    "measure": "Mesure",
+    "value": "Valeur",
+    "share": "Part",
+    "records": "Enregistrements",
+    "sample_uniques": "Uniques de l'échantillon (fk = 1)",
+    "violating_k": "Enregistrements qui violent k =",
+    "expected_reid": "Réidentifications attendues",
+    "suppression_budget": "Budget de suppression",
+    "what_to_change": "Que changer : les généralisations les moins coûteuses qui atteignent la "
+                      "cible",
+    "generalise_as": "Généraliser",
+    "table_cells": "Tableau",
+    "cells": "Cellules",
+    "small_cells": "Cellules sous",
+    "above_target": "au-dessus de la cible",
+    "assess_notes": "Remarques de l'évaluation",
     "assess_caption": "Risque de divulgation tel que demandé, et avec les généralisations "
                       "les moins coûteuses",
     "as_asked": "Tel que demandé",
@@ -306,6 +364,35 @@ FR: dict[str, str] = {
 }
 
 NL: dict[str, str] = {
+    "preassessment_unavailable": "De voorafgaande inschatting kan niet worden berekend:",
+    "preassessment_help": "De gevraagde combinatie van variabelen, gemeten op de huidige "
+                          "PRIMA-gegevens vóór er iets wordt geëxtraheerd, zoals het commando "
+                          "van de functionaris ze toont. Het is een schatting: de "
+                          "beschermingsstap meet de echte output opnieuw.",
+    "population_size": "Populatie (episodes van personen op de huidige gegevens)",
+    "key": "Sleutel (quasi-identificatoren)",
+    "pre_within": "Binnen het doel: de beschermingsstap zou het moeten halen zonder verder te "
+                  "veralgemenen.",
+    "pre_above": "Boven het doel: de goedkoopste veralgemeningen die het zouden halen staan "
+                 "hieronder.",
+    "pre_no_generalisation": "Boven het doel: geen veralgemening gevonden; laat een variabele weg "
+                             "of beperk de aanvraag.",
+    "risk_of_key": "Risico van de gevraagde sleutel",
+    "measure": "Maatstaf",
+    "value": "Waarde",
+    "share": "Aandeel",
+    "records": "Records",
+    "sample_uniques": "Unieke records (fk = 1)",
+    "violating_k": "Records die k schenden, k =",
+    "expected_reid": "Verwachte heridentificaties",
+    "suppression_budget": "Onderdrukkingsbudget",
+    "what_to_change": "Wat te wijzigen: de goedkoopste veralgemeningen die het doel halen",
+    "generalise_as": "Veralgemenen",
+    "table_cells": "Tabel",
+    "cells": "Cellen",
+    "small_cells": "Cellen onder",
+    "above_target": "boven het doel",
+    "assess_notes": "Opmerkingen bij de inschatting",
     "assess_caption": "Onthullingsrisico zoals gevraagd, en met de goedkoopste "
                       "veralgemeningen",
     "as_asked": "Zoals gevraagd",

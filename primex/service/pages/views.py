@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,14 +19,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from primex.audit.phrases import render
 from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
 from primex.requests.conditions import APPLIES, PRIORITY_KINDS
+from primex.requests.history_text import summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
+from primex.service.pages.history_words import (
+    ASSESS,
+    DESCRIBE,
+    HISTORY,
+    REPORT,
+    REPORT_ROLES_EN,
+)
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
 from primex.service.state import ServiceState
+
+if TYPE_CHECKING:
+    from primex.home import Home
+    from primex.requests.spec import RequestSpec
 
 LANG_COOKIE = "primex-lang"
 PORTAL_LOGIN_COOKIE = "primex-portal-login"  # the OIDC callback then lands on the portal
@@ -81,6 +94,22 @@ def utc_minute(value: Any) -> str:
 
 
 _ENV.filters["utc"] = utc_minute
+
+
+def number(value: Any, lang: str, decimals: int = 0) -> str:
+    """A figure as the page's language writes it (12.5 / 12,5), the dashboard's rule."""
+    from primex.dashboard.i18n import number as written
+
+    return written(float(value), decimals, lang)
+
+
+def percent(share: Any, lang: str) -> str:
+    """12.5% (en), 12,5 % (fr, with a narrow no-break space), 12,5% (nl)."""
+    return number(float(share) * 100, lang, 1) + ("\u202f%" if lang == "fr" else "%")
+
+
+_ENV.filters["number"] = number
+_ENV.filters["percent"] = percent
 
 
 def _lang(request: Request) -> str:
@@ -195,7 +224,8 @@ async def editor(request: Request, resubmit: str | None = None) -> Response:
         return _to_login()
     text = ""
     if resubmit is not None:
-        page = await run_in_threadpool(_request_page, state_of(request), actor, resubmit)
+        page = await run_in_threadpool(_request_page, state_of(request), actor, resubmit,
+                                       _lang(request), False)
         text = f"id: {resubmit}\n" + "\n".join(
             line for line in page["yaml"].splitlines() if not line.startswith("id:"))
     return _render(request, "editor.html", actor, text=text)
@@ -207,7 +237,8 @@ async def request_page(request: Request, request_id: str) -> Response:
     if actor is None:
         return _to_login()
     try:
-        page = await run_in_threadpool(_request_page, state_of(request), actor, request_id)
+        page = await run_in_threadpool(_request_page, state_of(request), actor, request_id,
+                                       _lang(request))
     except HTTPException as exc:  # the API's 404: unknown, or not the caller's to see
         if exc.status_code != 404:
             raise
@@ -244,9 +275,9 @@ def variable_conditions(spec: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, Any]:
+def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en",
+                  with_assessment: bool = True) -> dict[str, Any]:
     from primex.requests.lifecycle import status
-    from primex.requests.spec import RequestSpec
     from primex.requests.store import load_submitted, read_stored
 
     home = service.home
@@ -260,10 +291,11 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
     texts = [read_stored(home, sha, request_id=rid).decode("utf-8") for sha in versions]
     yaml_text = texts[-1] if texts else ""
     spec: RequestSpec | None = None
+    load_error: str | None = None
     try:
         spec = load_submitted(home, rid)[0]
-    except PrimexError:
-        spec = None
+    except PrimexError as exc:
+        spec, load_error = None, exc.one_line()
     diff: list[str] = []
     if len(texts) >= 2:
         diff = list(difflib.unified_diff(texts[-2].splitlines(), texts[-1].splitlines(),
@@ -288,9 +320,11 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
                     for c in db.scalars(select(Comment).where(Comment.request == rid)
                                         .order_by(Comment.id))]
     checks = _output_checks(st, actor)
-    if checks["hidden"]:  # four eyes: decide first, then see the other officer's decision
-        info = {**info, "history": [h for h in info["history"]
-                                    if h["seq"] not in checks["hidden"]]}
+    # each entry's details in the page's language (status() says them in English)
+    entries = {e.seq: e for e in st.history}
+    info = {**info, "history": [
+        {**h, "summary": summary(entries[h["seq"]], HISTORY[lang])} for h in info["history"]
+        if h["seq"] not in checks["hidden"]]}  # four eyes: decide first, then see the other's
     output = _output(service, actor, rid, st.state) if st.state in (
         "protected", "output_checked") and actor.role in ("privacy_officer",
                                                           "president") else None
@@ -299,9 +333,15 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
         counts[row["event"]] = counts.get(row["event"], 0) + 1
     variables = variable_conditions(spec) if spec is not None and actor.role == (
         "privacy_officer") and st.state == "submitted" else []
-    described = {"population": describe.population(spec), "output": describe.output(spec),
-                 "priorities": describe.priorities(spec)} if spec is not None else {}
+    words = DESCRIBE[lang]
+    described = {"population": describe.population(spec, words),
+                 "output": describe.output(spec, words),
+                 "priorities": describe.priorities(spec, words)} if spec is not None else {}
     kind = spec.output.kind if spec is not None else None
+    # the officer's pre-assessment, as `review show` prints it (researchers assess their
+    # own draft in the editor)
+    pre = _preassessment(home, spec, load_error, lang) if with_assessment and (
+        actor.role == "privacy_officer") else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
             "show_priorities": kind in PRIORITY_KINDS,
@@ -313,7 +353,28 @@ def _request_page(service: ServiceState, actor: Actor, rid: str) -> dict[str, An
             # which has no decryption half
             "package_cmd": _open_command(rid, owner["name"] if owner else actor.key_name,
                                          origin_key),
-            "checks": checks}
+            "checks": checks, "pre": pre}
+
+
+def _preassessment(home: Home, spec: RequestSpec | None, load_error: str | None,
+                   lang: str) -> dict[str, Any]:
+    """`primex.requests.assess.assess` on the current data, the one function behind
+    `request assess` and `review show`; what stops it (no PRIMA data, a request that cannot
+    be read) is said on the page, never hidden."""
+    from primex.requests.assess import assess
+
+    if spec is None:
+        return {"error": load_error or "the submitted request cannot be read"}
+    try:
+        result = assess(spec, home)
+    except PrimexError as exc:
+        return {"error": exc.one_line()}
+    notes = ASSESS[lang]
+    return {"error": None, "result": result,
+            "priorities": describe.priorities(spec, DESCRIBE[lang]),
+            "notes": [render(note, notes) for note in result.said],
+            "table_notes": {t.name: render(t.said, notes) for t in result.tables
+                            if t.said is not None}}
 
 
 def _output_checks(st: Any, actor: Actor) -> dict[str, Any]:
@@ -451,14 +512,15 @@ async def audit(request: Request) -> Response:
         return _to_login()
     if actor.role not in ("committee", "privacy_officer"):
         raise HTTPException(403, "the audit report is for the committee and the officer")
-    report = await run_in_threadpool(_report, state_of(request))
+    report = await run_in_threadpool(_report, state_of(request), _lang(request))
     return _render(request, "audit.html", actor, report=report)
 
 
-def _report(service: ServiceState) -> Any:
-    from primex.committee.report import build_report
+def _report(service: ServiceState, lang: str) -> Any:
+    from primex.committee.report import WORDS, build_report
 
-    return build_report(service.home)
+    words = REPORT.get(lang) or {**WORDS, **REPORT_ROLES_EN}
+    return build_report(service.home, words=words)
 
 
 def dump(value: Any) -> str:
