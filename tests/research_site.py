@@ -22,9 +22,13 @@ PASS = "research-site-passphrase"
 
 
 def run(*args: str) -> tuple[int, str, str]:
+    """`primex ARGS` in this process: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = cli.main(list(args))
+        try:
+            rc = cli.main(list(args))
+        except SystemExit as stop:
+            rc = stop.code if isinstance(stop.code, int) else 2
     return rc or 0, out.getvalue(), err.getvalue()
 
 

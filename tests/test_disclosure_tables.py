@@ -16,6 +16,7 @@ from primex.protection.files import write_table
 from primex.sdc.tables import DimensionHierarchy as Hierarchy
 from primex.sdc.tables import ProtectedTable, Rules, build_table, protect_table
 from primex.sdc.tables.build import hierarchies_from_sdctable
+from primex.sdc.tables.optimal import OptimumParams
 from primex.sdc.tables.primary import apply_rules
 
 # tau-Argus' defaults for the audit's protection levels (primex.sdc.tables.primary)
@@ -235,16 +236,22 @@ def test_linked_tables_share_one_pattern() -> None:
 # -- the sdcTable reference table (skipped without ../shared) ----------------------------
 
 
-
-@pytest.mark.slow
-def test_reference_1k_table_beats_sdctable_gauss_with_a_clean_audit() -> None:
+def _reference_1k(exact: OptimumParams | None = None) -> ProtectedTable:
+    """sdcTable's 1k magnitude table protected with its reference rules (sdcTable's primary
+    pattern: 165 cells)."""
     if not (REF / "table_1k_microdata.csv").exists():
         pytest.skip("../shared/reference/sdctable not present")
     micro = pd.read_csv(REF / "table_1k_microdata.csv")
     hier = hierarchies_from_sdctable(pd.read_csv(REF / "table_1k_hierarchies.csv"))
     rules = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}, **LEVELS}
-    pt = protect_table(micro, ["region", "nace", "size"], "turnover", hierarchies=hier,
-                       rules=rules)
+    return protect_table(micro, ["region", "nace", "size"], "turnover", hierarchies=hier,
+                         rules=rules, exact=exact)
+
+
+
+@pytest.mark.slow
+def test_reference_1k_table_beats_sdctable_gauss_with_a_clean_audit() -> None:
+    pt = _reference_1k()
     # sdcTable's primary pattern: 165 cells, the same ones.
     ref = pd.read_csv(REF / "table_1k_primary.csv", dtype=str).replace("Total", "*")
     mine = pt.cells.merge(ref, on=["region", "nace", "size"])
@@ -263,16 +270,10 @@ def test_reference_1k_table_released_within_5_percent_of_the_optimum() -> None:
     # that is 135.45. The protection step's budget (work, not time: the same answer on every
     # machine) must release at most 135 cells, where the heuristic alone gives 144 and
     # sdcTable's GAUSS 151. The released pattern is audited again here, independently.
-    if not (REF / "table_1k_microdata.csv").exists():
-        pytest.skip("../shared/reference/sdctable not present")
     from primex.protection.step import OPTIMUM_CHECK
     from primex.sdc.tables.audit import audit
 
-    micro = pd.read_csv(REF / "table_1k_microdata.csv")
-    hier = hierarchies_from_sdctable(pd.read_csv(REF / "table_1k_hierarchies.csv"))
-    rules = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}, **LEVELS}
-    pt = protect_table(micro, ["region", "nace", "size"], "turnover", hierarchies=hier,
-                       rules=rules, exact=OPTIMUM_CHECK)
+    pt = _reference_1k(exact=OPTIMUM_CHECK)
     assert pt.optimum is not None and pt.optimum["heuristic_secondary_cells"] == 144
     assert pt.report["secondary_pattern"] == "exact search"
     assert pt.report["primary"] == 165

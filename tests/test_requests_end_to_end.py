@@ -10,8 +10,6 @@ cells, or of the microdata records, are published without suppression, or be ref
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import shutil
@@ -22,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from research_site import ok, run
 
-from primex import cli
 from primex.catalogue import load_catalogue
 from primex.catalogue.censoring import NOT_OBSERVED
 from primex.requests.spec import linked_column
@@ -39,22 +37,6 @@ CONDITIONS = {"banded-age-region": ["age=age_10y", "min_count=12"],
               "banded-durations-microdata": ["age=age_10y"]}
 ROLES = [("privacy_officer", "olivia"), ("president", "paul"), ("bcss_operator", "bcss"),
          ("spp_operator", "spp")]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = cli.main(list(args))
-        except SystemExit as stop:
-            rc = stop.code if isinstance(stop.code, int) else 2
-    return rc or 0, out.getvalue(), err.getvalue()
-
-
-def ok(*args: str) -> str:
-    rc, out, err = run(*args)
-    assert rc == 0, f"`primex {' '.join(args[:3])}` failed: {err.strip()[-400:]}"
-    return out
 
 
 @dataclass
