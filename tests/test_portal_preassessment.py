@@ -141,3 +141,45 @@ def test_without_data_the_page_says_it_cannot_assess(stack: Stack) -> None:
                        ("nl", "De voorafgaande inschatting kan niet worden berekend:")):
         block = _block(_page(stack, "olivia", rid, lang))
         assert said in block and "no PRIMA data to assess the request on" in block
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_the_pre_assessment_is_computed_once_per_version_and_data(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the officer's page again does not assess again; a resubmitted request (another
+    spec_sha256) or replaced PRIMA data does, and the page shows the new figures."""
+    import primex.requests.assess as assessment
+    from primex.service.pages.assessment_cache import CACHE
+
+    CACHE.clear()
+    home = stack.state.home
+    make_prima(home.prima_db, PEOPLE)
+    calls: list[str] = []
+
+    def counted(spec: object, at: object) -> object:
+        calls.append(str(getattr(spec, "variables", "")))
+        return assess(spec, at)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assessment, "assess", counted)
+    rid = submit(stack, text=age_sex_request(stack))
+    assert _cell(_block(_page(stack, "olivia", rid, "en")), "data-uniques") == "2"
+    assert _cell(_block(_page(stack, "olivia", rid, "fr")), "data-uniques") == "2"
+    assert len(calls) == 1  # the second load (another language, same inputs) is cached
+    # the officer returns it, the researcher drops `sex`: a new version is assessed
+    with stack.client("olivia") as olivia, stack.client("alice") as alice:
+        olivia.decide(rid, "return", {"reasons": ["drop sex"]})
+        alice.submit(f"id: {rid}\n" + age_sex_request(stack).replace(
+            "variables: [age, sex]", "variables: [age]"))
+    block = _block(_page(stack, "olivia", rid, "en"))
+    assert len(calls) == 2 and calls[-1] == "['age']"
+    # ages 20×6, 21×3, 22, 23 alone: 2 sample uniques still, but 5 violating k ⇒ same
+    # counts; the key shown is the new one
+    assert "<dd>age</dd>" in block
+    _page(stack, "olivia", rid, "en")
+    assert len(calls) == 2
+    # the same request on regenerated data (another file): assessed again, new figures
+    home.prima_db.unlink()
+    make_prima(home.prima_db, [*PEOPLE, {"sex": "F", "age": 22}])
+    block = _block(_page(stack, "olivia", rid, "en"))
+    assert len(calls) == 3
+    assert _cell(block, "data-records").startswith("12 ")

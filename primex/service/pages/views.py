@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +28,7 @@ from primex.requests.conditions import APPLIES, PRIORITY_KINDS
 from primex.requests.history_text import summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
+from primex.service.pages.assessment_cache import CACHE, AssessmentKey, prima_identity
 from primex.service.pages.history_words import (
     ASSESS,
     DESCRIBE,
@@ -340,8 +342,9 @@ def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en
     kind = spec.output.kind if spec is not None else None
     # the officer's pre-assessment, as `review show` prints it (researchers assess their
     # own draft in the editor)
-    pre = _preassessment(home, spec, load_error, lang) if with_assessment and (
-        actor.role == "privacy_officer") else None
+    pre = _preassessment(home, PreassessmentInput(
+        rid, versions[-1] if versions else None, spec, load_error), lang) if with_assessment \
+        and actor.role == "privacy_officer" else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
             "show_priorities": kind in PRIORITY_KINDS,
@@ -356,17 +359,32 @@ def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en
             "checks": checks, "pre": pre}
 
 
-def _preassessment(home: Home, spec: RequestSpec | None, load_error: str | None,
-                   lang: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PreassessmentInput:
+    """What the officer's pre-assessment is computed from: the request, the submitted
+    version (the log's `spec_sha256`) and the spec parsed from it, or why it cannot be read."""
+
+    request: str
+    spec_sha256: str | None
+    spec: RequestSpec | None
+    load_error: str | None
+
+
+def _preassessment(home: Home, given: PreassessmentInput, lang: str) -> dict[str, Any]:
     """`primex.requests.assess.assess` on the current data, the one function behind
     `request assess` and `review show`; what stops it (no PRIMA data, a request that cannot
-    be read) is said on the page, never hidden."""
-    from primex.requests.assess import assess
+    be read) is said on the page, never hidden. Computed once per request version and PRIMA
+    file (assessment_cache), not on every load of the page."""
+    from primex.requests import assess as assessment
 
+    spec = given.spec
     if spec is None:
-        return {"error": load_error or "the submitted request cannot be read"}
+        return {"error": given.load_error or "the submitted request cannot be read"}
+    prima = prima_identity(home)
+    key = AssessmentKey(given.request, given.spec_sha256, prima) if (
+        given.spec_sha256 is not None and prima is not None) else None
     try:
-        result = assess(spec, home)
+        result = CACHE.get_or_compute(key, lambda: assessment.assess(spec, home))
     except PrimexError as exc:
         return {"error": exc.one_line()}
     notes = ASSESS[lang]
