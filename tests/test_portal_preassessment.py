@@ -172,8 +172,7 @@ def test_the_pre_assessment_is_computed_once_per_version_and_data(
             "variables: [age, sex]", "variables: [age]"))
     block = _block(_page(stack, "olivia", rid, "en"))
     assert len(calls) == 2 and calls[-1] == "['age']"
-    # ages 20×6, 21×3, 22, 23 alone: 2 sample uniques still, but 5 violating k ⇒ same
-    # counts; the key shown is the new one
+    # the key shown is the new version's
     assert "<dd>age</dd>" in block
     _page(stack, "olivia", rid, "en")
     assert len(calls) == 2
