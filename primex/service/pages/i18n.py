@@ -9,6 +9,9 @@ NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
 
 EN: dict[str, str] = {
     "preassessment_unavailable": "The pre-assessment cannot be computed:",
+    "not_trusted": "Not trusted:",
+    "verifier_detail": "Details (as the verifier wrote them):",
+    "server_said": "The server's message:",
     "preassessment_help": "The requested combination of variables measured on today's PRIMA "
                           "data, before anything is extracted, as the officer's command "
                           "prints it. It is an estimate: the protection step measures the "
@@ -182,6 +185,9 @@ EN: dict[str, str] = {
 
 FR: dict[str, str] = {
     "preassessment_unavailable": "La pré-évaluation ne peut pas être calculée :",
+    "not_trusted": "Pas digne de confiance :",
+    "verifier_detail": "Détail (tel que le vérificateur l'a écrit, en anglais) :",
+    "server_said": "Message du serveur (en anglais) :",
     "preassessment_help": "La combinaison de variables demandée, mesurée sur les données "
                           "PRIMA actuelles avant toute extraction, comme l'affiche la "
                           "commande du délégué. C'est une estimation : l'étape de protection "
@@ -365,6 +371,9 @@ FR: dict[str, str] = {
 
 NL: dict[str, str] = {
     "preassessment_unavailable": "De voorafgaande inschatting kan niet worden berekend:",
+    "not_trusted": "Niet betrouwbaar:",
+    "verifier_detail": "Detail (zoals de verificatie het schreef, in het Engels):",
+    "server_said": "Melding van de server (in het Engels):",
     "preassessment_help": "De gevraagde combinatie van variabelen, gemeten op de huidige "
                           "PRIMA-gegevens vóór er iets wordt geëxtraheerd, zoals het commando "
                           "van de functionaris ze toont. Het is een schatting: de "

@@ -20,12 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from primex.audit.phrases import render
+from primex.audit.phrases import phrase, render
 from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
 from primex.requests.conditions import APPLIES, PRIORITY_KINDS
-from primex.requests.history_text import summary
+from primex.requests.history_text import condition_phrase, summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
 from primex.service.pages.assessment_cache import CACHE, AssessmentKey, prima_identity
@@ -37,6 +37,7 @@ from primex.service.pages.history_words import (
     REPORT_ROLES_EN,
 )
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
+from primex.service.pages.reason_words import failure_said, refusal_said
 from primex.service.state import ServiceState
 
 if TYPE_CHECKING:
@@ -530,15 +531,46 @@ async def audit(request: Request) -> Response:
         return _to_login()
     if actor.role not in ("committee", "privacy_officer"):
         raise HTTPException(403, "the audit report is for the committee and the officer")
-    report = await run_in_threadpool(_report, state_of(request), _lang(request))
-    return _render(request, "audit.html", actor, report=report)
+    page = await run_in_threadpool(_report, state_of(request), _lang(request))
+    return _render(request, "audit.html", actor, **page)
 
 
-def _report(service: ServiceState, lang: str) -> Any:
+def _report(service: ServiceState, lang: str) -> dict[str, Any]:
+    """The committee's report, with what the log records in typed form said in the page's
+    language: the conditions in force (the history's words), why the verification failed
+    or a request is not trusted (by reason code; the verifier's English detail apart)."""
     from primex.committee.report import WORDS, build_report
 
     words = REPORT.get(lang) or {**WORDS, **REPORT_ROLES_EN}
-    return build_report(service.home, words=words)
+    report = build_report(service.home, words=words)
+    verification, detail = report.verification, ""
+    if report.failure is not None:
+        said, detail = failure_said(report.failure, lang)
+        verification = render(phrase("verification_failed", reason=said), words)
+    untrusted = {r.request: refusal_said(r.untrusted, lang) for r in report.requests
+                 if r.untrusted is not None}
+    return {"report": report, "verification": verification, "detail": detail,
+            "untrusted": untrusted, "conditions": _conditions_in_force(service, report, lang)}
+
+
+def _conditions_in_force(service: ServiceState, report: Any, lang: str) -> dict[str, str]:
+    """Per trusted request with an approval, its conditions in force (the latest approval or
+    amendment, as the report takes them) in the history's words: `k=6 (tightened)`, not
+    the log's field names."""
+    said: dict[str, str] = {}
+    with service.view() as log:
+        for row in report.requests:
+            if row.untrusted is not None:
+                continue
+            decided = [e for e in log.state(row.request).history
+                       if e.type in ("approval", "amendment")]
+            if not decided:
+                continue
+            conditions = decided[-1].body.get("conditions")
+            text = render(condition_phrase(conditions), HISTORY[lang]) if isinstance(
+                conditions, dict) else ""
+            said[row.request] = text or render(phrase("history.no_conditions"), HISTORY[lang])
+    return said
 
 
 def dump(value: Any) -> str:
