@@ -9,6 +9,14 @@ NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
 
 EN: dict[str, str] = {
     "preassessment_unavailable": "The pre-assessment cannot be computed:",
+    "disclosure_report": "What protection did",
+    "technical_name": "the report's technical name",
+    "meaning": "Meaning",
+    "suppressed_values": "Blanked values",
+    "synthetic_checks": "Evaluation of the synthetic data",
+    "synthetic_check": "Check",
+    "limit": "Limit",
+    "result": "Result",
     "not_trusted": "Not trusted:",
     "verifier_detail": "Details (as the verifier wrote them):",
     "server_said": "The server's message:",
@@ -185,6 +193,14 @@ EN: dict[str, str] = {
 
 FR: dict[str, str] = {
     "preassessment_unavailable": "La pré-évaluation ne peut pas être calculée :",
+    "disclosure_report": "Ce que la protection a fait",
+    "technical_name": "le nom technique du rapport",
+    "meaning": "Signification",
+    "suppressed_values": "Valeurs masquées",
+    "synthetic_checks": "Évaluation des données synthétiques",
+    "synthetic_check": "Contrôle",
+    "limit": "Limite",
+    "result": "Résultat",
     "not_trusted": "Pas digne de confiance :",
     "verifier_detail": "Détail (tel que le vérificateur l'a écrit, en anglais) :",
     "server_said": "Message du serveur (en anglais) :",
@@ -371,6 +387,14 @@ FR: dict[str, str] = {
 
 NL: dict[str, str] = {
     "preassessment_unavailable": "De voorafgaande inschatting kan niet worden berekend:",
+    "disclosure_report": "Wat de bescherming deed",
+    "technical_name": "de technische naam in het rapport",
+    "meaning": "Betekenis",
+    "suppressed_values": "Onderdrukte waarden",
+    "synthetic_checks": "Evaluatie van de synthetische gegevens",
+    "synthetic_check": "Controle",
+    "limit": "Grens",
+    "result": "Resultaat",
     "not_trusted": "Niet betrouwbaar:",
     "verifier_detail": "Detail (zoals de verificatie het schreef, in het Engels):",
     "server_said": "Melding van de server (in het Engels):",

@@ -29,6 +29,7 @@ from primex.requests.history_text import condition_phrase, summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
 from primex.service.pages.assessment_cache import CACHE, AssessmentKey, prima_identity
+from primex.service.pages.disclosure_view import disclosure_view
 from primex.service.pages.history_words import (
     ASSESS,
     DESCRIBE,
@@ -328,7 +329,7 @@ def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en
     info = {**info, "history": [
         {**h, "summary": summary(entries[h["seq"]], HISTORY[lang])} for h in info["history"]
         if h["seq"] not in checks["hidden"]]}  # four eyes: decide first, then see the other's
-    output = _output(service, actor, rid, st.state) if st.state in (
+    output = _output(service, actor, rid, st.state, lang) if st.state in (
         "protected", "output_checked") and actor.role in ("privacy_officer",
                                                           "president") else None
     counts: dict[str, int] = {}
@@ -432,7 +433,8 @@ def _open_command(rid: str, key_name: str, log_key: str | None) -> str:
     return cmd + (f" --log-key '{log_key}'" if log_key else "")
 
 
-def _output(service: ServiceState, actor: Actor, rid: str, state: str | None) -> dict[str, Any]:
+def _output(service: ServiceState, actor: Actor, rid: str, state: str | None,
+            lang: str) -> dict[str, Any]:
     from primex.release.gate import protected_dir
     from primex.release.manifest import REPORT_JSON
 
@@ -449,48 +451,8 @@ def _output(service: ServiceState, actor: Actor, rid: str, state: str | None) ->
     previews = [{"name": f.name, "bytes": f.bytes, "sha256": f.sha256,
                  "table": _preview(folder / f.name)} for f in manifest.files]
     return {"manifest_sha256": manifest.sha256, "files": previews, "report": report,
-            "disclosure": _disclosure(report),
+            "disclosure": disclosure_view(report, lang),
             "manifest_json": json.dumps(manifest.as_dict(), sort_keys=True)}
-
-
-RISK_METRICS = ("global_risk_ER", "global_risk_pct", "max_individual_risk", "sample_uniques",
-                "high_risk_records")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _disclosure(report: dict[str, Any]) -> dict[str, Any]:
-    """The report's answers to the officer's questions, as rows (a microdata report; a
-    table or synthetic report shows its summary and the full report below)."""
-    details = _dict(report.get("details"))
-    before, after = _dict(details.get("risk_before")), _dict(details.get("risk_after"))
-    risk = [(m, _figure(before.get(m)), _figure(after.get(m))) for m in RISK_METRICS
-            if m in before or m in after]
-    if "kanon_violations_before" in details:
-        risk.append(("records violating k-anonymity", details.get("kanon_violations_before"),
-                     details.get("kanon_violations_after")))
-    per_variable = details.get("suppressions")
-    labels = _dict(details.get("level_labels"))
-    generalised = [(q, lv, labels.get(q, "")) for q, lv in _dict(details.get("levels")).items()]
-    suppressed = [(key, value) for key, value in details.items()
-                  if "suppress" in key and not isinstance(value, dict | list)
-                  and key != "suppression_reason"]
-    suppressed += [(f"values suppressed: {q}", n) for q, n in _dict(per_variable).items()]
-    loss = _dict(details.get("information_loss"))
-    return {"summary": report.get("summary"), "passed": report.get("passed"), "risk": risk,
-            "generalised": generalised, "suppressed": suppressed,
-            "reason": details.get("suppression_reason"),
-            "loss": [(k, _figure(v)) for k, v in loss.items() if not isinstance(v, dict | list)]}
-
-
-def _figure(value: Any) -> Any:
-    """A measure as a person reads it: 4 significant digits (20.87, 0.1429), not the 17 of
-    a float's repr (20.87003657302913); counts and text unchanged."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return value
 
 
 def _preview(path: Path) -> dict[str, Any] | None:

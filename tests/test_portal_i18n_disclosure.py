@@ -1,0 +1,194 @@
+"""The output check's disclosure report and the reasons of a failed verification on the
+portal's French and Dutch pages: said from catalogues keyed by what is said (the report's
+JSON fields, the verifier's typed reasons), a measure's technical name beside its plain
+label; in English the summary is the protection step's own sentence."""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+from portal_disclosure_fixtures import MICRODATA_REPORT, TABLES_REPORT
+from release_chain import no_fsync  # noqa: F401  (autouse fixture)
+from service_fixtures import Stack, pg_url, service_stack_fixture  # noqa: F401
+
+from primex.audit.phrases import placeholders
+from primex.audit.reasons import Reason
+from primex.exchange.layout import REPORT_JSON
+from primex.protection.step import _summary
+from primex.release.gate import protected_dir
+from primex.service.identity import new_session
+from primex.service.pages.disclosure_view import disclosure_view
+from primex.service.pages.disclosure_words import DISCLOSURE
+from primex.service.pages.reason_words import CHECKS, REASONS, failure_said
+
+
+def test_every_key_in_every_language_with_the_same_parameters() -> None:
+    for name, catalogue in (("disclosure", DISCLOSURE), ("reasons", REASONS)):
+        english = catalogue["en"]
+        for lang in ("fr", "nl"):
+            assert set(catalogue[lang]) == set(english), (name, lang,
+                                                          set(catalogue[lang]) ^ set(english))
+            for key, template in english.items():
+                assert placeholders(catalogue[lang][key]) == placeholders(template), (
+                    name, lang, key)
+    # every typed reason and every check of the verifier has its words
+    assert {f"reason.{r.name}" for r in Reason} <= set(REASONS["en"])
+    assert {f"check.{c}" for c in CHECKS} <= set(REASONS["en"])
+    assert all(REASONS["en"][f"reason.{r.name}"] == r.summary for r in Reason)
+
+
+def test_the_english_summary_is_the_protection_steps_sentence() -> None:
+    for report in (MICRODATA_REPORT, TABLES_REPORT):
+        step = _summary(str(report["kind"]), bool(report["passed"]), report["details"])
+        assert step == report["summary"]  # the report as written
+        assert disclosure_view(report, "en")["summary"] == step
+        failed = {**report, "passed": False}
+        assert disclosure_view(failed, "en")["summary"] == _summary(
+            str(report["kind"]), False, report["details"])
+
+
+def _rows(view: dict[str, Any], key: str) -> dict[str, tuple[str, ...]]:
+    return {r["name"]: (r["label"], *(r[k] for k in ("before", "after", "value") if k in r))
+            for r in view[key]}
+
+
+def test_microdata_report_in_three_languages() -> None:
+    # the report's figures (disclosure-report.json): 521 → 0 records under k = 6,
+    # global_risk_ER 295.0 → 41.37052087124561, 37 of 748 records blanked
+    en, fr, nl = (disclosure_view(MICRODATA_REPORT, lang) for lang in ("en", "fr", "nl"))
+    assert _rows(en, "risk")["global_risk_ER"] == ("Expected re-identifications", "295",
+                                                   "41.37")
+    assert _rows(fr, "risk")["global_risk_ER"] == ("Réidentifications attendues", "295",
+                                                   "41,37")
+    assert _rows(nl, "risk")["global_risk_ER"] == ("Verwachte heridentificaties", "295",
+                                                   "41,37")
+    assert _rows(fr, "risk")["kanon_violations"] == (
+        "Enregistrements qui enfreignent la 6-anonymité", "521", "0")
+    assert _rows(nl, "risk")["global_risk_pct"] == ("Globaal risico (aandeel van de records)",
+                                                    "39,4%", "5,5%")
+    assert _rows(fr, "suppressed")["records_suppressed"] == (
+        "Enregistrements avec une valeur masquée", "37 (4,9\u202f%)")
+    assert fr["summary"] == ("protection des microdonnées réussie ; généralisation : age_5y → "
+                             "age_10y, household_type → total ; 37 valeurs masquées dans 37 "
+                             "enregistrements")
+    assert nl["summary"] == ("microdata geslaagd; veralgemeend: age_5y → age_10y, "
+                             "household_type → total; 37 waarden onderdrukt in 37 records")
+    # the share of records with no suppressed value (utility.records_without_suppression)
+    assert "95,0\u202f% des enregistrements n'ont aucune valeur masquée." in \
+        fr["utility"]["lines"]
+    assert {r["variable"]: r["value"] for r in nl["utility"]["loss"]} == {
+        "age_5y": "0,0801", "sex": "0,0374", "household_type": "1",
+        "spell_duration_band": "0,008"}
+    assert fr["reason"] is not None and fr["reason"].startswith("Après la généralisation")
+
+
+def test_tables_report_and_the_exact_search_line() -> None:
+    fr = disclosure_view(TABLES_REPORT, "fr")
+    rows = {t["name"]: {r["name"]: r["value"] for r in t["rows"]} for t in fr["tables"]}
+    big = rows["position_after_one_year"]
+    # 224 cells, 68 primary, 23 secondary; published_share 0.5938
+    assert (big["cells"], big["primary"], big["secondary"], big["published_share"]) == (
+        "224", "68", "23", "59,4\u202f%")
+    assert big["secondary_optimum"] == ("l'optimum exact a 15 cellules secondaires ; "
+                                        "l'heuristique en a masqué 8 de plus (valeur masquée "
+                                        "900 plus basse).")
+    # the exact search's pattern released, not proven within its work budget
+    report = copy.deepcopy(TABLES_REPORT)
+    optimum = report["details"]["tables"]["position_after_one_year"]["secondary_optimum"]
+    optimum.update({"released": "exact search", "proven_optimal": False, "lower_bound": 12.0,
+                    "budget": "100 master MIPs and 300 nodes or 10 s"})
+    for lang, said in (
+        ("en", "the exact search's pattern is released: 15 secondary cells, 8 fewer than the "
+               "heuristic's 23 (at most 25 % above the best lower bound (12) found within 100 "
+               "master MIPs and 300 nodes or 10 s)."),
+        ("nl", "het patroon van de exacte zoektocht wordt vrijgegeven: 15 secundaire cellen, "
+               "8 minder dan de 23 van de heuristiek (hoogstens 25 % boven de beste ondergrens "
+               "(12) gevonden binnen 100 master-MIP's en 300 knopen of 10 s)."),
+    ):
+        view = disclosure_view(report, lang)
+        line = {r["name"]: r["value"] for r in view["tables"][1]["rows"]}["secondary_optimum"]
+        assert line == said, lang
+    nl = disclosure_view(TABLES_REPORT, "nl")
+    assert nl["summary"] == ("tabellen geslaagd (suppression); beneficiaries_by_age_region: "
+                             "0 primair, 0 secundair, audit geslaagd; position_after_one_year: "
+                             "68 primair, 23 secundair, audit geslaagd")
+
+
+def test_a_verification_failure_is_said_by_its_reason() -> None:
+    failure = type("F", (), {"check": "signature", "seq": 7, "reason": Reason.BAD_SIGNATURE,
+                             "message": "the signature by 'olga' does not verify"})()
+    assert failure_said(failure, "fr") == (
+        "entrée 7 : échec du contrôle « signature » : la signature ne se vérifie pas",
+        "the signature by 'olga' does not verify")
+    log_level = type("F", (), {"check": "witness", "seq": None, "reason": None,
+                               "message": "witness state: unreadable"})()
+    assert failure_said(log_level, "nl") == ("logboek: controle ‘getuige’ mislukt",
+                                             "witness state: unreadable")
+
+
+def _page(stack: Stack, key: str, path: str, lang: str) -> str:
+    token, _csrf = new_session(stack.state, key)
+    reply = httpx.get(stack.url + path, headers={
+        "Cookie": f"__Host-primex-session={token}; primex-lang={lang}"})
+    assert reply.status_code == 200, reply.text[:300]
+    return html.unescape(reply.text)
+
+
+def _disclosure(page: str) -> str:
+    found = re.search(r"<section aria-labelledby=\"disclosure-h\" data-disclosure>.*?</section>",
+                      page, re.S)
+    assert found is not None, "no disclosure report on the page"
+    return found.group(0)
+
+
+ENGLISH = ("Expected re-identifications", "values suppressed", "Sample uniques",
+           "After generalisation", "records violating", "Highest individual risk",
+           "Utility cost", "microdata passed", "of the records have no")
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_the_output_check_page_says_the_report_in_french_and_dutch(stack: Stack) -> None:
+    chain = stack.chain
+    chain.submit()
+    rid = chain.request
+    chain.approve({"disclosure": {"k": 6}})
+    chain.extract()
+    chain.protect()
+    # the protection step's report (the data files and their manifest stay the chain's)
+    (protected_dir(chain.home, rid) / REPORT_JSON).write_text(json.dumps(MICRODATA_REPORT))
+    said = {
+        "en": ("Expected re-identifications", "Records violating 6-anonymity"),
+        "fr": ("Réidentifications attendues", "Enregistrements qui enfreignent la 6-anonymité",
+               "Résultat : réussi. protection des microdonnées réussie",
+               "95,0\u202f% des enregistrements n'ont aucune valeur masquée.",
+               "Après la généralisation"),
+        "nl": ("Verwachte heridentificaties", "Records die 6-anonimiteit schenden",
+               "Resultaat: geslaagd. microdata geslaagd",
+               "95,0% van de records heeft geen onderdrukte waarde.",
+               "Na de veralgemening"),
+    }
+    for lang, words in said.items():
+        block = _disclosure(_page(stack, "olivia", f"/portal/requests/{rid}", lang))
+        for word in words:
+            assert word in block, (lang, word)
+        # the expert's names stay visible beside the label
+        assert re.search(r"<tr data-measure=\"global_risk_ER\"><th scope=\"row\">[^<]+ "
+                         r"<code class=\"tech\"[^>]*>\(global_risk_ER\)</code></th>"
+                         r"<td>295</td><td>41[.,]37</td>", block), lang
+        if lang != "en":
+            for english in ENGLISH:
+                assert english not in block, (lang, english)
+    # the president's sign-off page: the summary in the page's language
+    chain.check_output("approve")
+    page = _page(stack, "paul", f"/portal/requests/{rid}", "nl")
+    summary = re.search(r"<p data-signoff-summary>(.*?)</p>", page, re.S)
+    assert summary is not None
+    assert summary.group(1) == ("Resultaat: geslaagd. microdata geslaagd; veralgemeend: "
+                                "age_5y → age_10y, household_type → total; 37 waarden "
+                                "onderdrukt in 37 records")
