@@ -21,6 +21,7 @@ from primex.audit.phrases import placeholders
 from primex.audit.reasons import Reason
 from primex.exchange.layout import REPORT_JSON
 from primex.protection.step import _summary
+from primex.release.gate import REASONS as GATE_REASONS
 from primex.release.gate import protected_dir
 from primex.service.identity import new_session
 from primex.service.pages.disclosure_view import disclosure_view
@@ -41,6 +42,8 @@ def test_every_key_in_every_language_with_the_same_parameters() -> None:
     assert {f"reason.{r.name}" for r in Reason} <= set(REASONS["en"])
     assert {f"check.{c}" for c in CHECKS} <= set(REASONS["en"])
     assert all(REASONS["en"][f"reason.{r.name}"] == r.summary for r in Reason)
+    assert {f"gate.{code}" for code in GATE_REASONS} == {
+        k for k in REASONS["en"] if k.startswith("gate.")}
 
 
 def test_the_english_summary_is_the_protection_steps_sentence() -> None:
@@ -192,3 +195,30 @@ def test_the_output_check_page_says_the_report_in_french_and_dutch(stack: Stack)
     assert summary.group(1) == ("Resultaat: geslaagd. microdata geslaagd; veralgemeend: "
                                 "age_5y → age_10y, household_type → total; 37 waarden "
                                 "onderdrukt in 37 records")
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_a_typed_refusal_carries_its_code_and_the_page_its_words(stack: Stack) -> None:
+    """The API names a typed refusal's code (the log's Reason) beside its English line; the
+    page gives its script the words of every code in the page's language."""
+    chain = stack.chain
+    chain.submit()
+    rid = chain.request
+    chain.approve({"disclosure": {"k": 6}})
+    token, csrf = new_session(stack.state, "olivia")
+    # approving an approved request: the workflow refuses (Reason.WORKFLOW)
+    reply = httpx.post(f"{stack.url}/api/requests/{rid}/approve/prepare",
+                       json={"conditions": []},
+                       headers={"Cookie": f"__Host-primex-session={token}",
+                                "X-CSRF-Token": csrf})
+    assert reply.status_code >= 400, reply.text
+    assert reply.json()["reason"] == "WORKFLOW", reply.text
+    page = httpx.get(f"{stack.url}/portal/requests/{rid}", headers={
+        "Cookie": f"__Host-primex-session={token}; primex-lang=fr"}).text
+    found = re.search(r'<meta name="primex-refusals" content="([^"]*)">', page)
+    assert found is not None
+    codes = json.loads(html.unescape(found.group(1)))
+    assert codes["WORKFLOW"] == "l'événement n'est pas permis dans l'état de la demande"
+    assert codes["too_few_output_checks"].startswith("les résultats doivent être approuvés")
+    assert '<meta name="primex-server-said" content="Message du serveur (en anglais) :">' \
+        in html.unescape(page)

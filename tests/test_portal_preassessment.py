@@ -6,6 +6,7 @@ table's small cells, the priorities), computed by the same function
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import httpx
@@ -136,11 +137,31 @@ def test_a_table_requests_small_cells_are_shown(stack: Stack) -> None:
 def test_without_data_the_page_says_it_cannot_assess(stack: Stack) -> None:
     rid = submit(stack)  # the stack's home has no PRIMA
     assert not stack.state.home.prima_db.exists()
-    for lang, said in (("en", "The pre-assessment cannot be computed:"),
-                       ("fr", "La pré-évaluation ne peut pas être calculée :"),
-                       ("nl", "De voorafgaande inschatting kan niet worden berekend:")):
-        block = _block(_page(stack, "olivia", rid, lang))
-        assert said in block and "no PRIMA data to assess the request on" in block
+    for lang, said in (("en", "The pre-assessment cannot be computed: there are no PRIMA "
+                              "data in the service's home"),
+                       ("fr", "La pré-évaluation ne peut pas être calculée : il n'y a pas de "
+                              "données PRIMA dans le répertoire du service"),
+                       ("nl", "De voorafgaande inschatting kan niet worden berekend: er zijn "
+                              "geen PRIMA-gegevens in de map van de dienst")):
+        block = html.unescape(_block(_page(stack, "olivia", rid, lang)))
+        assert said in block, lang
+        if lang != "en":  # said by what stopped it, not the server's English line
+            assert "PRIMA data" not in block and "The server" not in block
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_an_error_from_the_assessment_has_a_lead_in_in_the_pages_language(
+        stack: Stack) -> None:
+    rid = submit(stack)
+    home = stack.state.home
+    home.prima_db.parent.mkdir(parents=True, exist_ok=True)
+    home.prima_db.write_bytes(b"not a database")  # the assessment's own one-line error
+    block = html.unescape(_block(_page(stack, "olivia", rid, "nl")))
+    found = re.search(r"<p class=\"bad\" data-preassessment-unavailable>(.*?)</p>", block, re.S)
+    assert found is not None
+    assert found.group(1).startswith("De voorafgaande inschatting kan niet worden berekend: "
+                                     "Melding van de server (in het Engels): <span lang=\"en\">")
+    assert "cannot open PRIMA" in found.group(1)
 
 
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)

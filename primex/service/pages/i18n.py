@@ -17,6 +17,7 @@ EN: dict[str, str] = {
     "synthetic_check": "Check",
     "limit": "Limit",
     "result": "Result",
+    "pre_no_prima": "there are no PRIMA data in the service's home to assess the request on.",
     "not_trusted": "Not trusted:",
     "verifier_detail": "Details (as the verifier wrote them):",
     "server_said": "The server's message:",
@@ -201,6 +202,8 @@ FR: dict[str, str] = {
     "synthetic_check": "Contrôle",
     "limit": "Limite",
     "result": "Résultat",
+    "pre_no_prima": "il n'y a pas de données PRIMA dans le répertoire du service pour "
+                    "évaluer la demande.",
     "not_trusted": "Pas digne de confiance :",
     "verifier_detail": "Détail (tel que le vérificateur l'a écrit, en anglais) :",
     "server_said": "Message du serveur (en anglais) :",
@@ -395,6 +398,8 @@ NL: dict[str, str] = {
     "synthetic_check": "Controle",
     "limit": "Grens",
     "result": "Resultaat",
+    "pre_no_prima": "er zijn geen PRIMA-gegevens in de map van de dienst om de aanvraag "
+                    "op in te schatten.",
     "not_trusted": "Niet betrouwbaar:",
     "verifier_detail": "Detail (zoals de verificatie het schreef, in het Engels):",
     "server_said": "Melding van de server (in het Engels):",

@@ -25,6 +25,29 @@ EN: dict[str, str] = {
     "failure.entry": "entry {seq}: {check} check failed: {reason}",
     "failure.entry_unknown": "entry {seq}: {check} check failed",
     "failure.log": "log: {check} check failed",
+    "gate.already_released": "the package was already released",
+    "gate.no_signoff": "the president has not signed off the output",
+    "gate.no_disclosure_result": "no disclosure control was recorded",
+    "gate.disclosure_not_passed": "the disclosure control did not pass",
+    "gate.no_output_check": "no privacy officer has approved the output",
+    "gate.too_few_output_checks": "the output needs approvals by more different privacy officers",
+    "gate.unknown_key": "a signer is not a registered key",
+    "gate.wrong_role": "a signer's role may not take this decision",
+    "gate.revoked_key": "a signer's key is revoked",
+    "gate.not_witnessed": "the log is not cosigned by the witness up to this entry",
+    "gate.no_recipient": "the request names no recipient",
+    "gate.unregistered_recipient": "the recipient's key is not registered",
+    "gate.identifying_column": "a protected file still has an identifying column",
+    "gate.niss_found": "a protected file holds a national number",
+    "gate.unsigned_file": "a file is not in the signed manifest",
+    "gate.recipient_not_signed": "the recipient is not the one signed off",
+    "gate.manifest_mismatch": "the files differ from the signed manifest",
+    "gate.malformed_signoff": "the sign-off entry is malformed",
+    "gate.bad_signature": "a signature does not verify",
+    "gate.bad_key_registration": "a key was not registered by a valid committee key",
+    "gate.disclosure_other_manifest": "the disclosure control passed other files",
+    "gate.report_mismatch": "the disclosure report is not the one recorded",
+    "gate.inclusion_failed": "the entry is not proven included in the witnessed log",
 }
 
 FR: dict[str, str] = {
@@ -51,6 +74,32 @@ FR: dict[str, str] = {
     "failure.entry": "entrée {seq} : échec du contrôle « {check} » : {reason}",
     "failure.entry_unknown": "entrée {seq} : échec du contrôle « {check} »",
     "failure.log": "journal : échec du contrôle « {check} »",
+    "gate.already_released": "le paquet a déjà été livré",
+    "gate.no_signoff": "le/la président·e n'a pas signé les résultats",
+    "gate.no_disclosure_result": "aucun contrôle de divulgation n'a été enregistré",
+    "gate.disclosure_not_passed": "le contrôle de divulgation n'a pas réussi",
+    "gate.no_output_check": "aucun·e délégué·e à la protection des données n'a approuvé les "
+                            "résultats",
+    "gate.too_few_output_checks": "les résultats doivent être approuvés par davantage de "
+                                  "délégué·e·s différent·e·s",
+    "gate.unknown_key": "un signataire n'est pas une clé enregistrée",
+    "gate.wrong_role": "le rôle d'un signataire ne permet pas cette décision",
+    "gate.revoked_key": "la clé d'un signataire est révoquée",
+    "gate.not_witnessed": "le journal n'est pas contresigné par le témoin jusqu'à cette entrée",
+    "gate.no_recipient": "la demande ne nomme aucun destinataire",
+    "gate.unregistered_recipient": "la clé du destinataire n'est pas enregistrée",
+    "gate.identifying_column": "un fichier protégé contient encore une colonne identifiante",
+    "gate.niss_found": "un fichier protégé contient un numéro national",
+    "gate.unsigned_file": "un fichier ne figure pas dans le manifeste signé",
+    "gate.recipient_not_signed": "le destinataire n'est pas celui qui a été signé",
+    "gate.manifest_mismatch": "les fichiers diffèrent du manifeste signé",
+    "gate.malformed_signoff": "l'entrée de signature est mal formée",
+    "gate.bad_signature": "une signature ne se vérifie pas",
+    "gate.bad_key_registration": "une clé n'a pas été enregistrée par une clé valide du comité",
+    "gate.disclosure_other_manifest": "le contrôle de divulgation a porté sur d'autres fichiers",
+    "gate.report_mismatch": "le rapport de divulgation n'est pas celui qui a été enregistré",
+    "gate.inclusion_failed": "l'inclusion de l'entrée dans le journal contresigné n'est pas "
+                             "prouvée",
 }
 
 NL: dict[str, str] = {
@@ -78,6 +127,33 @@ NL: dict[str, str] = {
     "failure.entry": "item {seq}: controle ‘{check}’ mislukt: {reason}",
     "failure.entry_unknown": "item {seq}: controle ‘{check}’ mislukt",
     "failure.log": "logboek: controle ‘{check}’ mislukt",
+    "gate.already_released": "het pakket werd al vrijgegeven",
+    "gate.no_signoff": "de voorzitter heeft de output niet ondertekend",
+    "gate.no_disclosure_result": "er werd geen onthullingscontrole vastgelegd",
+    "gate.disclosure_not_passed": "de onthullingscontrole is niet geslaagd",
+    "gate.no_output_check": "geen enkele functionaris voor gegevensbescherming keurde de output "
+                            "goed",
+    "gate.too_few_output_checks": "de output moet door meer verschillende functionarissen worden "
+                                  "goedgekeurd",
+    "gate.unknown_key": "een ondertekenaar is geen geregistreerde sleutel",
+    "gate.wrong_role": "de rol van een ondertekenaar laat deze beslissing niet toe",
+    "gate.revoked_key": "de sleutel van een ondertekenaar is ingetrokken",
+    "gate.not_witnessed": "het logboek is tot dit item niet door de getuige medeondertekend",
+    "gate.no_recipient": "de aanvraag noemt geen ontvanger",
+    "gate.unregistered_recipient": "de sleutel van de ontvanger is niet geregistreerd",
+    "gate.identifying_column": "een beschermd bestand heeft nog een identificerende kolom",
+    "gate.niss_found": "een beschermd bestand bevat een rijksregisternummer",
+    "gate.unsigned_file": "een bestand staat niet in het ondertekende manifest",
+    "gate.recipient_not_signed": "de ontvanger is niet degene die werd ondertekend",
+    "gate.manifest_mismatch": "de bestanden verschillen van het ondertekende manifest",
+    "gate.malformed_signoff": "het ondertekeningsitem is ongeldig",
+    "gate.bad_signature": "een handtekening klopt niet",
+    "gate.bad_key_registration": "een sleutel werd niet door een geldige sleutel van het comité "
+                                 "geregistreerd",
+    "gate.disclosure_other_manifest": "de onthullingscontrole betrof andere bestanden",
+    "gate.report_mismatch": "het onthullingsrapport is niet het vastgelegde",
+    "gate.inclusion_failed": "de opname van het item in het medeondertekende logboek is niet "
+                             "bewezen",
 }
 
 REASONS = {"en": EN, "fr": FR, "nl": NL}
@@ -117,4 +193,15 @@ class _Refusal:
     reason: Any
 
 
-__all__ = ["CHECKS", "REASONS", "failure_said", "refusal_said"]
+def refusal_codes(lang: str) -> dict[str, str]:
+    """The typed refusal codes the API names in its error answers (`reason`: the log's
+    Reason names, the release gate's codes) with their words in `lang`, for the page's
+    script (portal.js says a refusal by its code, the server's English line after it)."""
+    words = REASONS[lang]
+    codes = {r.name: words[f"reason.{r.name}"] for r in Reason}
+    codes.update({key.removeprefix("gate."): text for key, text in words.items()
+                  if key.startswith("gate.")})
+    return codes
+
+
+__all__ = ["CHECKS", "REASONS", "failure_said", "refusal_codes", "refusal_said"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from primex.service.pages.history_words import (
     REPORT_ROLES_EN,
 )
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
-from primex.service.pages.reason_words import failure_said, refusal_said
+from primex.service.pages.reason_words import failure_said, refusal_codes, refusal_said
 from primex.service.state import ServiceState
 
 if TYPE_CHECKING:
@@ -116,6 +117,13 @@ _ENV.filters["number"] = number
 _ENV.filters["percent"] = percent
 
 
+@functools.cache
+def _refusals(lang: str) -> str:
+    """The typed refusal codes in `lang` (reason_words.refusal_codes), as the JSON the page's
+    script reads from a meta tag (no inline script: the CSP forbids it)."""
+    return json.dumps(refusal_codes(lang), ensure_ascii=False, sort_keys=True)
+
+
 def _lang(request: Request) -> str:
     return pick_language(request.cookies.get(LANG_COOKIE),
                          request.headers.get("accept-language"))
@@ -127,7 +135,7 @@ def _render(request: Request, template: str, actor: Actor | None, status: int = 
     html = _ENV.get_template(template).render(
         t=translator(lang), lang=lang, languages=[(c, NAMES[c]) for c in LANGUAGES],
         here=quote(request.url.path), actor=actor,
-        term=lambda name: term(lang, name), **context)
+        term=lambda name: term(lang, name), refusals=_refusals(lang), **context)
     return HTMLResponse(html, status_code=status)
 
 
@@ -381,16 +389,19 @@ def _preassessment(home: Home, given: PreassessmentInput, lang: str) -> dict[str
 
     spec = given.spec
     if spec is None:
-        return {"error": given.load_error or "the submitted request cannot be read"}
+        return {"error": given.load_error or "the submitted request cannot be read",
+                "no_prima": False}
+    if not home.prima_url and not home.prima_db.exists():  # known before assessing: said by code
+        return {"error": None, "no_prima": True}
     prima = prima_identity(home)
     key = AssessmentKey(given.request, given.spec_sha256, prima) if (
         given.spec_sha256 is not None and prima is not None) else None
     try:
         result = CACHE.get_or_compute(key, lambda: assessment.assess(spec, home))
     except PrimexError as exc:
-        return {"error": exc.one_line()}
+        return {"error": exc.one_line(), "no_prima": False}
     notes = ASSESS[lang]
-    return {"error": None, "result": result,
+    return {"error": None, "no_prima": False, "result": result,
             "priorities": describe.priorities(spec, DESCRIBE[lang]),
             "notes": [render(note, notes) for note in result.said],
             "table_notes": {t.name: render(t.said, notes) for t in result.tables
