@@ -222,3 +222,13 @@ def test_a_typed_refusal_carries_its_code_and_the_page_its_words(stack: Stack) -
     assert codes["too_few_output_checks"].startswith("les résultats doivent être approuvés")
     assert '<meta name="primex-server-said" content="Message du serveur (en anglais) :">' \
         in html.unescape(page)
+
+
+def test_a_report_without_fields_is_shown_as_written_not_made_up() -> None:
+    """A report the page cannot read field by field (not the step's) keeps its own summary
+    (marked English on the page); the page never says '0 values suppressed' it did not read."""
+    view = disclosure_view({"kind": "microdata", "passed": True, "summary": "3 cells"}, "fr")
+    assert (view["summary"], view["as_written"], view["result"]) == (
+        "3 cells", True, "Résultat : réussi.")
+    assert view["risk"] == [] and view["suppressed"] == []
+    assert disclosure_view({}, "nl")["summary"] == ""

@@ -317,11 +317,19 @@ class DisclosureView:
 
     # --- everything ---------------------------------------------------------------------
     def page(self) -> dict[str, Any]:
-        if not self.report:
-            return {"summary": None}
         passed = bool(self.report.get("passed"))
+        if not isinstance(self.report.get("details"), dict):
+            # no report, or not the protection step's (no fields to say it from): its summary
+            # as written, never a summary made up from missing fields
+            return {"summary": str(self.report.get("summary") or ""), "as_written": True,
+                    "result": self.say(phrase("result.passed" if passed else "result.failed"))
+                    if self.report else "",
+                    "passed": passed, "kind": self.report.get("kind"), "risk": [],
+                    "generalised": [], "suppressed": [], "reason": None,
+                    "utility": {"lines": [], "loss": [], "caption": ""}, "tables": [],
+                    "synthetic": None}
         return {
-            "summary": self.say(self.summary()),
+            "summary": self.say(self.summary()), "as_written": False,
             "result": self.say(phrase("result.passed" if passed else "result.failed")),
             "passed": passed, "kind": self.report.get("kind"),
             "risk": self.risk(), "generalised": self.generalised(),
