@@ -232,3 +232,26 @@ def test_a_report_without_fields_is_shown_as_written_not_made_up() -> None:
         "3 cells", True, "Résultat : réussi.")
     assert view["risk"] == [] and view["suppressed"] == []
     assert disclosure_view({}, "nl")["summary"] == ""
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_a_refusal_on_a_page_is_a_page_in_its_language(stack: Stack) -> None:
+    """Protected files that differ from those the disclosure result passed: the officer's
+    page says it cannot be shown, in its language, the server's line after a lead-in (it
+    was the API's JSON before)."""
+    chain = stack.chain
+    chain.submit()
+    rid = chain.request
+    chain.approve({"disclosure": {"k": 6}})
+    chain.extract()
+    chain.protect()
+    next(p for p in protected_dir(chain.home, rid).iterdir()
+         if p.name != REPORT_JSON).write_bytes(b"changed,after\n1,2\n")
+    token, _csrf = new_session(stack.state, "olivia")
+    reply = httpx.get(f"{stack.url}/portal/requests/{rid}", headers={
+        "Cookie": f"__Host-primex-session={token}; primex-lang=fr"})
+    assert reply.status_code == 409
+    page = html.unescape(reply.text)
+    assert '<html lang="fr">' in page and "Cette page ne peut pas être affichée." in page
+    assert re.search(r'<p data-server-line>Message du serveur \(en anglais\) : '
+                     r'<span lang="en">[^<]*the protected files differ', page)

@@ -18,6 +18,7 @@ EN: dict[str, str] = {
     "limit": "Limit",
     "result": "Result",
     "pre_no_prima": "there are no PRIMA data in the service's home to assess the request on.",
+    "cannot_show": "This page cannot be shown.",
     "not_trusted": "Not trusted:",
     "verifier_detail": "Details (as the verifier wrote them):",
     "server_said": "The server's message:",
@@ -204,6 +205,7 @@ FR: dict[str, str] = {
     "result": "Résultat",
     "pre_no_prima": "il n'y a pas de données PRIMA dans le répertoire du service pour "
                     "évaluer la demande.",
+    "cannot_show": "Cette page ne peut pas être affichée.",
     "not_trusted": "Pas digne de confiance :",
     "verifier_detail": "Détail (tel que le vérificateur l'a écrit, en anglais) :",
     "server_said": "Message du serveur (en anglais) :",
@@ -400,6 +402,7 @@ NL: dict[str, str] = {
     "result": "Resultaat",
     "pre_no_prima": "er zijn geen PRIMA-gegevens in de map van de dienst om de aanvraag "
                     "op in te schatten.",
+    "cannot_show": "Deze pagina kan niet worden getoond.",
     "not_trusted": "Niet betrouwbaar:",
     "verifier_detail": "Detail (zoals de verificatie het schreef, in het Engels):",
     "server_said": "Melding van de server (in het Engels):",

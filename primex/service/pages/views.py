@@ -257,7 +257,23 @@ async def request_page(request: Request, request_id: str) -> Response:
         # in the page's language; the same words whether the id does not exist or is
         # another organisation's
         return _render(request, "error.html", actor, status=404, request_id=request_id)
+    except PrimexError as exc:  # e.g. protected files that differ from those recorded
+        return _refused(request, actor, exc)
     return _render(request, "request.html", actor, **page)
+
+
+def _refused(request: Request, actor: Actor | None, exc: PrimexError) -> HTMLResponse:
+    """The server's one line on a page, not as the API's JSON: a typed refusal said by its
+    code in the page's language, the line itself (English) after a translated lead-in."""
+    from primex.errors import IntegrityError, PermissionDenied, ValidationError
+
+    reason = getattr(exc, "reason", None)
+    code = getattr(reason, "name", reason)
+    said = refusal_codes(_lang(request)).get(code) if isinstance(code, str) else None
+    status = (409 if isinstance(exc, IntegrityError) else 403 if isinstance(
+        exc, PermissionDenied) else 422 if isinstance(exc, ValidationError) else 400)
+    return _render(request, "refused.html", actor, status=status, said=said,
+                   line=exc.one_line())
 
 
 def condition_fields(kind: str | None) -> list[tuple[str, str, str]]:
@@ -504,7 +520,10 @@ async def audit(request: Request) -> Response:
         return _to_login()
     if actor.role not in ("committee", "privacy_officer"):
         raise HTTPException(403, "the audit report is for the committee and the officer")
-    page = await run_in_threadpool(_report, state_of(request), _lang(request))
+    try:
+        page = await run_in_threadpool(_report, state_of(request), _lang(request))
+    except PrimexError as exc:  # no log yet, a log that cannot be read
+        return _refused(request, actor, exc)
     return _render(request, "audit.html", actor, **page)
 
 
