@@ -255,3 +255,9 @@ def test_a_refusal_on_a_page_is_a_page_in_its_language(stack: Stack) -> None:
     assert '<html lang="fr">' in page and "Cette page ne peut pas être affichée." in page
     assert re.search(r'<p data-server-line>Message du serveur \(en anglais\) : '
                      r'<span lang="en">[^<]*the protected files differ', page)
+    # a researcher on the audit page: refused in the page's language
+    token, _csrf = new_session(stack.state, "alice")
+    reply = httpx.get(f"{stack.url}/portal/audit", headers={
+        "Cookie": f"__Host-primex-session={token}; primex-lang=nl"})
+    assert reply.status_code == 403
+    assert "Het auditrapport is voor het comité" in html.unescape(reply.text)

@@ -19,6 +19,7 @@ EN: dict[str, str] = {
     "result": "Result",
     "pre_no_prima": "there are no PRIMA data in the service's home to assess the request on.",
     "cannot_show": "This page cannot be shown.",
+    "audit_forbidden": "The audit report is for the committee and the privacy officers.",
     "not_trusted": "Not trusted:",
     "verifier_detail": "Details (as the verifier wrote them):",
     "server_said": "The server's message:",
@@ -206,6 +207,8 @@ FR: dict[str, str] = {
     "pre_no_prima": "il n'y a pas de données PRIMA dans le répertoire du service pour "
                     "évaluer la demande.",
     "cannot_show": "Cette page ne peut pas être affichée.",
+    "audit_forbidden": "Le rapport d'audit est réservé au comité et aux délégué·e·s à la "
+                       "protection des données.",
     "not_trusted": "Pas digne de confiance :",
     "verifier_detail": "Détail (tel que le vérificateur l'a écrit, en anglais) :",
     "server_said": "Message du serveur (en anglais) :",
@@ -403,6 +406,8 @@ NL: dict[str, str] = {
     "pre_no_prima": "er zijn geen PRIMA-gegevens in de map van de dienst om de aanvraag "
                     "op in te schatten.",
     "cannot_show": "Deze pagina kan niet worden getoond.",
+    "audit_forbidden": "Het auditrapport is voor het comité en de functionarissen voor "
+                       "gegevensbescherming.",
     "not_trusted": "Niet betrouwbaar:",
     "verifier_detail": "Detail (zoals de verificatie het schreef, in het Engels):",
     "server_said": "Melding van de server (in het Engels):",

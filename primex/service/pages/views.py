@@ -519,7 +519,9 @@ async def audit(request: Request) -> Response:
     if actor is None:
         return _to_login()
     if actor.role not in ("committee", "privacy_officer"):
-        raise HTTPException(403, "the audit report is for the committee and the officer")
+        lang = _lang(request)
+        return _render(request, "refused.html", actor, status=403,
+                       said=translator(lang)["audit_forbidden"], line="")
     try:
         page = await run_in_threadpool(_report, state_of(request), _lang(request))
     except PrimexError as exc:  # no log yet, a log that cannot be read
