@@ -25,10 +25,10 @@ from rich.console import Console
 
 from primex.audit.log import open_log
 from primex.cli import main
-from primex.commands.review import build_conditions, service_minimums
 from primex.demo import KEYSTORE_PASSPHRASE, PASSPHRASES, Demo, _env_name
 from primex.errors import PrimexError
 from primex.home import Home
+from primex.requests.conditions import build_conditions, service_minimums
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "requests"

@@ -256,6 +256,38 @@ def test_reference_1k_table_beats_sdctable_gauss_with_a_clean_audit() -> None:
     assert pt.report["audit"]["by_lp"] == 165  # every primary by its own attacker LPs
 
 
+@pytest.mark.slow
+def test_reference_1k_table_released_within_5_percent_of_the_optimum() -> None:
+    # Issue 16, goal 4. The exact search proved that no safe pattern of this table has fewer
+    # than 129 secondary cells (5 400 s of master MIPs, benchmarks/RESULTS.md); 5 % above
+    # that is 135.45. The protection step's budget (work, not time: the same answer on every
+    # machine) must release at most 135 cells, where the heuristic alone gives 144 and
+    # sdcTable's GAUSS 151. The released pattern is audited again here, independently.
+    if not (REF / "table_1k_microdata.csv").exists():
+        pytest.skip("../shared/reference/sdctable not present")
+    from primex.protection.step import OPTIMUM_CHECK
+    from primex.sdc.tables.audit import audit
+
+    micro = pd.read_csv(REF / "table_1k_microdata.csv")
+    hier = hierarchies_from_sdctable(pd.read_csv(REF / "table_1k_hierarchies.csv"))
+    rules = {"min_count": 3, "p_percent": 20, "dominance": {"n": 2, "k": 85}, **LEVELS}
+    pt = protect_table(micro, ["region", "nace", "size"], "turnover", hierarchies=hier,
+                       rules=rules, exact=OPTIMUM_CHECK)
+    assert pt.optimum is not None and pt.optimum["heuristic_secondary_cells"] == 144
+    assert pt.report["secondary_pattern"] == "exact search"
+    assert pt.report["primary"] == 165
+    assert pt.report["secondary"] <= 135 < 1.05 * 129
+    assert pt.report["passed"] and pt.report["audit"]["failures"] == 0
+    p = pt.problem
+    released = pt.cells.set_index(["region", "nace", "size"])["status"]
+    codes = [h.codes for h in p.dims]
+    letters = np.array([released[(a, b, c)] for a in codes[0] for b in codes[1]
+                        for c in codes[2]])
+    sup = np.isin(letters, ["u", "x"])
+    assert int((letters == "x").sum()) == pt.report["secondary"]
+    assert audit(p.A, p.x, sup, letters == "u", p.upl, np.minimum(p.lpl, p.x)).passed
+
+
 # -- CLI -------------------------------------------------------------------------------------
 
 def test_cli_table_writes_outputs_and_errors_cleanly(tmp_path: Path) -> None:

@@ -391,8 +391,11 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         codebook = json.loads(next((tmp_path / "opened").rglob("datapackage.json")).read_text())
         fields = {f["name"]: f for r in codebook["resources"]
                   for f in r.get("schema", {}).get("fields", [])}
-        assert "category" not in fields and fields["age"]["generalised_to"] == "age_10y"
-        bands = [c["value"] for c in fields["age"]["categories"]]
+        # (released under the name of the level it holds, requested as `age`)
+        assert "category" not in fields and "age" not in fields
+        assert fields["age_10y"]["requested_as"] == "age"
+        assert fields["age_10y"]["generalised_to"] == "age_10y"
+        bands = [c["value"] for c in fields["age_10y"]["categories"]]
         assert bands and all(re.fullmatch(r"\d+-\d+|\*", b) for b in bands), bands
         assert all(int(b.split("-")[1]) - int(b.split("-")[0]) == 9 for b in bands if b != "*")
 

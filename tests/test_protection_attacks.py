@@ -74,7 +74,7 @@ def chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
 
 def _published(chain: Chain, rid: str) -> pd.DataFrame:
     path = chain.home.spp_work / rid / "protected" / "ri_by_arrondissement.csv"
-    return pd.read_csv(path, dtype=str).assign(value=lambda d: d["value"].astype(float))
+    return pd.read_csv(path, dtype=str).assign(value=lambda d: d["count"].astype(float))
 
 
 def test_a_resubmission_one_person_smaller_is_not_released_as_is(chain: Chain) -> None:
@@ -131,5 +131,5 @@ def test_the_same_cell_key_spec_twice_publishes_the_same_values(chain: Chain) ->
     for name in ("beneficiaries_by_province_sex_age", "beneficiaries_by_nationality_household"):
         a, b = (pd.read_csv(chain.home.spp_work / rid / "protected" / f"{name}.csv", dtype=str)
                 for rid in (first, second))
-        assert len(a) >= 80 and a.drop(columns="value").equals(b.drop(columns="value"))
-        assert (a["value"] == b["value"]).mean() == 1.0, name
+        assert len(a) >= 80 and a.drop(columns="count").equals(b.drop(columns="count"))
+        assert (a["count"] == b["count"]).mean() == 1.0, name

@@ -121,7 +121,7 @@ def test_differencing_two_tables_one_person_apart_is_caught(tmp_path: Path) -> N
     pub1 = pd.read_csv(first.files[0], dtype={"region": str})
     pub2 = pd.read_csv(second.files[0], dtype={"region": str})
     both = pub1.merge(pub2, on=["region", "sex"], suffixes=("_1", "_2"))
-    diff = (both["value_1"] - both["value_2"]).abs()
+    diff = (both["count_1"] - both["count_2"]).abs()
     # no published pair of cells differs by 1..9 people any more
     assert not ((diff >= 1) & (diff < 10)).any(), both[(diff >= 1) & (diff < 10)]
 
@@ -149,11 +149,11 @@ def test_a_nested_population_in_another_project_is_caught_by_the_record_key(
     pub1 = pd.read_csv(first.files[0], dtype={"region": str})
     pub2 = pd.read_csv(second.files[0], dtype={"region": str})
     both = pub1.merge(pub2, on=["region", "sex"], suffixes=("_1", "_2"))
-    diff = (both["value_1"] - both["value_2"]).abs()
+    diff = (both["count_1"] - both["count_2"]).abs()
     assert not ((diff >= 1) & (diff < 10)).any(), both[(diff >= 1) & (diff < 10)]
     # The grand total 900 vs 899 would isolate the dropped person: it is not published.
     total = both[(both["region"] == "*") & (both["sex"] == "*")]
-    assert total["value_2"].isna().all()
+    assert total["count_2"].isna().all()
 
 
 def test_the_reprotection_loop_fails_closed(
@@ -186,10 +186,10 @@ def test_cell_key_noise_is_the_same_in_every_request(tmp_path: Path) -> None:
     a = pd.read_csv(first.files[0], dtype={"region": str})
     b = pd.read_csv(second.files[0], dtype={"region": str})
     assert len(a) == 12 and a[["region", "sex"]].equals(b[["region", "sex"]])
-    assert (a["value"] == b["value"]).mean() == 1.0
+    assert (a["count"] == b["count"]).mean() == 1.0
     # the noise is real: some published counts differ from the true counts
     truth = _coded(900, seed=5).groupby(["region", "sex"]).size()
-    leaves = a[(a["region"] != "*") & (a["sex"] != "*")].set_index(["region", "sex"])["value"]
+    leaves = a[(a["region"] != "*") & (a["sex"] != "*")].set_index(["region", "sex"])["count"]
     assert (leaves != truth.reindex(leaves.index)).any()
 
 

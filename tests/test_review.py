@@ -13,8 +13,8 @@ from release_chain import PASS, Chain, make_chain, no_fsync, submitted_chain  # 
 from release_chain import run_cli as run
 
 from primex.cli import main
-from primex.commands.review import PARAMETERS, build_conditions, service_minimums
 from primex.errors import PrimexError
+from primex.requests.conditions import PARAMETERS, build_conditions, service_minimums
 
 # policy.yaml's service minimums, copied here as the reference (not read from the code)
 MINIMUMS = {"k": 5, "l": 2, "max_suppression": "0.05", "min_count": 10, "p_percent": 10,
@@ -70,11 +70,13 @@ def test_approve_without_conditions_keeps_the_proposal(chain: Chain) -> None:
         ("k=3", "k=3 is looser than the service minimum 5"),
         ("max_suppression=0.06", "looser than the service minimum 0.05"),
         ("max_suppression=0.04", "looser than the researcher's proposal 0.03"),
-        ("dominance.k=90", "dominance.k=90 is looser than the service minimum 85"),
+        # a table parameter on this microdata request is refused before its value is read
+        ("dominance.k=90", "condition dominance.k does not apply to microdata output"),
         ("kk=10", "unknown disclosure parameter 'kk'"),
         ("k=ten", "is not an integer"),
         ("k=7.5", "is not an integer"),
-        ("p_percent=nan", "is not a number"),
+        ("p_percent=nan", "condition p_percent does not apply to microdata output"),
+        ("l=nan", "is not an integer"),
     ],
 )
 def test_conditions_only_tighten(

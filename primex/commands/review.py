@@ -43,8 +43,8 @@ from primex.release.recipient_views import check_officer_can_approve_recipient, 
 from primex.requests import describe
 from primex.requests.conditions import (
     PARAMETERS,
-    build_conditions,
     check_amendment,
+    conditions_for,
     json_number,
     parameters_in_force,
     proposed_parameters,
@@ -144,6 +144,12 @@ def _show_report(report: dict[str, Any]) -> None:
         out.print(table)
     if report.get("suppression_reason"):
         out.print(f"why: {report['suppression_reason']}", highlight=False, soft_wrap=True)
+    details = report.get("details") if isinstance(report.get("details"), dict) else {}
+    for line in details.get("notices") or []:  # a requested variable removed entirely
+        out.print(f"[bold]removed:[/] {escape(str(line))}", highlight=False, soft_wrap=True)
+    for requested, released in (details.get("released_as") or {}).items():
+        out.print(f"released as: {escape(str(requested))} → {escape(str(released))} "
+                  "(the level it holds)", highlight=False, soft_wrap=True)
     if report.get("summary") is not None:
         summary = report["summary"]
         out.print(
@@ -230,8 +236,10 @@ def approve(
         list[str] | None,
         typer.Option(
             "--conditions",
-            help="NAME=VALUE to tighten a disclosure parameter (k, l, max_suppression, "
-            "min_count, p_percent, dominance.n, dominance.k), or free text. Repeatable.",
+            help="NAME=VALUE to tighten a disclosure parameter of the request's output kind "
+            "(microdata: k, l, max_suppression; tables: min_count, p_percent, dominance.n, "
+            "dominance.k), VARIABLE=LEVEL, drop=VARIABLE, priority.VARIABLE=..., or free "
+            "text. Repeatable.",
         ),
     ] = None,
     recipient: Annotated[
@@ -259,9 +267,7 @@ def approve(
     spec, _raw, sha = load_submitted(h, request_id)
     body: dict[str, Any] = {
         "spec_sha256": sha,
-        "conditions": build_conditions(
-            conditions or [], proposed_parameters(spec.disclosure), service_minimums()
-        ),
+        "conditions": conditions_for(conditions or [], spec),
     }
     approved = check_officer_can_approve_recipient(
         _open(h), request_id, spec.requester.public_key, recipient
@@ -314,8 +320,7 @@ def amend(
     log = _open(h)
     st = log.state(request_id)
     spec, _raw, _sha = load_submitted(h, request_id)
-    new = build_conditions(conditions or [], proposed_parameters(spec.disclosure),
-                           service_minimums())
+    new = conditions_for(conditions or [], spec)
     check_amendment(st.conditions, new)
     body = {"conditions": new, "reason": "; ".join(_reasons(reason))}
     seq = _decide(request_id, as_key, "amendment", body)

@@ -38,6 +38,19 @@ def write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     return write_via(path.with_suffix(".parquet"), lambda tmp: df.to_parquet(tmp, index=False))
 
 
+def released_cells(pt: ProtectedTable) -> pd.DataFrame:
+    """The cells of a protected table as a release publishes them, with ONE measure column:
+    a count table its `count` (an integer; its value would be the same number again), a
+    magnitude table its `value` in euro cents at most (float sums otherwise print long,
+    spurious digits; its contributor counts stay out, see `ProtectedTable.published`).
+    Suppressed cells are empty."""
+    cells = pt.published()
+    if pt.measure is None:
+        return cells.drop(columns=["value"])
+    cells["value"] = cells["value"].round(2)
+    return cells
+
+
 def write_table(pt: ProtectedTable, out: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
     """Write the tidy table (CSV or Parquet), the pivot of the first two dimensions and the
     disclosure report. Refuses a table that did not pass its audit."""

@@ -52,7 +52,15 @@ _MD = """\
 
 **Verdict: {{ "PASSED" if r.passed else "NOT PASSED" }}**{% if not r.passed %} — {{ r.reasons | join("; ") }}{% endif %}
 
-## In plain words
+{% if r.get("notices") %}## Variables removed
+
+{% for line in r.get("notices") %}* {{ line }}
+{% endfor %}
+{% endif %}{% if r.get("released_as") %}## Columns named after the level they hold
+
+{% for q, name in r.get("released_as").items() %}* `{{ q }}` (requested) is released as `{{ name }}`.
+{% endfor %}
+{% endif %}## In plain words
 
 The file has {{ r.n_records }} records. Someone who knows a person's
 {{ r.parameters.quasi_identifiers | join(", ") }} could single that person out when fewer

@@ -120,6 +120,10 @@ def protect_microdata(
         "generalised_to_total": [q for q in problem.keys
                                  if res.levels.get(q) == res.params["hierarchy_heights"][q]],
     }
+    report["removed"] = dict(res.removed)  # QI -> what removing instead would keep it
+    report["notices"] = removal_notices(res.removed, prio, k, max_suppression)
+    report["released_as"] = released_names(res.levels, res.params["hierarchy_heights"],
+                                           list(data.columns))
     report["hierarchy_sources"] = {
         q: ("explicit" if q in (hierarchies or {}) else
             "catalogue" if q in cat else "value → * (not in the catalogue)") for q in qis}
@@ -127,6 +131,51 @@ def protect_microdata(
         report["notes"] = [f"{q}: no catalogue hierarchy; it can only be kept or blanked"
                            for q in without]
     return data, report
+
+
+def released_names(levels: dict[str, int], heights: dict[str, int],
+                   columns: Sequence[str]) -> dict[str, str]:
+    """{QI: name of its released column} for the QIs generalised to a named level below the
+    total: the column is named after the level it holds (`age_5y` generalised to ten-year
+    bands is released as `age_10y`), so that nobody reads 10-year bands under a 5-year name.
+    A QI whose level name is already another column keeps its name (the codebook states its
+    level); a QI at its total keeps its name (every value `*`, see `removal_notices`)."""
+    cat = load_catalogue()
+    taken = set(columns)
+    out: dict[str, str] = {}
+    for q, level in levels.items():
+        if q not in cat or cat.get(q).hierarchy is None or not 0 < level < heights.get(q, 0):
+            continue
+        names = cat.hierarchy_levels(q)
+        if level >= len(names) - 1 or names[level] in taken:
+            continue
+        out[q] = names[level]
+        taken.add(names[level])
+    return out
+
+
+def removal_notices(removed: dict[str, list[str] | None], priorities: dict[str, str],
+                    k: int, max_suppression: float) -> list[str]:
+    """One plain line per requested variable released as `*` in every record: why, and what
+    the researcher could change (issue 16: a variable is removed only when no level below
+    its total reaches k within the suppression budget, given the others as requested)."""
+    lines = []
+    budget = f"{100 * max_suppression:g} %"
+    for q, others in removed.items():
+        head = (f"{q} is `*` in every record (removed): no level of {q} below its total "
+                f"reaches k = {k} with at most {budget} of the records suppressed")
+        if others is None:
+            lines.append(f"{head}, even with every other variable removed; a larger "
+                         "population (a longer period, more benefits or regions) could keep it.")
+            continue
+        kept = [o for o in others if priorities.get(o) == "keep"]
+        change = (f"lower the priority `keep` of {', '.join(kept)}" if kept else
+                  "mark it `keep` in disclosure.priorities")
+        lines.append(f"{head} unless {', '.join(others)} "
+                     f"{'is' if len(others) == 1 else 'are'} removed instead; to keep {q}, "
+                     f"{change} (or leave those out of the request), or ask for a larger "
+                     "population (a longer period, more benefits or regions).")
+    return lines
 
 
 def _floors(qis: Sequence[str], levels: dict[str, str]) -> list[int] | None:

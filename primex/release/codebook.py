@@ -31,10 +31,12 @@ _TECHNICAL = {
     "cannot be linked to another project).",
     "record_id": "Row number of the extract (one row per person and spell).",
     # the columns of a protected table
-    "count": "Number of person-spells in the cell (an integer); empty when the cell is "
-    "suppressed.",
-    "value": "The cell's measure: the count, or the sum or mean of the measured variable; "
-    "empty when the cell is suppressed.",
+    # a released table has one measure column: `count` or `value` (docs/release.md)
+    "count": "Count table: the number of person-spells in the cell (an integer), the "
+    "table's only measure column; empty when the cell is suppressed.",
+    "value": "Magnitude table: the cell's sum or mean of the measured variable (euro cents "
+    "at most), the table's only measure column (the number of contributors is not "
+    "published); empty when the cell is suppressed.",
     "status": "Disclosure status of the cell: s = safe, published; u = primary suppression "
     "(the cell itself is sensitive: under the minimum count, dominance or p% rule); "
     "x = secondary suppression (hidden so that a suppressed cell cannot be recomputed from "
@@ -159,11 +161,26 @@ def describe_column(name: str, describe: Describe) -> dict[str, Any]:
     return {"description": "Not a catalogue variable (see the disclosure report)."}
 
 
-def _noted(field: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
+def _noted(field: dict[str, Any], notes: dict[str, str],
+           requested: dict[str, str] | None = None) -> dict[str, Any]:
     note = notes.get(field["name"])
     if note is not None:
         field["description"] = field.get("description", "") + note
+    if requested and field["name"] in requested:  # released under the level it holds
+        field["requested_as"] = requested[field["name"]]
+        field["generalised_to"] = field["name"]
     return field
+
+
+def _requested_as(folder: Path) -> dict[str, str]:
+    """{released column: requested variable} of the microdata columns the protection
+    released under the name of a coarser level (the report's `details.released_as`)."""
+    try:
+        report = json.loads((folder / REPORT_JSON).read_text(encoding="utf-8"))
+        released_as = report["details"]["released_as"]
+        return {str(v): str(k) for k, v in released_as.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _level_of(name: str) -> str | None:
@@ -211,6 +228,16 @@ def _request_notes(folder: Path) -> dict[str, str]:
                     "(not_observed_running: still running at the data's end; "
                     "not_observed_outside_data: the quarter lies outside the data), as the "
                     f"request asked (censored: keep). Codes before protection: {counted}.")
+    details = report.get("details") if isinstance(report.get("details"), dict) else {}
+    released_as = details.get("released_as")
+    for requested, released in (released_as if isinstance(released_as, dict) else {}).items():
+        notes[str(released)] = (
+            f" Requested as `{requested}`; the disclosure protection generalised it to the "
+            f"level `{released}` of its catalogue hierarchy, the level this column holds "
+            "(see the disclosure report); `*` marks a suppressed value.")
+    for line in details.get("notices") or []:
+        column = str(line).split(" ", 1)[0]
+        notes[column] = notes.get(column, "") + f" {line}"
     groups = report.get("groups")
     if isinstance(groups, dict):
         notes["group"] = (f" In this release: study = {json.dumps(groups.get('study'))}; "
@@ -259,6 +286,7 @@ def build_codebook(
     the hierarchy level each generalised microdata column was released at."""
     describe = describe or catalogue_describer()
     notes = _request_notes(folder)
+    requested = _requested_as(folder)
     levels = {k: v for k, v in (levels or {}).items() if k != v}
     resources = []
     for entry in manifest.files:
@@ -273,8 +301,8 @@ def build_codebook(
         if schema is not None:
             resource["format"] = path.suffix.lower().lstrip(".")
             resource["profile"] = "tabular-data-resource"
-            fields = [_noted(_field(f, path.suffix.lower() == ".csv", describe), notes)
-                      for f in schema]
+            fields = [_noted(_field(f, path.suffix.lower() == ".csv", describe), notes,
+                             requested) for f in schema]
             resource["schema"] = {"fields": [
                 _generalised(f, path, levels[f["name"]]) if f["name"] in levels else f
                 for f in fields]}

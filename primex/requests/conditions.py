@@ -258,6 +258,15 @@ def build_conditions(
             "output_checks": checks, **output}
 
 
+def conditions_for(items: list[str], spec: Any) -> dict[str, Any]:
+    """The `conditions` body of an approval or amendment of `spec` from `--conditions`
+    items: refused first when one does not apply to the request's output kind
+    (`check_applies`), then built against the researcher's proposal and the service
+    minimums. `review approve`, `review amend` and the service's approval route share it."""
+    check_applies(items, spec.output.kind)
+    return build_conditions(items, proposed_parameters(spec.disclosure), service_minimums())
+
+
 def flat_parameters(disclosure: dict[str, Any]) -> dict[str, Decimal]:
     """{"dominance": {"n": 3}} -> {"dominance.n": Decimal(3)} (decimal strings included)."""
     out: dict[str, Decimal] = {}

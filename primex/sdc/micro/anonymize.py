@@ -15,7 +15,6 @@ blank fewer values per record.  Both counts are reported.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +56,9 @@ class AnonymizationResult:
     level_labels: dict[str, str] = field(default_factory=dict)
     ldiversity_before: dict[str, Any] | None = None
     ldiversity_after: dict[str, Any] | None = None
+    # QI generalised to its total -> the QIs whose removal instead would keep it below its
+    # total, or None when no such generalisation reaches k within the budget
+    removed: dict[str, list[str] | None] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         """JSON-ready summary (see micro_report for the full disclosure report)."""
@@ -78,6 +80,8 @@ class AnonymizationResult:
             "search": dict(self.search),
             "ldiversity_before": self.ldiversity_before,
             "ldiversity_after": self.ldiversity_after,
+            "removed": {q: (None if alt is None else list(alt))
+                        for q, alt in self.removed.items()},
         }
 
 
@@ -153,8 +157,17 @@ def _ldiversity_rows(codes: np.ndarray, cards: np.ndarray, sens: np.ndarray, s_c
     return LDiversity(sensitive, d[rid], e[rid])
 
 
-# Sub-lattices tried before the whole lattice (each search is a few ms on distinct rows).
-MAX_SUBLATTICES = 64
+# The cost of removing a variable (its total) in the search: above the largest loss (1), so
+# that fewer removals always win over less loss; a `keep` variable's above any number of the
+# others' (sdcMicro's importance taken to its limit).
+REMOVAL_COST = 2.0
+
+
+def removal_costs(heights: Sequence[int], keep: Sequence[bool]) -> list[float]:
+    """Per QI, what removing it costs in `lattice.search`: REMOVAL_COST, a `keep` variable
+    more than every other variable together."""
+    others = sum(1 for h, k in zip(heights, keep, strict=True) if h and not k)
+    return [REMOVAL_COST * (others + 1) if k else REMOVAL_COST for k in keep]
 
 
 def _search_keeping(
@@ -163,44 +176,45 @@ def _search_keeping(
 ) -> tuple[SearchResult, str | None]:
     """The optimum that removes the fewest requested variables entirely.
 
-    With `avoid_total`, the sub-lattices where at most r variables may reach their total
-    are searched for r = 0, 1, ... (variables marked `keep` last), and the least-loss
-    feasible node of the smallest r wins: a variable is generalised to its total only when
-    no node with fewer totals reaches k within the budget. Without it (or past
-    MAX_SUBLATTICES searches), the whole lattice: the optimum of the loss alone."""
+    With `avoid_total`, one exact search of the whole lattice whose objective is (variables
+    marked `keep` removed, other variables removed, loss), in that order: a variable is
+    generalised to its total only when no node with fewer removals reaches k within the
+    budget, a `keep` variable only when no node without it does. Without it, the optimum of
+    the loss alone."""
+    if not avoid_total:
+        return search(prob, floors=floors), None
+    res = search(prob, floors=floors, total_costs=removal_costs(prob.heights, keep))
+    if res.node is None:
+        return res, None
+    gone = [j for j, (lv, h) in enumerate(zip(res.node, prob.heights, strict=True))
+            if h and lv == h and (floors is None or floors[j] < h)]
+    if not gone:
+        return res, None
+    return res, ("no generalisation below the total of every variable reaches k within the "
+                 "budget; the fewest variables were generalised to their total"
+                 + (" (including a variable marked keep)" if any(keep[j] for j in gone)
+                    else ""))
+
+
+def alternative_removals(
+    prob: LatticeProblem, node: Sequence[int], keep: Sequence[bool],
+    floors: Sequence[int] | None,
+) -> dict[int, list[int] | None]:
+    """For each QI removed at `node` (at its total), the other QIs whose removal would let it
+    stay at a level below its total (the fewest, then the least loss), or None when no such
+    node reaches k within the budget: what a researcher could change to keep it."""
     heights = prob.heights
-    p = len(heights)
-    top = [max(h - 1, 0) for h in heights]
-    searches = 0
-    if avoid_total:
-        free = [j for j in range(p) if not keep[j] and heights[j] > 0]
-        kept = [j for j in range(p) if keep[j] and heights[j] > 0]
-        for pool, label in ((free, None), (free + kept, "keep")):
-            for r in range(len(pool) + 1):
-                if label == "keep" and not any(j in kept for j in pool[:r] or []) and r == 0:
-                    continue
-                best: tuple[SearchResult, tuple[int, ...]] | None = None
-                for subset in itertools.combinations(pool, r):
-                    if label == "keep" and not set(subset) & set(kept):
-                        continue  # tried in the first pass
-                    searches += 1
-                    if searches > MAX_SUBLATTICES:
-                        break
-                    caps = [heights[j] if j in subset else top[j] for j in range(p)]
-                    res = search(prob, caps=caps, floors=floors)
-                    if res.node is not None and (best is None or res.loss < best[0].loss):
-                        best = (res, subset)
-                if best is not None:
-                    why = None if r == 0 else (
-                        "no generalisation below the total of every variable reaches k within "
-                        "the budget; the fewest variables were generalised to their total"
-                        + (" (including a variable marked keep)" if label else ""))
-                    return best[0], why
-                if searches > MAX_SUBLATTICES:
-                    break
-            if searches > MAX_SUBLATTICES:
-                break
-    return search(prob, floors=floors), None
+    out: dict[int, list[int] | None] = {}
+    for j, (lv, h) in enumerate(zip(node, heights, strict=True)):
+        if not h or lv < h:
+            continue
+        caps = [hh if i != j else h - 1 for i, hh in enumerate(heights)]
+        # the variable kept below its total; the others as cheap to remove as each other
+        res = search(prob, caps=caps, floors=floors,
+                     total_costs=removal_costs(heights, [False] * len(heights)))
+        out[j] = None if res.node is None else [
+            i for i, (a, t) in enumerate(zip(res.node, heights, strict=True)) if t and a == t]
+    return out
 
 
 def anonymize(
@@ -278,10 +292,17 @@ def anonymize(
     reasons: list[str] = []
     node = res.node
     note = search_note
+    removed: dict[str, list[str] | None] = {}
+    if node is not None and avoid_total:
+        alternatives = alternative_removals(prob, node, keep or [False] * p, min_levels)
+        removed = {qis[j]: (None if alt is None else [qis[i] for i in alt])
+                   for j, alt in alternatives.items()}
     if node is None:
         # No level combination fits the budget when blanks are counted as their own class;
         # the wildcard rule may still make the most general one pass (checked below).
         node = prob.heights
+        if avoid_total:  # every variable removed: each gets its line in the report
+            removed = {q: None for q, h in zip(qis, node, strict=True) if h}
         note = (f"no generalisation reaches k={k}{'' if l is None else f', l={l}'} within "
                 f"{budget} records when missing values count as their own class; the most "
                 "general levels were used")
@@ -379,4 +400,4 @@ def anonymize(
                    "outlier_records_at_optimum": float(res.outliers), "note": note}
     return AnonymizationResult(
         out, levels, suppressions, records_supp, values_supp, not reasons, reasons, params,
-        risk_before, risk_after, info, search_info, labels, ld_before, ld_after)
+        risk_before, risk_after, info, search_info, labels, ld_before, ld_after, removed)

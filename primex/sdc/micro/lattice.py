@@ -205,19 +205,33 @@ def search(
     max_evaluations: int = 100_000,
     caps: Sequence[int] | None = None,
     floors: Sequence[int] | None = None,
+    total_costs: Sequence[float] | None = None,
 ) -> SearchResult:
     """Best-first search for the feasible node of minimal total loss (deterministic).
 
     `caps`: the highest level allowed per QI (e.g. height - 1: never the total), the
     sub-lattice below them is searched; None = the whole lattice. `floors`: the lowest
-    level allowed per QI (an officer's "generalise age to age_10y at least")."""
+    level allowed per QI (an officer's "generalise age to age_10y at least").
+    `total_costs`: per QI, a cost added to a node's loss when the QI is at its total (the
+    variable removed). The cost only grows up the lattice, so the bound stays a lower bound
+    and the optimum is exact for loss + costs: with costs above the largest loss (1), the
+    search minimises the costs of the removed variables first, the loss second."""
     heights = problem.heights if caps is None else tuple(
         min(int(c), h) for c, h in zip(caps, problem.heights, strict=True))
     p = len(heights)
     start = (0,) * p if floors is None else tuple(
         min(int(f), h) for f, h in zip(floors, problem.heights, strict=True))
     heights = tuple(max(h, s) for h, s in zip(heights, start, strict=True))
-    heap: list[tuple[float, tuple[int, ...]]] = [(problem.lower_bound(start), start)]
+    tops = problem.heights
+    costs = [0.0] * p if total_costs is None else [float(c) for c in total_costs]
+
+    def removed(node: tuple[int, ...]) -> float:
+        return sum(c for c, lv, t in zip(costs, node, tops, strict=True) if t and lv == t)
+
+    def bound(node: tuple[int, ...]) -> float:
+        return problem.lower_bound(node) + removed(node)
+
+    heap: list[tuple[float, tuple[int, ...]]] = [(bound(start), start)]
     seen = {start}
     infeasible: list[tuple[int, ...]] = []
     inf_arr = np.zeros((0, p), dtype=np.int64)
@@ -232,7 +246,7 @@ def search(
                 succ = (*node[:j], node[j] + 1, *node[j + 1 :])
                 if succ not in seen:
                     seen.add(succ)
-                    heapq.heappush(heap, (problem.lower_bound(succ), succ))
+                    heapq.heappush(heap, (bound(succ), succ))
         if len(infeasible) and np.any(np.all(np.asarray(node) <= inf_arr, axis=1)):
             pruned += 1  # below a node known infeasible: infeasible too (monotonicity)
             continue
@@ -250,12 +264,13 @@ def search(
             inf_arr = np.asarray(infeasible, dtype=np.int64)
             continue
         feasible += 1
-        total = maybe
+        total = maybe + removed(node)
         if best is None or (total, node) < (best[0], best[1]):
             best = (total, node, out)
     if best is None:
         return SearchResult(None, float("inf"), float("nan"), evaluated, pruned, feasible)
-    return SearchResult(best[1], best[0], best[2], evaluated, pruned, feasible)
+    return SearchResult(best[1], best[0] - removed(best[1]), best[2], evaluated, pruned,
+                        feasible)
 
 
 def node_cost(node: tuple[int, ...], heights: Sequence[int],
