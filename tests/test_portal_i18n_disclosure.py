@@ -261,3 +261,29 @@ def test_a_refusal_on_a_page_is_a_page_in_its_language(stack: Stack) -> None:
         "Cookie": f"__Host-primex-session={token}; primex-lang=nl"})
     assert reply.status_code == 403
     assert "Het auditrapport is voor het comité" in html.unescape(reply.text)
+
+
+def test_a_removed_variable_and_a_renamed_column_are_said_from_their_fields() -> None:
+    """The step's notices (`removed`: QI -> the variables whose removal would keep it) and
+    `released_as`, said in the page's language; in English the step's own words."""
+    from primex.protection.microdata import removal_notices
+
+    removed: dict[str, list[str] | None] = {"household_type": ["sex"], "region": None}
+    priorities = {"sex": "keep"}
+    report = {"kind": "microdata", "passed": True, "details": {
+        "parameters": {"k": 6, "max_suppression": 0.05}, "priorities": priorities,
+        "removed": removed, "released_as": {"age_5y": "age_10y"}}}
+    english = disclosure_view(report, "en")["removed"]
+    step = removal_notices(removed, priorities, 6, 0.05)
+    assert [line.replace("5.0%", "5 %") for line in english] == [
+        line.replace("`", "") for line in step]
+    fr = disclosure_view(report, "fr")
+    assert fr["removed"][0].startswith(
+        "household_type vaut * dans chaque enregistrement (retirée) : aucun niveau de "
+        "household_type sous son total n'atteint k = 6 avec au plus 5,0\u202f% des "
+        "enregistrements masqués, à moins de retirer sex à sa place ; pour garder "
+        "household_type, abaissez la priorité keep de sex")
+    assert fr["released_as"] == ["age_5y (demandée) est livrée sous le nom age_10y"]
+    nl = disclosure_view(report, "nl")
+    assert "zelfs als alle andere variabelen worden verwijderd" in nl["removed"][1]
+    assert "tenzij in de plaats sex verwijderd wordt" in nl["removed"][0]

@@ -154,6 +154,34 @@ class DisclosureView:
                          "meaning": self.say(meaning)})
         return rows
 
+    def removed(self) -> list[str]:
+        """Per variable released as `*` everywhere: why, and what the researcher could
+        change (the step's `notices`, said from its typed `removed` field: QI -> the other
+        variables whose removal would keep it, or None)."""
+        d = self.details
+        params = _dict(d.get("parameters"))
+        priorities = _dict(d.get("priorities"))
+        budget = percent(params.get("max_suppression", 0), self.lang)
+        lines = []
+        for q, others in _dict(d.get("removed")).items():
+            head = phrase("removed.head", variable=q, k=params.get("k", "k"), budget=budget)
+            if not isinstance(others, list):
+                lines.append(phrase("removed.alone", head=head))
+                continue
+            kept = [o for o in others if priorities.get(o) == "keep"]
+            change = phrase("removed.lower_keep", variables=kept) if kept else phrase(
+                "removed.mark_keep")
+            lines.append(phrase("removed.unless", head=head, variable=q, change=change,
+                                others=phrase("removed.others_one" if len(others) == 1
+                                              else "removed.others_many",
+                                              others=[str(o) for o in others])))
+        return [self.say(line) for line in lines]
+
+    def released_as(self) -> list[str]:
+        """Columns named after the level they hold (`age_5y` released as `age_10y`)."""
+        return [self.say(phrase("released_as", variable=q, column=str(name)))
+                for q, name in _dict(self.details.get("released_as")).items()]
+
     def suppressed(self) -> list[dict[str, str]]:
         d, lang = self.details, self.lang
         rows: list[dict[str, str]] = []
@@ -325,6 +353,7 @@ class DisclosureView:
                     "result": self.say(phrase("result.passed" if passed else "result.failed"))
                     if self.report else "",
                     "passed": passed, "kind": self.report.get("kind"), "risk": [],
+                    "removed": [], "released_as": [],
                     "generalised": [], "suppressed": [], "reason": None,
                     "utility": {"lines": [], "loss": [], "caption": ""}, "tables": [],
                     "synthetic": None}
@@ -333,6 +362,7 @@ class DisclosureView:
             "result": self.say(phrase("result.passed" if passed else "result.failed")),
             "passed": passed, "kind": self.report.get("kind"),
             "risk": self.risk(), "generalised": self.generalised(),
+            "removed": self.removed(), "released_as": self.released_as(),
             "suppressed": self.suppressed(), "reason": self.reason(),
             "utility": self.utility(), "tables": self.tables(),
             "synthetic": self.synthetic(),

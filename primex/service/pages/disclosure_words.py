@@ -36,6 +36,18 @@ EN: dict[str, str] = {
     "level.original": "original values",
     "level.total": "fully generalised (removed)",
     "level.named": "grouped into {level}",
+    "removed.head": "{variable} is * in every record (removed): no level of {variable} below its "
+                    "total reaches k = {k} with at most {budget} of the records suppressed",
+    "removed.alone": "{head}, even with every other variable removed; a larger population (a "
+                     "longer period, more benefits or regions) could keep it.",
+    "removed.unless": "{head} unless {others} removed instead; to keep {variable}, {change} (or "
+                      "leave those out of the request), or ask for a larger population (a longer "
+                      "period, more benefits or regions).",
+    "removed.others_one": "{others} is",
+    "removed.others_many": "{others} are",
+    "removed.lower_keep": "lower the priority keep of {variables}",
+    "removed.mark_keep": "mark it keep in disclosure.priorities",
+    "released_as": "{variable} (requested) is released as {column}",
     "suppressed.records": "Records with a blanked value",
     "suppressed.values": "Values blanked",
     "suppressed.variable": "Values blanked in {variable}",
@@ -117,6 +129,21 @@ FR: dict[str, str] = {
     "level.original": "valeurs d'origine",
     "level.total": "entièrement généralisée (retirée)",
     "level.named": "regroupée en {level}",
+    "removed.head": "{variable} vaut * dans chaque enregistrement (retirée) : aucun niveau de "
+                    "{variable} sous son total n'atteint k = {k} avec au plus {budget} des "
+                    "enregistrements masqués",
+    "removed.alone": "{head}, même si toutes les autres variables sont retirées ; une population "
+                     "plus large (une période plus longue, davantage de prestations ou de "
+                     "régions) pourrait la garder.",
+    "removed.unless": "{head}, à moins de retirer {others} à sa place ; pour garder "
+                      "{variable}, {change} (ou laissez-les hors de la demande), ou demandez une "
+                      "population plus large (une période plus longue, davantage de prestations "
+                      "ou de régions).",
+    "removed.others_one": "{others}",
+    "removed.others_many": "{others}",
+    "removed.lower_keep": "abaissez la priorité keep de {variables}",
+    "removed.mark_keep": "marquez-la keep dans disclosure.priorities",
+    "released_as": "{variable} (demandée) est livrée sous le nom {column}",
     "suppressed.records": "Enregistrements avec une valeur masquée",
     "suppressed.values": "Valeurs masquées",
     "suppressed.variable": "Valeurs masquées dans {variable}",
@@ -201,6 +228,19 @@ NL: dict[str, str] = {
     "level.original": "oorspronkelijke waarden",
     "level.total": "volledig veralgemeend (verwijderd)",
     "level.named": "gegroepeerd tot {level}",
+    "removed.head": "{variable} is * in elk record (verwijderd): geen niveau van {variable} onder "
+                    "het totaal haalt k = {k} met hoogstens {budget} van de records onderdrukt",
+    "removed.alone": "{head}, zelfs als alle andere variabelen worden verwijderd; een grotere "
+                     "populatie (een langere periode, meer uitkeringen of gewesten) zou ze "
+                     "kunnen behouden.",
+    "removed.unless": "{head}, tenzij in de plaats {others}; om {variable} te "
+                      "behouden: {change} (of laat die weg uit de aanvraag), of vraag een "
+                      "grotere populatie (een langere periode, meer uitkeringen of gewesten).",
+    "removed.others_one": "{others} verwijderd wordt",
+    "removed.others_many": "{others} verwijderd worden",
+    "removed.lower_keep": "verlaag de prioriteit keep van {variables}",
+    "removed.mark_keep": "markeer ze keep in disclosure.priorities",
+    "released_as": "{variable} (gevraagd) wordt vrijgegeven als {column}",
     "suppressed.records": "Records met een onderdrukte waarde",
     "suppressed.values": "Onderdrukte waarden",
     "suppressed.variable": "Onderdrukte waarden in {variable}",
