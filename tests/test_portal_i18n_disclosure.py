@@ -287,3 +287,21 @@ def test_a_removed_variable_and_a_renamed_column_are_said_from_their_fields() ->
     nl = disclosure_view(report, "nl")
     assert "zelfs als alle andere variabelen worden verwijderd" in nl["removed"][1]
     assert "tenzij in de plaats sex verwijderd wordt" in nl["removed"][0]
+
+
+def test_the_step_s_work_budget_is_said_in_the_page_s_language() -> None:
+    """The budget the protection step really uses (OPTIMUM_CHECK.budget(), English words)
+    is said again from its figures, not shown in English on a French page."""
+    from primex.protection.step import OPTIMUM_CHECK
+
+    report = copy.deepcopy(TABLES_REPORT)
+    optimum = report["details"]["tables"]["position_after_one_year"]["secondary_optimum"]
+    optimum.update({"proven_optimal": False, "budget": OPTIMUM_CHECK.budget(),
+                    "heuristic_above_bound_pct": 53.33})
+    line = {r["name"]: r["value"] for r in disclosure_view(report, "fr")["tables"][1]["rows"]
+            }["secondary_optimum"]
+    assert line.startswith("optimum non prouvé dans ")
+    for english in ("master MIPs", "nodes", "neighbourhoods", " then ", " or "):
+        assert english not in line, (english, line)
+    if OPTIMUM_CHECK.lns_rounds:
+        assert f"puis {OPTIMUM_CHECK.lns_rounds} voisinages" in line

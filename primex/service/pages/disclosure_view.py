@@ -22,7 +22,8 @@ from primex.service.pages.history_words import DESCRIBE
 RISK_METRICS = ("global_risk_ER", "global_risk_pct", "max_individual_risk", "sample_uniques",
                 "high_risk_records")
 # the exact search's budget as primex.sdc.tables.optimal.OptimumParams.budget() writes it
-_BUDGET = re.compile(r"^(?:(?P<masters>\d+) master MIPs and (?P<nodes>\d+) nodes)?"
+_BUDGET = re.compile(r"^(?:(?P<masters>\d+) master MIPs and (?P<nodes>\d+) nodes"
+                     r"(?:, then (?P<rounds>\d+) neighbourhoods of (?P<lns_nodes>\d+) nodes)?)?"
                      r"(?: or )?(?:(?P<seconds>[0-9.]+) s)?$")
 
 
@@ -320,7 +321,11 @@ class DisclosureView:
         if found is None or not any(found.groupdict().values()):
             return str(text)
         parts: list[Text] = []
-        if found["masters"]:
+        if found["masters"] and found["rounds"]:
+            parts.append(phrase("budget.work_lns", masters=found["masters"],
+                                nodes=found["nodes"], rounds=found["rounds"],
+                                lns_nodes=found["lns_nodes"]))
+        elif found["masters"]:
             parts.append(phrase("budget.work", masters=found["masters"], nodes=found["nodes"]))
         if found["seconds"]:
             parts.append(phrase("budget.time", seconds=figure(float(found["seconds"]),

@@ -93,6 +93,8 @@ EN: dict[str, str] = {
                       "secondary cells are at most {pct} % above the best lower bound "
                       "({bound}).",
     "budget.work": "{masters} master MIPs and {nodes} nodes",
+    "budget.work_lns": "{masters} master MIPs and {nodes} nodes, then {rounds} neighbourhoods "
+                       "of {lns_nodes} nodes",
     "budget.time": "{seconds} s",
     "budget.or": "{first} or {second}",
     "synthetic.pass": "pass",
@@ -194,6 +196,8 @@ FR: dict[str, str] = {
                       "secondaires de l'heuristique sont au plus {pct} % au-dessus de la "
                       "meilleure borne inférieure ({bound}).",
     "budget.work": "{masters} MIP maîtres et {nodes} nœuds",
+    "budget.work_lns": "{masters} MIP maîtres et {nodes} nœuds, puis {rounds} voisinages de "
+                       "{lns_nodes} nœuds",
     "budget.time": "{seconds} s",
     "budget.or": "{first} ou {second}",
     "synthetic.pass": "réussi",
@@ -289,6 +293,8 @@ NL: dict[str, str] = {
                       "van de heuristiek liggen hoogstens {pct} % boven de beste ondergrens "
                       "({bound}).",
     "budget.work": "{masters} master-MIP's en {nodes} knopen",
+    "budget.work_lns": "{masters} master-MIP's en {nodes} knopen, daarna {rounds} omgevingen "
+                       "van {lns_nodes} knopen",
     "budget.time": "{seconds} s",
     "budget.or": "{first} of {second}",
     "synthetic.pass": "geslaagd",
