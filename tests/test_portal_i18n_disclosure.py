@@ -305,3 +305,13 @@ def test_the_step_s_work_budget_is_said_in_the_page_s_language() -> None:
         assert english not in line, (english, line)
     if OPTIMUM_CHECK.lns_rounds:
         assert f"puis {OPTIMUM_CHECK.lns_rounds} voisinages" in line
+
+
+def test_a_request_that_is_not_trusted_is_said_by_its_reason() -> None:
+    from primex.audit.reasons import Untrusted
+    from primex.service.pages.reason_words import refusal_said
+
+    exc = Untrusted(Reason.BAD_SIGNATURE, "the signature by 'olga' does not verify", seq=12)
+    assert refusal_said(exc, "nl") == (
+        "item 12: controle ‘handtekening’ mislukt: de handtekening klopt niet",
+        "the signature by 'olga' does not verify")
