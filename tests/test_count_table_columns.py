@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
-from tests.research_site import Site, at_site, site  # noqa: F401 (fixtures)
+from research_site import Site, at_site, site  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,9 +18,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from research_site import Site, at_site, ok, site  # noqa: F401 (fixtures)
 
 from primex.sdc.micro.anonymize import anonymize
-from tests.research_site import Site, at_site, ok, site  # noqa: F401 (fixtures)
 
 # A ULB team's duration model: five-year age bands among the covariates.
 DURATIONS = """\

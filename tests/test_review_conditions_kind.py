@@ -5,15 +5,15 @@ microdata parameter on a table request) with the service's one line: one check
 from __future__ import annotations
 
 import pytest
-
-from primex.errors import PrimexError
-from primex.requests.conditions import check_applies
-from tests.release_chain import (  # noqa: F401 (fixture)
+from release_chain import (  # noqa: F401 (fixture)
     Chain,
     no_fsync,
     run_cli,
     submitted_chain,
 )
+
+from primex.errors import PrimexError
+from primex.requests.conditions import check_applies
 
 
 def _approvals(chain: Chain) -> int:

@@ -347,22 +347,19 @@ def _reasons_body(data: ReasonsIn, *_: Any) -> dict[str, Any]:
 def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
                    rid: str) -> dict[str, Any]:
     from primex.requests.conditions import (
-        build_conditions,
-        check_applies,
+        conditions_for,
         proposed_parameters,
         service_minimums,
     )
     from primex.requests.store import load_submitted
 
     spec, _raw, sha = load_submitted(service.home, rid)
-    items, proposed, minimums = list(data.conditions), proposed_parameters(
-        spec.disclosure), service_minimums()
-    kind = spec.output.kind
-    try:
-        check_applies(items, kind)
-        return {"spec_sha256": sha,
-                "conditions": build_conditions(items, proposed, minimums)}
+    items = list(data.conditions)
+    try:  # the same function as `review approve` and `review amend`
+        return {"spec_sha256": sha, "conditions": conditions_for(items, spec)}
     except PrimexError as exc:
+        proposed, minimums = proposed_parameters(spec.disclosure), service_minimums()
+        kind = spec.output.kind
         # the same parser as `review approve --conditions`; the portal shows its one line
         # beside the form field of the first condition that makes it fail
         culprit = next((item for n, item in enumerate(items, 1)
