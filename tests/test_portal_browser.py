@@ -107,6 +107,18 @@ def _spec(portal: Portal) -> str:
                         "period: {start: 2023-07, end: 2024-06}")
 
 
+def _in_fr_and_nl(page: Any, shots: Shots, name: str) -> None:
+    """The page as it is in French and Dutch (screenshots `NAME-fr`, `NAME-nl`), then back
+    in English for the rest of the flow."""
+    url = page.url
+    for lang in ("fr", "nl", "en"):
+        page.click(f".langs a[lang={lang}]")
+        page.wait_for_url(url)
+        sync_api.expect(page.locator("html")).to_have_attribute("lang", lang)
+        if lang != "en":
+            shots.check(page, f"{name}-{lang}", lang=lang)
+
+
 def _login(page: Any, portal: Portal, subject: str) -> None:
     page.goto(portal.url + "/portal/login")
     page.fill("input[name=login]", subject)
@@ -311,6 +323,7 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         _state(olga, "protected")
         assert olga.locator("table.preview").count() >= 1
         shots.check(olga, "output-check")
+        _in_fr_and_nl(olga, shots, "output-check")
         olga.click("form[data-decision=approve] button")
         sync_api.expect(olga.locator("[data-awaiting-other]")).to_be_visible()
         _state(olga, "protected")  # four eyes: one of two checks
@@ -340,6 +353,7 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
             "2 of 2 output checks")
         shown = pia.locator("[data-manifest-sha256]").inner_text()
         shots.check(pia, "president-signoff")
+        _in_fr_and_nl(pia, shots, "president-signoff")
         with _tampered(pia, f"**/api/requests/{rid}/signoff/prepare", "manifest_sha256"):
             pia.click("form[data-sign=signoff] button")
             sync_api.expect(pia.locator("form[data-sign=signoff] [role=status]")
@@ -394,6 +408,7 @@ def test_the_whole_flow_in_the_browser(portal: Portal, synth_home: Home, shots: 
         # the whole log verifies, the browser-signed decisions included
         assert committee.locator("[data-verification]").inner_text().startswith("verified: ")
         shots.check(committee, "committee-audit")
+        _in_fr_and_nl(committee, shots, "committee-audit")
         reply = eve.goto(portal.url + f"/portal/requests/{rid}")
         assert reply is not None and reply.status == 404
         assert "Labour-market" not in eve.content()

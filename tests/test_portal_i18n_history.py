@@ -4,6 +4,7 @@ parameters), never English sentences on a French or Dutch page; the CLI keeps it
 
 from __future__ import annotations
 
+import html
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -154,19 +155,35 @@ def test_request_and_audit_pages_speak_french_and_dutch(stack: Stack) -> None:
     assert "beslissing: goedgekeurd" in officer and "decision:" not in officer
 
     # the committee's audit page
-    audit_en = _page(stack, "committee", "/portal/audit", "en")
+    audit_en = html.unescape(_page(stack, "committee", "/portal/audit", "en"))
     # (the test chain's protection records no inputs: the verification fails, and says so)
     assert "VERIFICATION FAILED: entry " in audit_en and "alice (researcher) on " in audit_en
     assert "olivia (privacy officer) on " in audit_en  # the portal's words for a role
-    audit = {"fr": ("ÉCHEC DE LA VÉRIFICATION : entry ", "alice (chercheur·e) le ",
-                    "clé enregistrée", "olivia (délégué·e à la protection des données) le "),
-             "nl": ("VERIFICATIE MISLUKT: entry ", "alice (onderzoeker) op ",
+    # the conditions in force in the history's words, not the log's field names
+    assert "k=6 (tightened), l=2, max_suppression=0.03; notes: No maps." in audit_en
+    assert "disclosure.k" not in audit_en and "tightened: k" not in audit_en
+    # why it failed, by the verifier's typed reason (entry 11: the protection, which the
+    # test chain writes without its inputs); the verifier's own English detail apart
+    assert ("VERIFICATION FAILED: entry 11: chain of custody check failed: an input is not "
+            "the previous step's recorded output") in audit_en
+    audit = {"fr": ("ÉCHEC DE LA VÉRIFICATION : entrée 11 : échec du contrôle « chaîne de "
+                    "possession » : une entrée n'est pas le résultat enregistré de l'étape "
+                    "précédente", "Détail (tel que le vérificateur l'a écrit, en anglais) :",
+                    "alice (chercheur·e) le ",
+                    "clé enregistrée", "olivia (délégué·e à la protection des données) le ",
+                    "k=6 (renforcée), l=2, max_suppression=0.03 ; notes : No maps."),
+             "nl": ("VERIFICATIE MISLUKT: item 11: controle ‘bewaringsketen’ mislukt: een "
+                    "invoer is niet de vastgelegde output van de vorige stap",
+                    "Detail (zoals de verificatie het schreef, in het Engels):",
+                    "alice (onderzoeker) op ",
                     "sleutel geregistreerd",
-                    "olivia (functionaris voor gegevensbescherming) op ")}
+                    "olivia (functionaris voor gegevensbescherming) op ",
+                    "k=6 (verstrengd), l=2, max_suppression=0.03; notities: No maps.")}
     for lang, words in audit.items():
-        page = _page(stack, "committee", "/portal/audit", lang)
+        page = html.unescape(_page(stack, "committee", "/portal/audit", lang))
         for said in words:
             assert said in page, (lang, said)
         for english_words in ("VERIFICATION FAILED", " on 20", "key registered",
-                              "(researcher)", "spec "):
+                              "(researcher)", "spec ", "custody check failed",
+                              "recorded output", "disclosure.k", "tightened"):
             assert english_words not in page, (lang, english_words)

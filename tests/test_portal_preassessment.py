@@ -6,6 +6,7 @@ table's small cells, the priorities), computed by the same function
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import httpx
@@ -136,8 +137,69 @@ def test_a_table_requests_small_cells_are_shown(stack: Stack) -> None:
 def test_without_data_the_page_says_it_cannot_assess(stack: Stack) -> None:
     rid = submit(stack)  # the stack's home has no PRIMA
     assert not stack.state.home.prima_db.exists()
-    for lang, said in (("en", "The pre-assessment cannot be computed:"),
-                       ("fr", "La pré-évaluation ne peut pas être calculée :"),
-                       ("nl", "De voorafgaande inschatting kan niet worden berekend:")):
-        block = _block(_page(stack, "olivia", rid, lang))
-        assert said in block and "no PRIMA data to assess the request on" in block
+    for lang, said in (("en", "The pre-assessment cannot be computed: there are no PRIMA "
+                              "data in the service's home"),
+                       ("fr", "La pré-évaluation ne peut pas être calculée : il n'y a pas de "
+                              "données PRIMA dans le répertoire du service"),
+                       ("nl", "De voorafgaande inschatting kan niet worden berekend: er zijn "
+                              "geen PRIMA-gegevens in de map van de dienst")):
+        block = html.unescape(_block(_page(stack, "olivia", rid, lang)))
+        assert said in block, lang
+        if lang != "en":  # said by what stopped it, not the server's English line
+            assert "PRIMA data" not in block and "The server" not in block
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_an_error_from_the_assessment_has_a_lead_in_in_the_pages_language(
+        stack: Stack) -> None:
+    rid = submit(stack)
+    home = stack.state.home
+    home.prima_db.parent.mkdir(parents=True, exist_ok=True)
+    home.prima_db.write_bytes(b"not a database")  # the assessment's own one-line error
+    block = html.unescape(_block(_page(stack, "olivia", rid, "nl")))
+    found = re.search(r"<p class=\"bad\" data-preassessment-unavailable>(.*?)</p>", block, re.S)
+    assert found is not None
+    assert found.group(1).startswith("De voorafgaande inschatting kan niet worden berekend: "
+                                     "Melding van de server (in het Engels): <span lang=\"en\">")
+    assert "cannot open PRIMA" in found.group(1)
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_the_pre_assessment_is_computed_once_per_version_and_data(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the officer's page again does not assess again; a resubmitted request (another
+    spec_sha256) or replaced PRIMA data does, and the page shows the new figures."""
+    import primex.requests.assess as assessment
+    from primex.service.pages.assessment_cache import CACHE
+
+    CACHE.clear()
+    home = stack.state.home
+    make_prima(home.prima_db, PEOPLE)
+    calls: list[str] = []
+
+    def counted(spec: object, at: object) -> object:
+        calls.append(str(getattr(spec, "variables", "")))
+        return assess(spec, at)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assessment, "assess", counted)
+    rid = submit(stack, text=age_sex_request(stack))
+    assert _cell(_block(_page(stack, "olivia", rid, "en")), "data-uniques") == "2"
+    assert _cell(_block(_page(stack, "olivia", rid, "fr")), "data-uniques") == "2"
+    assert len(calls) == 1  # the second load (another language, same inputs) is cached
+    # the officer returns it, the researcher drops `sex`: a new version is assessed
+    with stack.client("olivia") as olivia, stack.client("alice") as alice:
+        olivia.decide(rid, "return", {"reasons": ["drop sex"]})
+        alice.submit(f"id: {rid}\n" + age_sex_request(stack).replace(
+            "variables: [age, sex]", "variables: [age]"))
+    block = _block(_page(stack, "olivia", rid, "en"))
+    assert len(calls) == 2 and calls[-1] == "['age']"
+    # the key shown is the new version's
+    assert "<dd>age</dd>" in block
+    _page(stack, "olivia", rid, "en")
+    assert len(calls) == 2
+    # the same request on regenerated data (another file): assessed again, new figures
+    home.prima_db.unlink()
+    make_prima(home.prima_db, [*PEOPLE, {"sex": "F", "age": 22}])
+    block = _block(_page(stack, "olivia", rid, "en"))
+    assert len(calls) == 3
+    assert _cell(block, "data-records").startswith("12 ")

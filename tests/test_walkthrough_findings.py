@@ -409,18 +409,18 @@ def test_the_suggestion_search_itself_weighs_the_priorities() -> None:
 
 def test_the_output_check_shows_risk_figures_a_person_can_read() -> None:
     """The officer's risk table printed 20.87003657302913 and 0.14285714285714285."""
-    from primex.service.pages.views import _disclosure
+    from primex.service.pages.disclosure_view import disclosure_view
 
-    shown = _disclosure({"details": {
+    shown = disclosure_view({"kind": "microdata", "passed": True, "details": {
         "risk_before": {"global_risk_ER": 202.0, "max_individual_risk": 1.0,
                         "sample_uniques": 98},
         "risk_after": {"global_risk_ER": 20.87003657302913,
                        "max_individual_risk": 0.14285714285714285, "sample_uniques": 0},
-        "information_loss": {"loss": 0.5257421150278293}}})
-    assert shown["risk"] == [("global_risk_ER", "202", "20.87"),
-                             ("max_individual_risk", "1", "0.1429"),
-                             ("sample_uniques", 98, 0)]
-    assert shown["loss"] == [("loss", "0.5257")]
+        "information_loss": {"loss": 0.5257421150278293}}}, "en")
+    assert [(r["name"], r["before"], r["after"]) for r in shown["risk"]] == [
+        ("global_risk_ER", "202", "20.87"), ("max_individual_risk", "1", "0.1429"),
+        ("sample_uniques", "98", "0")]
+    assert "Average information loss per value: 0.5257" in shown["utility"]["lines"][0]
 
 
 def test_the_committee_report_tells_the_two_ks_apart() -> None:

@@ -31,7 +31,7 @@ from primex.audit.keys import ROLES
 from primex.audit.log import Entry, open_log, utc_now
 from primex.audit.phrases import Text, phrase, render
 from primex.audit.reasons import Untrusted
-from primex.committee.verify import VerifyResult, verify_log
+from primex.committee.verify import Failure, VerifyResult, verify_log
 from primex.errors import ValidationError
 from primex.home import Home
 
@@ -158,6 +158,7 @@ class RequestReport:
     released: str = "—"
     files: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    untrusted: Untrusted | None = None  # why it is NOT TRUSTED (typed: the portal says it)
 
 
 @dataclass
@@ -169,6 +170,7 @@ class Report:
     period: str
     requests: list[RequestReport]
     keys: list[Event]
+    failure: Failure | None = None  # the first failure (typed: the portal says it)
 
 
 def _detail_phrase(e: Entry) -> Text:
@@ -299,7 +301,7 @@ def build_report(
         except Untrusted as exc:  # never tell a forged story as a fact
             out.append(RequestReport(
                 rid, None, None, None, "NOT TRUSTED",
-                asked=say(phrase("not_trusted", reason=exc.one_line())),
+                asked=say(phrase("not_trusted", reason=exc.one_line())), untrusted=exc,
             ))
             continue
         entries = [e for e in st.history if keep(e)]
@@ -342,7 +344,8 @@ def build_report(
     ] if request is None else []
     period = say(phrase("period", since=lo or phrase("period.start"),
                         until=hi or phrase("period.now")))
-    return Report(utc_now()[:19] + "Z", log.origin, len(log), say(verdict), period, out, keys)
+    return Report(utc_now()[:19] + "Z", log.origin, len(log), say(verdict), period, out, keys,
+                  vr.first_failure)
 
 
 def _event(kind: str) -> Text:

@@ -110,6 +110,10 @@ def create_app(settings: ServiceSettings, state: ServiceState | None = None) -> 
         body: dict[str, Any] = {"detail": redact(exc.one_line())}
         if isinstance(exc, ValidationError) and exc.problems:
             body["lines"] = [redact(p) for p in exc.problems]
+        # a typed refusal (the log's Reason, the gate's code): the portal says it by code
+        code = getattr(getattr(exc, "reason", None), "name", getattr(exc, "reason", None))
+        if isinstance(code, str) and code.isidentifier() and len(code) <= 40:
+            body["reason"] = code
         return JSONResponse(body, status_code=_status_of(exc))
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,20 @@ NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
 
 EN: dict[str, str] = {
     "preassessment_unavailable": "The pre-assessment cannot be computed:",
+    "disclosure_report": "What protection did",
+    "technical_name": "the report's technical name",
+    "meaning": "Meaning",
+    "suppressed_values": "Blanked values",
+    "synthetic_checks": "Evaluation of the synthetic data",
+    "synthetic_check": "Check",
+    "limit": "Limit",
+    "result": "Result",
+    "pre_no_prima": "there are no PRIMA data in the service's home to assess the request on.",
+    "cannot_show": "This page cannot be shown.",
+    "audit_forbidden": "The audit report is for the committee and the privacy officers.",
+    "not_trusted": "Not trusted:",
+    "verifier_detail": "Details (as the verifier wrote them):",
+    "server_said": "The server's message:",
     "preassessment_help": "The requested combination of variables measured on today's PRIMA "
                           "data, before anything is extracted, as the officer's command "
                           "prints it. It is an estimate: the protection step measures the "
@@ -182,6 +196,22 @@ EN: dict[str, str] = {
 
 FR: dict[str, str] = {
     "preassessment_unavailable": "La pré-évaluation ne peut pas être calculée :",
+    "disclosure_report": "Ce que la protection a fait",
+    "technical_name": "le nom technique du rapport",
+    "meaning": "Signification",
+    "suppressed_values": "Valeurs masquées",
+    "synthetic_checks": "Évaluation des données synthétiques",
+    "synthetic_check": "Contrôle",
+    "limit": "Limite",
+    "result": "Résultat",
+    "pre_no_prima": "il n'y a pas de données PRIMA dans le répertoire du service pour "
+                    "évaluer la demande.",
+    "cannot_show": "Cette page ne peut pas être affichée.",
+    "audit_forbidden": "Le rapport d'audit est réservé au comité et aux délégué·e·s à la "
+                       "protection des données.",
+    "not_trusted": "Pas digne de confiance :",
+    "verifier_detail": "Détail (tel que le vérificateur l'a écrit, en anglais) :",
+    "server_said": "Message du serveur (en anglais) :",
     "preassessment_help": "La combinaison de variables demandée, mesurée sur les données "
                           "PRIMA actuelles avant toute extraction, comme l'affiche la "
                           "commande du délégué. C'est une estimation : l'étape de protection "
@@ -365,6 +395,22 @@ FR: dict[str, str] = {
 
 NL: dict[str, str] = {
     "preassessment_unavailable": "De voorafgaande inschatting kan niet worden berekend:",
+    "disclosure_report": "Wat de bescherming deed",
+    "technical_name": "de technische naam in het rapport",
+    "meaning": "Betekenis",
+    "suppressed_values": "Onderdrukte waarden",
+    "synthetic_checks": "Evaluatie van de synthetische gegevens",
+    "synthetic_check": "Controle",
+    "limit": "Grens",
+    "result": "Resultaat",
+    "pre_no_prima": "er zijn geen PRIMA-gegevens in de map van de dienst om de aanvraag "
+                    "op in te schatten.",
+    "cannot_show": "Deze pagina kan niet worden getoond.",
+    "audit_forbidden": "Het auditrapport is voor het comité en de functionarissen voor "
+                       "gegevensbescherming.",
+    "not_trusted": "Niet betrouwbaar:",
+    "verifier_detail": "Detail (zoals de verificatie het schreef, in het Engels):",
+    "server_said": "Melding van de server (in het Engels):",
     "preassessment_help": "De gevraagde combinatie van variabelen, gemeten op de huidige "
                           "PRIMA-gegevens vóór er iets wordt geëxtraheerd, zoals het commando "
                           "van de functionaris ze toont. Het is een schatting: de "

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -19,14 +21,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from primex.audit.phrases import render
+from primex.audit.phrases import phrase, render
 from primex.errors import PrimexError
 from primex.redact import redact
 from primex.requests import describe
 from primex.requests.conditions import APPLIES, PRIORITY_KINDS
-from primex.requests.history_text import summary
+from primex.requests.history_text import condition_phrase, summary
 from primex.service import api
 from primex.service.identity import Actor, current_actor, state_of
+from primex.service.pages.assessment_cache import CACHE, AssessmentKey, prima_identity
+from primex.service.pages.disclosure_view import disclosure_view
 from primex.service.pages.history_words import (
     ASSESS,
     DESCRIBE,
@@ -35,6 +39,7 @@ from primex.service.pages.history_words import (
     REPORT_ROLES_EN,
 )
 from primex.service.pages.i18n import LANGUAGES, NAMES, pick_language, term, translator
+from primex.service.pages.reason_words import failure_said, refusal_codes, refusal_said
 from primex.service.state import ServiceState
 
 if TYPE_CHECKING:
@@ -112,6 +117,13 @@ _ENV.filters["number"] = number
 _ENV.filters["percent"] = percent
 
 
+@functools.cache
+def _refusals(lang: str) -> str:
+    """The typed refusal codes in `lang` (reason_words.refusal_codes), as the JSON the page's
+    script reads from a meta tag (no inline script: the CSP forbids it)."""
+    return json.dumps(refusal_codes(lang), ensure_ascii=False, sort_keys=True)
+
+
 def _lang(request: Request) -> str:
     return pick_language(request.cookies.get(LANG_COOKIE),
                          request.headers.get("accept-language"))
@@ -123,7 +135,7 @@ def _render(request: Request, template: str, actor: Actor | None, status: int = 
     html = _ENV.get_template(template).render(
         t=translator(lang), lang=lang, languages=[(c, NAMES[c]) for c in LANGUAGES],
         here=quote(request.url.path), actor=actor,
-        term=lambda name: term(lang, name), **context)
+        term=lambda name: term(lang, name), refusals=_refusals(lang), **context)
     return HTMLResponse(html, status_code=status)
 
 
@@ -245,7 +257,23 @@ async def request_page(request: Request, request_id: str) -> Response:
         # in the page's language; the same words whether the id does not exist or is
         # another organisation's
         return _render(request, "error.html", actor, status=404, request_id=request_id)
+    except PrimexError as exc:  # e.g. protected files that differ from those recorded
+        return _refused(request, actor, exc)
     return _render(request, "request.html", actor, **page)
+
+
+def _refused(request: Request, actor: Actor | None, exc: PrimexError) -> HTMLResponse:
+    """The server's one line on a page, not as the API's JSON: a typed refusal said by its
+    code in the page's language, the line itself (English) after a translated lead-in."""
+    from primex.errors import IntegrityError, PermissionDenied, ValidationError
+
+    reason = getattr(exc, "reason", None)
+    code = getattr(reason, "name", reason)
+    said = refusal_codes(_lang(request)).get(code) if isinstance(code, str) else None
+    status = (409 if isinstance(exc, IntegrityError) else 403 if isinstance(
+        exc, PermissionDenied) else 422 if isinstance(exc, ValidationError) else 400)
+    return _render(request, "refused.html", actor, status=status, said=said,
+                   line=exc.one_line())
 
 
 def condition_fields(kind: str | None) -> list[tuple[str, str, str]]:
@@ -325,7 +353,7 @@ def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en
     info = {**info, "history": [
         {**h, "summary": summary(entries[h["seq"]], HISTORY[lang])} for h in info["history"]
         if h["seq"] not in checks["hidden"]]}  # four eyes: decide first, then see the other's
-    output = _output(service, actor, rid, st.state) if st.state in (
+    output = _output(service, actor, rid, st.state, lang) if st.state in (
         "protected", "output_checked") and actor.role in ("privacy_officer",
                                                           "president") else None
     counts: dict[str, int] = {}
@@ -340,8 +368,9 @@ def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en
     kind = spec.output.kind if spec is not None else None
     # the officer's pre-assessment, as `review show` prints it (researchers assess their
     # own draft in the editor)
-    pre = _preassessment(home, spec, load_error, lang) if with_assessment and (
-        actor.role == "privacy_officer") else None
+    pre = _preassessment(home, PreassessmentInput(
+        rid, versions[-1] if versions else None, spec, load_error), lang) if with_assessment \
+        and actor.role == "privacy_officer" else None
     return {"rid": rid, "info": info, "spec": spec, "yaml": yaml_text, "diff": diff,
             "described": described, "condition_fields": condition_fields(kind),
             "show_priorities": kind in PRIORITY_KINDS,
@@ -356,21 +385,39 @@ def _request_page(service: ServiceState, actor: Actor, rid: str, lang: str = "en
             "checks": checks, "pre": pre}
 
 
-def _preassessment(home: Home, spec: RequestSpec | None, load_error: str | None,
-                   lang: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PreassessmentInput:
+    """What the officer's pre-assessment is computed from: the request, the submitted
+    version (the log's `spec_sha256`) and the spec parsed from it, or why it cannot be read."""
+
+    request: str
+    spec_sha256: str | None
+    spec: RequestSpec | None
+    load_error: str | None
+
+
+def _preassessment(home: Home, given: PreassessmentInput, lang: str) -> dict[str, Any]:
     """`primex.requests.assess.assess` on the current data, the one function behind
     `request assess` and `review show`; what stops it (no PRIMA data, a request that cannot
-    be read) is said on the page, never hidden."""
-    from primex.requests.assess import assess
+    be read) is said on the page, never hidden. Computed once per request version and PRIMA
+    file (assessment_cache), not on every load of the page."""
+    from primex.requests import assess as assessment
 
+    spec = given.spec
     if spec is None:
-        return {"error": load_error or "the submitted request cannot be read"}
+        return {"error": given.load_error or "the submitted request cannot be read",
+                "no_prima": False}
+    if not home.prima_url and not home.prima_db.exists():  # known before assessing: said by code
+        return {"error": None, "no_prima": True}
+    prima = prima_identity(home)
+    key = AssessmentKey(given.request, given.spec_sha256, prima) if (
+        given.spec_sha256 is not None and prima is not None) else None
     try:
-        result = assess(spec, home)
+        result = CACHE.get_or_compute(key, lambda: assessment.assess(spec, home))
     except PrimexError as exc:
-        return {"error": exc.one_line()}
+        return {"error": exc.one_line(), "no_prima": False}
     notes = ASSESS[lang]
-    return {"error": None, "result": result,
+    return {"error": None, "no_prima": False, "result": result,
             "priorities": describe.priorities(spec, DESCRIBE[lang]),
             "notes": [render(note, notes) for note in result.said],
             "table_notes": {t.name: render(t.said, notes) for t in result.tables
@@ -413,7 +460,8 @@ def _open_command(rid: str, key_name: str, log_key: str | None) -> str:
     return cmd + (f" --log-key '{log_key}'" if log_key else "")
 
 
-def _output(service: ServiceState, actor: Actor, rid: str, state: str | None) -> dict[str, Any]:
+def _output(service: ServiceState, actor: Actor, rid: str, state: str | None,
+            lang: str) -> dict[str, Any]:
     from primex.release.gate import protected_dir
     from primex.release.manifest import REPORT_JSON
 
@@ -430,48 +478,8 @@ def _output(service: ServiceState, actor: Actor, rid: str, state: str | None) ->
     previews = [{"name": f.name, "bytes": f.bytes, "sha256": f.sha256,
                  "table": _preview(folder / f.name)} for f in manifest.files]
     return {"manifest_sha256": manifest.sha256, "files": previews, "report": report,
-            "disclosure": _disclosure(report),
+            "disclosure": disclosure_view(report, lang),
             "manifest_json": json.dumps(manifest.as_dict(), sort_keys=True)}
-
-
-RISK_METRICS = ("global_risk_ER", "global_risk_pct", "max_individual_risk", "sample_uniques",
-                "high_risk_records")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _disclosure(report: dict[str, Any]) -> dict[str, Any]:
-    """The report's answers to the officer's questions, as rows (a microdata report; a
-    table or synthetic report shows its summary and the full report below)."""
-    details = _dict(report.get("details"))
-    before, after = _dict(details.get("risk_before")), _dict(details.get("risk_after"))
-    risk = [(m, _figure(before.get(m)), _figure(after.get(m))) for m in RISK_METRICS
-            if m in before or m in after]
-    if "kanon_violations_before" in details:
-        risk.append(("records violating k-anonymity", details.get("kanon_violations_before"),
-                     details.get("kanon_violations_after")))
-    per_variable = details.get("suppressions")
-    labels = _dict(details.get("level_labels"))
-    generalised = [(q, lv, labels.get(q, "")) for q, lv in _dict(details.get("levels")).items()]
-    suppressed = [(key, value) for key, value in details.items()
-                  if "suppress" in key and not isinstance(value, dict | list)
-                  and key != "suppression_reason"]
-    suppressed += [(f"values suppressed: {q}", n) for q, n in _dict(per_variable).items()]
-    loss = _dict(details.get("information_loss"))
-    return {"summary": report.get("summary"), "passed": report.get("passed"), "risk": risk,
-            "generalised": generalised, "suppressed": suppressed,
-            "reason": details.get("suppression_reason"),
-            "loss": [(k, _figure(v)) for k, v in loss.items() if not isinstance(v, dict | list)]}
-
-
-def _figure(value: Any) -> Any:
-    """A measure as a person reads it: 4 significant digits (20.87, 0.1429), not the 17 of
-    a float's repr (20.87003657302913); counts and text unchanged."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return value
 
 
 def _preview(path: Path) -> dict[str, Any] | None:
@@ -511,16 +519,52 @@ async def audit(request: Request) -> Response:
     if actor is None:
         return _to_login()
     if actor.role not in ("committee", "privacy_officer"):
-        raise HTTPException(403, "the audit report is for the committee and the officer")
-    report = await run_in_threadpool(_report, state_of(request), _lang(request))
-    return _render(request, "audit.html", actor, report=report)
+        lang = _lang(request)
+        return _render(request, "refused.html", actor, status=403,
+                       said=translator(lang)["audit_forbidden"], line="")
+    try:
+        page = await run_in_threadpool(_report, state_of(request), _lang(request))
+    except PrimexError as exc:  # no log yet, a log that cannot be read
+        return _refused(request, actor, exc)
+    return _render(request, "audit.html", actor, **page)
 
 
-def _report(service: ServiceState, lang: str) -> Any:
+def _report(service: ServiceState, lang: str) -> dict[str, Any]:
+    """The committee's report, with what the log records in typed form said in the page's
+    language: the conditions in force (the history's words), why the verification failed
+    or a request is not trusted (by reason code; the verifier's English detail apart)."""
     from primex.committee.report import WORDS, build_report
 
     words = REPORT.get(lang) or {**WORDS, **REPORT_ROLES_EN}
-    return build_report(service.home, words=words)
+    report = build_report(service.home, words=words)
+    verification, detail = report.verification, ""
+    if report.failure is not None:
+        said, detail = failure_said(report.failure, lang)
+        verification = render(phrase("verification_failed", reason=said), words)
+    untrusted = {r.request: refusal_said(r.untrusted, lang) for r in report.requests
+                 if r.untrusted is not None}
+    return {"report": report, "verification": verification, "detail": detail,
+            "untrusted": untrusted, "conditions": _conditions_in_force(service, report, lang)}
+
+
+def _conditions_in_force(service: ServiceState, report: Any, lang: str) -> dict[str, str]:
+    """Per trusted request with an approval, its conditions in force (the latest approval or
+    amendment, as the report takes them) in the history's words: `k=6 (tightened)`, not
+    the log's field names."""
+    said: dict[str, str] = {}
+    with service.view() as log:
+        for row in report.requests:
+            if row.untrusted is not None:
+                continue
+            decided = [e for e in log.state(row.request).history
+                       if e.type in ("approval", "amendment")]
+            if not decided:
+                continue
+            conditions = decided[-1].body.get("conditions")
+            text = render(condition_phrase(conditions), HISTORY[lang]) if isinstance(
+                conditions, dict) else ""
+            said[row.request] = text or render(phrase("history.no_conditions"), HISTORY[lang])
+    return said
 
 
 def dump(value: Any) -> str:

@@ -66,6 +66,7 @@ async function call(method, path, body) {
     const error = new Error(describe(data) || `HTTP ${reply.status}`);
     error.status = reply.status;
     error.data = data;
+    error.fromServer = true;
     throw error;
   }
   return data;
@@ -94,6 +95,20 @@ async function decide(prefix, input, check) {
     }
   }
   throw new Error("the log keeps moving; try again");
+}
+
+// an error as the page says it: a typed refusal by its code in the page's language, then the
+// server's own line (English) after a lead-in in the page's language
+function said(error) {
+  if (!error.fromServer) return error.message;
+  let known = "";
+  try {
+    known = JSON.parse(meta("primex-refusals") || "{}")[error.data?.reason] || "";
+  } catch {
+    known = "";
+  }
+  const line = `${meta("primex-server-said")} ${error.message}`;
+  return known ? `${known}\n${line}` : line;
 }
 
 function status(form, text, bad = false) {
@@ -168,7 +183,7 @@ function showFieldError(form, error) {
   if (!field) return;
   field.setAttribute("aria-invalid", "true");
   const note = document.getElementById(field.getAttribute("aria-describedby"));
-  if (note) note.textContent = error.message;
+  if (note) note.textContent = said(error);
   field.focus();
 }
 
@@ -184,7 +199,7 @@ for (const form of document.querySelectorAll("form[data-sign]")) {
       status(form, meta("primex-done"));
       window.location.reload();
     } catch (error) {
-      status(form, error.message, true);
+      status(form, said(error), true);
       showFieldError(form, error);
     }
   });
@@ -198,7 +213,7 @@ for (const form of document.querySelectorAll("form[data-comment]")) {
         { text: form.querySelector("[name=text]").value });
       window.location.reload();
     } catch (error) {
-      status(form, error.message, true);
+      status(form, said(error), true);
     }
   });
 }
@@ -303,7 +318,7 @@ if (editor) {
         showProblems({ ok: false, problems: data.problems || [], lines: data.lines });
         return { ok: false };
       }
-      status(editor, error.message, true);
+      status(editor, said(error), true);
       return { ok: false };
     }
   };
@@ -319,7 +334,7 @@ if (editor) {
       status(editor, meta("primex-done"));
     } catch (error) {
       if (error.data?.detail?.lines) await validate();
-      status(editor, error.message, true);
+      status(editor, said(error), true);
     }
   });
 
@@ -343,7 +358,7 @@ if (editor) {
       });
       window.location.assign(`/portal/requests/${done.request}`);
     } catch (error) {
-      status(editor, error.message, true);
+      status(editor, said(error), true);
     }
   });
 }
