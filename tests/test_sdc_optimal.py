@@ -29,6 +29,15 @@ from primex.sdc.tables.optimal import OptimumParams, distance_to_optimum, optima
 NO_MASTERS = {"time_limit_s": None, "max_masters": 1, "node_limit": 1, "lp_rounds": 0}
 
 
+def _three_d_micro() -> pd.DataFrame:
+    """400 records over geo (5) x age (3) x sex (2): a 72-cell table with margins whose
+    heuristic pattern (15 secondary cells) is not optimal (11)."""
+    rng = np.random.default_rng(11)
+    return pd.DataFrame({"geo": rng.choice(list("abcde"), 400, p=[.4, .3, .15, .1, .05]),
+                         "age": rng.choice(["y", "m", "o"], 400, p=[.5, .4, .1]),
+                         "sex": rng.choice(["F", "M"], 400)})
+
+
 def _table(leaves: np.ndarray) -> tuple[object, np.ndarray]:
     """A 2-D frequency table (rows x cols of leaf counts) with its margins."""
     rows, cols = leaves.shape
@@ -166,10 +175,7 @@ def test_the_report_budget_gives_the_same_answer_on_a_slow_machine(monkeypatch) 
     from primex.protection import step
     from primex.sdc.tables import optimal
 
-    rng = np.random.default_rng(11)
-    micro = pd.DataFrame({"geo": rng.choice(list("abcde"), 400, p=[.4, .3, .15, .1, .05]),
-                          "age": rng.choice(["y", "m", "o"], 400, p=[.5, .4, .1]),
-                          "sex": rng.choice(["F", "M"], 400)})
+    micro = _three_d_micro()
     pt = protect_table(micro, ["geo", "age", "sex"],
                        rules={"min_count": 10, "safety_range": 10, "min_interval": 1})
     assert pt.problem is not None and pt.report["primary"] > 0
@@ -196,10 +202,7 @@ def test_protection_releases_the_exact_search_pattern_when_it_is_smaller() -> No
     # nothing: protect(exact=...) releases the smaller pattern, audited again.
     from primex.protection import step
 
-    rng = np.random.default_rng(11)
-    micro = pd.DataFrame({"geo": rng.choice(list("abcde"), 400, p=[.4, .3, .15, .1, .05]),
-                          "age": rng.choice(["y", "m", "o"], 400, p=[.5, .4, .1]),
-                          "sex": rng.choice(["F", "M"], 400)})
+    micro = _three_d_micro()
     rules = {"min_count": 10, "safety_range": 10, "min_interval": 1}
     heuristic = protect_table(micro, ["geo", "age", "sex"], rules=rules)
     best = protect_table(micro, ["geo", "age", "sex"], rules=rules, exact=step.OPTIMUM_CHECK)
@@ -267,10 +270,7 @@ def test_the_local_search_finds_the_optimum_the_heuristic_misses() -> None:
     # The 3-D table of the protection test above: the heuristic suppresses 15 secondary
     # cells, the full exact search proves 11. With the masters cut to one node the answer
     # stays at 15; ten neighbourhoods of the local search reach 11.
-    rng = np.random.default_rng(11)
-    micro = pd.DataFrame({"geo": rng.choice(list("abcde"), 400, p=[.4, .3, .15, .1, .05]),
-                          "age": rng.choice(["y", "m", "o"], 400, p=[.5, .4, .1]),
-                          "sex": rng.choice(["F", "M"], 400)})
+    micro = _three_d_micro()
     pt = protect_table(micro, ["geo", "age", "sex"],
                        rules={"min_count": 10, "safety_range": 10, "min_interval": 1})
     p = pt.problem
