@@ -346,11 +346,7 @@ def _reasons_body(data: ReasonsIn, *_: Any) -> dict[str, Any]:
 
 def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
                    rid: str) -> dict[str, Any]:
-    from primex.requests.conditions import (
-        conditions_for,
-        proposed_parameters,
-        service_minimums,
-    )
+    from primex.requests.conditions import conditions_for
     from primex.requests.store import load_submitted
 
     spec, _raw, sha = load_submitted(service.home, rid)
@@ -358,12 +354,10 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
     try:  # the same function as `review approve` and `review amend`
         return {"spec_sha256": sha, "conditions": conditions_for(items, spec)}
     except PrimexError as exc:
-        proposed, minimums = proposed_parameters(spec.disclosure), service_minimums()
-        kind = spec.output.kind
-        # the same parser as `review approve --conditions`; the portal shows its one line
-        # beside the form field of the first condition that makes it fail
+        # the portal shows its one line beside the form field of the first condition that
+        # makes it fail
         culprit = next((item for n, item in enumerate(items, 1)
-                        if _fails(items[:n], proposed, minimums, kind)), None)
+                        if _fails(items[:n], spec)), None)
         # beside a form field, the CLI option the parser names (`--conditions: …`) means
         # nothing to the officer: the field is the place
         line = PrimexError(exc.what, hint=exc.hint).one_line() if (
@@ -372,12 +366,11 @@ def _approval_body(data: ApprovalIn, service: ServiceState, log: AuditLog,
                                   "field": _condition_field(culprit)}) from None
 
 
-def _fails(items: list[str], proposed: Any, minimums: Any, kind: str) -> bool:
-    from primex.requests.conditions import build_conditions, check_applies
+def _fails(items: list[str], spec: Any) -> bool:
+    from primex.requests.conditions import conditions_for
 
     try:
-        check_applies(items, kind)
-        build_conditions(items, proposed, minimums)
+        conditions_for(items, spec)
     except PrimexError:
         return True
     return False

@@ -328,9 +328,11 @@ def optimal_suppression(
     reason = "budget reached"
     proven = False
 
+    incidence = (A != 0).astype(np.int64)
+
     def offer(z: np.ndarray, source: str) -> None:
         nonlocal best, best_cost
-        z = _without_derivable(A, z, free)
+        z = _without_derivable(incidence, z, free)
         cost = float(cvec[z & free].sum())
         if cost >= best_cost:
             return
@@ -391,18 +393,16 @@ def optimal_suppression(
                 offer((fixed == X) | (fixed == U) | fixed1, "repair")
         new = _audit_cuts(A, x, suppressed, a, up_need, dn_need, big, fixed0)
         cuts.extend(new)
-        added = len(new)
-        if added == 0:
+        if not new:
             reason = "no violated inequality found for a failing primary"
             break
         if not done:
             reason = "budget reached inside a master MIP: optimality not proven"
     if best is not None and not proven and params.lns_rounds:
         model = _Model(A, x, status, cvec, lo, hi, free, fixed0, up_need, dn_need, big, static)
-        improved = _neighbourhood_search(model, cuts, best, params, shape, t0 + limit, progress,
-                                         _count_bound(lower, params.cost))
-        if float(cvec[improved & free].sum()) < best_cost:
-            offer(improved, "neighbourhood")  # audited once more, like every pattern
+        offer(_neighbourhood_search(model, cuts, best, params, shape, t0 + limit, progress,
+                                    _count_bound(lower, params.cost)),
+              "neighbourhood")  # audited once more, like every pattern
     seconds = time.perf_counter() - t0
     bound = _count_bound(lower, params.cost)
     if best is None:
@@ -437,12 +437,12 @@ def _master_constraints(cuts: list[np.ndarray]) -> list[LinearConstraint]:
 
 
 
-def _without_derivable(A: sp.csr_matrix, z: np.ndarray, free: np.ndarray) -> np.ndarray:
+def _without_derivable(nz: sp.csr_matrix, z: np.ndarray, free: np.ndarray) -> np.ndarray:
     """The pattern with every free cell published that an equation gives exactly (it is the
     only suppressed cell of that equation), repeated until none is: publishing a value the
-    attacker derives anyway reveals nothing, so safety is unchanged and the cost drops."""
+    attacker derives anyway reveals nothing, so safety is unchanged and the cost drops.
+    `nz`: which cells each equation has (A != 0: coefficients are +1 and -1)."""
     z = z.copy()
-    nz = (A != 0).astype(np.int64)  # equations have coefficients +1 and -1
     Ac = nz.tocsc()
     while True:
         per_row = nz @ z.astype(np.int64)
@@ -483,10 +483,11 @@ def _neighbourhood_search(
     """Large-neighbourhood search from the safe pattern `best`: free a random box of cells,
     fix the others to `best`, solve that MIP with lazy audit cuts (added to `cuts`, valid
     for every safe pattern), until the pattern meets the lower `bound` (in the objective's
-    unit). Returns the cheapest pattern that passed the audit. The masters
-    prove bounds but find good patterns slowly; most of a table's pattern is already right,
-    and re-optimising a box of a few hundred cells takes a fraction of a second (issue 16:
-    on the sdcTable 1k table, 136 -> 133 cells in 15 s, where the masters took 78 min)."""
+    unit). Returns the cheapest pattern that passed the audit. The masters prove bounds but
+    find good patterns slowly; most of a table's pattern is already right, and re-optimising
+    a box of a few hundred cells takes a fraction of a second (issue 16: on the sdcTable 1k
+    table, 144 -> 132 cells in about 45 s after one short master, where the masters alone
+    took 78 min to reach 133)."""
     n = m.x.size
     if shape is None or int(np.prod(shape)) != n:
         shape = (n,)
